@@ -1,0 +1,242 @@
+/**
+ * The one result schema of skinsight. It keeps the seed design's field names
+ * (`ml_analysis.{acne_analysis, condition_analysis, ml_models_used}`,
+ * `cv_analysis.{skin_tone, skin_type, texture_quality, wrinkles, dark_circles}`,
+ * `confidence`, `generated_at`) and adds what a client needs to trust and draw it.
+ * The same zod schema validates results in tests and is exported as JSON Schema.
+ */
+import { z } from 'zod';
+
+export const RESULT_SCHEMA_VERSION = '1.0.0';
+
+export const DISCLAIMER =
+  'Cosmetic estimate from a single photo, not a medical diagnosis. ' +
+  'Consult a dermatologist about any skin concern.';
+
+const unit = z.number().min(0).max(1);
+
+/** A part of the result that could not be produced, and why. Never replaced by a made-up value. */
+export const Unavailable = z.object({
+  available: z.literal(false),
+  reason: z.string(),
+});
+export type Unavailable = z.infer<typeof Unavailable>;
+
+const ModelRef = z.object({ name: z.string(), version: z.string() });
+
+export const AcneAnalysis = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    detected: z.boolean(),
+    confidence: unit,
+    label: z.enum(['no_acne', 'acne']),
+    probabilities: z.object({ no_acne: unit, acne: unit }),
+    threshold: unit,
+    model: ModelRef,
+  }),
+  Unavailable,
+]);
+export type AcneAnalysis = z.infer<typeof AcneAnalysis>;
+
+export const CONDITIONS = ['normal', 'acne', 'rosacea', 'eczema', 'pigmentation'] as const;
+export const ConditionAnalysis = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    condition: z.enum(CONDITIONS),
+    confidence: unit,
+    probabilities: z.object({
+      normal: unit,
+      acne: unit,
+      rosacea: unit,
+      eczema: unit,
+      pigmentation: unit,
+    }),
+    model: ModelRef,
+  }),
+  Unavailable,
+]);
+export type ConditionAnalysis = z.infer<typeof ConditionAnalysis>;
+
+export const REGION_NAMES = [
+  'forehead',
+  'left_cheek',
+  'right_cheek',
+  'nose',
+  'chin',
+  'under_eye_left',
+  'under_eye_right',
+] as const;
+const perRegion = <T extends z.ZodTypeAny>(t: T) =>
+  z.object(Object.fromEntries(REGION_NAMES.map((r) => [r, t])) as Record<(typeof REGION_NAMES)[number], T>);
+
+export const ITA_CATEGORIES = ['very_light', 'light', 'intermediate', 'tan', 'brown', 'dark'] as const;
+export const SkinTone = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    /** Individual Typology Angle in degrees: atan((L*−50)/b*)·180/π. */
+    ita_deg: z.number(),
+    category: z.enum(ITA_CATEGORIES),
+    /** Nearest Monk Skin Tone swatch, 1 (lightest) to 10 (darkest). */
+    monk_tone: z.number().int().min(1).max(10),
+    monk_hex: z.string(),
+    /** Fitzpatrick phototype estimated from ITA (not a substitute for the questionnaire). */
+    fitzpatrick: z.enum(['I', 'II', 'III', 'IV', 'V', 'VI']),
+    lab: z.object({ L: z.number(), a: z.number(), b: z.number() }),
+    hex: z.string(),
+    per_region: perRegion(z.number().nullable()),
+    reliable: z.boolean(),
+    warnings: z.array(z.string()),
+  }),
+  Unavailable,
+]);
+export type SkinTone = z.infer<typeof SkinTone>;
+
+export const SkinType = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    type: z.enum(['oily', 'dry', 'normal', 'combination']),
+    confidence: unit,
+    /** Fraction of specular (shine) pixels in the T-zone and on the cheeks. */
+    shine: z.object({ t_zone: unit, cheeks: unit }),
+    /** Texture roughness used for the dry call (0 smooth … 1 rough). */
+    roughness: unit,
+    rule: z.string(),
+  }),
+  Unavailable,
+]);
+export type SkinType = z.infer<typeof SkinType>;
+
+const WrinkleScore = z.object({ detected: z.boolean(), density: unit });
+export const Wrinkles = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    detected: z.boolean(),
+    density: unit,
+    per_region: z.object({
+      forehead: WrinkleScore,
+      crows_feet: WrinkleScore,
+      under_eye: WrinkleScore,
+      nasolabial: WrinkleScore,
+    }),
+  }),
+  Unavailable,
+]);
+export type Wrinkles = z.infer<typeof Wrinkles>;
+
+const EyeDelta = z.object({ delta_L: z.number(), delta_E: z.number() });
+export const DarkCircles = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    detected: z.boolean(),
+    severity: unit,
+    /** Cheek L* minus under-eye L* (positive: under-eye darker), averaged over both eyes. */
+    delta_L: z.number(),
+    /** CIE76 colour difference between under-eye and cheek skin. */
+    delta_E: z.number(),
+    per_side: z.object({ left: EyeDelta, right: EyeDelta }),
+  }),
+  Unavailable,
+]);
+export type DarkCircles = z.infer<typeof DarkCircles>;
+
+const RednessScore = z.object({ score: unit, mean_a: z.number() });
+export const Redness = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    score: unit,
+    mean_a: z.number(),
+    per_region: perRegion(RednessScore.nullable()),
+  }),
+  Unavailable,
+]);
+export type Redness = z.infer<typeof Redness>;
+
+export const TextureQuality = z.union([unit, z.null()]);
+
+export const QUALITY_ISSUES = [
+  'BLURRED',
+  'TOO_DARK',
+  'TOO_BRIGHT',
+  'FACE_TOO_SMALL',
+  'FACE_TURNED',
+  'COLOR_CAST',
+] as const;
+export const QualityIssue = z.object({
+  code: z.enum(QUALITY_ISSUES),
+  message: z.string(),
+  advice: z.string(),
+});
+export type QualityIssue = z.infer<typeof QualityIssue>;
+
+export const Pose = z.object({ yaw: z.number(), pitch: z.number(), roll: z.number() });
+export type Pose = z.infer<typeof Pose>;
+
+export const Quality = z.object({
+  passed: z.boolean(),
+  issues: z.array(QualityIssue),
+  /** Variance of the Laplacian over skin pixels, normalised to 0..1. */
+  sharpness: unit,
+  exposure: z.object({
+    mean_L: z.number(),
+    dark_fraction: unit,
+    bright_fraction: unit,
+  }),
+  face_size_px: z.number().nullable(),
+  pose: Pose.nullable(),
+});
+export type Quality = z.infer<typeof Quality>;
+
+const Box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+export const Face = z.object({
+  /** Largest face's box in image pixels (after EXIF orientation). */
+  box: Box,
+  /** 468 landmarks [x, y, z], x and y normalised to the image (0..1), z in the same scale as x. */
+  landmarks: z.array(z.tuple([z.number(), z.number(), z.number()])),
+  detection_confidence: unit,
+  mesh_confidence: unit,
+  faces_detected: z.number().int().min(0),
+  pose: Pose,
+});
+export type Face = z.infer<typeof Face>;
+
+export const Region = z.object({
+  /** Polygon in normalised image coordinates, for drawing. */
+  polygon: z.array(z.tuple([z.number(), z.number()])),
+  /** Skin pixels in the region at analysis resolution. */
+  area_px: z.number().int().min(0),
+});
+
+export const AnalysisResult = z.object({
+  schema_version: z.literal(RESULT_SCHEMA_VERSION),
+  mode: z.enum(['face', 'closeup']),
+  image: z.object({ width: z.number().int(), height: z.number().int(), format: z.string() }),
+  ml_analysis: z.object({
+    acne_analysis: AcneAnalysis,
+    condition_analysis: ConditionAnalysis,
+    ml_models_used: z.array(z.string()),
+  }),
+  cv_analysis: z.object({
+    skin_tone: SkinTone,
+    skin_type: SkinType,
+    texture_quality: TextureQuality,
+    wrinkles: Wrinkles,
+    dark_circles: DarkCircles,
+    redness: Redness,
+  }),
+  face: Face.nullable(),
+  regions: z.record(z.string(), Region),
+  quality: Quality,
+  /** 0..1: how far the whole result can be trusted, lowered by every quality issue. */
+  confidence: unit,
+  models: z.array(z.object({ name: z.string(), version: z.string(), task: z.string(), sha256: z.string() })),
+  timings_ms: z.record(z.string(), z.number()),
+  generated_at: z.string(),
+  disclaimer: z.string(),
+});
+export type AnalysisResult = z.infer<typeof AnalysisResult>;
+
+/** The result schema as JSON Schema (draft 2020-12), for clients and the OpenAPI document. */
+export function resultJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(AnalysisResult, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}
