@@ -1,0 +1,94 @@
+/**
+ * Stage 1, decode: bytes → upright sRGB pixels at working resolution.
+ * The header is read first, so oversized images are refused before any pixel is decoded;
+ * sharp/libvips then shrinks JPEGs while decoding (shrink-on-load) when the working size
+ * is much smaller than the photo.
+ */
+import sharp from 'sharp';
+import { SkinsightError } from '../errors.ts';
+import type { RgbImage } from '../image.ts';
+import { sniffImageFormat, type ImageFormat } from './sniff.ts';
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (default 40 MP). */
+  maxPixels: number;
+  /** Longest side of the working image; larger photos are scaled down (default 1024). */
+  maxSide: number;
+  /** Refuse images whose shorter side is below this (default 64 px). */
+  minSide: number;
+}
+
+export interface DecodedImage {
+  image: RgbImage;
+  format: ImageFormat;
+  /** Upright size of the original photo (after EXIF orientation). */
+  originalWidth: number;
+  originalHeight: number;
+  /** working pixels per original pixel (≤ 1). */
+  scale: number;
+}
+
+export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 1024, minSide: 64 };
+
+sharp.cache(false); // each photo is seen once; libvips' operation cache only holds memory
+
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = DEFAULT_DECODE_OPTIONS): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new SkinsightError('EMPTY_IMAGE', 'The file is empty.');
+  const format = sniffImageFormat(bytes);
+  if (!format) {
+    throw new SkinsightError('UNSUPPORTED_FORMAT', 'Not a JPEG, PNG, WebP or AVIF image (judged from its first bytes).');
+  }
+
+  let width: number;
+  let height: number;
+  let orientation: number | undefined;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if (!meta.width || !meta.height) throw new Error('missing dimensions');
+    width = meta.width;
+    height = meta.height;
+    orientation = meta.orientation;
+  } catch (error) {
+    throw new SkinsightError('CORRUPT_IMAGE', `The ${format.toUpperCase()} file cannot be read: ${shortReason(error)}.`, { cause: error });
+  }
+  if (width * height > options.maxPixels) {
+    throw new SkinsightError(
+      'IMAGE_TOO_LARGE',
+      `The image is ${width}×${height} (${(width * height / 1e6).toFixed(1)} MP); the limit is ${(options.maxPixels / 1e6).toFixed(0)} MP.`,
+    );
+  }
+  // EXIF orientations 5–8 swap width and height.
+  const upright = orientation !== undefined && orientation >= 5 ? { w: height, h: width } : { w: width, h: height };
+  if (Math.min(upright.w, upright.h) < options.minSide) {
+    throw new SkinsightError('IMAGE_TOO_SMALL', `The image is ${upright.w}×${upright.h}; its shorter side must be at least ${options.minSide} px.`);
+  }
+
+  const scale = Math.min(1, options.maxSide / Math.max(upright.w, upright.h));
+  try {
+    let pipeline = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error', sequentialRead: true }).rotate();
+    if (scale < 1) {
+      pipeline = pipeline.resize({
+        width: Math.max(1, Math.round(upright.w * scale)),
+        height: Math.max(1, Math.round(upright.h * scale)),
+        fit: 'fill',
+        kernel: 'linear',
+      });
+    }
+    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
+    return {
+      image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+      format,
+      originalWidth: upright.w,
+      originalHeight: upright.h,
+      scale: info.width / upright.w,
+    };
+  } catch (error) {
+    throw new SkinsightError('CORRUPT_IMAGE', `The ${format.toUpperCase()} file is damaged or truncated: ${shortReason(error)}.`, { cause: error });
+  }
+}
+
+function shortReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].replace(/\s+$/, '').slice(0, 200);
+}

@@ -1,0 +1,57 @@
+/**
+ * ONNX Runtime sessions. Each model gets one session for the life of the engine:
+ * creating sessions repeatedly leaks native memory in onnxruntime-node.
+ */
+import fs from 'node:fs';
+import ort from 'onnxruntime-node';
+
+export type Device = 'cpu' | 'cuda';
+
+let detectedDevice: Device | undefined;
+
+/**
+ * CUDA when the CUDA execution provider's libraries are installed and a session can use
+ * them, else CPU. (onnxruntime-node ships CPU binaries; CUDA needs its optional download,
+ * which this project skips by default in .npmrc.)
+ */
+export function detectDevice(): Device {
+  if (detectedDevice) return detectedDevice;
+  detectedDevice = 'cpu';
+  if (process.env.SKINSIGHT_DEVICE === 'cpu') return detectedDevice;
+  try {
+    const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
+    const dir = new URL('../../../node_modules/onnxruntime-node/bin/', import.meta.url);
+    if (cuda && (cuda.bundled || hasCudaProvider(dir))) detectedDevice = 'cuda';
+  } catch {
+    // listing backends is best effort; CPU always works
+  }
+  return detectedDevice;
+}
+
+function hasCudaProvider(dir: URL): boolean {
+  try {
+    return fs.readdirSync(dir, { recursive: true }).some((f) => String(f).includes('providers_cuda'));
+  } catch {
+    return false;
+  }
+}
+
+export interface SessionOptions {
+  intraOpThreads: number;
+}
+
+export async function createSession(model: string | Uint8Array, options: SessionOptions): Promise<ort.InferenceSession> {
+  const device = detectDevice();
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    intraOpNumThreads: options.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // the bundled face detector has unused initialisers that ORT warns about
+  };
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, sessionOptions)
+    : ort.InferenceSession.create(model, sessionOptions);
+}
+
+export { ort };
