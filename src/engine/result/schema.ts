@@ -112,11 +112,12 @@ export const Wrinkles = z.discriminatedUnion('available', [
     available: z.literal(true),
     detected: z.boolean(),
     density: unit,
+    /** null: the zone is missing or too small to measure. */
     per_region: z.object({
-      forehead: WrinkleScore,
-      crows_feet: WrinkleScore,
-      under_eye: WrinkleScore,
-      nasolabial: WrinkleScore,
+      forehead: WrinkleScore.nullable(),
+      crows_feet: WrinkleScore.nullable(),
+      under_eye: WrinkleScore.nullable(),
+      nasolabial: WrinkleScore.nullable(),
     }),
   }),
   Unavailable,
@@ -133,7 +134,8 @@ export const DarkCircles = z.discriminatedUnion('available', [
     delta_L: z.number(),
     /** CIE76 colour difference between under-eye and cheek skin. */
     delta_E: z.number(),
-    per_side: z.object({ left: EyeDelta, right: EyeDelta }),
+    /** null: that side's under-eye or cheek region is missing or too small (e.g. a turned face). */
+    per_side: z.object({ left: EyeDelta.nullable(), right: EyeDelta.nullable() }),
   }),
   Unavailable,
 ]);
