@@ -1,0 +1,165 @@
+/**
+ * buildApp: the Fastify application with its plugins, routes, queue and background jobs,
+ * from a validated config and the dependencies a caller may supply (the analyzer always;
+ * a clock, database or image store for tests). Does not listen: startServer does.
+ */
+import fastifyCors from '@fastify/cors';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Analyzer } from '../engine/api.ts';
+import { authPlugin } from './auth/plugin.ts';
+import type { ServiceConfig } from './config.ts';
+import type { ServiceContext } from './context.ts';
+import { errorBody, handleError } from './http-errors.ts';
+import { createScanProcessor } from './processor.ts';
+import { MemoryJobQueue } from './queue/memory.ts';
+import type { JobQueue } from './queue/types.ts';
+import { recoverScans } from './recovery.ts';
+import { purgeImages, schedulePurge } from './retention.ts';
+import { analyzeRoutes } from './routes/analyze.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import { scanRoutes } from './routes/scans.ts';
+import { analysisResultSchema, errorSchema } from './schemas.ts';
+import { createDb, type Db } from './storage/db.ts';
+import { LocalImageStore, type ImageStore } from './storage/images.ts';
+import { migrateToLatest } from './storage/migrations.ts';
+import { ScanRepo } from './storage/scans.ts';
+import { UserRepo } from './storage/users.ts';
+import path from 'node:path';
+
+export interface AppDeps {
+  analyzer: Analyzer;
+  /** Closed with the app when true (startServer owns the pool it made). */
+  ownsAnalyzer?: boolean;
+  clock?: () => Date;
+  db?: Db;
+  images?: ImageStore;
+  /** Fastify logger options; default: pino JSON at config.logLevel. */
+  logger?: FastifyServerOptions['logger'];
+  /** A ready pino logger to use instead (startServer shares its own with the engine). */
+  loggerInstance?: FastifyBaseLogger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    skinsight: ServiceContext & { purge(): Promise<number>; recover(): Promise<number> };
+  }
+}
+
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? { level: config.logLevel } }),
+    trustProxy: config.trustProxy,
+    // Honour a caller's request id (proxies, other services) so one id follows a request everywhere.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const clock = deps.clock ?? (() => new Date());
+  const db = deps.db ?? (await createDb(config.db));
+  await migrateToLatest(db);
+  const images = deps.images ?? new LocalImageStore(path.join(config.dataDir, 'images'));
+  const users = new UserRepo(db);
+  const scans = new ScanRepo(db);
+
+  const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs });
+  const workers = config.queue.workers ?? 2;
+  // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
+  const queue: JobQueue = new MemoryJobQueue(processor, {
+    capacity: config.queue.size,
+    concurrency: workers * 2,
+    onError: (err, job) => app.log.error({ err, scanId: job.scanId }, 'scan job crashed'),
+  });
+
+  const ctx: ServiceContext = { config, db, users, scans, images, queue, analyzer: deps.analyzer, clock };
+  const purgeDeps = { scans, images, clock, log: app.log };
+  app.decorate('skinsight', {
+    ...ctx,
+    purge: () => purgeImages(purgeDeps),
+    recover: () => recoverScans({ scans, images, queue, clock, log: app.log }),
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(fastifyCors, {
+    // Only the configured origins may call from a browser; none by default.
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: config.rateLimit.perIp,
+    timeWindow: config.rateLimit.windowMs,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      ...errorBody('RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
+    }),
+  });
+  await app.register(fastifyMultipart, { limits: { fileSize: config.uploadLimitBytes } });
+  await app.register(authPlugin, {
+    secret: config.jwt.secret,
+    expiresInS: config.jwt.expiresInS,
+    apiKeys: config.apiKeys,
+    users,
+    perUserLimit: config.rateLimit.perUser,
+    windowMs: config.rateLimit.windowMs,
+    clock,
+  });
+
+  app.addSchema(analysisResultSchema());
+  app.addSchema(errorSchema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'skinsight',
+        description: 'Self-hostable skin analysis. Cosmetic estimates from a photo, not a medical diagnosis.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(authRoutes, { ctx });
+  await app.register(scanRoutes, { ctx });
+  await app.register(analyzeRoutes, { ctx });
+
+  const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
+  app.addHook('onReady', async () => {
+    await recoverScans({ scans, images, queue, clock, log: app.log });
+    await purgeImages(purgeDeps);
+  });
+  app.addHook('onClose', async () => {
+    stopPurge();
+    await queue.close();
+    if (deps.ownsAnalyzer) await deps.analyzer.close();
+    if (!deps.db) await db.destroy();
+  });
+  return app;
+}

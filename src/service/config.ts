@@ -1,0 +1,131 @@
+/**
+ * Service configuration: read from environment variables once, validated with zod at start.
+ * Everything else in the service takes the typed `ServiceConfig`, never `process.env`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The environment variables the service reads, with their defaults. `.env.example` documents each. */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SKINSIGHT_DATA_DIR: z.string().min(1).default('./data'),
+  SKINSIGHT_DB: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  SKINSIGHT_DATABASE_URL: z.string().optional(),
+  SKINSIGHT_QUEUE: z.enum(['memory']).default('memory'),
+  SKINSIGHT_JWT_SECRET: z.string().min(16, 'SKINSIGHT_JWT_SECRET must be at least 16 characters').optional(),
+  SKINSIGHT_JWT_EXPIRES_IN: positiveInt.default(3600),
+  SKINSIGHT_UPLOAD_LIMIT_MB: z.coerce.number().positive().default(10),
+  SKINSIGHT_MAX_FILES_PER_REQUEST: positiveInt.default(16),
+  SKINSIGHT_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  SKINSIGHT_PURGE_INTERVAL_MIN: z.coerce.number().positive().default(60),
+  SKINSIGHT_QUEUE_SIZE: positiveInt.default(64),
+  SKINSIGHT_WORKERS: z.coerce.number().int().min(1).optional(),
+  SKINSIGHT_MODELS_DIR: z.string().optional(),
+  SKINSIGHT_CORS_ORIGINS: list.default([]),
+  SKINSIGHT_API_KEYS: list.default([]),
+  SKINSIGHT_RATE_LIMIT_IP: positiveInt.default(600),
+  SKINSIGHT_RATE_LIMIT_USER: positiveInt.default(300),
+  SKINSIGHT_RATE_LIMIT_AUTH: positiveInt.default(30),
+  SKINSIGHT_RATE_LIMIT_WINDOW_S: positiveInt.default(60),
+  SKINSIGHT_TRUST_PROXY: bool.default(false),
+  SKINSIGHT_WAIT_TIMEOUT_S: positiveInt.default(60),
+  /** Test hook: hold each finished analysis this long before saving it (never in production). */
+  SKINSIGHT_DEBUG_HOLD_MS: z.coerce.number().int().min(0).default(0),
+});
+
+export interface ServiceConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: string;
+  dataDir: string;
+  db: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+  queue: { kind: 'memory'; size: number; workers: number | undefined };
+  jwt: { secret: string; expiresInS: number; generated: boolean };
+  uploadLimitBytes: number;
+  maxFilesPerRequest: number;
+  retention: { days: number; purgeIntervalMs: number };
+  modelsDir: string | undefined;
+  corsOrigins: string[];
+  apiKeys: string[];
+  rateLimit: { perIp: number; perUser: number; auth: number; windowMs: number };
+  trustProxy: boolean;
+  waitTimeoutMs: number;
+  debugHoldMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse and check the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  // Empty strings mean "unset" (a blank line in .env should not override a default).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SKINSIGHT_JWT_SECRET) {
+    throw new ConfigError('SKINSIGHT_JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (e.NODE_ENV === 'production' && e.SKINSIGHT_DEBUG_HOLD_MS > 0) {
+    throw new ConfigError('SKINSIGHT_DEBUG_HOLD_MS is a test hook and is refused when NODE_ENV=production');
+  }
+  if (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL) {
+    throw new ConfigError('SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres');
+  }
+  const dataDir = path.resolve(e.SKINSIGHT_DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    db:
+      e.SKINSIGHT_DB === 'postgres'
+        ? { dialect: 'postgres', url: e.SKINSIGHT_DATABASE_URL! }
+        : { dialect: 'sqlite', file: path.join(dataDir, 'skinsight.db') },
+    queue: { kind: e.SKINSIGHT_QUEUE, size: e.SKINSIGHT_QUEUE_SIZE, workers: e.SKINSIGHT_WORKERS },
+    // Development without a secret gets a random one: tokens then die with the process.
+    jwt: {
+      secret: e.SKINSIGHT_JWT_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
+      expiresInS: e.SKINSIGHT_JWT_EXPIRES_IN,
+      generated: !e.SKINSIGHT_JWT_SECRET,
+    },
+    uploadLimitBytes: Math.round(e.SKINSIGHT_UPLOAD_LIMIT_MB * 1024 * 1024),
+    maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
+    retention: { days: e.SKINSIGHT_RETENTION_DAYS, purgeIntervalMs: e.SKINSIGHT_PURGE_INTERVAL_MIN * 60_000 },
+    modelsDir: e.SKINSIGHT_MODELS_DIR,
+    corsOrigins: e.SKINSIGHT_CORS_ORIGINS,
+    apiKeys: e.SKINSIGHT_API_KEYS,
+    rateLimit: {
+      perIp: e.SKINSIGHT_RATE_LIMIT_IP,
+      perUser: e.SKINSIGHT_RATE_LIMIT_USER,
+      auth: e.SKINSIGHT_RATE_LIMIT_AUTH,
+      windowMs: e.SKINSIGHT_RATE_LIMIT_WINDOW_S * 1000,
+    },
+    trustProxy: e.SKINSIGHT_TRUST_PROXY,
+    waitTimeoutMs: e.SKINSIGHT_WAIT_TIMEOUT_S * 1000,
+    debugHoldMs: e.SKINSIGHT_DEBUG_HOLD_MS,
+  };
+}

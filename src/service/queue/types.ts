@@ -1,0 +1,55 @@
+/**
+ * The job queue between the API and the analysis workers. The in-process queue is the
+ * default; a Redis/BullMQ queue can implement the same interface for the distributed mode
+ * (jobs then carry only the scan id and workers read the upload from the ImageStore).
+ */
+export interface ScanJob {
+  scanId: string;
+  /** The upload's bytes, when the worker runs in this process (saves re-reading the file). */
+  bytes?: Uint8Array;
+}
+
+export type JobProcessor = (job: ScanJob) => Promise<void>;
+
+export interface JobHandle {
+  /** Settles when the job has been processed (the scan row then holds the outcome). */
+  finished: Promise<void>;
+}
+
+export interface EnqueueOptions {
+  /** Accept even when full (crash recovery must not drop a scan). */
+  force?: boolean;
+}
+
+/** A place held in the queue while the upload is stored, so the job is never refused after that. */
+export interface Reservation {
+  submit(job: ScanJob): JobHandle;
+  release(): void;
+}
+
+export interface JobQueue {
+  /** Accept a job or throw QueueFullError; never blocks. */
+  enqueue(job: ScanJob, options?: EnqueueOptions): JobHandle;
+  /** Hold a place or throw QueueFullError. */
+  reserve(): Reservation;
+  /** Whether one more job would be accepted now. */
+  hasRoom(): boolean;
+  /** Jobs waiting plus running. */
+  depth(): number;
+  readonly capacity: number;
+  /** Stop taking jobs and wait for the running ones. */
+  close(): Promise<void>;
+}
+
+export class QueueFullError extends Error {
+  readonly code = 'QUEUE_FULL';
+  readonly statusCode = 503;
+  /** Seconds a client should wait before trying again. */
+  readonly retryAfterS: number;
+
+  constructor(retryAfterS: number) {
+    super('the analysis queue is full; retry later');
+    this.name = 'QueueFullError';
+    this.retryAfterS = retryAfterS;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Schema migrations, kept in code (no file loader) and written with Kysely's schema builder
+ * only, so the same list runs on SQLite and on Postgres.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+const migrations: Record<string, Migration> = {
+  '0001_users_and_scans': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('scans')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('uploaded_at', 'text')
+        .addColumn('completed_at', 'text')
+        .addColumn('consent', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('store_image', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('closeup', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('image_key', 'text')
+        .addColumn('image_format', 'text')
+        .addColumn('image_size', 'integer')
+        .addColumn('image_expires_at', 'text')
+        .addColumn('result_json', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('scans_user_created').on('scans').columns(['user_id', 'created_at']).execute();
+      await db.schema.createIndex('scans_status').on('scans').column('status').execute();
+      await db.schema.createIndex('scans_image_expires').on('scans').column('image_expires_at').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('scans').execute();
+      await db.schema.dropTable('users').execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Bring the schema up to date; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`, { cause: error });
+  }
+}

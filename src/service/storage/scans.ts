@@ -1,0 +1,182 @@
+/**
+ * Scan rows and their state machine: pending → processing → completed | failed.
+ * Every transition is one conditional UPDATE (WHERE status = expected), so a scan deleted or
+ * already finished elsewhere is never overwritten.
+ */
+import type { Db, ScansTable, ScanStatus } from './db.ts';
+
+export type Scan = Omit<ScansTable, 'attempts'> & { attempts: number };
+
+export interface UploadInfo {
+  imageKey: string;
+  format: string;
+  size: number;
+  storeImage: boolean;
+  closeup: boolean;
+  imageExpiresAt: string | null;
+  now: string;
+}
+
+export interface HistoryPage {
+  scans: Scan[];
+  total: number;
+}
+
+export class ScanRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(scan: { id: string; userId: string; now: string }): Promise<void> {
+    await this.db
+      .insertInto('scans')
+      .values({
+        id: scan.id,
+        user_id: scan.userId,
+        status: 'pending',
+        created_at: scan.now,
+        updated_at: scan.now,
+        uploaded_at: null,
+        completed_at: null,
+        consent: 0,
+        store_image: 0,
+        closeup: 0,
+        image_key: null,
+        image_format: null,
+        image_size: null,
+        image_expires_at: null,
+        result_json: null,
+        error_code: null,
+        error_message: null,
+      })
+      .execute();
+  }
+
+  get(id: string): Promise<Scan | undefined> {
+    return this.db.selectFrom('scans').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The scan if it belongs to the user; another user's scan is indistinguishable from none. */
+  getOwned(id: string, userId: string): Promise<Scan | undefined> {
+    return this.db
+      .selectFrom('scans')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  /** pending → processing with the stored upload; false if the scan was not pending. */
+  async markProcessing(id: string, up: UploadInfo): Promise<boolean> {
+    const res = await this.db
+      .updateTable('scans')
+      .set({
+        status: 'processing',
+        consent: 1,
+        store_image: up.storeImage ? 1 : 0,
+        closeup: up.closeup ? 1 : 0,
+        image_key: up.imageKey,
+        image_format: up.format,
+        image_size: up.size,
+        image_expires_at: up.imageExpiresAt,
+        uploaded_at: up.now,
+        updated_at: up.now,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Count an analysis attempt (crash recovery reports how often a scan was retried). */
+  async countAttempt(id: string): Promise<void> {
+    await this.db
+      .updateTable('scans')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async complete(id: string, resultJson: string, now: string): Promise<boolean> {
+    return this.finish(id, 'completed', { result_json: resultJson, completed_at: now, updated_at: now });
+  }
+
+  async fail(id: string, code: string, message: string, now: string): Promise<boolean> {
+    return this.finish(id, 'failed', { error_code: code, error_message: message, completed_at: now, updated_at: now });
+  }
+
+  private async finish(id: string, status: ScanStatus, values: Partial<Omit<ScansTable, 'attempts'>>): Promise<boolean> {
+    const res = await this.db
+      .updateTable('scans')
+      .set({ ...values, status })
+      .where('id', '=', id)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async clearImage(id: string): Promise<void> {
+    await this.db.updateTable('scans').set({ image_key: null, image_expires_at: null }).where('id', '=', id).execute();
+  }
+
+  async history(userId: string, limit: number, offset: number): Promise<HistoryPage> {
+    const [scans, count] = await Promise.all([
+      this.db
+        .selectFrom('scans')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+      this.db
+        .selectFrom('scans')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { scans, total: Number(count.n) };
+  }
+
+  /** Scans a crash or restart left in processing, oldest first. */
+  listProcessing(): Promise<Scan[]> {
+    return this.db.selectFrom('scans').selectAll().where('status', '=', 'processing').orderBy('uploaded_at').execute();
+  }
+
+  /** Image keys of a user's scans, read before the rows go (files are deleted after the rows). */
+  async imageKeysOfUser(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('scans')
+      .select('image_key')
+      .where('user_id', '=', userId)
+      .where('image_key', 'is not', null)
+      .execute();
+    return rows.map((r) => r.image_key!);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('scans').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
+  }
+
+  async deleteOfUser(userId: string): Promise<number> {
+    const res = await this.db.deleteFrom('scans').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /**
+   * Finished scans still holding an image that must go: stored images past their expiry, and
+   * unstored uploads a crash left behind between "finished" and "file deleted".
+   */
+  imagesToPurge(now: string, limit: number): Promise<Pick<Scan, 'id' | 'image_key'>[]> {
+    return this.db
+      .selectFrom('scans')
+      .select(['id', 'image_key'])
+      .where('image_key', 'is not', null)
+      .where('status', 'in', ['completed', 'failed'])
+      .where((eb) =>
+        eb.or([eb('store_image', '=', 0), eb.and([eb('image_expires_at', 'is not', null), eb('image_expires_at', '<=', now)])]),
+      )
+      .limit(limit)
+      .execute();
+  }
+}

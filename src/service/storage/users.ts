@@ -1,0 +1,31 @@
+/** User rows. Emails are stored lower-cased so that login is case-insensitive. */
+import type { Db, UsersTable } from './db.ts';
+
+export type User = UsersTable;
+
+export class UserRepo {
+  constructor(private readonly db: Db) {}
+
+  /** Insert a user; returns false when the email is taken (checked by the unique index). */
+  async create(user: User): Promise<boolean> {
+    const res = await this.db
+      .insertInto('users')
+      .values(user)
+      .onConflict((oc) => oc.column('email').doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  findByEmail(email: string): Promise<User | undefined> {
+    return this.db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+  }
+
+  findById(id: string): Promise<User | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
+  }
+}
