@@ -1,0 +1,96 @@
+/**
+ * `skinsight analyze`: one JSON line per input, in input order. Many files run on a pool
+ * of worker threads with a bounded window of files in flight, so memory stays flat
+ * however many photos there are.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Analyzer } from '../engine/api.ts';
+import { toErrorInfo } from '../engine/errors.ts';
+import type { AnalysisResult } from '../engine/result/schema.ts';
+import { expandInputs, type InputFile } from './files.ts';
+import { renderOverlay } from './overlay.ts';
+import { startProgress } from './progress.ts';
+
+export interface AnalyzeCliOptions {
+  pretty: boolean;
+  overlayDir?: string;
+  closeup: boolean;
+  workers: number;
+  modelsDir?: string;
+  detectionThreshold?: number;
+  progress: boolean;
+}
+
+type Line = { source: string } & (AnalysisResult | { error: { code: string; message: string } });
+
+export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Promise<number> {
+  const inputs = expandInputs(args);
+  if (inputs.length === 0) {
+    process.stderr.write('skinsight: no image files found in the given folders.\n');
+    return 1;
+  }
+  if (options.overlayDir) fs.mkdirSync(options.overlayDir, { recursive: true });
+
+  const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold };
+  const workers = Math.min(options.workers, inputs.length);
+  let analyzer: Analyzer;
+  if (workers > 1) {
+    const { createEnginePool } = await import('../engine/pool.ts');
+    analyzer = await createEnginePool({ ...engineOptions, workers });
+  } else {
+    const { createEngine } = await import('../engine/index.ts');
+    analyzer = await createEngine(engineOptions);
+  }
+
+  const progress = startProgress(inputs.length, options.progress, 'analyze');
+  let failures = 0;
+  const window = Math.max(2, workers * 2);
+  const pending = new Map<number, Promise<Line>>();
+  let next = 0;
+  const launch = () => {
+    while (next < inputs.length && pending.size < window) {
+      const i = next++;
+      pending.set(i, analyzeOne(analyzer, inputs[i], options));
+    }
+  };
+  try {
+    launch();
+    for (let i = 0; i < inputs.length; i++) {
+      const line = await pending.get(i)!;
+      pending.delete(i);
+      launch();
+      if ('error' in line) {
+        failures++;
+        process.stderr.write(`skinsight: ${line.source}: ${line.error.code}: ${line.error.message}\n`);
+      }
+      process.stdout.write(JSON.stringify(line, null, options.pretty ? 2 : undefined) + '\n');
+      progress.tick();
+    }
+  } finally {
+    progress.stop();
+    await analyzer.close();
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+async function analyzeOne(analyzer: Analyzer, input: InputFile, options: AnalyzeCliOptions): Promise<Line> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.promises.readFile(input.path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE';
+    return { source: input.path, error: { code, message: `cannot read ${input.path}: ${(error as Error).message}` } };
+  }
+  try {
+    const result = await analyzer.analyze(bytes, { closeup: options.closeup });
+    if (options.overlayDir) {
+      const out = path.join(options.overlayDir, input.relative.replace(/\.[^./]+$/, '') + '.overlay.png');
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, await renderOverlay(bytes, result));
+    }
+    return { source: input.path, ...result };
+  } catch (error) {
+    return { source: input.path, error: toErrorInfo(error) };
+  }
+}

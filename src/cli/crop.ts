@@ -1,0 +1,68 @@
+/**
+ * `skinsight crop`: writes exactly the pixels the engine feeds its skin models, so that
+ * training reads the same crops as serving (no train/serve skew). For each input:
+ * DIR/<relative path>.png at --size², and a line in DIR/crops.jsonl
+ * `{source, output, mode: "face"|"closeup", error?}`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createEngine } from '../engine/index.ts';
+import { toErrorInfo } from '../engine/errors.ts';
+import { resizeArea } from '../engine/face/geometry.ts';
+import type { RgbImage } from '../engine/image.ts';
+import { expandInputs } from './files.ts';
+import { startProgress } from './progress.ts';
+
+export interface CropCliOptions {
+  outDir: string;
+  size: number;
+  /** An image with no face is cropped as a close-up (the engine's --closeup path). */
+  closeupFallback: boolean;
+  closeup: boolean;
+  progress: boolean;
+}
+
+/** The model input made from the engine's aligned crop: the same resize as Classifier.prepare. */
+export function modelInputFromCrop(crop: RgbImage, size: number): RgbImage {
+  return crop.width === size && crop.height === size ? crop : resizeArea(crop, size, size);
+}
+
+export async function runCrop(args: string[], options: CropCliOptions): Promise<number> {
+  const inputs = expandInputs(args);
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const engine = await createEngine({});
+  const log = fs.createWriteStream(path.join(options.outDir, 'crops.jsonl'));
+  const progress = startProgress(inputs.length, options.progress, 'crop');
+  let failures = 0;
+  try {
+    for (const input of inputs) {
+      const output = path.join(options.outDir, input.relative.replace(/\.[^./]+$/, '') + '.png');
+      let line: Record<string, unknown>;
+      try {
+        const bytes = await fs.promises.readFile(input.path);
+        let prepared;
+        try {
+          prepared = await engine.prepare(bytes, { closeup: options.closeup });
+        } catch (error) {
+          if (!options.closeupFallback || toErrorInfo(error).code !== 'NO_FACE') throw error;
+          prepared = await engine.prepare(bytes, { closeup: true });
+        }
+        const img = modelInputFromCrop(prepared.crop, options.size);
+        fs.mkdirSync(path.dirname(output), { recursive: true });
+        await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(output);
+        line = { source: input.path, output, mode: prepared.mode };
+      } catch (error) {
+        failures++;
+        line = { source: input.path, output: null, error: toErrorInfo(error) };
+      }
+      log.write(JSON.stringify(line) + '\n');
+      progress.tick();
+    }
+  } finally {
+    progress.stop();
+    await new Promise((r) => log.end(r));
+    await engine.close();
+  }
+  return failures > 0 ? 1 : 0;
+}

@@ -1,0 +1,140 @@
+/**
+ * The skinsight command line.
+ *   skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N]
+ *   skinsight crop --out DIR [--size 224] [--closeup-fallback] <files or folders…>
+ *   skinsight schema            (the result's JSON Schema)
+ *   skinsight info              (device and models)
+ *   skinsight serve             (the HTTP service; same as npm start)
+ * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { toErrorInfo } from '../engine/errors.ts';
+import { resultJsonSchema } from '../engine/result/schema.ts';
+import { runAnalyze } from './analyze.ts';
+import { runCrop } from './crop.ts';
+
+const USAGE = `Usage:
+  skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
+  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] <files or folders…>
+  skinsight schema
+  skinsight info [--models DIR]
+  skinsight serve
+Results are cosmetic estimates, not a medical diagnosis.`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze': {
+      const { values, positionals } = parse(rest, {
+        pretty: { type: 'boolean', default: false },
+        overlay: { type: 'string' },
+        closeup: { type: 'boolean', default: false },
+        workers: { type: 'string' },
+        models: { type: 'string' },
+        threshold: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      });
+      if (positionals.length === 0) throw new UsageError('analyze needs at least one file or folder.');
+      return runAnalyze(positionals, {
+        pretty: values.pretty as boolean,
+        overlayDir: values.overlay as string | undefined,
+        closeup: values.closeup as boolean,
+        workers: intOption(values.workers, 'workers', 1, 64) ?? Math.min(os.availableParallelism(), 4),
+        modelsDir: values.models as string | undefined,
+        detectionThreshold: floatOption(values.threshold, 'threshold'),
+        progress: !(values.quiet as boolean),
+      });
+    }
+    case 'crop': {
+      const { values, positionals } = parse(rest, {
+        out: { type: 'string' },
+        size: { type: 'string' },
+        'closeup-fallback': { type: 'boolean', default: false },
+        closeup: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+      });
+      if (!values.out) throw new UsageError('crop needs --out DIR.');
+      if (positionals.length === 0) throw new UsageError('crop needs at least one file or folder.');
+      return runCrop(positionals, {
+        outDir: values.out as string,
+        size: intOption(values.size, 'size', 16, 1024) ?? 224,
+        closeupFallback: values['closeup-fallback'] as boolean,
+        closeup: values.closeup as boolean,
+        progress: !(values.quiet as boolean),
+      });
+    }
+    case 'schema':
+      process.stdout.write(JSON.stringify(resultJsonSchema(), null, 2) + '\n');
+      return 0;
+    case 'info': {
+      const { values } = parse(rest, { models: { type: 'string' } });
+      const { createEngine } = await import('../engine/index.ts');
+      const engine = await createEngine({ modelsDir: values.models as string | undefined });
+      process.stdout.write(JSON.stringify(engine.info(), null, 2) + '\n');
+      await engine.close();
+      return 0;
+    }
+    case 'serve': {
+      const service = await import('../service/index.ts').catch(() => null);
+      if (!service || typeof (service as { startServer?: unknown }).startServer !== 'function') {
+        throw new UsageError('the HTTP service is not part of this build.');
+      }
+      await (service as { startServer: () => Promise<unknown> }).startServer();
+      return -1; // keep running
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}".`);
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+
+function parse(args: string[], options: OptionSpec) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function intOption(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}.`);
+  return n;
+}
+
+function floatOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new UsageError(`--${name} must be a number between 0 and 1.`);
+  return n;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`skinsight: ${error.message}\n${USAGE}\n`);
+    } else {
+      const info = toErrorInfo(error);
+      process.stderr.write(`skinsight: ${info.code}: ${info.message}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

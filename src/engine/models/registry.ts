@@ -1,0 +1,118 @@
+/**
+ * The model registry: reads `manifest.json`, picks one entry per task, checks each ONNX
+ * file's sha256, creates one session per model and warms it up. Any problem with one model
+ * (missing file, wrong hash, unreadable ONNX, wrong output size) makes that model
+ * unavailable with a reason; the rest of the engine keeps working.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelStatus } from '../api.ts';
+import { Classifier } from './classifier.ts';
+import { Manifest, MODEL_TASKS, TASK_CLASSES, modelId, type ModelEntry, type ModelTask } from './manifest.ts';
+
+export interface LoadedModel {
+  entry: ModelEntry;
+  classifier: Classifier;
+  /** Absolute path of the ONNX file. */
+  file: string;
+}
+
+export interface RegistryOptions {
+  modelsDir: string;
+  intraOpThreads: number;
+  /** Versions to load per task besides the defaults (for A/B tests). */
+  pinned?: Partial<Record<ModelTask, string>>;
+}
+
+export class ModelRegistry {
+  private constructor(
+    readonly dir: string,
+    /** Loaded models by `name@version`. */
+    private readonly loaded: Map<string, LoadedModel>,
+    /** Chosen model per task, or why there is none. */
+    private readonly chosen: Map<ModelTask, { id?: string; reason?: string; entry?: ModelEntry }>,
+  ) {}
+
+  static async load(options: RegistryOptions): Promise<ModelRegistry> {
+    const dir = path.resolve(options.modelsDir);
+    const loaded = new Map<string, LoadedModel>();
+    const chosen = new Map<ModelTask, { id?: string; reason?: string; entry?: ModelEntry }>();
+
+    let manifest: Manifest = { models: [] };
+    let manifestProblem: string | undefined;
+    try {
+      manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
+    } catch (error) {
+      manifestProblem = `model manifest ${path.join(dir, 'manifest.json')} unreadable: ${(error as Error).message.split('\n')[0]}`;
+    }
+
+    for (const task of MODEL_TASKS) {
+      const candidates = manifest.models.filter((m) => m.task === task);
+      const wanted = options.pinned?.[task];
+      const entry = wanted ? candidates.find((m) => m.version === wanted) : candidates.find((m) => m.default) ?? candidates.at(-1);
+      if (!entry) {
+        chosen.set(task, { reason: manifestProblem ?? (wanted ? `no ${task} model with version ${wanted} in the registry` : `no ${task} model in the registry`) });
+        continue;
+      }
+      try {
+        const model = await loadEntry(dir, entry, options.intraOpThreads);
+        loaded.set(modelId(entry), model);
+        chosen.set(task, { id: modelId(entry), entry });
+      } catch (error) {
+        chosen.set(task, { reason: `${modelId(entry)} unavailable: ${(error as Error).message}`, entry });
+      }
+    }
+    return new ModelRegistry(dir, loaded, chosen);
+  }
+
+  /** The model serving `task`, or the reason why none can. */
+  forTask(task: ModelTask): LoadedModel | { reason: string } {
+    const c = this.chosen.get(task);
+    if (c?.id) {
+      const m = this.loaded.get(c.id);
+      if (m) return m;
+    }
+    return { reason: c?.reason ?? `no ${task} model` };
+  }
+
+  status(): ModelStatus[] {
+    return MODEL_TASKS.map((task) => {
+      const c = this.chosen.get(task);
+      return {
+        task,
+        name: c?.entry?.name ?? task,
+        version: c?.entry?.version ?? 'none',
+        available: Boolean(c?.id),
+        ...(c?.reason ? { reason: c.reason } : {}),
+      };
+    });
+  }
+
+  loadedModels(): LoadedModel[] {
+    return [...this.loaded.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.loaded.values()].map((m) => m.classifier.close()));
+  }
+}
+
+async function loadEntry(dir: string, entry: ModelEntry, intraOpThreads: number): Promise<LoadedModel> {
+  const expected = TASK_CLASSES[entry.task];
+  if (entry.classes.length !== expected.length || entry.classes.some((c, i) => c !== expected[i])) {
+    throw new Error(`classes ${JSON.stringify(entry.classes)} do not match ${entry.task}'s ${JSON.stringify(expected)}`);
+  }
+  const file = path.resolve(dir, entry.file);
+  if (!fs.existsSync(file)) throw new Error(`file ${entry.file} is missing`);
+  const bytes = fs.readFileSync(file);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== entry.sha256) throw new Error(`sha256 mismatch for ${entry.file} (manifest ${entry.sha256.slice(0, 12)}…, file ${sha.slice(0, 12)}…)`);
+  let classifier: Classifier;
+  try {
+    classifier = await Classifier.create(bytes, entry, intraOpThreads);
+  } catch (error) {
+    throw new Error(`cannot load ${entry.file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return { entry, classifier, file };
+}

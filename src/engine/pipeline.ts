@@ -1,0 +1,252 @@
+/**
+ * The analysis pipeline, stage by stage (each with its own timing):
+ *   decode → detect → landmarks → regions → models → measures → result.
+ * Everything here runs on the calling thread; `pool.ts` puts engines on worker threads.
+ */
+import { SkinsightError } from './errors.ts';
+import type { Mask, RgbImage } from './image.ts';
+import { decodeImage, type DecodeOptions, type DecodedImage } from './decode/decode.ts';
+import type { BlazeFace, FaceDetection } from './face/blazeface.ts';
+import type { FaceMesh } from './face/facemesh.ts';
+import { cropRoi, type Roi } from './face/geometry.ts';
+import { locateLandmarks, meshInRoi, roiFromDetection, type FaceLandmarks } from './face/landmarks.ts';
+import { estimatePose } from './face/pose.ts';
+import { MESH_POINTS } from './face/facemesh.ts';
+import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
+import type { ModelRegistry } from './models/registry.ts';
+import { modelId, TASK_CLASSES } from './models/manifest.ts';
+import { measureCloseup, measureFace } from './measures/index.ts';
+import {
+  DISCLAIMER,
+  RESULT_SCHEMA_VERSION,
+  type AcneAnalysis,
+  type AnalysisResult,
+  type ConditionAnalysis,
+  type Face,
+} from './result/schema.ts';
+import { createMask } from './image.ts';
+
+export interface PipelineParts {
+  detector: BlazeFace;
+  mesh: FaceMesh;
+  registry: ModelRegistry;
+  decode: DecodeOptions;
+  /** Minimum FaceMesh face-presence score: rejects detector hits on animals and objects. */
+  meshThreshold: number;
+}
+
+export interface PipelineOptions {
+  closeup?: boolean;
+}
+
+/** What the models and the measures look at, before any of them runs. */
+export interface PreparedFace {
+  decoded: DecodedImage;
+  /** The aligned square crop (MEASURE_CROP²) the models and measures read. */
+  crop: RgbImage;
+  mode: 'face' | 'closeup';
+  face: { detection: FaceDetection; landmarks: FaceLandmarks; count: number } | null;
+  regions: FaceRegions | null;
+  closeupSkin: Mask | null;
+  timings: Record<string, number>;
+}
+
+class Stopwatch {
+  readonly timings: Record<string, number> = {};
+  private last = performance.now();
+  private readonly start = this.last;
+  lap(stage: string): void {
+    const now = performance.now();
+    this.timings[stage] = round2(now - this.last);
+    this.last = now;
+  }
+  total(): number {
+    return round2(performance.now() - this.start);
+  }
+}
+
+/** Decode, find the face and cut the aligned crop with its region masks. */
+export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: PipelineOptions = {}): Promise<PreparedFace> {
+  const watch = new Stopwatch();
+  const decoded = await decodeImage(bytes, parts.decode);
+  watch.lap('decode');
+
+  if (options.closeup) {
+    const { width, height } = decoded.image;
+    const side = Math.min(width, height);
+    const roi: Roi = { cx: width / 2, cy: height / 2, size: side, angle: 0 };
+    const crop = cropRoi(decoded.image, roi, MEASURE_CROP);
+    const all = createMask(MEASURE_CROP, MEASURE_CROP);
+    all.data.fill(1);
+    const closeupSkin = skinColourMask(crop, all);
+    watch.lap('regions');
+    return { decoded, crop, mode: 'closeup', face: null, regions: null, closeupSkin, timings: watch.timings };
+  }
+
+  const detections = await parts.detector.detect(decoded.image);
+  watch.lap('detect');
+
+  // Confirm each detection with the mesh's face-presence score (BlazeFace alone fires on
+  // cat faces); refine the landmarks of the largest confirmed face only.
+  let chosen: { detection: FaceDetection; landmarks: FaceLandmarks } | null = null;
+  let count = 0;
+  for (const detection of detections) {
+    const quick = meshInRoi(parts.mesh, decoded.image, roiFromDetection(detection));
+    if (quick.score < parts.meshThreshold) continue;
+    count++;
+    if (!chosen) chosen = { detection, landmarks: quick };
+  }
+  if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
+  chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, true);
+  watch.lap('landmarks');
+
+  const regions = buildFaceRegions(decoded.image, chosen.landmarks.points);
+  watch.lap('regions');
+  return {
+    decoded,
+    crop: regions.measure.image,
+    mode: 'face',
+    face: { ...chosen, count },
+    regions,
+    closeupSkin: null,
+    timings: watch.timings,
+  };
+}
+
+export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace): Promise<AnalysisResult> {
+  const watch = new Stopwatch();
+  const [acne, condition] = await Promise.all([runAcne(parts.registry, prepared.crop), runCondition(parts.registry, prepared.crop)]);
+  watch.lap('models');
+
+  const { decoded } = prepared;
+  let faceBlock: Face | null = null;
+  let measured;
+  let regionsBlock: AnalysisResult['regions'] = {};
+  if (prepared.mode === 'face' && prepared.face && prepared.regions) {
+    const { detection, landmarks, count } = prepared.face;
+    const pose = estimatePose(landmarks.points);
+    const box = landmarkBox(landmarks.points);
+    const faceSizePx = Math.max(box.width, box.height) / decoded.scale;
+    measured = measureFace(prepared.regions.measure, { faceSizePx, pose });
+    const w = decoded.image.width;
+    const h = decoded.image.height;
+    const lm: [number, number, number][] = [];
+    for (let i = 0; i < MESH_POINTS; i++) {
+      lm.push([round4(landmarks.points[i * 3] / w), round4(landmarks.points[i * 3 + 1] / h), round4(landmarks.points[i * 3 + 2] / w)]);
+    }
+    faceBlock = {
+      box: {
+        x: round1(box.x / decoded.scale),
+        y: round1(box.y / decoded.scale),
+        width: round1(box.width / decoded.scale),
+        height: round1(box.height / decoded.scale),
+      },
+      landmarks: lm,
+      detection_confidence: round4(detection.score),
+      mesh_confidence: round4(landmarks.score),
+      faces_detected: count,
+      pose,
+    };
+    for (const [name, outline] of Object.entries(prepared.regions.outlines)) {
+      const mask = prepared.regions.measure.regions[name as keyof typeof prepared.regions.measure.regions];
+      let area = 0;
+      for (let i = 0; i < mask.data.length; i++) area += mask.data[i];
+      regionsBlock[name] = { polygon: outline.map((p) => [round4(p.x / w), round4(p.y / h)] as [number, number]), area_px: area };
+    }
+  } else {
+    measured = measureCloseup(prepared.crop, prepared.closeupSkin ?? createMask(MEASURE_CROP, MEASURE_CROP));
+    regionsBlock = {};
+  }
+  watch.lap('measures');
+
+  const models = [acne, condition]
+    .filter((m) => m.available)
+    .map((m) => m.model!)
+    .map((e) => ({ name: e.name, version: e.version, task: e.task, sha256: e.sha256 }));
+  const confidence = faceBlock ? measured.confidence * Math.min(1, faceBlock.mesh_confidence) : measured.confidence;
+
+  return {
+    schema_version: RESULT_SCHEMA_VERSION,
+    mode: prepared.mode,
+    image: { width: decoded.originalWidth, height: decoded.originalHeight, format: decoded.format },
+    ml_analysis: {
+      acne_analysis: acne.analysis,
+      condition_analysis: condition.analysis,
+      ml_models_used: models.map(modelId),
+    },
+    cv_analysis: measured.cv,
+    face: faceBlock,
+    regions: regionsBlock,
+    quality: measured.quality,
+    confidence: round4(confidence),
+    models,
+    timings_ms: { ...prepared.timings, ...watch.timings },
+    generated_at: new Date().toISOString(),
+    disclaimer: DISCLAIMER,
+  };
+}
+
+interface ModelOutcome<T> {
+  available: boolean;
+  analysis: T;
+  model?: { name: string; version: string; task: string; sha256: string };
+}
+
+async function runAcne(registry: ModelRegistry, crop: RgbImage): Promise<ModelOutcome<AcneAnalysis>> {
+  const m = registry.forTask('acne_binary');
+  if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
+  const [p] = await m.classifier.classify([crop]);
+  const [noAcne, acne] = [p[0], p[1]];
+  const detected = acne >= m.entry.threshold;
+  return {
+    available: true,
+    model: m.entry,
+    analysis: {
+      available: true,
+      detected,
+      confidence: round4(detected ? acne : noAcne),
+      label: detected ? 'acne' : 'no_acne',
+      probabilities: { no_acne: round4(noAcne), acne: round4(acne) },
+      threshold: m.entry.threshold,
+      model: { name: m.entry.name, version: m.entry.version },
+    },
+  };
+}
+
+async function runCondition(registry: ModelRegistry, crop: RgbImage): Promise<ModelOutcome<ConditionAnalysis>> {
+  const m = registry.forTask('skin_condition');
+  if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
+  const [p] = await m.classifier.classify([crop]);
+  const classes = TASK_CLASSES.skin_condition;
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  const probabilities = Object.fromEntries(classes.map((c, i) => [c, round4(p[i])])) as Extract<ConditionAnalysis, { available: true }>['probabilities'];
+  return {
+    available: true,
+    model: m.entry,
+    analysis: {
+      available: true,
+      condition: classes[best] as Extract<ConditionAnalysis, { available: true }>['condition'],
+      confidence: round4(p[best]),
+      probabilities,
+      model: { name: m.entry.name, version: m.entry.version },
+    },
+  };
+}
+
+function landmarkBox(points: Float32Array): { x: number; y: number; width: number; height: number } {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i < MESH_POINTS; i++) {
+    const x = points[i * 3];
+    const y = points[i * 3 + 1];
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const round4 = (v: number) => Math.round(v * 10000) / 10000;

@@ -1,0 +1,25 @@
+/** One engine on a worker thread, answering analyze requests from `pool.ts`. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine } from './index.ts';
+import { toErrorInfo } from './errors.ts';
+import type { AnalyzeOptions, EngineOptions } from './api.ts';
+
+const port = parentPort!;
+try {
+  const engine = await createEngine(workerData as EngineOptions);
+  port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions }) => {
+    if (msg.type === 'close') {
+      await engine.close();
+      return;
+    }
+    try {
+      const result = await engine.analyze(msg.bytes, msg.options);
+      port.postMessage({ type: 'result', id: msg.id, result });
+    } catch (error) {
+      port.postMessage({ type: 'error', id: msg.id, ...toErrorInfo(error) });
+    }
+  });
+  port.postMessage({ type: 'ready', info: engine.info() });
+} catch (error) {
+  port.postMessage({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
+}

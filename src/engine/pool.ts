@@ -1,0 +1,122 @@
+/**
+ * A pool of engines on worker threads, so decoding, inference and image maths never block
+ * the caller's event loop. Each worker owns one engine (its own ONNX sessions, TF.js backend);
+ * a job goes to the worker with the fewest jobs in flight. A worker that dies is replaced and
+ * its in-flight jobs fail with INTERNAL rather than hang.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import { SkinsightError, type ErrorCode } from './errors.ts';
+import type { AnalysisResult } from './result/schema.ts';
+
+export interface PoolOptions extends EngineOptions {
+  /** Worker threads (default: the number of CPU cores). */
+  workers?: number;
+}
+
+export interface EnginePool extends Analyzer {
+  readonly size: number;
+  /** Jobs currently in flight across all workers. */
+  pending(): number;
+}
+
+type Reply =
+  | { type: 'ready'; info: EngineInfo }
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; result: AnalysisResult }
+  | { type: 'error'; id: number; code: ErrorCode; message: string };
+
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>;
+}
+
+const WORKER_ENTRY = new URL('./pool-worker.mjs', import.meta.url);
+
+export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
+  const size = Math.max(1, options.workers ?? os.availableParallelism());
+  const { logger, workers: _workers, ...engineOptions } = options;
+  let nextId = 1;
+  let closed = false;
+  let info: EngineInfo | undefined;
+
+  const spawn = (): Promise<Slot> =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(WORKER_ENTRY, { workerData: engineOptions });
+      const slot: Slot = { worker, inFlight: new Map() };
+      let ready = false;
+      worker.on('message', (msg: Reply) => {
+        if (msg.type === 'ready') {
+          ready = true;
+          info ??= msg.info;
+          resolve(slot);
+        } else if (msg.type === 'fatal') {
+          reject(new SkinsightError('INTERNAL', `engine worker failed to start: ${msg.message}`));
+        } else {
+          const job = slot.inFlight.get(msg.id);
+          if (!job) return;
+          slot.inFlight.delete(msg.id);
+          if (msg.type === 'result') job.resolve(msg.result);
+          else job.reject(new SkinsightError(msg.code, msg.message));
+        }
+      });
+      worker.on('error', (error) => {
+        if (!ready) reject(error);
+        logger?.error({ err: error.message }, 'engine worker crashed');
+      });
+      worker.on('exit', (code) => {
+        for (const job of slot.inFlight.values()) job.reject(new SkinsightError('INTERNAL', `engine worker exited (code ${code}) during the analysis`));
+        slot.inFlight.clear();
+        const index = slots.indexOf(slot);
+        if (closed || index < 0) return;
+        // Replace the dead worker so capacity recovers.
+        spawn().then(
+          (fresh) => { slots[index] = fresh; },
+          (error) => logger?.error({ err: String(error) }, 'could not replace engine worker'),
+        );
+      });
+    });
+
+  const slots: Slot[] = [];
+  try {
+    slots.push(...(await Promise.all(Array.from({ length: size }, spawn))));
+  } catch (error) {
+    closed = true;
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    throw error;
+  }
+  const engineInfo = info!;
+  logger?.info({ device: engineInfo.device }, `Using device: ${engineInfo.device}`);
+  for (const m of engineInfo.models) {
+    if (m.available) logger?.info({ model: `${m.name}@${m.version}` }, `Loaded ${m.task === 'acne_binary' ? 'acne' : 'condition'} model from ${m.name}@${m.version}`);
+    else logger?.warn({ task: m.task, reason: m.reason }, `Model for ${m.task} unavailable: ${m.reason}`);
+  }
+
+  return {
+    size,
+    pending: () => slots.reduce((n, s) => n + s.inFlight.size, 0),
+    info: () => engineInfo,
+    analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisResult> {
+      if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
+      const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
+      const id = nextId++;
+      // Copy into a buffer of our own and transfer it: the caller's bytes stay untouched.
+      const copy = new Uint8Array(bytes.byteLength);
+      copy.set(bytes);
+      return new Promise((resolve, reject) => {
+        slot.inFlight.set(id, { resolve, reject });
+        slot.worker.postMessage({ id, bytes: copy, options: analyzeOptions }, [copy.buffer]);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(slots.map(async (s) => {
+        s.worker.postMessage({ type: 'close' });
+        await new Promise((r) => setTimeout(r, 50));
+        await s.worker.terminate();
+      }));
+    },
+  };
+}

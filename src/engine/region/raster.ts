@@ -1,0 +1,98 @@
+/** Polygon rasterisation and binary morphology on masks. */
+import { createMask, type Mask, type Point } from '../image.ts';
+
+/** Fills a simple polygon (even-odd rule, pixel centres) into `mask` with `value`. */
+export function fillPolygon(mask: Mask, polygon: Point[], value = 1): void {
+  const n = polygon.length;
+  if (n < 3) return;
+  let minY = Infinity, maxY = -Infinity;
+  for (const p of polygon) {
+    if (p.y < minY) minY = p.y;
+    if (p.y > maxY) maxY = p.y;
+  }
+  const y0 = Math.max(0, Math.ceil(minY - 0.5));
+  const y1 = Math.min(mask.height - 1, Math.floor(maxY - 0.5));
+  const xs: number[] = [];
+  for (let y = y0; y <= y1; y++) {
+    const cy = y + 0.5;
+    xs.length = 0;
+    for (let i = 0, j = n - 1; i < n; j = i++) {
+      const a = polygon[i];
+      const b = polygon[j];
+      if ((a.y > cy) !== (b.y > cy)) xs.push(a.x + ((cy - a.y) / (b.y - a.y)) * (b.x - a.x));
+    }
+    xs.sort((p, q) => p - q);
+    for (let k = 0; k + 1 < xs.length; k += 2) {
+      const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
+      const xb = Math.min(mask.width - 1, Math.floor(xs[k + 1] - 0.5));
+      const row = y * mask.width;
+      for (let x = xa; x <= xb; x++) mask.data[row + x] = value;
+    }
+  }
+}
+
+export function polygonMask(width: number, height: number, polygon: Point[]): Mask {
+  const mask = createMask(width, height);
+  fillPolygon(mask, polygon);
+  return mask;
+}
+
+/** Square dilation by `radius` pixels (separable running max). */
+export function dilate(mask: Mask, radius: number): Mask {
+  const r = Math.max(0, Math.round(radius));
+  if (r === 0) return { ...mask, data: mask.data.slice() };
+  const { width: w, height: h } = mask;
+  const tmp = new Uint8Array(w * h);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (!mask.data[row + x]) continue;
+      const a = Math.max(0, x - r), b = Math.min(w - 1, x + r);
+      for (let k = a; k <= b; k++) tmp[row + k] = 1;
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) {
+      if (!tmp[y * w + x]) continue;
+      const a = Math.max(0, y - r), b = Math.min(h - 1, y + r);
+      for (let k = a; k <= b; k++) out[k * w + x] = 1;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** a AND b. */
+export function intersect(a: Mask, b: Mask): Mask {
+  const out = new Uint8Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[i] & b.data[i];
+  return { width: a.width, height: a.height, data: out };
+}
+
+/** a AND NOT b. */
+export function subtract(a: Mask, b: Mask): Mask {
+  const out = new Uint8Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[i] & (b.data[i] ^ 1);
+  return { width: a.width, height: a.height, data: out };
+}
+
+/** A band of half-width `halfWidth` around a polyline. */
+export function polylineBand(width: number, height: number, line: Point[], halfWidth: number): Mask {
+  const mask = createMask(width, height);
+  for (let i = 0; i + 1 < line.length; i++) {
+    const a = line[i];
+    const b = line[i + 1];
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len = Math.hypot(dx, dy) || 1;
+    const nx = (-dy / len) * halfWidth;
+    const ny = (dx / len) * halfWidth;
+    fillPolygon(mask, [
+      { x: a.x + nx, y: a.y + ny },
+      { x: b.x + nx, y: b.y + ny },
+      { x: b.x - nx, y: b.y - ny },
+      { x: a.x - nx, y: a.y - ny },
+    ]);
+  }
+  return mask;
+}
