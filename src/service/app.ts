@@ -13,7 +13,7 @@ import type { Analyzer } from '../engine/api.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
-import { errorBody, handleError } from './http-errors.ts';
+import { HttpError, errorBody, handleError } from './http-errors.ts';
 import { createScanProcessor } from './processor.ts';
 import { MemoryJobQueue } from './queue/memory.ts';
 import type { JobQueue } from './queue/types.ts';
@@ -108,10 +108,9 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     global: true,
     max: config.rateLimit.perIp,
     timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_req, context) => ({
-      statusCode: 429,
-      ...errorBody('RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
-    }),
+    // The plugin has already set Retry-After; the error handler writes the body.
+    errorResponseBuilder: (_req, context) =>
+      new HttpError(context.statusCode, 'RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
   await app.register(fastifyMultipart, { limits: { fileSize: config.uploadLimitBytes } });
   await app.register(authPlugin, {
@@ -127,6 +126,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   app.addSchema(analysisResultSchema());
   app.addSchema(errorSchema);
   await app.register(fastifySwagger, {
+    // Shared schemas keep their $id as component names (AnalysisResult, Error).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -37,14 +37,8 @@ export async function startServer(config: ServiceConfig = loadConfig()): Promise
     modelsDir: config.modelsDir,
     logger: log.child({ component: 'engine' }),
   });
+  // The pool logs `Using device: …` and `Loaded acne model from …` through the logger we gave it.
   const info = analyzer.info();
-  log.info({ device: info.device }, `Using device: ${info.device}`);
-  const modelsDir = config.modelsDir ?? 'models';
-  for (const m of info.models) {
-    const label = m.task === 'acne_binary' ? 'acne' : m.task === 'skin_condition' ? 'condition' : m.task;
-    if (m.available) log.info({ model: m }, `Loaded ${label} model from ${modelsDir} (${m.name}@${m.version})`);
-    else log.warn({ model: m }, `${label} model unavailable: ${m.reason ?? 'unknown reason'}`);
-  }
 
   const app = await buildApp(config, { analyzer, ownsAnalyzer: true, loggerInstance: log });
   await app.listen({ port: config.port, host: config.host });

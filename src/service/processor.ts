@@ -40,7 +40,10 @@ export function createScanProcessor(deps: ProcessorDeps) {
     const started = performance.now();
     try {
       const result = await analyzer.analyze(bytes, { closeup: scan.closeup === 1 });
-      if (deps.holdMs) await new Promise((r) => setTimeout(r, deps.holdMs));
+      if (deps.holdMs) {
+        log.warn({ scanId: scan.id, holdMs: deps.holdMs }, 'debug hold: analysis done, holding before saving');
+        await new Promise((r) => setTimeout(r, deps.holdMs));
+      }
       await scans.complete(scan.id, JSON.stringify(result), clock().toISOString());
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started) }, 'scan completed');
     } catch (err) {
