@@ -97,7 +97,7 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     if (!chosen) chosen = { detection, landmarks: quick };
   }
   if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
-  chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, true);
+  chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
   watch.lap('landmarks');
 
   const regions = buildFaceRegions(decoded.image, chosen.landmarks.points);

@@ -12,7 +12,7 @@ import { sniffImageFormat, type ImageFormat } from './sniff.ts';
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default 40 MP). */
   maxPixels: number;
-  /** Longest side of the working image; larger photos are scaled down (default 1024). */
+  /** Longest side of the working image; larger photos are halved until they fit (default 1280). */
   maxSide: number;
   /** Refuse images whose shorter side is below this (default 64 px). */
   minSide: number;
@@ -28,7 +28,7 @@ export interface DecodedImage {
   scale: number;
 }
 
-export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 1024, minSide: 64 };
+export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 1280, minSide: 64 };
 
 sharp.cache(false); // each photo is seen once; libvips' operation cache only holds memory
 
@@ -63,7 +63,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = DE
     throw new SkinsightError('IMAGE_TOO_SMALL', `The image is ${upright.w}×${upright.h}; its shorter side must be at least ${options.minSide} px.`);
   }
 
-  const scale = Math.min(1, options.maxSide / Math.max(upright.w, upright.h));
+  // Scale down by a power of two: libjpeg then decodes at 1/2, 1/4 or 1/8 directly
+  // (shrink-on-load), which is several times faster than decoding full size and resizing.
+  let scale = 1;
+  while (Math.max(upright.w, upright.h) * scale > options.maxSide) scale /= 2;
   try {
     let pipeline = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error', sequentialRead: true }).rotate();
     if (scale < 1) {
@@ -72,6 +75,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = DE
         height: Math.max(1, Math.round(upright.h * scale)),
         fit: 'fill',
         kernel: 'linear',
+        fastShrinkOnLoad: true,
       });
     }
     const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

@@ -46,41 +46,85 @@ export function cropRoi(src: RgbImage, roi: Roi, outSize: number): RgbImage {
   const cos = Math.cos(roi.angle) * step;
   const sin = Math.sin(roi.angle) * step;
   const { width: w, height: h, data } = src;
-  const acc = [0, 0, 0];
+  const half = outSize / 2;
+  if (taps === 1) return cropRoiSingleTap(src, roi, outSize, cos, sin, out);
+  const inv = 1 / (taps * taps);
   for (let y = 0; y < outSize; y++) {
     for (let x = 0; x < outSize; x++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      let r = 0, g = 0, b = 0;
       for (let ty = 0; ty < taps; ty++) {
+        const v = y + (ty + 0.5) / taps - half;
         for (let tx = 0; tx < taps; tx++) {
-          const u = x + (tx + 0.5) / taps - outSize / 2;
-          const v = y + (ty + 0.5) / taps - outSize / 2;
+          const u = x + (tx + 0.5) / taps - half;
           const sx = roi.cx + u * cos - v * sin - 0.5;
           const sy = roi.cy + u * sin + v * cos - 0.5;
-          sampleBilinear(data, w, h, sx, sy, acc);
+          const x0 = Math.floor(sx);
+          const y0 = Math.floor(sy);
+          const fx = sx - x0;
+          const fy = sy - y0;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+            // Fast path: all four neighbours inside the photo.
+            const i00 = (y0 * w + x0) * 3;
+            const i01 = i00 + w * 3;
+            const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+            r += data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11;
+            g += data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11;
+            b += data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11;
+          } else {
+            r += sampleEdge(data, w, h, x0, y0, fx, fy, 0);
+            g += sampleEdge(data, w, h, x0, y0, fx, fy, 1);
+            b += sampleEdge(data, w, h, x0, y0, fx, fy, 2);
+          }
         }
       }
       const o = (y * outSize + x) * 3;
-      const n = taps * taps;
-      out[o] = (acc[0] / n + 0.5) | 0;
-      out[o + 1] = (acc[1] / n + 0.5) | 0;
-      out[o + 2] = (acc[2] / n + 0.5) | 0;
+      out[o] = r * inv + 0.5;
+      out[o + 1] = g * inv + 0.5;
+      out[o + 2] = b * inv + 0.5;
     }
   }
   return { width: outSize, height: outSize, data: out };
 }
 
-function sampleBilinear(data: Uint8Array, w: number, h: number, sx: number, sy: number, acc: number[]): void {
-  const x0 = Math.floor(sx);
-  const y0 = Math.floor(sy);
-  const fx = sx - x0;
-  const fy = sy - y0;
-  for (let c = 0; c < 3; c++) {
-    const p00 = px(data, w, h, x0, y0, c);
-    const p10 = px(data, w, h, x0 + 1, y0, c);
-    const p01 = px(data, w, h, x0, y0 + 1, c);
-    const p11 = px(data, w, h, x0 + 1, y0 + 1, c);
-    acc[c] += (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
+/** One bilinear sample per output pixel, walking the source along the rotated row. */
+function cropRoiSingleTap(src: RgbImage, roi: Roi, outSize: number, cos: number, sin: number, out: Uint8Array): RgbImage {
+  const { width: w, height: h, data } = src;
+  const half = outSize / 2;
+  let o = 0;
+  for (let y = 0; y < outSize; y++) {
+    const v = y + 0.5 - half;
+    const u0 = 0.5 - half;
+    let sx = roi.cx + u0 * cos - v * sin - 0.5;
+    let sy = roi.cy + u0 * sin + v * cos - 0.5;
+    for (let x = 0; x < outSize; x++, sx += cos, sy += sin, o += 3) {
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        const i00 = (y0 * w + x0) * 3;
+        const i01 = i00 + w * 3;
+        const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        out[o] = data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11 + 0.5;
+        out[o + 1] = data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11 + 0.5;
+        out[o + 2] = data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11 + 0.5;
+      } else {
+        out[o] = sampleEdge(data, w, h, x0, y0, fx, fy, 0) + 0.5;
+        out[o + 1] = sampleEdge(data, w, h, x0, y0, fx, fy, 1) + 0.5;
+        out[o + 2] = sampleEdge(data, w, h, x0, y0, fx, fy, 2) + 0.5;
+      }
+    }
   }
+  return { width: outSize, height: outSize, data: out };
+}
+
+/** Bilinear sample near the border: neighbours outside the photo count as black. */
+function sampleEdge(data: Uint8Array, w: number, h: number, x0: number, y0: number, fx: number, fy: number, c: number): number {
+  const p00 = px(data, w, h, x0, y0, c);
+  const p10 = px(data, w, h, x0 + 1, y0, c);
+  const p01 = px(data, w, h, x0, y0 + 1, c);
+  const p11 = px(data, w, h, x0 + 1, y0 + 1, c);
+  return (p00 * (1 - fx) + p10 * fx) * (1 - fy) + (p01 * (1 - fx) + p11 * fx) * fy;
 }
 
 function px(data: Uint8Array, w: number, h: number, x: number, y: number, c: number): number {

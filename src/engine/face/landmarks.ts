@@ -72,9 +72,9 @@ export function meshInRoi(mesh: FaceMesh, image: RgbImage, roi: Roi): FaceLandma
   return { points, score: raw.score, roi };
 }
 
-export function locateLandmarks(mesh: FaceMesh, image: RgbImage, face: FaceDetection, refine = true): FaceLandmarks {
-  const first = meshInRoi(mesh, image, roiFromDetection(face));
-  if (!refine) return first;
+/** Refines a first pass (made from the detection) with the ROI re-fitted to its landmarks. */
+export function locateLandmarks(mesh: FaceMesh, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): FaceLandmarks {
+  const first = firstPass ?? meshInRoi(mesh, image, roiFromDetection(face));
   const second = meshInRoi(mesh, image, roiFromLandmarks(first.points));
   return second.score >= first.score * 0.9 ? second : first;
 }

@@ -149,33 +149,51 @@ function unionOf(a: Mask, b: Mask): Mask {
  */
 export function skinColourMask(image: RgbImage, within: Mask): Mask {
   const n = image.width * image.height;
-  const cb = new Float32Array(n);
-  const cr = new Float32Array(n);
-  const samplesCb: number[] = [];
-  const samplesCr: number[] = [];
+  const d = image.data;
+  // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.
+  const Q = 4;
+  const cb = new Uint16Array(n);
+  const cr = new Uint16Array(n);
+  const histCb = new Uint32Array(256 * Q);
+  const histCr = new Uint32Array(256 * Q);
+  let samples = 0;
   for (let i = 0; i < n; i++) {
-    const r = image.data[i * 3], g = image.data[i * 3 + 1], b = image.data[i * 3 + 2];
-    cb[i] = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b;
-    cr[i] = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b;
-    if (within.data[i] && (i & 3) === 0) {
-      samplesCb.push(cb[i]);
-      samplesCr.push(cr[i]);
+    const r = d[i * 3], g = d[i * 3 + 1], b = d[i * 3 + 2];
+    const vb = (128 - 0.168736 * r - 0.331264 * g + 0.5 * b) * Q;
+    const vr = (128 + 0.5 * r - 0.418688 * g - 0.081312 * b) * Q;
+    cb[i] = vb < 0 ? 0 : vb > 256 * Q - 1 ? 256 * Q - 1 : vb;
+    cr[i] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
+    if (within.data[i]) {
+      histCb[cb[i]]++;
+      histCr[cr[i]]++;
+      samples++;
     }
   }
   const out = createMask(image.width, image.height);
-  if (samplesCb.length < 16) return out;
-  const mCb = median(samplesCb);
-  const mCr = median(samplesCr);
-  const tCb = Math.max(6, 3.5 * 1.4826 * median(samplesCb.map((v) => Math.abs(v - mCb))));
-  const tCr = Math.max(6, 3.5 * 1.4826 * median(samplesCr.map((v) => Math.abs(v - mCr))));
+  if (samples < 64) return out;
+  const mCb = histMedian(histCb, samples);
+  const mCr = histMedian(histCr, samples);
+  const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, samples));
+  const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, samples));
   for (let i = 0; i < n; i++) {
-    const y = 0.299 * image.data[i * 3] + 0.587 * image.data[i * 3 + 1] + 0.114 * image.data[i * 3 + 2];
+    const y = 0.299 * d[i * 3] + 0.587 * d[i * 3 + 1] + 0.114 * d[i * 3 + 2];
     out.data[i] = Math.abs(cb[i] - mCb) <= tCb && Math.abs(cr[i] - mCr) <= tCr && y > 20 ? 1 : 0;
   }
   return out;
 }
 
-function median(values: number[]): number {
-  const s = Float64Array.from(values).sort();
-  return s.length ? s[Math.floor(s.length / 2)] : 0;
+function histMedian(hist: Uint32Array, total: number): number {
+  let acc = 0;
+  for (let v = 0; v < hist.length; v++) {
+    acc += hist[v];
+    if (acc * 2 >= total) return v;
+  }
+  return hist.length - 1;
+}
+
+/** Median absolute deviation from `m`, from the same histogram. */
+function histMad(hist: Uint32Array, m: number, total: number): number {
+  const dev = new Uint32Array(hist.length);
+  for (let v = 0; v < hist.length; v++) dev[Math.abs(v - m)] += hist[v];
+  return histMedian(dev, total);
 }
