@@ -12,7 +12,7 @@ import { sniffImageFormat, type ImageFormat } from './sniff.ts';
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default 40 MP). */
   maxPixels: number;
-  /** Longest side of the working image; larger photos are halved until they fit (default 1280). */
+  /** Longest side of the working image; larger photos are halved until they fit (default 2048). */
   maxSide: number;
   /** Refuse images whose shorter side is below this (default 64 px). */
   minSide: number;
@@ -28,7 +28,7 @@ export interface DecodedImage {
   scale: number;
 }
 
-export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 1280, minSide: 64 };
+export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 2048, minSide: 64 };
 
 sharp.cache(false); // each photo is seen once; libvips' operation cache only holds memory
 
