@@ -1,0 +1,105 @@
+/**
+ * The `skinsight` command as a person runs it: one JSON line per input, a line with an error
+ * code for a bad file, a one-line message on stderr, a non-zero exit code, overlays on request.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { FACES, NON_FACES, REPO } from './helpers/fixtures.ts';
+
+const run = promisify(execFile);
+const BIN = path.join(REPO, 'bin', 'skinsight.js');
+
+async function skinsight(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('analyze prints one JSON result per file, with its source, and exits 0', async () => {
+  const files = ['obama.jpg', 'sergey.png'].map((f) => path.join(FACES, f));
+  const { code, stdout, stderr } = await skinsight(['analyze', ...files]);
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.deepEqual(lines.map((l) => l.source).sort(), files.sort());
+  for (const line of lines) {
+    assert.equal(line.face.landmarks.length, 468);
+    assert.ok('acne_analysis' in line.ml_analysis);
+    assert.match(line.disclaimer, /not a medical diagnosis/);
+  }
+});
+
+test('a bad file gives an error line, a one-line message and exit code 1, and the others still work', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-cli-'));
+  const text = path.join(dir, 'notes.jpg');
+  fs.writeFileSync(text, 'not an image\n');
+  const { code, stdout, stderr } = await skinsight(['analyze', text, path.join(NON_FACES, 'truncated.jpg'), path.join(NON_FACES, 'chelsea.png'), path.join(FACES, 'obama.jpg')]);
+  assert.equal(code, 1);
+  const bySource = new Map(stdout.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [path.basename(l.source), l]));
+  assert.equal(bySource.get('notes.jpg').error.code, 'UNSUPPORTED_FORMAT');
+  assert.equal(bySource.get('truncated.jpg').error.code, 'CORRUPT_IMAGE');
+  assert.equal(bySource.get('chelsea.png').error.code, 'NO_FACE');
+  assert.ok(bySource.get('obama.jpg').face);
+  const messages = stderr.trim().split('\n').filter((l) => l.startsWith('skinsight:'));
+  assert.equal(messages.length, 3);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a missing file is reported, not thrown', async () => {
+  const { code, stdout, stderr } = await skinsight(['analyze', '/nonexistent/photo.jpg']);
+  assert.equal(code, 1);
+  assert.equal(JSON.parse(stdout).error.code, 'FILE_NOT_FOUND');
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+test('usage errors exit 2 with a message', async () => {
+  const { code, stderr } = await skinsight(['analyze']);
+  assert.equal(code, 2);
+  assert.match(stderr, /needs at least one file/);
+  const bad = await skinsight(['frobnicate']);
+  assert.equal(bad.code, 2);
+});
+
+test('--overlay writes a PNG of the photo with the findings drawn, --pretty indents', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-overlay-'));
+  const { code, stdout } = await skinsight(['analyze', path.join(FACES, 'obama.jpg'), '--overlay', dir, '--pretty']);
+  assert.equal(code, 0);
+  assert.match(stdout, /^\{\n {2}"source"/);
+  const out = path.join(dir, 'obama.overlay.png');
+  const meta = await sharp(out).metadata();
+  assert.equal(meta.format, 'png');
+  // The overlay differs from the plain photo where the mesh and regions are drawn.
+  const plain = await sharp(path.join(FACES, 'obama.jpg')).rotate().resize(meta.width, meta.height).removeAlpha().raw().toBuffer();
+  const drawn = await sharp(out).removeAlpha().raw().toBuffer();
+  let changed = 0;
+  for (let i = 0; i < plain.length; i += 3) if (Math.abs(plain[i] - drawn[i]) + Math.abs(plain[i + 2] - drawn[i + 2]) > 60) changed++;
+  assert.ok(changed > 2000, `${changed} pixels changed`);
+});
+
+test('folders are searched recursively and many files use the worker pool', async () => {
+  const { code, stdout } = await skinsight(['analyze', FACES, '--workers', '2', '--quiet']);
+  assert.equal(code, 0);
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, fs.readdirSync(FACES).filter((f) => /\.(jpe?g|png)$/.test(f)).length);
+  assert.ok(lines.every((l) => l.face && !l.error));
+});
+
+test('crop writes the model inputs and a log line per file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-crop-'));
+  const { code } = await skinsight(['crop', '--out', dir, '--closeup-fallback', path.join(FACES, 'obama.jpg'), path.join(NON_FACES, 'coffee.png')]);
+  assert.equal(code, 0);
+  const log = fs.readFileSync(path.join(dir, 'crops.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((l) => l.mode).sort(), ['closeup', 'face']);
+  const meta = await sharp(path.join(dir, 'obama.png')).metadata();
+  assert.deepEqual([meta.width, meta.height, meta.channels], [224, 224, 3]);
+});
