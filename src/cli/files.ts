@@ -10,6 +10,14 @@ export interface InputFile {
   relative: string;
 }
 
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function expandInputs(args: string[]): InputFile[] {
   const out: InputFile[] = [];
   for (const arg of args) {
@@ -23,8 +31,10 @@ export function expandInputs(args: string[]): InputFile[] {
     }
     if (stat.isDirectory()) {
       for (const entry of fs.readdirSync(arg, { recursive: true, withFileTypes: true })) {
-        if (!entry.isFile() || !IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
+        if (!IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) continue;
         const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+        // Follow symbolic links to files; skip folders and anything else.
+        if (!(entry.isFile() || (entry.isSymbolicLink() && isFile(full)))) continue;
         out.push({ path: full, relative: path.relative(arg, full) });
       }
     } else {

@@ -112,7 +112,7 @@ async function loadEntry(dir: string, entry: ModelEntry, intraOpThreads: number)
   try {
     classifier = await Classifier.create(bytes, entry, intraOpThreads);
   } catch (error) {
-    throw new Error(`cannot load ${entry.file}: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(`cannot load ${entry.file}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   return { entry, classifier, file };
 }
