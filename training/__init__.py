@@ -1,0 +1,1 @@
+"""skinsight training pipeline: data, models, evaluation, ONNX export, model cards."""

@@ -1,0 +1,73 @@
+"""Print PyTorch probabilities for one 224x224 crop, for the engine's parity test.
+
+    /usr/bin/python3 training/parity.py PNG_CROP MODEL.pt|MODEL.onnx
+
+PNG_CROP: an image written by `skinsight crop` (224x224 RGB; exactly the engine's model-input pixels).
+MODEL.pt: a checkpoint from training/checkpoints/ (or a seed state dict).
+MODEL.onnx: a registry file; its PyTorch checkpoint training/checkpoints/<name>-<version>.pt is found
+through models/manifest.json (same folder as the ONNX file). INT8 entries have no PyTorch twin.
+
+Preprocessing (the registry's input spec): RGB, float32 x/255, (x - mean)/std with ImageNet
+mean [0.485, 0.456, 0.406] and std [0.229, 0.224, 0.225], NCHW, batch 1. No resize.
+
+Prints one JSON line: {"model", "classes", "probabilities": {class: p}, "logits": [...]}.
+Probabilities are the softmax of the logits, computed in float64.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def main(argv=None) -> int:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from training.seedio import load_any
+
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 2 or args[0] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    png, model_path = Path(args[0]), Path(args[1])
+    torch.set_num_threads(1)
+    if model_path.suffix == ".onnx":
+        man = json.loads((model_path.parent / "manifest.json").read_text())
+        entry = next((e for e in man["models"] if e["file"] == model_path.name), None)
+        if entry is None:
+            raise SystemExit(f"{model_path.name} is not in {model_path.parent / 'manifest.json'}")
+        if entry.get("precision") == "int8":
+            raise SystemExit("INT8 models have no PyTorch twin; use the fp32 entry")
+        ckpt = REPO / "training" / "checkpoints" / f"{entry['name']}-{entry['version']}.pt"
+        model, meta = load_any(ckpt)
+        meta["classes"] = entry["classes"]
+        name = f"{entry['name']}@{entry['version']}"
+    else:
+        model, meta = load_any(model_path)
+        name = meta.get("name", model_path.stem) + (f"@{meta['version']}" if "version" in meta else "")
+    with Image.open(png) as im:
+        im = im.convert("RGB")
+        if im.size != (224, 224):
+            raise SystemExit(f"{png} is {im.size[0]}x{im.size[1]}; expected a 224x224 crop from `skinsight crop`")
+        x = np.asarray(im, dtype=np.float32) / 255.0
+    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+    std = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+    x = ((x - mean) / std).transpose(2, 0, 1)[None].copy()
+    with torch.no_grad():
+        logits = model(torch.from_numpy(x))[0].double().numpy()
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    print(json.dumps({"model": name, "classes": meta["classes"],
+                      "probabilities": {c: float(v) for c, v in zip(meta["classes"], p)},
+                      "logits": [float(v) for v in logits]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
