@@ -25,7 +25,7 @@ export interface Engine extends Analyzer {
   /** Decode, detect and crop only: what the models would see (used by `skinsight crop`). */
   prepare(bytes: Uint8Array, options?: AnalyzeOptions): Promise<PreparedFace>;
   /** Models and measures on an already prepared face (pipelines that batch the models). */
-  analyzePrepared(prepared: PreparedFace): Promise<AnalysisResult>;
+  analyzePrepared(prepared: PreparedFace, options?: AnalyzeOptions): Promise<AnalysisResult>;
   readonly registry: ModelRegistry;
 }
 
@@ -76,7 +76,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     async analyze(bytes, analyzeOptions = {}) {
       guard();
       const prepared = await prepare(parts, bytes, analyzeOptions);
-      const result = await analyzePrepared(parts, prepared);
+      const result = await analyzePrepared(parts, prepared, analyzeOptions);
       result.timings_ms.total = Object.values(result.timings_ms).reduce((a, b) => a + b, 0);
       return result;
     },
@@ -84,9 +84,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       guard();
       return prepare(parts, bytes, analyzeOptions);
     },
-    async analyzePrepared(prepared) {
+    async analyzePrepared(prepared, analyzeOptions = {}) {
       guard();
-      return analyzePrepared(parts, prepared);
+      return analyzePrepared(parts, prepared, analyzeOptions);
     },
     info: () => info,
     async close() {

@@ -14,7 +14,7 @@ import { estimatePose } from './face/pose.ts';
 import { MESH_POINTS } from './face/facemesh.ts';
 import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
 import type { ModelRegistry } from './models/registry.ts';
-import { modelId, TASK_CLASSES } from './models/manifest.ts';
+import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { measureCloseup, measureFace } from './measures/index.ts';
 import {
   DISCLAIMER,
@@ -37,6 +37,7 @@ export interface PipelineParts {
 
 export interface PipelineOptions {
   closeup?: boolean;
+  modelVersions?: Partial<Record<ModelTask, string>>;
 }
 
 /** What the models and the measures look at, before any of them runs. */
@@ -113,9 +114,13 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
   };
 }
 
-export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace): Promise<AnalysisResult> {
+export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace, options: PipelineOptions = {}): Promise<AnalysisResult> {
   const watch = new Stopwatch();
-  const [acne, condition] = await Promise.all([runAcne(parts.registry, prepared.crop), runCondition(parts.registry, prepared.crop)]);
+  const versions = options.modelVersions ?? {};
+  const [acne, condition] = await Promise.all([
+    runAcne(parts.registry, prepared.crop, versions.acne_binary),
+    runCondition(parts.registry, prepared.crop, versions.skin_condition),
+  ]);
   watch.lap('models');
 
   const { decoded } = prepared;
@@ -192,8 +197,8 @@ interface ModelOutcome<T> {
   model?: { name: string; version: string; task: string; sha256: string };
 }
 
-async function runAcne(registry: ModelRegistry, crop: RgbImage): Promise<ModelOutcome<AcneAnalysis>> {
-  const m = registry.forTask('acne_binary');
+async function runAcne(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
+  const m = registry.forTask('acne_binary', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
   const [p] = await m.classifier.classify([crop]);
   const [noAcne, acne] = [p[0], p[1]];
@@ -213,8 +218,8 @@ async function runAcne(registry: ModelRegistry, crop: RgbImage): Promise<ModelOu
   };
 }
 
-async function runCondition(registry: ModelRegistry, crop: RgbImage): Promise<ModelOutcome<ConditionAnalysis>> {
-  const m = registry.forTask('skin_condition');
+async function runCondition(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
+  const m = registry.forTask('skin_condition', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
   const [p] = await m.classifier.classify([crop]);
   const classes = TASK_CLASSES.skin_condition;

@@ -47,27 +47,37 @@ export class ModelRegistry {
       manifestProblem = `model manifest ${path.join(dir, 'manifest.json')} unreadable: ${(error as Error).message.split('\n')[0]}`;
     }
 
+    // Every listed version is loaded (each checked on its own), so that requests can pin a
+    // version for A/B tests; per task, the pinned or default entry serves unpinned requests.
+    const failures = new Map<string, string>();
+    for (const entry of manifest.models) {
+      try {
+        loaded.set(modelId(entry), await loadEntry(dir, entry, options.intraOpThreads));
+      } catch (error) {
+        failures.set(modelId(entry), `${modelId(entry)} unavailable: ${(error as Error).message}`);
+      }
+    }
     for (const task of MODEL_TASKS) {
       const candidates = manifest.models.filter((m) => m.task === task);
       const wanted = options.pinned?.[task];
       const entry = wanted ? candidates.find((m) => m.version === wanted) : candidates.find((m) => m.default) ?? candidates.at(-1);
       if (!entry) {
         chosen.set(task, { reason: manifestProblem ?? (wanted ? `no ${task} model with version ${wanted} in the registry` : `no ${task} model in the registry`) });
-        continue;
-      }
-      try {
-        const model = await loadEntry(dir, entry, options.intraOpThreads);
-        loaded.set(modelId(entry), model);
+      } else if (loaded.has(modelId(entry))) {
         chosen.set(task, { id: modelId(entry), entry });
-      } catch (error) {
-        chosen.set(task, { reason: `${modelId(entry)} unavailable: ${(error as Error).message}`, entry });
+      } else {
+        chosen.set(task, { reason: failures.get(modelId(entry)), entry });
       }
     }
     return new ModelRegistry(dir, loaded, chosen);
   }
 
-  /** The model serving `task`, or the reason why none can. */
-  forTask(task: ModelTask): LoadedModel | { reason: string } {
+  /** The model serving `task` (a pinned `version`, or the default), or the reason why none can. */
+  forTask(task: ModelTask, version?: string): LoadedModel | { reason: string } {
+    if (version) {
+      const pinned = [...this.loaded.values()].find((m) => m.entry.task === task && m.entry.version === version);
+      return pinned ?? { reason: `no loadable ${task} model with version ${version} in the registry` };
+    }
     const c = this.chosen.get(task);
     if (c?.id) {
       const m = this.loaded.get(c.id);
