@@ -19,10 +19,12 @@ import { MemoryJobQueue } from './queue/memory.ts';
 import type { JobQueue } from './queue/types.ts';
 import { recoverScans } from './recovery.ts';
 import { purgeImages, schedulePurge } from './retention.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { analyzeRoutes } from './routes/analyze.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { scanRoutes } from './routes/scans.ts';
+import { webRoutes } from './routes/web.ts';
 import { analysisResultSchema, errorSchema } from './schemas.ts';
 import { createDb, type Db } from './storage/db.ts';
 import { LocalImageStore, type ImageStore } from './storage/images.ts';
@@ -150,6 +152,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(authRoutes, { ctx });
   await app.register(scanRoutes, { ctx });
   await app.register(analyzeRoutes, { ctx });
+  await app.register(analyticsRoutes, { ctx });
+  await app.register(webRoutes, { ctx });
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
   app.addHook('onReady', async () => {

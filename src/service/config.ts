@@ -3,6 +3,7 @@
  * Everything else in the service takes the typed `ServiceConfig`, never `process.env`.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const bool = z
@@ -35,6 +36,8 @@ const EnvSchema = z.object({
   SKINSIGHT_WORKERS: z.coerce.number().int().min(1).optional(),
   SKINSIGHT_MODELS_DIR: z.string().optional(),
   SKINSIGHT_CORS_ORIGINS: list.default([]),
+  SKINSIGHT_ADMIN_EMAILS: list.default([]),
+  SKINSIGHT_WEB_DIR: z.string().optional(),
   SKINSIGHT_API_KEYS: list.default([]),
   SKINSIGHT_RATE_LIMIT_IP: positiveInt.default(600),
   SKINSIGHT_RATE_LIMIT_USER: positiveInt.default(300),
@@ -60,6 +63,10 @@ export interface ServiceConfig {
   retention: { days: number; purgeIntervalMs: number };
   modelsDir: string | undefined;
   corsOrigins: string[];
+  /** Accounts with these emails get the admin role (the analytics dashboard). */
+  adminEmails: string[];
+  /** The built web app served at `/` (default: the repository's web/dist, when it exists). */
+  webDir: string;
   apiKeys: string[];
   rateLimit: { perIp: number; perUser: number; auth: number; windowMs: number };
   trustProxy: boolean;
@@ -117,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     retention: { days: e.SKINSIGHT_RETENTION_DAYS, purgeIntervalMs: e.SKINSIGHT_PURGE_INTERVAL_MIN * 60_000 },
     modelsDir: e.SKINSIGHT_MODELS_DIR,
     corsOrigins: e.SKINSIGHT_CORS_ORIGINS,
+    adminEmails: e.SKINSIGHT_ADMIN_EMAILS.map((m) => m.toLowerCase()),
+    webDir: path.resolve(e.SKINSIGHT_WEB_DIR ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')),
     apiKeys: e.SKINSIGHT_API_KEYS,
     rateLimit: {
       perIp: e.SKINSIGHT_RATE_LIMIT_IP,

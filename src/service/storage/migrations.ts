@@ -44,6 +44,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('users').execute();
     },
   },
+  '0002_user_role': {
+    // 'user' or 'admin'; admins are named by SKINSIGHT_ADMIN_EMAILS (see routes/analytics.ts).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('role', 'text', (c) => c.notNull().defaultTo('user')).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('users').dropColumn('role').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,218 @@
+/**
+ * The result in words and bars. A part the engine could not produce ({available:false})
+ * is shown as unavailable with its reason, never as a value.
+ */
+import type { ComponentChildren } from 'preact';
+import { fixed, label, level, pct } from '../lib/format.ts';
+import type { AnalysisResult, Unavailable } from '../types.ts';
+
+/** The Monk Skin Tone scale, 1 (lightest) to 10 (darkest), as published by its author. */
+export const MONK_SCALE = ['#f6ede4', '#f3e7db', '#f7ead0', '#eadaba', '#d7bd96', '#a07e56', '#825c43', '#604134', '#3a312a', '#292420'];
+
+function Card({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+  return (
+    <section class="card" aria-labelledby={`${id}-h`} data-part={id}>
+      <h3 id={`${id}-h`}>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function NotAvailable({ part }: { part: Unavailable }) {
+  return (
+    <p class="unavailable" data-unavailable="true">
+      <strong>Not available.</strong> {part.reason}
+    </p>
+  );
+}
+
+/** A labelled horizontal bar; role=meter so screen readers announce the value. */
+export function Bar({ name, value, highlight }: { name: string; value: number; highlight?: boolean }) {
+  return (
+    <div class={`bar${highlight ? ' hi' : ''}`}>
+      <span class="bar-label">{label(name)}</span>
+      <span
+        class="bar-track"
+        role="meter"
+        aria-label={label(name)}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(value * 100)}
+        aria-valuetext={pct(value)}
+      >
+        <span class="bar-fill" style={{ width: `${Math.max(0, Math.min(1, value)) * 100}%` }} />
+      </span>
+      <span class="bar-value">{pct(value)}</span>
+    </div>
+  );
+}
+
+function Stat({ name, children }: { name: string; children: ComponentChildren }) {
+  return (
+    <div class="stat">
+      <dt>{name}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+export function Findings({ result }: { result: AnalysisResult }) {
+  const { acne_analysis: acne, condition_analysis: cond } = result.ml_analysis;
+  const { skin_tone: tone, skin_type: type, texture_quality: texture, wrinkles, dark_circles: dark, redness } = result.cv_analysis;
+  const q = result.quality;
+
+  return (
+    <div class="findings">
+      <Card id="quality" title="Photo quality">
+        <Bar name="confidence in this result" value={result.confidence} />
+        {q.issues.length === 0 ? (
+          <p class="ok">No quality problems found.</p>
+        ) : (
+          <ul class="warnings" aria-label="Quality warnings">
+            {q.issues.map((i) => (
+              <li key={i.code} class="warning" data-code={i.code}>
+                <strong>{i.message}</strong>
+                <span>{i.advice}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+
+      <Card id="acne" title="Acne">
+        {acne.available ? (
+          <>
+            <p class="verdict">
+              {acne.detected ? 'Acne likely' : 'No acne detected'} <span class="muted">({pct(acne.confidence)} confident)</span>
+            </p>
+            {Object.entries(acne.probabilities).map(([k, v]) => (
+              <Bar key={k} name={k} value={v} highlight={k === acne.label} />
+            ))}
+            <p class="muted small">Model {acne.model.name} {acne.model.version}; threshold {pct(acne.threshold)}.</p>
+          </>
+        ) : (
+          <NotAvailable part={acne} />
+        )}
+      </Card>
+
+      <Card id="condition" title="Skin condition">
+        {cond.available ? (
+          <>
+            <p class="verdict">
+              Most likely: {label(cond.condition)} <span class="muted">({pct(cond.confidence)})</span>
+            </p>
+            {Object.entries(cond.probabilities)
+              .sort(([, a], [, b]) => b - a)
+              .map(([k, v]) => (
+                <Bar key={k} name={k} value={v} highlight={k === cond.condition} />
+              ))}
+            <p class="muted small">Model {cond.model.name} {cond.model.version}.</p>
+          </>
+        ) : (
+          <NotAvailable part={cond} />
+        )}
+      </Card>
+
+      <Card id="tone" title="Skin tone">
+        {tone.available ? (
+          <>
+            <div class="tone">
+              <span class="swatch big" style={{ background: tone.monk_hex }} aria-hidden="true" />
+              <div>
+                <p class="verdict">Monk tone {tone.monk_tone} of 10</p>
+                <p class="muted">
+                  {label(tone.category)} · ITA {fixed(tone.ita_deg, 1)}° · Fitzpatrick {tone.fitzpatrick} (estimate)
+                </p>
+              </div>
+              <span class="swatch" style={{ background: tone.hex }} title={`measured ${tone.hex}`} aria-hidden="true" />
+            </div>
+            <ol class="monk" aria-label="Monk Skin Tone scale">
+              {MONK_SCALE.map((hex, i) => (
+                <li
+                  key={hex}
+                  class={i + 1 === tone.monk_tone ? 'current' : ''}
+                  style={{ background: hex }}
+                  aria-label={`tone ${i + 1}${i + 1 === tone.monk_tone ? ' (yours)' : ''}`}
+                  aria-current={i + 1 === tone.monk_tone ? 'true' : undefined}
+                />
+              ))}
+            </ol>
+            {!tone.reliable && <p class="note">Less reliable: {tone.warnings.join('; ') || 'uneven light'}.</p>}
+          </>
+        ) : (
+          <NotAvailable part={tone} />
+        )}
+      </Card>
+
+      <Card id="type" title="Skin type, texture, wrinkles">
+        <dl class="stats">
+          <Stat name="Skin type">
+            {type.available ? (
+              <>
+                {label(type.type)} <span class="muted">({pct(type.confidence)})</span>
+              </>
+            ) : (
+              <NotAvailable part={type} />
+            )}
+          </Stat>
+          <Stat name="Texture smoothness">
+            {texture === null ? (
+              <p class="unavailable" data-unavailable="true">
+                <strong>Not available.</strong> The skin area was too small to measure texture.
+              </p>
+            ) : (
+              <>
+                {fixed(texture)} <span class="muted">(0 rough … 1 smooth)</span>
+              </>
+            )}
+          </Stat>
+          <Stat name="Wrinkles">
+            {wrinkles.available ? (
+              <>
+                {wrinkles.detected ? 'visible' : 'few'} · density {fixed(wrinkles.density)} ({level(wrinkles.density)})
+                <ul class="sub">
+                  {Object.entries(wrinkles.per_region).map(([k, v]) => (
+                    <li key={k}>
+                      {label(k)}: {v ? `${fixed(v.density)}${v.detected ? ' (visible)' : ''}` : 'not measured'}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : (
+              <NotAvailable part={wrinkles} />
+            )}
+          </Stat>
+        </dl>
+      </Card>
+
+      <Card id="eyes" title="Dark circles and redness">
+        <dl class="stats">
+          <Stat name="Dark circles">
+            {dark.available ? (
+              <>
+                {dark.detected ? 'visible' : 'not marked'} · severity {fixed(dark.severity)} ({level(dark.severity)})
+                <span class="muted"> · under-eye {fixed(dark.delta_L, 1)} L* darker than cheeks</span>
+              </>
+            ) : (
+              <NotAvailable part={dark} />
+            )}
+          </Stat>
+          <Stat name="Redness">
+            {redness.available ? (
+              <>
+                <Bar name="overall redness" value={redness.score} />
+                <span class="muted small">mean a* {fixed(redness.mean_a, 1)}</span>
+              </>
+            ) : (
+              <NotAvailable part={redness} />
+            )}
+          </Stat>
+        </dl>
+      </Card>
+
+      <p class="disclaimer" role="note">
+        {result.disclaimer}
+      </p>
+    </div>
+  );
+}
