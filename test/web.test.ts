@@ -13,7 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadConfig, type RunningServer } from '../src/service/index.ts';
 import { startServer } from '../src/service/index.ts';
-import { FACES, REPO } from './helpers/fixtures.ts';
+import { FACES, FIXTURES, REPO } from './helpers/fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');
@@ -323,12 +323,20 @@ describe('web app in Chromium', { skip }, () => {
     await consent(p, false);
     await p.locator('input[name=photo]').setInputFiles(path.join(FACES, 'biden.jpg'));
     await p.waitForURL(/#\/scan\//, { timeout: 60_000 });
+    // A photo without a face: the person gets advice they can act on, the dashboard a failure reason.
+    await nav(p, 'New scan').click();
+    await consent(p, false);
+    await p.locator('input[name=photo]').setInputFiles(path.join(FIXTURES, 'non-faces', 'chelsea.png'));
+    await p.getByRole('heading', { name: 'The photo could not be analysed' }).waitFor({ timeout: 60_000 });
+    assert.equal(await p.locator('[data-code=NO_FACE]').count(), 1);
+    await shot(p, '08a-no-face');
     await nav(p, 'Dashboard').click();
     const card = p.locator('.card.version').first();
     await card.waitFor();
-    // The person's remaining scan and the admin's: the deleted one no longer counts.
+    // The person's remaining scan, the admin's two: the deleted one no longer counts.
     const totals = await p.$$eval('[data-kpi=scans]', (els) => els.reduce((a, e) => a + Number(e.textContent), 0));
-    assert.equal(totals, 2);
+    assert.equal(totals, 3);
+    assert.match(await p.locator('.card.version', { hasText: 'failed before the models ran' }).innerText(), /NO_FACE × 1/);
     assert.ok((await card.locator('table.latency tbody tr').count()) >= 5, 'latency rows per stage');
     assert.match(await card.innerText(), /skin type/i);
     assert.match(await card.innerText(), /end to end/i);

@@ -9,6 +9,7 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
   const [img, setImg] = useState<HTMLImageElement | null>(null);
   const [on, setOn] = useState<Record<Layer, boolean>>({ photo: true, mesh: true, regions: true, findings: true });
   const [zoom, setZoom] = useState(true);
+  const [cssWidth, setCssWidth] = useState(0);
   const canZoom = !!result.face;
 
   useEffect(() => {
@@ -19,6 +20,15 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
     el.src = imageUrl;
   }, [imageUrl]);
 
+  // Redraw when the displayed size changes (rotation, window resize): labels are sized in CSS px.
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([entry]) => setCssWidth(Math.round(entry!.contentRect.width)));
+    ro.observe(c);
+    return () => ro.disconnect();
+  }, []);
+
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -28,11 +38,11 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
     c.height = size.height;
     const ctx = c.getContext('2d');
     if (!ctx) return;
-    drawAll(ctx, result, img, on, view);
+    drawAll(ctx, result, img, on, view, c.width / (cssWidth || c.clientWidth || c.width));
     c.dataset.zoom = String(zoom && canZoom);
     c.dataset.layers = LAYERS.filter((l) => on[l.id]).map((l) => l.id).join(' ');
     c.dataset.photo = img ? 'yes' : 'no';
-  }, [result, img, on, zoom]);
+  }, [result, img, on, zoom, cssWidth]);
 
   const regions = Object.keys(result.regions);
   const description =
@@ -68,6 +78,12 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
           </label>
         ))}
       </fieldset>
+      {on.findings && (
+        <p class="hint" id="findings-key">
+          Findings: the red tint and <b>red N</b> are each region's redness score (0–100); dashed purple outlines mark the
+          under-eye areas measured for dark circles; the yellow box is where the face was found.
+        </p>
+      )}
       {on.regions && (
         <ul class="legend" aria-label="Region colours">
           {regions.map((r) => (

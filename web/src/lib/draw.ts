@@ -88,7 +88,7 @@ export function drawMesh(ctx: CanvasRenderingContext2D, result: AnalysisResult, 
   const face = result.face;
   if (!face) return;
   const lm = face.landmarks;
-  ctx.lineWidth = Math.max(0.6, unit * 0.7);
+  ctx.lineWidth = unit * 0.6;
   ctx.strokeStyle = 'rgba(255, 255, 255, 0.55)';
   ctx.beginPath();
   for (const [i, j] of edgesOf(result)) {
@@ -97,14 +97,14 @@ export function drawMesh(ctx: CanvasRenderingContext2D, result: AnalysisResult, 
   }
   ctx.stroke();
   // Contours on top, brighter: the features a person recognises.
-  ctx.lineWidth = Math.max(1.2, unit * 1.6);
+  ctx.lineWidth = unit * 1.5;
   ctx.strokeStyle = 'rgba(0, 229, 255, 0.95)';
   for (const idx of [FACE_OVAL, RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, LIPS_OUTER]) {
     path(ctx, idx.map((i) => [lm[i]![0], lm[i]![1]] as [number, number]), w, h);
     ctx.stroke();
   }
   ctx.fillStyle = 'rgba(0, 229, 255, 0.9)';
-  const r = Math.max(0.8, unit);
+  const r = unit;
   for (const [x, y] of lm) {
     ctx.beginPath();
     ctx.arc(x * w, y * h, r, 0, Math.PI * 2);
@@ -113,7 +113,7 @@ export function drawMesh(ctx: CanvasRenderingContext2D, result: AnalysisResult, 
 }
 
 export function drawRegions(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = Math.max(11, Math.round(unit * 13));
+  const size = unit * 13;
   for (const [name, region] of Object.entries(result.regions)) {
     if (region.polygon.length < 3) continue;
     const color = REGION_COLORS[name] ?? '#ffffff';
@@ -130,7 +130,7 @@ export function drawRegions(ctx: CanvasRenderingContext2D, result: AnalysisResul
 
 /** Region names, drawn after every fill and line so nothing paints over them. */
 export function drawRegionLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = Math.max(11, Math.round(unit * 13));
+  const size = unit * 13;
   for (const [name, region] of Object.entries(result.regions)) {
     if (region.polygon.length < 3 || name.startsWith('under_eye')) continue;
     const [cx, cy] = centroid(region.polygon);
@@ -139,7 +139,7 @@ export function drawRegionLabels(ctx: CanvasRenderingContext2D, result: Analysis
 }
 
 export function drawFindings(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = Math.max(11, Math.round(unit * 14.5));
+  const size = unit * 14.5;
   const cv = result.cv_analysis;
   // Redness as a heat fill per region: the redder the region measured, the stronger the tint.
   if (cv.redness.available) {
@@ -177,7 +177,7 @@ export function drawFindings(ctx: CanvasRenderingContext2D, result: AnalysisResu
 
 /** The findings' numbers as chips, drawn last so lines and fills never cover them. */
 export function drawFindingLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = Math.max(11, Math.round(unit * 14.5));
+  const size = unit * 14.5;
   const cv = result.cv_analysis;
   // Per-region redness scores, on the larger regions only to keep the face readable.
   if (cv.redness.available) {
@@ -243,12 +243,13 @@ export function drawAll(
   img: CanvasImageSource | null,
   on: Record<Layer, boolean>,
   view: View = WHOLE,
+  /** Canvas pixels per CSS pixel as displayed: labels and lines keep one on-screen size. */
+  unit = 1,
 ) {
   const c = ctx.canvas;
   // Everything is drawn in whole-image canvas units, shifted so the view's corner is at (0, 0).
   const w = c.width / view.w;
   const h = c.height / view.h;
-  const unit = Math.max(c.width, c.height) / 800;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.translate(-view.x * w, -view.y * h);
