@@ -251,6 +251,7 @@ describe('web app in Chromium', { skip }, () => {
     assert.match(await page.locator('[data-part=eyes]').innerText(), /Dark circles[\s\S]*Redness/);
     assert.match(await page.locator('.disclaimer').innerText(), /not a medical diagnosis/);
     assert.match(await page.locator('.result-head').innerText(), /photo kept until/);
+    assert.deepEqual(await unlabelledControls(page), []);
     await shot(page, '03-result-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
     await shot(page, '04-result-desktop');
@@ -266,7 +267,17 @@ describe('web app in Chromium', { skip }, () => {
   test('the camera flow: fake camera, face guide, take photo, result', async () => {
     await nav(page, 'New scan').click();
     await page.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
-    await consent(page, false);
+    // Keyboard only: focus lands on the screen's heading, Tab walks the form, Space ticks, Enter submits.
+    await page.waitForFunction(() => document.activeElement?.id === 'consent-h');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement).name), 'consent');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement).name), 'store_image');
+    if (await page.getByLabel('Keep my photo with the result').isChecked()) await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Take or upload a photo' }).waitFor();
     await page.getByRole('button', { name: 'Use camera' }).click();
     await page.waitForFunction(() => {
       const v = document.querySelector('video');
@@ -340,6 +351,7 @@ describe('web app in Chromium', { skip }, () => {
     assert.ok((await card.locator('table.latency tbody tr').count()) >= 5, 'latency rows per stage');
     assert.match(await card.innerText(), /skin type/i);
     assert.match(await card.innerText(), /end to end/i);
+    assert.deepEqual(await unlabelledControls(p), []);
     await p.setViewportSize({ width: 1280, height: 900 });
     await shot(p, '08-dashboard');
     await p.setViewportSize(PHONE);
