@@ -332,8 +332,11 @@ describe('web app in Chromium', { skip }, () => {
     await p.getByRole('heading', { name: 'Log in' }).waitFor();
     await register(p, ADMIN);
     await consent(p, false);
-    await p.locator('input[name=photo]').setInputFiles(path.join(FACES, 'biden.jpg'));
+    // A phone photo stored sideways with an EXIF orientation: the overlay must sit on the upright face.
+    await p.locator('input[name=photo]').setInputFiles(path.join(FACES, 'astronaut-exif6.jpg'));
     await p.waitForURL(/#\/scan\//, { timeout: 60_000 });
+    await p.locator('#overlay-canvas[data-photo=yes]').waitFor({ timeout: 15_000 });
+    await p.locator('.overlay').screenshot({ path: path.join(ARTIFACTS, '07a-overlay-exif-rotated.png') });
     // A photo without a face: the person gets advice they can act on, the dashboard a failure reason.
     await nav(p, 'New scan').click();
     await consent(p, false);
