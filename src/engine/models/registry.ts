@@ -44,7 +44,9 @@ export class ModelRegistry {
     try {
       manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
     } catch (error) {
-      manifestProblem = `model manifest ${path.join(dir, 'manifest.json')} unreadable: ${(error as Error).message.split('\n')[0]}`;
+      // Reasons reach API clients: name no server path.
+      const code = (error as NodeJS.ErrnoException).code;
+      manifestProblem = code === 'ENOENT' ? 'no model manifest (manifest.json) in the models folder' : 'the model manifest (manifest.json) is invalid';
     }
 
     // Every listed version is loaded (each checked on its own), so that requests can pin a
