@@ -374,6 +374,17 @@ describe('scan service', () => {
     assert.equal(q.status, 200);
   });
 
+  test('WebP is accepted: the format is sniffed from the bytes, whatever the file name', async () => {
+    const sharp = (await import('sharp')).default;
+    const webp = await sharp(photo('faces/astronaut.png')).webp({ quality: 90 }).toBuffer();
+    const u = await newUser(s);
+    const id = await newScan(s, u.token);
+    const r = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token: u.token, form: form(webp, undefined, 'selfie.txt') });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.result.image.format, 'webp');
+    assert.deepEqual(row(s, 'select image_format from scans where id = ?', id), { image_format: 'webp' });
+  });
+
   test('an 11 MB file is refused with 413 while streaming, and the scan stays pending', async () => {
     const u = await newUser(s);
     const id = await newScan(s, u.token);
@@ -525,7 +536,12 @@ describe('scan service', () => {
 describe('limits', () => {
   let s: Server;
   before(async () => {
-    s = await startApp({ SKINSIGHT_QUEUE_SIZE: '1', SKINSIGHT_RATE_LIMIT_USER: '8', SKINSIGHT_RATE_LIMIT_AUTH: '5' });
+    s = await startApp({
+      SKINSIGHT_QUEUE_SIZE: '1',
+      SKINSIGHT_RATE_LIMIT_USER: '8',
+      SKINSIGHT_RATE_LIMIT_AUTH: '5',
+      SKINSIGHT_CORS_ORIGINS: 'https://app.example.org',
+    });
   });
   after(async () => {
     await stopApp(s);
@@ -553,6 +569,18 @@ describe('limits', () => {
     assert.equal((await call(s, 'GET', `/api/v1/scan/${first}/status`, { token: u.token })).body.status, 'completed');
     const retry = await call(s, 'POST', `/api/v1/scan/${second}/upload?wait=true`, { token: u.token, form: form(photo(FACE)) });
     assert.equal(retry.status, 200);
+  });
+
+  test('CORS: only the configured origins are allowed', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${s.base}/api/v1/scan/init`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
+    const allowed = await preflight('https://app.example.org');
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example.org');
+    const denied = await preflight('https://evil.example.com');
+    assert.equal(denied.headers.get('access-control-allow-origin'), null);
   });
 
   test('too many requests: 429 per user and per IP on login', async () => {

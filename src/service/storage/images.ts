@@ -33,10 +33,16 @@ export class LocalImageStore implements ImageStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.pathOf(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
     // Write then rename: a crash never leaves a half-written file under the final name.
     const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, bytes);
+    try {
+      await fs.writeFile(tmp, bytes);
+    } catch (err) {
+      // The folder is made on first use only, not checked on every upload.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, bytes);
+    }
     await fs.rename(tmp, file);
   }
 
