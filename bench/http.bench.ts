@@ -56,7 +56,9 @@ async function startServer(dataDir: string) {
       try {
         const l = JSON.parse(line);
         if (l.msg === 'ML Inference Service initialized successfully') resolve(l.url);
-      } catch {}
+      } catch {
+        // Not a JSON log line (e.g. a warning printed by a dependency): ignore it.
+      }
     });
   });
   return { proc, url };

@@ -39,7 +39,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
       } catch {
         database = false;
       }
-      let engine: { device: string; models: unknown[] } | null = null;
+      let engine: { device: string; models: unknown[] } | null;
       try {
         const info = ctx.analyzer.info();
         engine = { device: info.device, models: info.models };
