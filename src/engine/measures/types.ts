@@ -1,15 +1,8 @@
 import type { Mask, Point, RgbImage } from '../image.ts';
+import { REGION_NAMES } from '../result/schema.ts';
 
-/** Skin regions drawn from the landmarks (issue #2, stage 3). */
-export const SKIN_REGIONS = [
-  'forehead',
-  'left_cheek',
-  'right_cheek',
-  'nose',
-  'chin',
-  'under_eye_left',
-  'under_eye_right',
-] as const;
+/** Skin regions drawn from the landmarks (issue #2, stage 3); the result schema names them. */
+export const SKIN_REGIONS = REGION_NAMES;
 export type SkinRegionName = (typeof SKIN_REGIONS)[number];
 
 /** Zones where wrinkles are looked for; crow's feet and nasolabial folds lie partly outside the skin regions. */
