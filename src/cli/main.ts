@@ -4,6 +4,7 @@
  *   skinsight crop --out DIR [--size 224] [--closeup-fallback] <files or folders…>
  *   skinsight schema            (the result's JSON Schema)
  *   skinsight info              (device and models)
+ *   skinsight models list | import-seed A.pt B.pt   (the model registry)
  *   skinsight serve             (the HTTP service; same as npm start)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
@@ -19,6 +20,8 @@ const USAGE = `Usage:
   skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] <files or folders…>
   skinsight schema
   skinsight info [--models DIR]
+  skinsight models list [--models DIR]
+  skinsight models import-seed acne_binary_v1.pt other_condition_v1.pt [--out DIR] [--version 1.0.0]
   skinsight serve
 Results are cosmetic estimates, not a medical diagnosis.`;
 
@@ -65,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
         closeup: values.closeup as boolean,
         progress: !(values.quiet as boolean),
       });
+    }
+    case 'models': {
+      const { runModels } = await import('./models.ts');
+      return runModels(rest);
     }
     case 'schema':
       process.stdout.write(JSON.stringify(resultJsonSchema(), null, 2) + '\n');
