@@ -1,0 +1,97 @@
+/**
+ * A missing, corrupt or mismatching model never stops the engine and is never replaced by a
+ * made-up value: that part of the result says `available: false` with a reason, the rest works.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createEngine } from '../src/engine/index.ts';
+import { blazeFaceModelPath } from '../src/engine/face/blazeface.ts';
+import { fixture } from './helpers/fixtures.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+function modelsDir(manifest: unknown, files: Record<string, Uint8Array> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-models-'));
+  if (manifest !== undefined) fs.writeFileSync(path.join(dir, 'manifest.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+  return dir;
+}
+
+const entry = (over: Record<string, unknown>) => ({
+  name: 'acne_binary',
+  version: '9.0.0',
+  task: 'acne_binary',
+  file: 'acne.onnx',
+  sha256: '0'.repeat(64),
+  classes: ['no_acne', 'acne'],
+  default: true,
+  ...over,
+});
+
+async function analyzeWith(dir: string) {
+  const engine = await createEngine({ modelsDir: dir });
+  try {
+    return { info: engine.info(), result: await engine.analyze(fixture('faces', 'obama.jpg')) };
+  } finally {
+    await engine.close();
+  }
+}
+
+test('no manifest: both models unavailable with a reason, measures still work', async () => {
+  const { info, result } = await analyzeWith(modelsDir(undefined));
+  const acne = result.ml_analysis.acne_analysis;
+  const cond = result.ml_analysis.condition_analysis;
+  assert.equal(acne.available, false);
+  assert.equal(cond.available, false);
+  assert.match((acne as { reason: string }).reason, /manifest/);
+  assert.doesNotMatch((acne as { reason: string }).reason, /\/tmp\//, 'no server path in the reason');
+  assert.deepEqual(result.ml_analysis.ml_models_used, []);
+  assert.equal(info.models.every((m) => !m.available), true);
+  assert.ok(result.cv_analysis.skin_tone.available, 'the rest of the engine still works');
+  assert.ok(result.face);
+});
+
+test('an invalid manifest is reported, not thrown', async () => {
+  const { result } = await analyzeWith(modelsDir('{ not json'));
+  assert.match((result.ml_analysis.acne_analysis as { reason: string }).reason, /invalid/);
+});
+
+test('a missing model file is reported', async () => {
+  const { result } = await analyzeWith(modelsDir({ models: [entry({})] }));
+  const acne = result.ml_analysis.acne_analysis;
+  assert.equal(acne.available, false);
+  assert.match((acne as { reason: string }).reason, /acne_binary@9\.0\.0 unavailable: file acne\.onnx is missing/);
+});
+
+test('a file whose sha256 does not match the manifest is refused', async () => {
+  const bytes = new Uint8Array([1, 2, 3, 4]);
+  const { result } = await analyzeWith(modelsDir({ models: [entry({})] }, { 'acne.onnx': bytes }));
+  assert.match((result.ml_analysis.acne_analysis as { reason: string }).reason, /sha256 mismatch/);
+});
+
+test('a corrupt ONNX file with a matching hash is refused', async () => {
+  const bytes = new TextEncoder().encode('this is not an ONNX model');
+  const { result } = await analyzeWith(modelsDir({ models: [entry({ sha256: sha256(bytes) })] }, { 'acne.onnx': bytes }));
+  assert.match((result.ml_analysis.acne_analysis as { reason: string }).reason, /cannot load acne\.onnx/);
+});
+
+test('a real ONNX model of the wrong shape is refused', async () => {
+  // The face detector is a valid ONNX file, but not a 224×224 NCHW two-class classifier.
+  const bytes = fs.readFileSync(blazeFaceModelPath());
+  const { result } = await analyzeWith(modelsDir({ models: [entry({ sha256: sha256(bytes) })] }, { 'acne.onnx': bytes }));
+  const acne = result.ml_analysis.acne_analysis;
+  assert.equal(acne.available, false);
+  assert.match((acne as { reason: string }).reason, /unavailable/);
+});
+
+test('classes that do not match the task are refused', async () => {
+  const bytes = new Uint8Array([9]);
+  const { result } = await analyzeWith(
+    modelsDir({ models: [entry({ sha256: sha256(bytes), classes: ['clear', 'spots'] })] }, { 'acne.onnx': bytes }),
+  );
+  assert.match((result.ml_analysis.acne_analysis as { reason: string }).reason, /classes/);
+});
