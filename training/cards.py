@@ -57,8 +57,12 @@ def write_card(task: str, version: str, m: dict, splits: dict, path: Path, run_d
          f"- Files: `{o32['file']}` (fp32, {o32['bytes']:,} bytes)" + (f", `{o8['file']}` (INT8 QDQ, {o8['bytes']:,} bytes)" if o8["kept"] else "") + ".",
          f"- Trained from scratch (no pretrained weights available offline) with seed {m['seed']}: AdamW, one-cycle LR "
          f"(max {m['training']['lr']}), batch {m['training']['batch_size']}, {m['training']['epochs']} epochs, best epoch by validation "
-         f"macro-F1 = {m['training']['best_epoch']}; inverse-frequency class-weighted cross-entropy; augmentation: random resized crop "
-         "(scale 0.7-1), horizontal flip, brightness/contrast +-10% (no hue change).",
+         f"macro-F1 = {m['training']['best_epoch']}; " + (
+             "loss weights balancing every (class, crop mode) cell, so that face-vs-close-up is not a shortcut; "
+             if m['training'].get('balance') == 'class_mode' else "inverse-frequency class-weighted cross-entropy; ") +
+         "augmentation: random resized crop (scale 0.7-1), horizontal flip, brightness/contrast +-10% (no hue change)" +
+         (f", low-resolution simulation (down to 45-160 px and back) with p={m['training']['lowres_aug_p']}"
+          if m['training'].get('lowres_aug_p') else "") + ".",
          f"- Training crops: `{m['cropper']}` cropper " + ("(the engine's own `skinsight crop --closeup-fallback`, so no train/serve skew)."
                                                          if m["cropper"] == "engine" else "(**PIL centre-square fallback, not the engine's crop**)."),
          "", "## Data sources and licences", "",
@@ -83,6 +87,9 @@ def write_card(task: str, version: str, m: dict, splits: dict, path: Path, run_d
     L += ["**Per class (test)**", ""] + _per_class(t)
     L += _table("Per source (test)", m["test_by_source"], positive)
     L += _table("Per domain (test)", m["test_by_domain"], positive)
+    if m.get("test_by_crop_mode"):
+        L += _table("Per engine crop mode (test): face = a face was found and aligned; closeup = centre square",
+                    m["test_by_crop_mode"], positive)
     L += _table("Per skin-tone group (test; UTKFace race labels, all of them `normal` images, so accuracy here is the "
                 "rate of correctly calling healthy skin healthy)", m["test_by_skin_tone_group"], positive)
     L += ["## FP32 vs INT8 (onnxruntime-node, 2 threads, this 2-core machine)", "",

@@ -56,9 +56,11 @@ def normalise(x_u8_nhwc: torch.Tensor) -> torch.Tensor:
     return (x - MEAN) / STD
 
 
-def augment(x: torch.Tensor, rng: np.random.RandomState) -> torch.Tensor:
+def augment(x: torch.Tensor, rng: np.random.RandomState, lowres_p: float = 0.0) -> torch.Tensor:
     """x: float [N,3,224,224] in 0..1. Random resized crop (scale 0.7-1), horizontal flip,
-    mild brightness/contrast (+-10%). No hue change: colour carries the signal."""
+    mild brightness/contrast (+-10%). No hue change: colour carries the signal.
+    With probability lowres_p, downscale to 45-160 px and back (antialiased bilinear): some sources
+    are upscaled thumbnails, so sharpness would otherwise be a shortcut to the source's class."""
     n, _, h, w = x.shape
     out = torch.empty_like(x)
     for i in range(n):
@@ -73,6 +75,10 @@ def augment(x: torch.Tensor, rng: np.random.RandomState) -> torch.Tensor:
             crop = F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False)
         if rng.rand() < 0.5:
             crop = crop.flip(3)
+        if lowres_p and rng.rand() < lowres_p:
+            side = int(rng.uniform(45, 160))
+            crop = F.interpolate(crop, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+            crop = F.interpolate(crop, size=(h, w), mode="bilinear", align_corners=False)
         b = rng.uniform(0.9, 1.1)
         c = rng.uniform(0.9, 1.1)
         m = crop.mean()
@@ -90,14 +96,32 @@ def predict_probs(model: torch.nn.Module, X, idx: np.ndarray, bs: int = 64) -> n
     return np.concatenate(outs) if outs else np.zeros((0, 2))
 
 
-def train_one(arch: str, task: str, X, items, y, split, epochs: int, seed: int, lr: float, bs: int = 64, log=print):
+def sample_weights(y: np.ndarray, modes: list[str], balance: str) -> np.ndarray:
+    """Per-sample loss weights, mean 1.
+    class: inverse class frequency.
+    class_mode: every (class, engine crop mode) cell gets the same total weight (cells counted as
+    at least 50 images), so that "close-up vs face" is not a shortcut to the class (acne images are
+    mostly close-ups, normal ones mostly faces)."""
+    if balance == "class":
+        counts = np.bincount(y)
+        w = 1.0 / counts[y]
+    else:
+        keys = [f"{c}|{m}" for c, m in zip(y, modes)]
+        cnt: dict[str, int] = {}
+        for k in keys:
+            cnt[k] = cnt.get(k, 0) + 1
+        w = np.array([1.0 / max(cnt[k], 50) for k in keys])
+    return w / w.mean()
+
+
+def train_one(arch: str, task: str, X, items, y, split, epochs: int, seed: int, lr: float, bs: int = 64, log=print,
+              balance: str = "class_mode", lowres_p: float = 0.5):
     set_determinism(seed)
     classes = TASKS[task]["classes"]
     tr = np.where(split == "train")[0]
     va = np.where(split == "val")[0]
     model = build(arch, len(classes))
-    counts = np.bincount(y[tr], minlength=len(classes)).astype(np.float64)
-    weights = torch.tensor(len(tr) / (len(classes) * counts), dtype=torch.float32)  # inverse class frequency
+    sw = torch.tensor(sample_weights(y[tr], [items[i].mode for i in tr], balance), dtype=torch.float32)
     Xtr = torch.from_numpy(np.ascontiguousarray(X[tr]))
     ytr = torch.from_numpy(y[tr])
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4 if arch.startswith("seed") else 5e-4)
@@ -114,8 +138,9 @@ def train_one(arch: str, task: str, X, items, y, split, epochs: int, seed: int, 
         for s in range(0, len(perm), bs):
             b = perm[s : s + bs]
             xb = Xtr[b].permute(0, 3, 1, 2).float().div_(255.0)
-            xb = (augment(xb, rng) - MEAN) / STD
-            loss = F.cross_entropy(model(xb), ytr[b], weight=weights)
+            xb = (augment(xb, rng, lowres_p) - MEAN) / STD
+            wb = sw[b]
+            loss = (F.cross_entropy(model(xb), ytr[b], reduction="none") * wb).sum() / wb.sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -133,7 +158,7 @@ def train_one(arch: str, task: str, X, items, y, split, epochs: int, seed: int, 
     model.load_state_dict(best[1])
     model.eval()
     return model, {"best_epoch": best[2], "epochs": epochs, "history": history, "train_seconds": round(time.time() - t0, 1),
-                   "class_weights": weights.tolist(), "lr": lr, "batch_size": bs}
+                   "balance": balance, "lowres_aug_p": lowres_p, "lr": lr, "batch_size": bs}
 
 
 def evaluate(model, task, X, items, y, split) -> dict:
@@ -171,6 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cropper", choices=["auto", "engine", "pil"], default="auto")
     ap.add_argument("--run-dir", type=Path, default=None, help="default training/runs/seed<seed>")
     ap.add_argument("--version", default="2.0.0")
+    ap.add_argument("--balance", choices=["class", "class_mode"], default="class_mode")
+    ap.add_argument("--lowres-aug", type=float, default=0.5, help="probability of the low-resolution augmentation")
     ap.add_argument("--register", action="store_true", help="export the compact models to models/, INT8, cards, manifest")
     a = ap.parse_args(argv)
 
@@ -210,7 +237,8 @@ def main(argv=None) -> int:
             epochs = a.seed_epochs if arch_key == "seed" else a.epochs
             lr = 1e-3 if arch_key == "seed" else 4e-3
             log(f"== {task} / {arch}: {n_params(build(arch, len(TASKS[task]['classes'])))} params, {epochs} epochs")
-            model, info = train_one(arch, task, X, items, y, split, epochs, a.seed, lr, log=log)
+            model, info = train_one(arch, task, X, items, y, split, epochs, a.seed, lr, log=log,
+                                    balance=a.balance, lowres_p=a.lowres_aug)
             res, _ = evaluate(model, task, X, items, y, split)
             res.update({"task": task, "arch": arch, "architecture": ARCH_DESCRIPTIONS[arch], "params": n_params(model),
                         "training": info, "seed": a.seed, "cropper": cropper})
