@@ -70,6 +70,8 @@ async function startApp(env: Record<string, string> = {}): Promise<Server> {
     SKINSIGHT_API_KEYS: API_KEY,
     SKINSIGHT_WORKERS: '2',
     SKINSIGHT_RATE_LIMIT_AUTH: '1000',
+    // These tests hold analyses with a gate; a cache hit would skip it (the cache has its own tests).
+    SKINSIGHT_CACHE: 'off',
     ...env,
   });
   // The clock follows real time unless a test sets it (retention).

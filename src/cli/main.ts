@@ -6,6 +6,7 @@
  *   skinsight info              (device and models)
  *   skinsight models list | import-seed A.pt B.pt   (the model registry)
  *   skinsight serve             (the HTTP service; same as npm start)
+ *   skinsight worker            (distributed mode: an analysis worker on the BullMQ queue)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
 import os from 'node:os';
@@ -23,6 +24,7 @@ const USAGE = `Usage:
   skinsight models list [--models DIR]
   skinsight models import-seed acne_binary_v1.pt other_condition_v1.pt [--out DIR] [--version 1.0.0]
   skinsight serve
+  skinsight worker
 Results are cosmetic estimates, not a medical diagnosis.`;
 
 class UsageError extends Error {}
@@ -90,6 +92,12 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError('the HTTP service is not part of this build.');
       }
       await (service as { startServer: () => Promise<unknown> }).startServer();
+      return -1; // keep running
+    }
+    case 'worker': {
+      // Distributed mode: an engine pool consuming the BullMQ queue (see src/service/worker.ts).
+      const { runWorkerCommand } = await import('../service/worker.ts');
+      await runWorkerCommand();
       return -1; // keep running
     }
     case undefined:

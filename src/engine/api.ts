@@ -18,6 +18,11 @@ export interface EngineOptions {
   modelVersions?: Partial<Record<ModelTask, string>>;
   /** Logger with pino's shape; silent by default. */
   logger?: EngineLogger;
+  /**
+   * Micro-batching: classifier calls arriving within this many ms (0..5) on one engine run as one
+   * ONNX batch. 0 (default) runs each call at once.
+   */
+  batchWindowMs?: number;
 }
 
 export interface AnalyzeOptions {
@@ -25,7 +30,26 @@ export interface AnalyzeOptions {
   closeup?: boolean;
   /** Per-request model versions (A/B tests); falls back to the engine's choice. */
   modelVersions?: Partial<Record<ModelTask, string>>;
+  /**
+   * Shadow mode: also run these candidate versions on the same crop. Their predictions come back
+   * in `shadow` beside the result (see ShadowPrediction), never inside the public result.
+   */
+  shadowVersions?: Partial<Record<ModelTask, string>>;
 }
+
+/** A candidate model's prediction in shadow mode; the service stores it and strips it from responses. */
+export interface ShadowPrediction {
+  task: ModelTask;
+  name: string;
+  version: string;
+  /** Predicted label (acne_binary: acne | no_acne; skin_condition: the condition), or null if unavailable. */
+  label: string | null;
+  probabilities: Record<string, number>;
+  reason?: string;
+}
+
+/** What `analyze` resolves to when shadow versions were asked for. */
+export type AnalysisWithShadow = AnalysisResult & { shadow?: ShadowPrediction[] };
 
 export interface EngineLogger {
   info(obj: object | string, msg?: string): void;

@@ -40,7 +40,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const [detector, mesh, registry] = await Promise.all([
     BlazeFace.load({ scoreThreshold: threshold, iouThreshold: 0.3, intraOpThreads: threads }),
     FaceMesh.load(),
-    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions }),
+    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs }),
   ]);
   for (const m of registry.loadedModels()) {
     const kind = m.entry.task === 'acne_binary' ? 'acne' : 'condition';

@@ -25,6 +25,7 @@ import {
   type Face,
 } from './result/schema.ts';
 import { createMask } from './image.ts';
+import type { ShadowPrediction } from './api.ts';
 
 export interface PipelineParts {
   detector: BlazeFace;
@@ -38,6 +39,7 @@ export interface PipelineParts {
 export interface PipelineOptions {
   closeup?: boolean;
   modelVersions?: Partial<Record<ModelTask, string>>;
+  shadowVersions?: Partial<Record<ModelTask, string>>;
 }
 
 /** What the models and the measures look at, before any of them runs. */
@@ -117,9 +119,12 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
 export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace, options: PipelineOptions = {}): Promise<AnalysisResult> {
   const watch = new Stopwatch();
   const versions = options.modelVersions ?? {};
-  const [acne, condition] = await Promise.all([
+  const shadowWanted = Object.entries(options.shadowVersions ?? {}) as [ModelTask, string][];
+  const [acne, condition, shadow] = await Promise.all([
     runAcne(parts.registry, prepared.crop, versions.acne_binary),
     runCondition(parts.registry, prepared.crop, versions.skin_condition),
+    // Candidates run on the same crop, concurrently with the live models (batched with them when micro-batching is on).
+    Promise.all(shadowWanted.map(([task, version]) => runShadow(parts.registry, prepared.crop, task, version))),
   ]);
   watch.lap('models');
 
@@ -170,7 +175,7 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
     .map((e) => ({ name: e.name, version: e.version, task: e.task, sha256: e.sha256 }));
   const confidence = faceBlock ? measured.confidence * Math.min(1, faceBlock.mesh_confidence) : measured.confidence;
 
-  return {
+  const result: AnalysisResult & { shadow?: ShadowPrediction[] } = {
     schema_version: RESULT_SCHEMA_VERSION,
     mode: prepared.mode,
     image: { width: decoded.originalWidth, height: decoded.originalHeight, format: decoded.format },
@@ -189,6 +194,21 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
     generated_at: new Date().toISOString(),
     disclaimer: DISCLAIMER,
   };
+  if (shadow.length > 0) result.shadow = shadow;
+  return result;
+}
+
+async function runShadow(registry: ModelRegistry, crop: RgbImage, task: ModelTask, version: string): Promise<ShadowPrediction> {
+  const m = registry.forTask(task, version);
+  if (!('classifier' in m)) return { task, name: task, version, label: null, probabilities: {}, reason: m.reason };
+  const [p] = await m.classifier.classify([crop]);
+  const classes = TASK_CLASSES[task];
+  const probabilities = Object.fromEntries(classes.map((c, i) => [c, round4(p[i])]));
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  // Binary tasks use the model's threshold, as the live prediction does.
+  const label = task === 'acne_binary' ? (p[1] >= m.entry.threshold ? 'acne' : 'no_acne') : classes[best];
+  return { task, name: m.entry.name, version: m.entry.version, label, probabilities };
 }
 
 interface ModelOutcome<T> {

@@ -19,6 +19,12 @@ export interface EnginePool extends Analyzer {
   readonly size: number;
   /** Jobs currently in flight across all workers. */
   pending(): number;
+  /**
+   * Reload the model registry without downtime: workers are replaced one at a time (the fresh
+   * one loads the manifest again and is ready before the old one stops taking jobs; the old one
+   * finishes its jobs in flight, then exits). Resolves with the new engine info.
+   */
+  reload(): Promise<EngineInfo>;
 }
 
 type Reply =
@@ -29,6 +35,7 @@ type Reply =
 
 interface Slot {
   worker: Worker;
+  info?: EngineInfo;
   inFlight: Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>;
 }
 
@@ -39,7 +46,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
   const { logger, workers: _workers, ...engineOptions } = options;
   let nextId = 1;
   let closed = false;
-  let info: EngineInfo | undefined;
+  let reloading: Promise<EngineInfo> | null = null;
 
   const spawn = (): Promise<Slot> =>
     new Promise((resolve, reject) => {
@@ -49,7 +56,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
       worker.on('message', (msg: Reply) => {
         if (msg.type === 'ready') {
           ready = true;
-          info ??= msg.info;
+          slot.info = msg.info;
           resolve(slot);
         } else if (msg.type === 'fatal') {
           reject(new SkinsightError('INTERNAL', `engine worker failed to start: ${msg.message}`));
@@ -86,17 +93,41 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
     await Promise.all(slots.map((s) => s.worker.terminate()));
     throw error;
   }
-  const engineInfo = info!;
+  let engineInfo = slots[0].info!;
   logger?.info({ device: engineInfo.device }, `Using device: ${engineInfo.device}`);
   for (const m of engineInfo.models) {
     if (m.available) logger?.info({ model: `${m.name}@${m.version}` }, `Loaded ${m.task === 'acne_binary' ? 'acne' : 'condition'} model from ${m.name}@${m.version}`);
     else logger?.warn({ task: m.task, reason: m.reason }, `Model for ${m.task} unavailable: ${m.reason}`);
   }
 
+  async function replaceAll(): Promise<EngineInfo> {
+    for (let i = 0; i < slots.length; i++) {
+      if (closed) break;
+      const fresh = await spawn();
+      const old = slots[i];
+      // From here new jobs go to the fresh worker; the old one is no longer in `slots`, so its
+      // exit does not trigger a replacement.
+      slots[i] = fresh;
+      engineInfo = fresh.info!;
+      while (old.inFlight.size > 0) await new Promise((r) => setTimeout(r, 20));
+      old.worker.postMessage({ type: 'close' });
+      await new Promise((r) => setTimeout(r, 50));
+      await old.worker.terminate();
+    }
+    logger?.info({ models: engineInfo.models.map((m) => `${m.name}@${m.version}:${m.available}`) }, 'model registry reloaded');
+    return engineInfo;
+  }
+
   return {
     size,
     pending: () => slots.reduce((n, s) => n + s.inFlight.size, 0),
     info: () => engineInfo,
+    reload() {
+      if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
+      // Two reload requests at once share one pass over the workers.
+      reloading ??= replaceAll().finally(() => (reloading = null));
+      return reloading;
+    },
     analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisResult> {
       if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
       const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));

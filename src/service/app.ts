@@ -27,11 +27,15 @@ import { scanRoutes } from './routes/scans.ts';
 import { webRoutes } from './routes/web.ts';
 import { analysisResultSchema, errorSchema } from './schemas.ts';
 import { createDb, type Db } from './storage/db.ts';
-import { LocalImageStore, type ImageStore } from './storage/images.ts';
+import type { ImageStore } from './storage/images.ts';
+import { createImageStore } from './storage/factory.ts';
+import { createCache, type ResultCache } from './cache.ts';
+import { registerMetrics } from './routes/metrics.ts';
+import { modelAdminRoutes } from './routes/models.ts';
+import { BullMqJobQueue } from './queue/bullmq.ts';
 import { migrateToLatest } from './storage/migrations.ts';
 import { ScanRepo } from './storage/scans.ts';
 import { UserRepo } from './storage/users.ts';
-import path from 'node:path';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -44,6 +48,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** A ready pino logger to use instead (startServer shares its own with the engine). */
   loggerInstance?: FastifyBaseLogger;
+  /** Replaces the configured result cache (tests). */
+  cache?: ResultCache | null;
 }
 
 declare module 'fastify' {
@@ -73,20 +79,41 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const clock = deps.clock ?? (() => new Date());
   const db = deps.db ?? (await createDb(config.db));
   await migrateToLatest(db);
-  const images = deps.images ?? new LocalImageStore(path.join(config.dataDir, 'images'));
+  const images = deps.images ?? createImageStore(config, db);
   const users = new UserRepo(db);
   const scans = new ScanRepo(db);
+  const cache =
+    deps.cache !== undefined ? deps.cache : createCache(config.cache, config.redis, (err) => app.log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
 
-  const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs });
-  const workers = config.queue.workers ?? 2;
-  // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
-  const queue: JobQueue = new MemoryJobQueue(processor, {
-    capacity: config.queue.size,
-    concurrency: workers * 2,
-    onError: (err, job) => app.log.error({ err, scanId: job.scanId }, 'scan job crashed'),
-  });
+  let queue: JobQueue;
+  if (config.queue.kind === 'bullmq') {
+    // Distributed mode: this process only queues; `skinsight worker` processes analyse.
+    queue = new BullMqJobQueue({
+      url: config.redis!.url,
+      prefix: config.redis!.prefix,
+      capacity: config.queue.size,
+      attempts: config.queue.attempts,
+      scans,
+      log: app.log,
+      waitTimeoutMs: config.waitTimeoutMs,
+      sweepIntervalMs: config.queue.sweepIntervalMs,
+      clock,
+    });
+  } else {
+    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models });
+    const workers = config.queue.workers ?? 2;
+    // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
+    queue = new MemoryJobQueue(processor, {
+      capacity: config.queue.size,
+      concurrency: workers * 2,
+      onError: (err, job) => app.log.error({ err, scanId: job.scanId }, 'scan job crashed'),
+    });
+  }
+  const reloadable = deps.analyzer as Analyzer & { reload?: () => Promise<unknown> };
+  const reloadModels = typeof reloadable.reload === 'function' ? () => reloadable.reload!() : null;
 
-  const ctx: ServiceContext = { config, db, users, scans, images, queue, analyzer: deps.analyzer, clock };
+  const ctx: ServiceContext = { config, db, users, scans, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels };
+  if (config.metrics.enabled) registerMetrics(app, () => queue.depth());
   const purgeDeps = { scans, images, clock, log: app.log };
   app.decorate('skinsight', {
     ...ctx,
@@ -153,6 +180,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(scanRoutes, { ctx });
   await app.register(analyzeRoutes, { ctx });
   await app.register(analyticsRoutes, { ctx });
+  await app.register(modelAdminRoutes, { ctx });
   await app.register(webRoutes, { ctx });
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
@@ -164,6 +192,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     stopPurge();
     await queue.close();
     if (deps.ownsAnalyzer) await deps.analyzer.close();
+    if (deps.cache === undefined) await cache?.close();
     if (!deps.db) await db.destroy();
   });
   return app;

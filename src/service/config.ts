@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { ModelTask } from '../engine/models/manifest.ts';
+import { parseAbSplit, parseShadow, type AbSplit } from './ab.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -25,7 +27,22 @@ const EnvSchema = z.object({
   SKINSIGHT_DATA_DIR: z.string().min(1).default('./data'),
   SKINSIGHT_DB: z.enum(['sqlite', 'postgres']).default('sqlite'),
   SKINSIGHT_DATABASE_URL: z.string().optional(),
-  SKINSIGHT_QUEUE: z.enum(['memory']).default('memory'),
+  SKINSIGHT_QUEUE: z.enum(['memory', 'bullmq']).default('memory'),
+  SKINSIGHT_REDIS_URL: z.string().url().optional(),
+  SKINSIGHT_REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/).default('skinsight'),
+  SKINSIGHT_IMAGE_STORE: z.enum(['local', 'postgres']).default('local'),
+  SKINSIGHT_CACHE: z.enum(['memory', 'redis', 'off']).optional(),
+  SKINSIGHT_CACHE_ENTRIES: positiveInt.default(1000),
+  SKINSIGHT_CACHE_TTL_S: positiveInt.default(86_400),
+  SKINSIGHT_AB_SPLIT: z.string().optional(),
+  SKINSIGHT_SHADOW: z.string().optional(),
+  SKINSIGHT_BATCH_WINDOW_MS: z.coerce.number().min(0).max(5).default(0),
+  SKINSIGHT_JOB_ATTEMPTS: positiveInt.default(3),
+  SKINSIGHT_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  SKINSIGHT_SWEEP_INTERVAL_S: positiveInt.default(30),
+  SKINSIGHT_WORKER_CONCURRENCY: positiveInt.optional(),
+  SKINSIGHT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SKINSIGHT_METRICS: bool.default(true),
   SKINSIGHT_JWT_SECRET: z.string().min(16, 'SKINSIGHT_JWT_SECRET must be at least 16 characters').optional(),
   SKINSIGHT_JWT_EXPIRES_IN: positiveInt.default(3600),
   SKINSIGHT_UPLOAD_LIMIT_MB: z.coerce.number().positive().default(10),
@@ -56,7 +73,27 @@ export interface ServiceConfig {
   logLevel: string;
   dataDir: string;
   db: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
-  queue: { kind: 'memory'; size: number; workers: number | undefined };
+  queue: {
+    kind: 'memory' | 'bullmq';
+    size: number;
+    workers: number | undefined;
+    /** BullMQ: tries per job (a crashed worker's job counts as a stalled try, then is retried). */
+    attempts: number;
+    /** BullMQ: a job whose worker stops renewing its lock for this long is handed to another worker. */
+    lockMs: number;
+    /** Scans left in processing without a queued job (e.g. Redis lost its data) are re-queued this often. */
+    sweepIntervalMs: number;
+    /** Jobs one worker process runs at once (default: 2 per engine thread). */
+    workerConcurrency: number | undefined;
+  };
+  /** Redis for the BullMQ queue and the shared result cache; keys start with `prefix:`. */
+  redis: { url: string; prefix: string } | null;
+  imageStore: 'local' | 'postgres';
+  cache: { kind: 'memory' | 'redis' | 'off'; entries: number; ttlS: number };
+  /** A/B traffic split per task (sticky per user) and shadow candidates; see ab.ts. */
+  models: { abSplit: AbSplit; shadow: Partial<Record<ModelTask, string>>; batchWindowMs: number };
+  /** Prometheus metrics at /metrics; worker processes serve them on metricsPort when set. */
+  metrics: { enabled: boolean; port: number | undefined };
   jwt: { secret: string; expiresInS: number; generated: boolean };
   uploadLimitBytes: number;
   maxFilesPerRequest: number;
@@ -98,6 +135,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   if (e.NODE_ENV === 'production' && e.SKINSIGHT_DEBUG_HOLD_MS > 0) {
     throw new ConfigError('SKINSIGHT_DEBUG_HOLD_MS is a test hook and is refused when NODE_ENV=production');
   }
+  const needsRedis = e.SKINSIGHT_QUEUE === 'bullmq' || e.SKINSIGHT_CACHE === 'redis';
+  if (needsRedis && !e.SKINSIGHT_REDIS_URL) {
+    throw new ConfigError('SKINSIGHT_REDIS_URL is required when SKINSIGHT_QUEUE=bullmq or SKINSIGHT_CACHE=redis');
+  }
+  if (e.SKINSIGHT_IMAGE_STORE === 'postgres' && e.SKINSIGHT_DB !== 'postgres') {
+    throw new ConfigError('SKINSIGHT_IMAGE_STORE=postgres needs SKINSIGHT_DB=postgres');
+  }
+  if (e.SKINSIGHT_QUEUE === 'bullmq' && (e.SKINSIGHT_DB !== 'postgres' || e.SKINSIGHT_IMAGE_STORE !== 'postgres')) {
+    // Workers on other machines must see the same rows and uploads.
+    throw new ConfigError('SKINSIGHT_QUEUE=bullmq needs SKINSIGHT_DB=postgres and SKINSIGHT_IMAGE_STORE=postgres');
+  }
+  let abSplit: AbSplit;
+  let shadow: Partial<Record<ModelTask, string>>;
+  try {
+    abSplit = parseAbSplit(e.SKINSIGHT_AB_SPLIT ?? '');
+    shadow = parseShadow(e.SKINSIGHT_SHADOW ?? '');
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
   if (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL) {
     throw new ConfigError('SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres');
   }
@@ -112,7 +168,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       e.SKINSIGHT_DB === 'postgres'
         ? { dialect: 'postgres', url: e.SKINSIGHT_DATABASE_URL! }
         : { dialect: 'sqlite', file: path.join(dataDir, 'skinsight.db') },
-    queue: { kind: e.SKINSIGHT_QUEUE, size: e.SKINSIGHT_QUEUE_SIZE, workers: e.SKINSIGHT_WORKERS },
+    queue: {
+      kind: e.SKINSIGHT_QUEUE,
+      size: e.SKINSIGHT_QUEUE_SIZE,
+      workers: e.SKINSIGHT_WORKERS,
+      attempts: e.SKINSIGHT_JOB_ATTEMPTS,
+      lockMs: e.SKINSIGHT_JOB_LOCK_MS,
+      sweepIntervalMs: e.SKINSIGHT_SWEEP_INTERVAL_S * 1000,
+      workerConcurrency: e.SKINSIGHT_WORKER_CONCURRENCY,
+    },
+    redis: e.SKINSIGHT_REDIS_URL ? { url: e.SKINSIGHT_REDIS_URL, prefix: e.SKINSIGHT_REDIS_PREFIX } : null,
+    imageStore: e.SKINSIGHT_IMAGE_STORE,
+    // Distributed mode shares the cache in Redis; one process keeps it in memory.
+    cache: {
+      kind: e.SKINSIGHT_CACHE ?? (e.SKINSIGHT_QUEUE === 'bullmq' ? 'redis' : 'memory'),
+      entries: e.SKINSIGHT_CACHE_ENTRIES,
+      ttlS: e.SKINSIGHT_CACHE_TTL_S,
+    },
+    models: { abSplit, shadow, batchWindowMs: e.SKINSIGHT_BATCH_WINDOW_MS },
+    metrics: { enabled: e.SKINSIGHT_METRICS, port: e.SKINSIGHT_METRICS_PORT },
     // Development without a secret gets a random one: tokens then die with the process.
     jwt: {
       secret: e.SKINSIGHT_JWT_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),

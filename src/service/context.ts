@@ -1,5 +1,6 @@
 /** What the routes and background jobs share: one object, built once in buildApp. */
 import type { Analyzer } from '../engine/api.ts';
+import type { ResultCache } from './cache.ts';
 import type { ServiceConfig } from './config.ts';
 import type { JobQueue } from './queue/types.ts';
 import type { Db } from './storage/db.ts';
@@ -16,4 +17,8 @@ export interface ServiceContext {
   queue: JobQueue;
   analyzer: Analyzer;
   clock: () => Date;
+  /** The result cache (null when SKINSIGHT_CACHE=off); entries are deleted with their scan or user. */
+  cache: ResultCache | null;
+  /** Reload the model registry without downtime (the local pool, or every worker in distributed mode). */
+  reloadModels: (() => Promise<unknown>) | null;
 }

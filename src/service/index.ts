@@ -31,21 +31,36 @@ export async function startServer(config: ServiceConfig = loadConfig()): Promise
   if (config.jwt.generated) {
     log.warn('SKINSIGHT_JWT_SECRET is not set: using a random secret, tokens will not survive a restart');
   }
-  const createEnginePool = await loadEnginePool();
-  const analyzer = await createEnginePool({
-    workers: config.queue.workers,
-    modelsDir: config.modelsDir,
-    logger: log.child({ component: 'engine' }),
-  });
+  let analyzer: Analyzer;
+  if (config.queue.kind === 'bullmq') {
+    // Distributed mode: a stateless API; the engines run in `skinsight worker` processes.
+    const { RemoteAnalyzer } = await import('./queue/remote-analyzer.ts');
+    const remote = new RemoteAnalyzer(config.redis!.url, config.redis!.prefix, config.waitTimeoutMs);
+    await remote.ready(2000);
+    analyzer = remote;
+  } else {
+    const createEnginePool = await loadEnginePool();
+    analyzer = await createEnginePool({
+      workers: config.queue.workers,
+      modelsDir: config.modelsDir,
+      batchWindowMs: config.models.batchWindowMs,
+      logger: log.child({ component: 'engine' }),
+    });
+  }
   // The pool logs `Using device: …` and `Loaded acne model from …` through the logger we gave it.
-  const info = analyzer.info();
+  let info: { loadMs: number } = { loadMs: 0 };
+  try {
+    info = analyzer.info();
+  } catch {
+    log.warn('no analysis worker is up yet; /health/ready answers 503 until one is');
+  }
 
   const app = await buildApp(config, { analyzer, ownsAnalyzer: true, loggerInstance: log });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  log.info({ url, loadMs: info.loadMs, workers: config.queue.workers }, 'ML Inference Service initialized successfully');
+  log.info({ url, loadMs: info.loadMs, workers: config.queue.workers, queue: config.queue.kind }, 'ML Inference Service initialized successfully');
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= app.close());
@@ -59,6 +74,10 @@ function isMain(): boolean {
 if (isMain()) {
   startServer()
     .then((server) => {
+      // SIGHUP: reload the model registry without downtime (as POST /api/v1/admin/models/reload).
+      process.on('SIGHUP', () => {
+        server.app.skinsight.reloadModels?.().catch((err: unknown) => server.app.log.error({ err: String(err) }, 'model reload failed'));
+      });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
           server.close().then(

@@ -1,11 +1,16 @@
 /**
- * What a queue worker does with one scan: run the engine, record the outcome in the scan row,
- * and delete the upload unless the user asked to keep it. Safe to run twice on the same scan
- * (crash recovery): each step is conditional on the row still being in `processing`.
+ * What a queue worker does with one scan: pick the model versions (A/B arm, shadow candidates),
+ * look the result up in the cache or run the engine, record the outcome in the scan row, and
+ * delete the upload unless the user asked to keep it. Safe to run twice on the same scan
+ * (crash recovery, a BullMQ retry): each step is conditional on the row still being in `processing`.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Analyzer } from '../engine/api.ts';
+import type { Analyzer, AnalysisWithShadow } from '../engine/api.ts';
 import { toErrorInfo } from '../engine/errors.ts';
+import type { ModelTask } from '../engine/models/manifest.ts';
+import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
+import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
+import { metrics, observeResult } from './metrics.ts';
 import type { ScanJob } from './queue/types.ts';
 import type { ImageStore } from './storage/images.ts';
 import type { ScanRepo } from './storage/scans.ts';
@@ -16,12 +21,55 @@ export interface ProcessorDeps {
   images: ImageStore;
   clock: () => Date;
   log: FastifyBaseLogger;
+  cache?: ResultCache | null;
+  models?: { abSplit: AbSplit; shadow: ModelVersions };
   /** Test hook: wait this long after analysing, before saving (makes "killed mid-analysis" deterministic). */
   holdMs?: number;
+  /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
+  throwWhenClosing?: boolean;
+}
+
+/** Versions a request runs with: its A/B arm, else the engine's current default (reloads change it). */
+export function effectiveVersions(analyzer: Analyzer, pinned: ModelVersions): ModelVersions {
+  const out: ModelVersions = {};
+  for (const m of analyzer.info().models) out[m.task as ModelTask] = pinned[m.task as ModelTask] ?? (m.available ? m.version : 'none');
+  return out;
+}
+
+export interface Outcome {
+  resultJson: string;
+  shadowJson: string | null;
+  cacheKey: string | null;
+  cached: boolean;
+}
+
+/** Analyse (or find in the cache) one image for one user. Throws the engine's errors. */
+export async function analyzeWithCache(
+  deps: Pick<ProcessorDeps, 'analyzer' | 'cache' | 'models'>,
+  bytes: Uint8Array,
+  userId: string,
+  closeup: boolean,
+): Promise<Outcome> {
+  const pinned = deps.models ? assignVersions(deps.models.abSplit, userId) : {};
+  const shadow = deps.models ? shadowFor(deps.models.shadow, pinned) : {};
+  const key = deps.cache ? cacheKey(bytes, { versions: effectiveVersions(deps.analyzer, pinned), shadow, closeup }) : null;
+  if (key && deps.cache) {
+    const hit = await deps.cache.get(key);
+    if (hit) return { ...unpackEntry(hit), cacheKey: key, cached: true };
+  }
+  const result = (await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow })) as AnalysisWithShadow;
+  // Shadow predictions are stored apart and never reach the public result.
+  const shadowPreds = result.shadow;
+  delete result.shadow;
+  observeResult(result, shadowPreds);
+  const resultJson = JSON.stringify(result);
+  const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
+  if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson));
+  return { resultJson, shadowJson, cacheKey: key, cached: false };
 }
 
 export function createScanProcessor(deps: ProcessorDeps) {
-  const { analyzer, scans, images, clock, log } = deps;
+  const { scans, images, clock, log } = deps;
 
   return async function processScan(job: ScanJob): Promise<void> {
     const scan = await scans.get(job.scanId);
@@ -34,27 +82,32 @@ export function createScanProcessor(deps: ProcessorDeps) {
     if (!bytes && key) bytes = await images.get(key);
     if (!bytes) {
       await scans.fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis', clock().toISOString());
+      metrics.errors.inc({ code: 'INTERNAL', source: 'analysis' });
       return;
     }
 
     const started = performance.now();
     try {
-      const result = await analyzer.analyze(bytes, { closeup: scan.closeup === 1 });
+      const outcome = await analyzeWithCache(deps, bytes, scan.user_id, scan.closeup === 1);
       if (deps.holdMs) {
         log.warn({ scanId: scan.id, holdMs: deps.holdMs }, 'debug hold: analysis done, holding before saving');
         await new Promise((r) => setTimeout(r, deps.holdMs));
       }
-      await scans.complete(scan.id, JSON.stringify(result), clock().toISOString());
-      log.info({ scanId: scan.id, ms: Math.round(performance.now() - started) }, 'scan completed');
+      const saved = await scans.complete(scan.id, outcome.resultJson, clock().toISOString(), { shadowJson: outcome.shadowJson, cacheKey: outcome.cacheKey });
+      // A scan deleted while analysing must not leave its result in the cache.
+      if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
+      log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'ENGINE_CLOSED') {
+        if (deps.throwWhenClosing) throw err;
         // Shutting down: leave the scan in processing with its upload; the next start re-queues it.
         log.warn({ scanId: scan.id }, 'engine closed mid-scan; left for recovery');
         return;
       }
       if (info.code === 'INTERNAL') log.error({ scanId: scan.id, err }, 'scan failed with an internal error');
       else log.info({ scanId: scan.id, code: info.code }, 'scan failed');
+      metrics.errors.inc({ code: info.code, source: 'analysis' });
       await scans.fail(scan.id, info.code, info.message, clock().toISOString());
     }
 

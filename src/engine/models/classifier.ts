@@ -7,8 +7,11 @@ import type { RgbImage } from '../image.ts';
 import { resizeArea } from '../face/geometry.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import type { ModelEntry } from './manifest.ts';
+import { MicroBatcher } from './batcher.ts';
 
 export class Classifier {
+  private batcher: MicroBatcher<RgbImage, Float32Array> | null = null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly entry: ModelEntry,
@@ -32,8 +35,21 @@ export class Classifier {
     return crop.width === size && crop.height === size ? crop : resizeArea(crop, size, size);
   }
 
+  /** Merge concurrent classify calls arriving within `windowMs` into one ONNX run (0 turns it off). */
+  enableBatching(windowMs: number): void {
+    this.batcher = windowMs > 0 ? new MicroBatcher((crops) => this.run(crops), windowMs) : null;
+  }
+
+  batchStats(): { batches: number; items: number } | null {
+    return this.batcher ? { ...this.batcher.stats } : null;
+  }
+
   /** Probabilities for a batch of crops (each resized to the input size if needed). */
-  async classify(crops: RgbImage[]): Promise<Float32Array[]> {
+  classify(crops: RgbImage[]): Promise<Float32Array[]> {
+    return this.batcher ? this.batcher.submit(crops) : this.run(crops);
+  }
+
+  private async run(crops: RgbImage[]): Promise<Float32Array[]> {
     const { size, layout, mean, std } = this.entry.input;
     const plane = size * size;
     const input = new Float32Array(crops.length * plane * 3);

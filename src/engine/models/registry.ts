@@ -23,6 +23,8 @@ export interface RegistryOptions {
   intraOpThreads: number;
   /** Versions to load per task besides the defaults (for A/B tests). */
   pinned?: Partial<Record<ModelTask, string>>;
+  /** Micro-batching window in ms (0: off); see batcher.ts. */
+  batchWindowMs?: number;
 }
 
 export class ModelRegistry {
@@ -54,7 +56,9 @@ export class ModelRegistry {
     const failures = new Map<string, string>();
     for (const entry of manifest.models) {
       try {
-        loaded.set(modelId(entry), await loadEntry(dir, entry, options.intraOpThreads));
+        const model = await loadEntry(dir, entry, options.intraOpThreads);
+        if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs);
+        loaded.set(modelId(entry), model);
       } catch (error) {
         failures.set(modelId(entry), `${modelId(entry)} unavailable: ${(error as Error).message}`);
       }

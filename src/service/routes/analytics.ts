@@ -31,10 +31,32 @@ export interface AnalyticsRow {
   error_code: string | null;
   /** The parts of the result the aggregation needs (landmarks dropped as soon as a row is read). */
   result: SlimResult | null;
+  /** Shadow-mode predictions stored beside the result (scans.shadow_json), if any. */
+  shadow?: ShadowRow[] | null;
+}
+
+/** One candidate's prediction in shadow mode, as the engine returned it. */
+export interface ShadowRow {
+  task: string;
+  name: string;
+  version: string;
+  label: string | null;
+}
+
+/** How often a shadow candidate agreed with the live model on the same scans. */
+export interface Agreement {
+  task: string;
+  live: string;
+  shadow: string;
+  n: number;
+  agree: number;
+  rate: number;
+  /** The candidate's predicted classes, to compare with the live version's `classes`. */
+  shadow_classes: Record<string, number>;
 }
 
 export interface SlimResult {
-  models: { name: string; version: string }[];
+  models: { name: string; version: string; task?: string }[];
   timings_ms: Record<string, number>;
   classes: Record<string, string | number>;
 }
@@ -66,6 +88,7 @@ export interface Analytics {
   total_scans: number;
   truncated: boolean;
   versions: VersionStats[];
+  agreement: Agreement[];
 }
 
 /** Failed scans carry no result, so no model list; they are grouped under this name. */
@@ -129,7 +152,7 @@ export function slim(resultJson: string | null): SlimResult | null {
   // Every predicted class worth comparing between versions; unavailable parts count as such.
   const na = 'unavailable' as string | number;
   return {
-    models: (r.models ?? []).map((m) => ({ name: String(m?.name), version: String(m?.version) })),
+    models: (r.models ?? []).map((m) => ({ name: String(m?.name), version: String(m?.version), task: String(m?.task) })),
     timings_ms: (r.timings_ms ?? {}) as Record<string, number>,
     classes: {
       acne: when(ml?.acne_analysis, (p) => ('label' in p ? p.label : undefined), na),
@@ -191,7 +214,50 @@ export function aggregate(rows: AnalyticsRow[], from: Date, to: Date): Omit<Anal
       .sort((a, b) => b.count - a.count),
   }));
   versions.sort((a, b) => b.scans - a.scans);
-  return { from: from.toISOString(), to: to.toISOString(), hours: Math.round((to.getTime() - from.getTime()) / 3_600_000), total_scans: rows.length, versions };
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    hours: Math.round((to.getTime() - from.getTime()) / 3_600_000),
+    total_scans: rows.length,
+    versions,
+    agreement: agreement(rows),
+  };
+}
+
+/** The live label per task, read from the slim result's classes. */
+const LIVE_LABEL: Record<string, string> = { acne_binary: 'acne', skin_condition: 'condition' };
+
+/** Shadow candidate vs live model, per (task, live version, shadow version), on completed scans. */
+export function agreement(rows: AnalyticsRow[]): Agreement[] {
+  const pairs = new Map<string, Agreement>();
+  for (const row of rows) {
+    if (row.status !== 'completed' || !row.result || !row.shadow) continue;
+    for (const s of row.shadow) {
+      const live = row.result.models.find((m) => m.task === s.task);
+      const liveLabel = row.result.classes[LIVE_LABEL[s.task] ?? ''];
+      if (!live || s.label === null || liveLabel === undefined) continue;
+      const key = `${s.task}|${live.name}@${live.version}|${s.name}@${s.version}`;
+      let a = pairs.get(key);
+      if (!a) {
+        a = { task: s.task, live: `${live.name}@${live.version}`, shadow: `${s.name}@${s.version}`, n: 0, agree: 0, rate: 0, shadow_classes: {} };
+        pairs.set(key, a);
+      }
+      a.n++;
+      if (String(liveLabel) === s.label) a.agree++;
+      bump(a.shadow_classes, s.label);
+    }
+  }
+  return [...pairs.values()].map((a) => ({ ...a, rate: a.n ? Math.round((a.agree / a.n) * 10000) / 10000 : 0 }));
+}
+
+function parseShadow(json: string | null | undefined): ShadowRow[] | null {
+  if (!json) return null;
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v as ShadowRow[]) : null;
+  } catch {
+    return null;
+  }
 }
 
 const percentilesSchema = {
@@ -227,6 +293,22 @@ const analyticsSchema = {
         },
       },
     },
+    agreement: {
+      type: 'array',
+      description: 'shadow candidates vs the live model on the same scans (shadow mode, SKINSIGHT_SHADOW)',
+      items: {
+        type: 'object',
+        properties: {
+          task: { type: 'string' },
+          live: { type: 'string' },
+          shadow: { type: 'string' },
+          n: { type: 'integer' },
+          agree: { type: 'integer' },
+          rate: { type: 'number' },
+          shadow_classes: { type: 'object', additionalProperties: { type: 'integer' } },
+        },
+      },
+    },
   },
 } as const;
 
@@ -245,13 +327,11 @@ export function trendScores(resultJson: string | null): Record<string, number | 
   };
 }
 
-export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
-  const { ctx } = opts;
+/** The caller's role; promotes a configured admin email on first sight. */
+export function roleResolver(ctx: ServiceContext): (request: FastifyRequest) => Promise<Role> {
   const db = ctx.db as unknown as Kysely<RoleDatabase>;
   const adminEmails = new Set(ctx.config.adminEmails);
-
-  /** The caller's role; promotes a configured admin email on first sight. */
-  async function roleOf(request: FastifyRequest): Promise<Role> {
+  return async function roleOf(request: FastifyRequest): Promise<Role> {
     const user = await db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', request.user.sub).executeTakeFirst();
     if (!user) throw unauthorized('the account no longer exists');
     if (user.role !== 'admin' && adminEmails.has(user.email.toLowerCase())) {
@@ -259,7 +339,13 @@ export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: Service
       return 'admin';
     }
     return user.role === 'admin' ? 'admin' : 'user';
-  }
+  };
+}
+
+export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
+  const { ctx } = opts;
+  const db = ctx.db as unknown as Kysely<RoleDatabase>;
+  const roleOf = roleResolver(ctx);
 
   app.get<{ Querystring: { limit: number } }>(
     '/api/v1/scan/trends',
@@ -347,14 +433,14 @@ export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: Service
       for (;;) {
         let q = db
           .selectFrom('scans')
-          .select(['id', 'status', 'created_at', 'uploaded_at', 'completed_at', 'error_code', 'result_json'])
+          .select(['id', 'status', 'created_at', 'uploaded_at', 'completed_at', 'error_code', 'result_json', 'shadow_json'])
           .where('created_at', '>=', from.toISOString());
         if (after) {
           const a = after;
           q = q.where((eb) => eb.or([eb('created_at', '<', a.created_at), eb.and([eb('created_at', '=', a.created_at), eb('id', '<', a.id)])]));
         }
         const page = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(PAGE).execute();
-        for (const { result_json, id: _id, ...row } of page) rows.push({ ...row, result: slim(result_json) });
+        for (const { result_json, shadow_json, id: _id, ...row } of page) rows.push({ ...row, result: slim(result_json), shadow: parseShadow(shadow_json) });
         if (page.length < PAGE) break;
         if (rows.length >= MAX_ROWS) {
           truncated = true;

@@ -121,9 +121,12 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       // Keys first, then rows, then files: a crash in between leaves only unreferenced files,
       // never a row pointing at nothing the user could still see.
       const keys = await ctx.scans.imageKeysOfUser(userId);
+      const cacheKeys = ctx.cache ? await ctx.scans.cacheKeys({ userId }) : [];
       const scansDeleted = await ctx.scans.deleteOfUser(userId);
       await ctx.users.delete(userId);
       await Promise.all(keys.map((k) => ctx.images.delete(k)));
+      // Cached results of the user's photos go with the account.
+      if (cacheKeys.length > 0) await ctx.cache!.delete(cacheKeys);
       request.log.info({ userId, scansDeleted }, 'account deleted');
       return { deleted: true, scans_deleted: scansDeleted };
     },

@@ -359,6 +359,8 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       await scans.delete(scan.id);
       // The key is derived from the id, so even an upload racing this delete leaves no file.
       await images.delete(imageKeyFor(scan.id));
+      // The cached result is derived from the photo: it goes with the scan.
+      if (scan.cache_key && ctx.cache) await ctx.cache.delete([scan.cache_key]);
       return { scan_id: scan.id, deleted: true };
     },
   );

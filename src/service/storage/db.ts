@@ -36,11 +36,21 @@ export interface ScansTable {
   error_code: string | null;
   error_message: string | null;
   attempts: Generated<number>;
+  /** Migration 0003: shadow-mode predictions (JSON) and the result-cache key. */
+  shadow_json: Generated<string | null>;
+  cache_key: Generated<string | null>;
+}
+
+export interface ImagesTable {
+  key: string;
+  bytes: Uint8Array;
+  created_at: string;
 }
 
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
+  images: ImagesTable;
 }
 
 export type Db = Kysely<Database>;

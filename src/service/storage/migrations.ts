@@ -2,7 +2,7 @@
  * Schema migrations, kept in code (no file loader) and written with Kysely's schema builder
  * only, so the same list runs on SQLite and on Postgres.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_users_and_scans': {
@@ -51,6 +51,29 @@ const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       await db.schema.alterTable('users').dropColumn('role').execute();
+    },
+  },
+  '0003_scale_out': {
+    // shadow_json: candidate predictions in shadow mode (never shown to the user);
+    // cache_key: the result-cache entry this scan made or used, deleted with the scan;
+    // images: uploads in the database (SKINSIGHT_IMAGE_STORE=postgres), shared by every process.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('scans').addColumn('shadow_json', 'text').execute();
+      await db.schema.alterTable('scans').addColumn('cache_key', 'text').execute();
+      const bytesType = db.getExecutor().adapter instanceof PostgresAdapter ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('images')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('bytes', bytesType, (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('scans_cache_key').on('scans').column('cache_key').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('scans_cache_key').execute();
+      await db.schema.dropTable('images').execute();
+      await db.schema.alterTable('scans').dropColumn('cache_key').execute();
+      await db.schema.alterTable('scans').dropColumn('shadow_json').execute();
     },
   },
 };

@@ -5,7 +5,7 @@
  */
 import type { Db, ScansTable, ScanStatus } from './db.ts';
 
-export type Scan = Omit<ScansTable, 'attempts'> & { attempts: number };
+export type Scan = Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key'> & { attempts: number; shadow_json: string | null; cache_key: string | null };
 
 export interface UploadInfo {
   imageKey: string;
@@ -95,15 +95,40 @@ export class ScanRepo {
       .execute();
   }
 
-  async complete(id: string, resultJson: string, now: string): Promise<boolean> {
-    return this.finish(id, 'completed', { result_json: resultJson, completed_at: now, updated_at: now });
+  async complete(id: string, resultJson: string, now: string, extra: { shadowJson?: string | null; cacheKey?: string | null } = {}): Promise<boolean> {
+    return this.finish(id, 'completed', {
+      result_json: resultJson,
+      completed_at: now,
+      updated_at: now,
+      shadow_json: extra.shadowJson ?? null,
+      cache_key: extra.cacheKey ?? null,
+    });
+  }
+
+  /** Result-cache keys of one scan or of all of a user's scans (deleted with them). */
+  async cacheKeys(where: { scanId: string } | { userId: string }): Promise<string[]> {
+    let q = this.db.selectFrom('scans').select('cache_key').where('cache_key', 'is not', null);
+    q = 'scanId' in where ? q.where('id', '=', where.scanId) : q.where('user_id', '=', where.userId);
+    return (await q.execute()).map((r) => r.cache_key!);
+  }
+
+  /** Scans in processing not touched since `before` (the sweeper re-queues them; enqueue dedupes by scan id). */
+  listProcessingBefore(before: string, limit: number): Promise<Scan[]> {
+    return this.db
+      .selectFrom('scans')
+      .selectAll()
+      .where('status', '=', 'processing')
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
   }
 
   async fail(id: string, code: string, message: string, now: string): Promise<boolean> {
     return this.finish(id, 'failed', { error_code: code, error_message: message, completed_at: now, updated_at: now });
   }
 
-  private async finish(id: string, status: ScanStatus, values: Partial<Omit<ScansTable, 'attempts'>>): Promise<boolean> {
+  private async finish(id: string, status: ScanStatus, values: Partial<Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key'> & { shadow_json: string | null; cache_key: string | null }>): Promise<boolean> {
     const res = await this.db
       .updateTable('scans')
       .set({ ...values, status })

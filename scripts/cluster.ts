@@ -1,0 +1,243 @@
+/**
+ * A small distributed skinsight on this machine: N API processes and M worker processes against
+ * the local PostgreSQL and Redis, each run with its own fresh database and Redis key prefix,
+ * removed again on stop. The cluster tests use it; it also runs by hand:
+ *
+ *   node --import tsx scripts/cluster.ts [--apis 2] [--workers 2] [--engines 1] [--models DIR]
+ *
+ * prints the API URLs and runs until Ctrl-C (then cleans up). Needs PostgreSQL (admin URL from
+ * SKINSIGHT_PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test) and Redis
+ * (SKINSIGHT_REDIS_URL, default redis://127.0.0.1:6379).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createDb } from '../src/service/storage/db.ts';
+import { migrateToLatest } from '../src/service/storage/migrations.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PG_ADMIN_URL = process.env.SKINSIGHT_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.SKINSIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface ClusterOptions {
+  apis?: number;
+  workers?: number;
+  /** Engine threads per worker process. */
+  engines?: number;
+  modelsDir?: string;
+  /** Extra environment for every process (e.g. short lock times in tests). */
+  env?: Record<string, string>;
+  /** Print the processes' log lines (default: keep them in memory only). */
+  echo?: boolean;
+}
+
+export interface Proc {
+  role: 'api' | 'worker';
+  index: number;
+  proc: ChildProcess;
+  url?: string;
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export interface Cluster {
+  apis: Proc[];
+  workers: Proc[];
+  databaseUrl: string;
+  prefix: string;
+  env: Record<string, string>;
+  /** SIGKILL a process (a crash). */
+  kill(p: Proc): Promise<void>;
+  /** Start a replacement for a killed process, same role and index. */
+  restart(p: Proc): Promise<Proc>;
+  addWorker(): Promise<Proc>;
+  stop(): Promise<void>;
+}
+
+function adminUrlFor(db: string): string {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const id = crypto.randomBytes(4).toString('hex');
+  const dbName = `skinsight_cluster_${id}`;
+  const prefix = `skinsight-cluster-${id}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const databaseUrl = adminUrlFor(dbName);
+  // Migrate once up front, so the processes start on a ready schema and never race each other.
+  const db = await createDb({ dialect: 'postgres', url: databaseUrl });
+  await migrateToLatest(db);
+  await db.destroy();
+
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    SKINSIGHT_DB: 'postgres',
+    SKINSIGHT_DATABASE_URL: databaseUrl,
+    SKINSIGHT_QUEUE: 'bullmq',
+    SKINSIGHT_IMAGE_STORE: 'postgres',
+    SKINSIGHT_REDIS_URL: REDIS_URL,
+    SKINSIGHT_REDIS_PREFIX: prefix,
+    SKINSIGHT_JWT_SECRET: `cluster-secret-${id}-0123456789`,
+    SKINSIGHT_WORKERS: String(options.engines ?? 1),
+    SKINSIGHT_RATE_LIMIT_IP: '1000000',
+    SKINSIGHT_RATE_LIMIT_USER: '1000000',
+    SKINSIGHT_RATE_LIMIT_AUTH: '100000',
+    SKINSIGHT_QUEUE_SIZE: '1000',
+    SKINSIGHT_DATA_DIR: path.join('/tmp', prefix),
+    ...(options.modelsDir ? { SKINSIGHT_MODELS_DIR: options.modelsDir } : {}),
+    ...options.env,
+  };
+  const all: Proc[] = [];
+
+  const launch = async (role: 'api' | 'worker', index: number): Promise<Proc> => {
+    const args = role === 'api' ? ['--import', 'tsx', 'src/service/index.ts'] : ['--import', 'tsx', 'src/cli/main.ts', 'worker'];
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs: Record<string, unknown>[] = [];
+    const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+    let stderr = '';
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+      if (options.echo) process.stderr.write(`[${role}${index}] ${d}`);
+    });
+    readline.createInterface({ input: proc.stdout! }).on('line', (text) => {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        line = { msg: text };
+      }
+      if (options.echo) process.stdout.write(`[${role}${index}] ${text}\n`);
+      logs.push(line);
+      if (logs.length > 5000) logs.splice(0, 1000);
+      for (const w of waiters.slice()) {
+        if (w.pred(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    });
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const waitFor = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 120_000) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const found = logs.find(pred);
+        if (found) return resolve(found);
+        const timer = setTimeout(() => reject(new Error(`${role}${index}: expected log line not seen in ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+        waiters.push({
+          pred,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`${role}${index} exited (${code}) before the expected log line\n${stderr}`));
+        });
+      });
+    const p: Proc = { role, index, proc, logs, exited, waitFor };
+    all.push(p);
+    if (role === 'api') p.url = String((await waitFor((l) => l.msg === 'ML Inference Service initialized successfully')).url);
+    else await waitFor((l) => l.msg === 'skinsight worker ready');
+    return p;
+  };
+
+  const cluster: Cluster = {
+    apis: [],
+    workers: [],
+    databaseUrl,
+    prefix,
+    env,
+    async kill(p) {
+      if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+      await p.exited;
+    },
+    async restart(p) {
+      const fresh = await launch(p.role, p.index);
+      const list = p.role === 'api' ? cluster.apis : cluster.workers;
+      list[list.indexOf(p)] = fresh;
+      return fresh;
+    },
+    async addWorker() {
+      const w = await launch('worker', cluster.workers.length);
+      cluster.workers.push(w);
+      return w;
+    },
+    async stop() {
+      await Promise.all(
+        all.map(async (p) => {
+          if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+          p.proc.kill('SIGTERM');
+          const timer = setTimeout(() => p.proc.kill('SIGKILL'), 5000);
+          await p.exited;
+          clearTimeout(timer);
+        }),
+      );
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+          if (keys.length) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      } finally {
+        redis.disconnect();
+      }
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+
+  try {
+    // Workers first: the APIs then see live engines at once.
+    cluster.workers = await Promise.all(Array.from({ length: options.workers ?? 2 }, (_, i) => launch('worker', i)));
+    cluster.apis = await Promise.all(Array.from({ length: options.apis ?? 2 }, (_, i) => launch('api', i)));
+  } catch (err) {
+    await cluster.stop().catch(() => {});
+    throw err;
+  }
+  return cluster;
+}
+
+function isMain(): boolean {
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+}
+
+if (isMain()) {
+  const { values } = parseArgs({
+    options: {
+      apis: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '2' },
+      engines: { type: 'string', default: '1' },
+      models: { type: 'string' },
+      echo: { type: 'boolean', default: false },
+    },
+  });
+  const cluster = await startCluster({
+    apis: Number(values.apis),
+    workers: Number(values.workers),
+    engines: Number(values.engines),
+    modelsDir: values.models,
+    echo: values.echo,
+  });
+  console.log(JSON.stringify({ apis: cluster.apis.map((a) => a.url), workers: cluster.workers.length, database: cluster.databaseUrl, prefix: cluster.prefix }));
+  const stop = () => cluster.stop().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
