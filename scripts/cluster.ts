@@ -56,7 +56,8 @@ export interface Cluster {
   kill(p: Proc): Promise<void>;
   /** Start a replacement for a killed process, same role and index. */
   restart(p: Proc): Promise<Proc>;
-  addWorker(): Promise<Proc>;
+  /** One more worker process, optionally with its own extra environment. */
+  addWorker(extraEnv?: Record<string, string>): Promise<Proc>;
   stop(): Promise<void>;
 }
 
@@ -103,9 +104,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const all: Proc[] = [];
 
-  const launch = async (role: 'api' | 'worker', index: number): Promise<Proc> => {
+  const launch = async (role: 'api' | 'worker', index: number, extraEnv: Record<string, string> = {}): Promise<Proc> => {
     const args = role === 'api' ? ['--import', 'tsx', 'src/service/index.ts'] : ['--import', 'tsx', 'src/cli/main.ts', 'worker'];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const logs: Record<string, unknown>[] = [];
     const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
     let stderr = '';
@@ -171,8 +172,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       list[list.indexOf(p)] = fresh;
       return fresh;
     },
-    async addWorker() {
-      const w = await launch('worker', cluster.workers.length);
+    async addWorker(extraEnv) {
+      const w = await launch('worker', cluster.workers.length, extraEnv);
       cluster.workers.push(w);
       return w;
     },
