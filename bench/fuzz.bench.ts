@@ -1,0 +1,35 @@
+/**
+ * Fuzz the upload endpoints with ≥ 10,000 hostile requests (see fuzz.ts); loopback only.
+ *
+ *   node --import tsx bench/fuzz.bench.ts [--cases 10000] [--seed 1] [--concurrency 4]
+ *
+ * Reports the statuses per kind of case; exits 1 on any 5xx or if the service died.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { makeSeeds, runFuzz, startServiceChild } from './fuzz.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '4' }, workers: { type: 'string', default: '2' } },
+});
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-fuzz-'));
+const seeds = await makeSeeds(fs.readFileSync(path.resolve(ROOT, '../shared/fixtures/faces/obama-240p.jpg')));
+const svc = await startServiceChild(ROOT, dataDir, { SKINSIGHT_WORKERS: values.workers });
+const t0 = performance.now();
+let code = 0;
+try {
+  const report = await runFuzz(svc.target, seeds, Number(values.seed), Number(values.cases), Number(values.concurrency), (n) => console.error(`[fuzz] ${n} cases`));
+  const live = await fetch(`${svc.base}/health/live`).then((r) => r.status, () => 0);
+  const alive = svc.proc.exitCode === null && live === 200;
+  console.log(JSON.stringify({ ...report, fiveXX: report.fiveXX.slice(0, 20), fiveXXCount: report.fiveXX.length, alive, seconds: Math.round((performance.now() - t0) / 1000) }, null, 2));
+  if (report.fiveXX.length > 0 || !alive) code = 1;
+} finally {
+  svc.proc.kill('SIGTERM');
+  await svc.exited;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(code);
