@@ -65,22 +65,37 @@ def training_data_summary(items: list[D.Item]) -> str:
             f"Inputs are the engine's own 224x224 crops (skinsight crop --closeup-fallback).")
 
 
-def choose_arch(run_dir: Path, task: str) -> tuple[str, dict]:
-    """Ship the architecture with the best held-out test macro-F1 among those whose ONNX fits 10 MB."""
-    cands = {}
-    for d in run_dir.glob(f"{task}-*"):
-        mp = d / "metrics.json"
-        if mp.exists():
-            m = json.loads(mp.read_text())
-            fp32_bytes = m["params"] * 4
-            cands[m["arch"]] = {"test_macro_f1": m["test"]["macro_f1"], "fits_10mb": fp32_bytes <= MAX_BYTES,
-                                "params": m["params"], "epochs": m["training"]["epochs"]}
-    ok = {a: c for a, c in cands.items() if c["fits_10mb"]}
+def _cand(m: dict, run: str) -> dict:
+    t = m["test"]
+    return {"arch": m["arch"], "test_macro_f1": t["macro_f1"], "test_accuracy": t["accuracy"],
+            "test_roc_auc_acne": t.get("roc_auc_acne"), "test_ece": t["ece"], "val_macro_f1": m["val"]["macro_f1"],
+            "fits_10mb": m["params"] * 4 <= MAX_BYTES, "params": m["params"], "epochs": m["training"]["epochs"],
+            "train_seconds": m["training"]["train_seconds"], "run": run}
+
+
+def choose_arch(run_dir: Path, task: str, compare_dirs: list[Path] = ()) -> tuple[str, dict]:
+    """Ship the architecture with the best held-out test macro-F1 among those trained in run_dir whose
+    ONNX fits 10 MB. Runs in compare_dirs (e.g. the seed architecture at fewer epochs) are listed for comparison."""
+    cands, ok = {}, {}
+    for d in sorted(run_dir.glob(f"{task}-*")):
+        if (d / "metrics.json").exists():
+            m = json.loads((d / "metrics.json").read_text())
+            c = _cand(m, run_dir.name)
+            cands[f"{m['arch']} ({c['epochs']} epochs)"] = c
+            if c["fits_10mb"]:
+                ok[m["arch"]] = c
+    for cd in compare_dirs:
+        for d in sorted(cd.glob(f"{task}-*")):
+            if (d / "metrics.json").exists():
+                m = json.loads((d / "metrics.json").read_text())
+                c = _cand(m, cd.name)
+                cands.setdefault(f"{m['arch']} ({c['epochs']} epochs)", c)
     best = max(ok, key=lambda a: ok[a]["test_macro_f1"])
     return best, cands
 
 
-def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D.Item], log=print) -> None:
+def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D.Item], log=print,
+                 compare_dirs: list[Path] = (), make_default: bool = True) -> None:
     from .train import TASKS, labels_for
 
     split = np.array([it.split for it in items])
@@ -91,7 +106,7 @@ def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D
     (MODELS / "cards").mkdir(parents=True, exist_ok=True)
     CKPT.mkdir(parents=True, exist_ok=True)
     for task in tasks:
-        arch, cands = choose_arch(run_dir, task)
+        arch, cands = choose_arch(run_dir, task, compare_dirs)
         src = run_dir / f"{task}-{arch}"
         res = json.loads((src / "metrics.json").read_text())
         ck = torch.load(src / "model.pt")
@@ -150,7 +165,7 @@ def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D
             "input": {"size": 224, "layout": "NCHW", "resize": "bilinear", "crop": "face",
                       "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
             "threshold": threshold if threshold is not None else 0.5, "precision": "fp32",
-            "architecture": ARCH_DESCRIPTIONS[arch], "default": True, "license": LICENSE,
+            "architecture": ARCH_DESCRIPTIONS[arch], "default": make_default, "license": LICENSE,
             "training_data": training_data_summary(items), "model_card": f"cards/{task}.md", "metrics": summary,
         }
         upsert(man, entry)
@@ -178,16 +193,25 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
     ap.add_argument("--version", default="2.0.0")
     ap.add_argument("--tasks", default="acne_binary,skin_condition")
+    ap.add_argument("--compare-dir", type=Path, action="append", default=[],
+                    help="run folder(s) with other architectures, listed in the card's comparison table")
+    ap.add_argument("--no-default", action="store_true", help="register without making these the defaults")
     a = ap.parse_args(argv)
     from .prepare import prepare
 
     torch.set_num_threads(2)
     meta = json.loads((a.run_dir / "splits.json").read_text())
     cropper, index = prepare(a.data.resolve(), REPO / "training" / ".cache", meta["cropper"])
+    from .prepare import crop_modes
+
+    modes = crop_modes(REPO / "training" / ".cache", cropper)
     items = [it for it in D.read_manifest(a.data.resolve()) if it.file in index]
+    for it in items:
+        it.mode = modes.get(it.file, "")
     D.assign_splits(items, meta["seed"])
     X = D.load_crops(items, index, REPO / "training" / ".cache" / f"arrays-{cropper}.npy")
-    register_run(a.run_dir, a.version, a.tasks.split(","), X, items)
+    register_run(a.run_dir, a.version, a.tasks.split(","), X, items, compare_dirs=a.compare_dir,
+                 make_default=not a.no_default)
     return 0
 
 

@@ -46,9 +46,11 @@ def main(argv=None) -> int:
                 f"| fp32 | {o32['bytes']:,} | {f(o32['test']['macro_f1'])} | {f(o32['bench_ms']['batch1_median_ms'], 2)} | {f(o32['bench_ms']['batch8_median_ms'], 2)} |",
                 f"| int8 QDQ{' (kept)' if o8['kept'] else ' (dropped)'} | {o8['bytes']:,} | {f(o8['test']['macro_f1'])} | "
                 f"{f(o8['bench_ms']['batch1_median_ms'], 2)} | {f(o8['bench_ms']['batch8_median_ms'], 2)} |", ""]
-        out += ["| architecture comparison | params | fits 10 MB | epochs | test macro-F1 |", "|---|---:|---|---:|---:|"]
+        out += ["| architecture comparison | params | fits 10 MB | epochs | train s | test macro-F1 | test ROC-AUC acne |",
+                "|---|---:|---|---:|---:|---:|---:|"]
         for arch, c in m["arch_comparison"].items():
-            out.append(f"| {arch} | {c['params']:,} | {'yes' if c['fits_10mb'] else 'no'} | {c['epochs']} | {f(c['test_macro_f1'])} |")
+            out.append(f"| {arch} | {c['params']:,} | {'yes' if c['fits_10mb'] else 'no'} | {c['epochs']} | "
+                       f"{c.get('train_seconds', 0):.0f} | {f(c['test_macro_f1'])} | {f(c.get('test_roc_auc_acne'))} |")
         out.append("")
     print("\n".join(out))
     return 0
