@@ -31,6 +31,8 @@ export function random(seed: number) {
     s >>>= 0;
     return s / 0x1_0000_0000;
   };
+  // Neighbouring seeds start alike in xorshift: discard a few draws.
+  for (let i = 0; i < 8; i++) next();
   return {
     next,
     int: (n: number) => Math.floor(next() * n),
@@ -241,7 +243,8 @@ export async function startServiceChild(root: string, dataDir: string, env: Reco
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: '0',
-      LOG_LEVEL: 'warn',
+      // Info level: start-up is detected from the "initialized" log line.
+      LOG_LEVEL: 'info',
       SKINSIGHT_DATA_DIR: dataDir,
       SKINSIGHT_JWT_SECRET: 'fuzz-secret-0123456789abcdef',
       SKINSIGHT_API_KEYS: apiKey,

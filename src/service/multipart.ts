@@ -3,6 +3,7 @@
  * while streaming (busboy stops counting at the limit), so an oversize upload never sits in memory.
  */
 import type { FastifyRequest } from 'fastify';
+import { HttpError } from './http-errors.ts';
 
 export interface UploadedFile {
   field: string;
@@ -28,14 +29,21 @@ export async function readMultipart(
     limits: { fileSize: opts.fileSize, files: opts.maxFiles, fields: 20, fieldSize: 1024, parts: opts.maxFiles + 20 },
     throwFileSizeLimit: opts.tooLarge === 'throw',
   } as Parameters<FastifyRequest['parts']>[0];
-  const parts = request.parts(options);
-  for await (const part of parts) {
-    if (part.type === 'file') {
-      const bytes = await part.toBuffer();
-      files.push({ field: part.fieldname, filename: part.filename, bytes, tooLarge: part.file.truncated });
-    } else {
-      fields[part.fieldname] = String(part.value);
+  try {
+    const parts = request.parts(options);
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        const bytes = await part.toBuffer();
+        files.push({ field: part.fieldname, filename: part.filename, bytes, tooLarge: part.file.truncated });
+      } else {
+        fields[part.fieldname] = String(part.value);
+      }
     }
+  } catch (err) {
+    // Errors with a code (limits, not multipart) keep their mapping; busboy's parse errors
+    // ("Unexpected end of form", "Multipart: Boundary not found") carry none and are the client's fault.
+    if ((err as { code?: unknown }).code || (err as { statusCode?: unknown }).statusCode) throw err;
+    throw new HttpError(400, 'INVALID_MULTIPART', `the multipart body is malformed: ${(err as Error).message}`);
   }
   return { files, fields };
 }
