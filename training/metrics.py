@@ -1,6 +1,6 @@
 """Evaluation metrics, written out in numpy (no sklearn here).
 
-* macro-F1: unweighted mean of per-class F1 over the classes present in y_true.
+* macro-F1: unweighted mean of per-class F1 over the classes present in y_true (None if only one).
 * ROC-AUC: Mann-Whitney U statistic with average ranks for ties (Hanley & McNeil 1982).
 * ECE: expected calibration error with M=15 equal-width confidence bins,
   ECE = sum_b |B_b|/n * |acc(B_b) - conf(B_b)|, confidence = max softmax probability
@@ -73,7 +73,8 @@ def classification_report(probs: np.ndarray, y_true: np.ndarray, classes: list[s
     out = {
         "n": int(len(y_true)),
         "accuracy": float((y_pred == y_true).mean()) if len(y_true) else None,
-        "macro_f1": float(np.mean(f1s)) if f1s else None,
+        # undefined (None) when the subset holds a single class: read accuracy there
+        "macro_f1": float(np.mean(f1s)) if len(f1s) >= 2 else None,
         "per_class": per_class,
         "confusion": {"labels": classes, "matrix": cm.tolist()},
         "ece": ece(probs, y_true) if len(y_true) else None,

@@ -115,6 +115,10 @@ def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D
         model.load_state_dict(ck["state_dict"])
         model.eval()
         y = labels_for(task, items)
+        # re-evaluate the checkpoint (same splits), so the metrics are the current code's for these weights
+        from .train import evaluate
+
+        res.update(evaluate(model, task, X, items, y, split)[0])
         threshold = res["threshold"]
         base = f"{task}-{version}"
         onnx_path = MODELS / f"{base}.onnx"

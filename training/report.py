@@ -1,6 +1,7 @@
 """Print Markdown results tables from models/<task>-<version>.metrics.json (for the README).
 
-    /usr/bin/python3 -m training.report [--version 2.0.0]
+    /usr/bin/python3 -m training.report            # the default models in models/manifest.json
+    /usr/bin/python3 -m training.report --version 2.0.0
 """
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ def f(v, nd=3):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--version", default="2.0.0")
+    ap.add_argument("--version", default=None, help="default: each task's default version in the manifest")
     a = ap.parse_args(argv)
+    man = json.loads((REPO / "models" / "manifest.json").read_text())
+    defaults = {e["task"]: e["version"] for e in man["models"] if e.get("default")}
     out = []
     for task in ("acne_binary", "skin_condition"):
-        p = REPO / "models" / f"{task}-{a.version}.metrics.json"
+        version = a.version or defaults.get(task)
+        p = REPO / "models" / f"{task}-{version}.metrics.json"
         if not p.exists():
             continue
         m = json.loads(p.read_text())
         t, v = m["test"], m["val"]
-        out += [f"### `{task}@{a.version}` ({m['arch']}, {m['params']:,} params)", "",
+        out += [f"### `{task}@{version}` ({m['arch']}, {m['params']:,} params)", "",
                 "| subset | n | accuracy | macro-F1 | ROC-AUC acne | ECE |", "|---|---:|---:|---:|---:|---:|",
                 f"| val (in-source) | {v['n']} | {f(v['accuracy'])} | {f(v['macro_f1'])} | {f(v.get('roc_auc_acne'))} | {f(v['ece'])} |",
                 f"| **test (held-out sources)** | {t['n']} | {f(t['accuracy'])} | {f(t['macro_f1'])} | {f(t.get('roc_auc_acne'))} | {f(t['ece'])} |"]
