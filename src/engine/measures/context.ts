@@ -95,9 +95,15 @@ export function localMask(ctx: MeasureContext, mask: Mask): Mask {
   return m;
 }
 
-/** Pixel indices (ROI coordinates) of a full-size mask. */
+const pixelLists = new WeakMap<MeasureContext, WeakMap<Mask, Int32Array>>();
+
+/** Pixel indices (ROI coordinates) of a full-size mask, computed once per mask and context. */
 export function pixelsOf(ctx: MeasureContext, mask: Mask): Int32Array {
-  return maskPixels(localMask(ctx, mask));
+  let lists = pixelLists.get(ctx);
+  if (!lists) pixelLists.set(ctx, (lists = new WeakMap()));
+  let idx = lists.get(mask);
+  if (!idx) lists.set(mask, (idx = maskPixels(localMask(ctx, mask))));
+  return idx;
 }
 
 /** Union of pixel index lists (unordered, each pixel once). */
