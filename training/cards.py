@@ -111,7 +111,7 @@ def write_card(task: str, version: str, m: dict, splits: dict, path: Path, run_d
                  (f"{_f(c.get('test_roc_auc_acne'))} | " if positive else "") + f"{_f(c.get('test_ece'))} |")
     L += ["", "The seed architecture's fp32 ONNX is far beyond the 10 MB budget (its first FC layer alone has "
           "~51 M (acne) / ~26 M (condition) weights), so it cannot be the default whatever its accuracy; on 2 CPU "
-          "cores it trains ~5x slower per image, so it was compared at fewer epochs, next to the compact "
+          "cores it trains ~20-35x slower, so it was compared at fewer epochs, next to the compact "
           "model at the same epoch count."]
     L += ["", "## Known limits", "",
           "- **Domain confound.** Acne, eczema and most rosacea images are clinical or web close-ups; normal skin is mostly "
