@@ -10,6 +10,8 @@ export interface EngineOptions {
   modelsDir?: string;
   /** Minimum BlazeFace score for a face (default 0.7). */
   detectionThreshold?: number;
+  /** Run a second FaceMesh pass on a ROI re-fitted to the first landmarks (default false: +5 ms, ~1 % of the eye distance). */
+  refineLandmarks?: boolean;
   /** Images with more pixels than this are refused before decoding (default 40 megapixels). */
   maxPixels?: number;
   /** ONNX Runtime threads per session (default 1: parallelism comes from worker threads). */

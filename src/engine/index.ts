@@ -56,6 +56,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     registry,
     decode: { ...DEFAULT_DECODE_OPTIONS, maxPixels: options.maxPixels ?? DEFAULT_DECODE_OPTIONS.maxPixels },
     meshThreshold: 0.5,
+    refineLandmarks: options.refineLandmarks ?? false,
   };
   const info: EngineInfo = {
     device,

@@ -1,10 +1,13 @@
 /** One engine on a worker thread, answering analyze requests from `pool.ts`. */
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { createEngine } from './index.ts';
 import { toErrorInfo } from './errors.ts';
 import type { AnalyzeOptions, EngineOptions } from './api.ts';
 
 const port = parentPort!;
+// Parallelism comes from the pool's threads; libvips threads inside each would oversubscribe the cores.
+sharp.concurrency(1);
 try {
   const engine = await createEngine(workerData as EngineOptions);
   port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions }) => {

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { SkinsightError } from '../errors.ts';
 import type { RgbImage } from '../image.ts';
 import { sniffImageFormat, type ImageFormat } from './sniff.ts';
+import { dropSrgbProfile } from './icc.ts';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default 40 MP). */
@@ -32,11 +33,17 @@ export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, ma
 
 sharp.cache(false); // each photo is seen once; libvips' operation cache only holds memory
 
-export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = DEFAULT_DECODE_OPTIONS): Promise<DecodedImage> {
-  if (bytes.length === 0) throw new SkinsightError('EMPTY_IMAGE', 'The file is empty.');
-  const format = sniffImageFormat(bytes);
+export async function decodeImage(file: Uint8Array, options: DecodeOptions = DEFAULT_DECODE_OPTIONS): Promise<DecodedImage> {
+  if (file.length === 0) throw new SkinsightError('EMPTY_IMAGE', 'The file is empty.');
+  const format = sniffImageFormat(file);
   if (!format) {
     throw new SkinsightError('UNSUPPORTED_FORMAT', 'Not a JPEG, PNG, WebP or AVIF image (judged from its first bytes).');
+  }
+  let bytes = file;
+  try {
+    bytes = dropSrgbProfile(file);
+  } catch {
+    // an odd metadata segment: decode the file as it is
   }
 
   let width: number;

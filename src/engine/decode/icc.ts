@@ -1,0 +1,108 @@
+/**
+ * Embedded sRGB profiles: libvips converts every photo with an embedded ICC profile to sRGB
+ * through LittleCMS, which triples the decode time of a large JPEG. When the embedded profile
+ * *is* sRGB, that conversion is the identity, so the profile is dropped before decoding.
+ * Any other profile (Display P3, Adobe RGB…) is kept and converted, for correct skin colour.
+ *
+ * Formats: JPEG APP2 "ICC_PROFILE" segments (ICC.1:2010 Annex B.4) and the PNG iCCP chunk
+ * (PNG spec §11.3.3.3). Other formats are left alone.
+ */
+import { inflateSync } from 'node:zlib';
+
+/** True for profiles whose description names sRGB (e.g. "sRGB IEC61966-2.1", "sRGB built-in"). */
+export function isSrgbProfile(icc: Uint8Array): boolean {
+  if (icc.length < 132) return false;
+  const ascii = (o: number, n: number) => String.fromCharCode(...icc.subarray(o, o + n));
+  // Header: data colour space at 16 ("RGB "), PCS at 20 ("XYZ " or "Lab ").
+  if (ascii(16, 4) !== 'RGB ') return false;
+  const view = new DataView(icc.buffer, icc.byteOffset, icc.byteLength);
+  const count = view.getUint32(128);
+  for (let t = 0; t < count && 132 + t * 12 + 12 <= icc.length; t++) {
+    const at = 132 + t * 12;
+    if (ascii(at, 4) !== 'desc') continue;
+    const offset = view.getUint32(at + 4);
+    const size = view.getUint32(at + 8);
+    if (offset + size > icc.length) return false;
+    const tag = icc.subarray(offset, offset + size);
+    // 'desc' (v2: ASCII) or 'mluc' (v4: UTF-16BE); look for "sRGB" in either encoding.
+    const text = String.fromCharCode(...tag).replace(/\0/g, '');
+    return text.includes('sRGB');
+  }
+  return false;
+}
+
+/** The file without its embedded profile when that profile is sRGB; otherwise the file as it is. */
+export function dropSrgbProfile(bytes: Uint8Array): Uint8Array {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return dropJpegSrgbProfile(bytes);
+  if (bytes[0] === 0x89 && bytes[1] === 0x50) return dropPngSrgbProfile(bytes);
+  return bytes;
+}
+
+const ICC_ID = 'ICC_PROFILE\0';
+
+function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
+  const segments: Array<[number, number]> = []; // [start, end) of APP2 ICC segments
+  const chunks: Uint8Array[] = [];
+  let pos = 2;
+  while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
+    const marker = bytes[pos + 1];
+    if (marker === 0xda || marker === 0xd9) break; // start of scan / end: no more metadata
+    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+    const end = pos + 2 + length;
+    if (length < 2 || end > bytes.length) return bytes; // malformed: let the decoder judge it
+    if (marker === 0xe2 && String.fromCharCode(...bytes.subarray(pos + 4, pos + 16)) === ICC_ID) {
+      segments.push([pos, end]);
+      chunks.push(bytes.subarray(pos + 18, end)); // after the id, sequence number and count
+    }
+    pos = end;
+  }
+  if (segments.length === 0) return bytes;
+  const icc = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    icc.set(c, at);
+    at += c.length;
+  }
+  if (!isSrgbProfile(icc)) return bytes;
+  const removed = segments.reduce((n, [s, e]) => n + (e - s), 0);
+  const out = new Uint8Array(bytes.length - removed);
+  let from = 0;
+  let to = 0;
+  for (const [s, e] of segments) {
+    out.set(bytes.subarray(from, s), to);
+    to += s - from;
+    from = e;
+  }
+  out.set(bytes.subarray(from), to);
+  return out;
+}
+
+function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 8;
+  while (pos + 12 <= bytes.length) {
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+    const end = pos + 12 + length;
+    if (end > bytes.length) return bytes;
+    if (type === 'IDAT' || type === 'IEND') return bytes; // iCCP must come before the image data
+    if (type === 'iCCP') {
+      const data = bytes.subarray(pos + 8, pos + 8 + length);
+      const nul = data.indexOf(0);
+      if (nul < 0 || data[nul + 1] !== 0) return bytes; // compression method 0 (zlib) only
+      let icc: Uint8Array;
+      try {
+        icc = inflateSync(data.subarray(nul + 2));
+      } catch {
+        return bytes;
+      }
+      if (!isSrgbProfile(icc)) return bytes;
+      const out = new Uint8Array(bytes.length - (end - pos));
+      out.set(bytes.subarray(0, pos), 0);
+      out.set(bytes.subarray(end), pos);
+      return out;
+    }
+    pos = end;
+  }
+  return bytes;
+}
