@@ -99,7 +99,7 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
   const candidate = subtract(oval, excluded);
-  const skin = intersect(candidate, skinColourMask(crop, candidate));
+  const skin = skinColourMask(crop, candidate);
 
   const regions = {} as Record<SkinRegionName, Mask>;
   for (const name of SKIN_REGIONS) regions[name] = intersect(polygonMask(size, size, poly(REGION_OUTLINES[name])), skin);
@@ -143,7 +143,7 @@ function unionOf(a: Mask, b: Mask): Mask {
 }
 
 /**
- * Pixels whose chroma (Cb, Cr of ITU-R BT.601 YCbCr) lies near the face's own median
+ * The pixels of `within` whose chroma (Cb, Cr of ITU-R BT.601 YCbCr) lies near their own median
  * chroma, within 3.5 robust standard deviations (MAD·1.4826), and that are not black.
  * Adapts to every skin tone because the reference is the face itself.
  */
@@ -158,16 +158,15 @@ export function skinColourMask(image: RgbImage, within: Mask): Mask {
   const histCr = new Uint32Array(256 * Q);
   let samples = 0;
   for (let i = 0; i < n; i++) {
+    if (!within.data[i]) continue;
     const r = d[i * 3], g = d[i * 3 + 1], b = d[i * 3 + 2];
     const vb = (128 - 0.168736 * r - 0.331264 * g + 0.5 * b) * Q;
     const vr = (128 + 0.5 * r - 0.418688 * g - 0.081312 * b) * Q;
     cb[i] = vb < 0 ? 0 : vb > 256 * Q - 1 ? 256 * Q - 1 : vb;
     cr[i] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
-    if (within.data[i]) {
-      histCb[cb[i]]++;
-      histCr[cr[i]]++;
-      samples++;
-    }
+    histCb[cb[i]]++;
+    histCr[cr[i]]++;
+    samples++;
   }
   const out = createMask(image.width, image.height);
   if (samples < 64) return out;
@@ -175,7 +174,9 @@ export function skinColourMask(image: RgbImage, within: Mask): Mask {
   const mCr = histMedian(histCr, samples);
   const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, samples));
   const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, samples));
+  // Only pixels inside `within` can be skin: the others are never tested.
   for (let i = 0; i < n; i++) {
+    if (!within.data[i]) continue;
     const y = 0.299 * d[i * 3] + 0.587 * d[i * 3 + 1] + 0.114 * d[i * 3 + 2];
     out.data[i] = Math.abs(cb[i] - mCb) <= tCb && Math.abs(cr[i] - mCr) <= tCr && y > 20 ? 1 : 0;
   }
