@@ -3,7 +3,7 @@
  * The server runs as a child process (as in production); this process is only the client.
  *
  *   node --import tsx bench/http.bench.ts [--photo faces/obama.jpg] [--workers 2]
- *        [--c1 100] [--c8 400] [--memory 2000]
+ *        [--c1 100] [--c8 400] [--memory 2000] [--cache]
  *
  * Phases: warm-up; `?wait=true` latency at concurrency 1; throughput and p99 at concurrency 8;
  * resident memory of the server sampled over N scans (0 skips a phase).
@@ -25,6 +25,9 @@ const { values: args } = parseArgs({
     c8: { type: 'string', default: '400' },
     memory: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '8' },
+    // The same photo is sent again and again: without this flag the result cache is off, so
+    // every scan is a real analysis.
+    cache: { type: 'boolean', default: false },
   },
 });
 const photoPath = path.resolve(ROOT, '../shared/fixtures', args.photo!);
@@ -44,6 +47,7 @@ async function startServer(dataDir: string) {
       SKINSIGHT_JWT_SECRET: 'bench-secret-0123456789abcdef',
       SKINSIGHT_WORKERS: args.workers,
       SKINSIGHT_QUEUE_SIZE: '256',
+      SKINSIGHT_CACHE: args.cache ? 'memory' : 'off',
       SKINSIGHT_RATE_LIMIT_IP: '1000000',
       SKINSIGHT_RATE_LIMIT_USER: '1000000',
     },
