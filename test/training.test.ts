@@ -1,0 +1,21 @@
+/**
+ * The training side's own checks that must hold in CI: the seed-weight importer turns randomly
+ * initialised state dicts of the seed's two architectures (saved with torch.save) into ONNX files
+ * and registry entries that match PyTorch (training/tests/test_import_seed.py, Debian's Python).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { REPO } from './helpers/fixtures.ts';
+
+const run = promisify(execFile);
+
+test('seed weights import: random state dicts become ONNX registry entries that match PyTorch', async () => {
+  const { stderr } = await run('/usr/bin/python3', ['-m', 'unittest', '-v', 'training.tests.test_import_seed'], {
+    cwd: REPO,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  // unittest reports on stderr and exits non-zero on failure (which rejects above).
+  assert.match(stderr, /\nOK\s*$/);
+});
