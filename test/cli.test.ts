@@ -103,3 +103,13 @@ test('crop writes the model inputs and a log line per file', async () => {
   const meta = await sharp(path.join(dir, 'obama.png')).metadata();
   assert.deepEqual([meta.width, meta.height, meta.channels], [224, 224, 3]);
 });
+
+test('schema prints the result JSON Schema with the seed field names', async () => {
+  const { code, stdout } = await skinsight(['schema']);
+  assert.equal(code, 0);
+  const schema = JSON.parse(stdout);
+  assert.equal(schema.type, 'object');
+  for (const key of ['ml_analysis', 'cv_analysis', 'confidence', 'generated_at', 'face', 'regions', 'quality', 'models', 'timings_ms', 'disclaimer']) {
+    assert.ok(key in schema.properties, key);
+  }
+});

@@ -38,3 +38,18 @@ test('files without a profile, and malformed segments, pass through untouched', 
   const truncated = fixture('non-faces', 'truncated.jpg');
   assert.equal(dropSrgbProfile(truncated), truncated);
 });
+
+test('WebP and AVIF photos are analysed like JPEGs', async () => {
+  const { createEngine } = await import('../src/engine/index.ts');
+  const engine = await createEngine({});
+  try {
+    for (const format of ['webp', 'avif'] as const) {
+      const bytes = await sharp(fixture('faces', 'obama.jpg')).toFormat(format, { quality: 80 }).toBuffer();
+      const result = await engine.analyze(bytes);
+      assert.equal(result.image.format, format);
+      assert.equal(result.face?.faces_detected, 1);
+    }
+  } finally {
+    await engine.close();
+  }
+});
