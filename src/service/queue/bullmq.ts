@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ScanRepo } from '../storage/scans.ts';
-import { QueueFullError, type EnqueueOptions, type JobHandle, type JobQueue, type Reservation, type ScanJob } from './types.ts';
+import { holdPlace, QueueFullError, type EnqueueOptions, type JobHandle, type JobQueue, type Reservation, type ScanJob } from './types.ts';
 
 export const SCAN_QUEUE = 'scans';
 export const ANALYZE_QUEUE = 'analyze';
@@ -93,18 +93,7 @@ export class BullMqJobQueue implements JobQueue {
   reserve(): Reservation {
     if (!this.hasRoom()) throw new QueueFullError(Math.max(1, Math.ceil(this.depth() / 4)));
     this.reserved++;
-    let held = true;
-    const release = () => {
-      if (held) this.reserved--;
-      held = false;
-    };
-    return {
-      submit: (job) => {
-        release();
-        return this.enqueue(job, { force: true });
-      },
-      release,
-    };
+    return holdPlace(this, () => this.reserved--);
   }
 
   enqueue(job: ScanJob, options: EnqueueOptions = {}): JobHandle {

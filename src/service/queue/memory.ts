@@ -3,7 +3,7 @@
  * itself runs in the engine's worker threads; this only decides how many analyses are
  * handed to the pool at once, so memory stays bounded however fast uploads arrive.
  */
-import { QueueFullError, type EnqueueOptions, type Reservation, type JobHandle, type JobProcessor, type JobQueue, type ScanJob } from './types.ts';
+import { holdPlace, QueueFullError, type EnqueueOptions, type Reservation, type JobHandle, type JobProcessor, type JobQueue, type ScanJob } from './types.ts';
 
 export interface MemoryQueueOptions {
   /** Jobs waiting plus running before enqueue refuses (→ 503). */
@@ -56,18 +56,7 @@ export class MemoryJobQueue implements JobQueue {
   reserve(): Reservation {
     if (!this.hasRoom()) throw this.full();
     this.reserved++;
-    let held = true;
-    const release = () => {
-      if (held) this.reserved--;
-      held = false;
-    };
-    return {
-      submit: (job) => {
-        release();
-        return this.enqueue(job, { force: true });
-      },
-      release,
-    };
+    return holdPlace(this, () => this.reserved--);
   }
 
   enqueue(job: ScanJob, options: EnqueueOptions = {}): JobHandle {

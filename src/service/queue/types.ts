@@ -27,6 +27,25 @@ export interface Reservation {
   release(): void;
 }
 
+/**
+ * A place held in a queue: `onRelease` gives it back once, whether the job is submitted
+ * (then queued past the size check, since its place was already counted) or abandoned.
+ */
+export function holdPlace(queue: Pick<JobQueue, 'enqueue'>, onRelease: () => void): Reservation {
+  let held = true;
+  const release = () => {
+    if (held) onRelease();
+    held = false;
+  };
+  return {
+    submit: (job) => {
+      release();
+      return queue.enqueue(job, { force: true });
+    },
+    release,
+  };
+}
+
 export interface JobQueue {
   /** Accept a job or throw QueueFullError; never blocks. */
   enqueue(job: ScanJob, options?: EnqueueOptions): JobHandle;
