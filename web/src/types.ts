@@ -90,6 +90,17 @@ export interface VersionStats {
   classes: Record<string, Record<string, number>>;
 }
 
+/** A shadow candidate compared with the live model on the same scans. */
+export interface Agreement {
+  task: string;
+  live: string;
+  shadow: string;
+  n: number;
+  agree: number;
+  rate: number;
+  shadow_classes: Record<string, number>;
+}
+
 export interface Analytics {
   from: string;
   to: string;
@@ -97,4 +108,5 @@ export interface Analytics {
   total_scans: number;
   truncated: boolean;
   versions: VersionStats[];
+  agreement?: Agreement[];
 }

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { label } from '../lib/format.ts';
-import type { Analytics, VersionStats } from '../types.ts';
+import type { Agreement, Analytics, VersionStats } from '../types.ts';
 
 const REFRESH_MS = 15_000;
 const STAGE_ORDER = ['decode', 'detect', 'landmarks', 'regions', 'models', 'measures', 'total', 'end_to_end'];
@@ -211,6 +211,38 @@ export function Dashboard() {
       )}
       {data && data.versions.length === 0 && <p>No scans in this window yet.</p>}
       <div class="versions">{data?.versions.map((v) => <VersionCard key={v.version} v={v} data={data} />)}</div>
+      {data?.agreement && data.agreement.length > 0 && <AgreementCard rows={data.agreement} />}
+    </section>
+  );
+}
+
+/** Shadow candidates (run beside the live model, never shown to users): how often they agree. */
+function AgreementCard({ rows }: { rows: Agreement[] }) {
+  return (
+    <section class="card" aria-labelledby="agree-h">
+      <h2 id="agree-h">Shadow models: agreement with the live model</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">Live</th>
+            <th scope="col">Shadow</th>
+            <th scope="col">Scans</th>
+            <th scope="col">Agree</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((a) => (
+            <tr key={`${a.task}|${a.live}|${a.shadow}`}>
+              <td>{label(a.task)}</td>
+              <td>{a.live}</td>
+              <td>{a.shadow}</td>
+              <td>{a.n}</td>
+              <td>{Math.round(a.rate * 100)} %</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
