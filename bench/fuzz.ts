@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import sharp from 'sharp';
+import { spawnService } from '../test/helpers/service-process.ts';
 
 export interface FuzzCase {
   kind: string;
@@ -232,44 +233,19 @@ export async function runFuzz(t: Target, seeds: Seeds, seed: number, count: numb
 }
 
 /** The service as a child process on an ephemeral port (SQLite in a temp folder), for fuzzing. */
-export async function startServiceChild(root: string, dataDir: string, env: Record<string, string> = {}) {
-  const { spawn } = await import('node:child_process');
-  const readline = await import('node:readline');
+export async function startServiceChild(_root: string, dataDir: string, env: Record<string, string> = {}) {
   const apiKey = 'fuzz-api-key';
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // Info level: start-up is detected from the "initialized" log line.
-      LOG_LEVEL: 'info',
-      SKINSIGHT_DATA_DIR: dataDir,
-      SKINSIGHT_JWT_SECRET: 'fuzz-secret-0123456789abcdef',
-      SKINSIGHT_API_KEYS: apiKey,
-      SKINSIGHT_RATE_LIMIT_IP: '10000000',
-      SKINSIGHT_RATE_LIMIT_USER: '10000000',
-      SKINSIGHT_RATE_LIMIT_AUTH: '10000000',
-      SKINSIGHT_QUEUE_SIZE: '256',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const svc = await spawnService(dataDir, {
+    SKINSIGHT_JWT_SECRET: 'fuzz-secret-0123456789abcdef',
+    SKINSIGHT_API_KEYS: apiKey,
+    SKINSIGHT_RATE_LIMIT_IP: '10000000',
+    SKINSIGHT_RATE_LIMIT_USER: '10000000',
+    SKINSIGHT_RATE_LIMIT_AUTH: '10000000',
+    SKINSIGHT_QUEUE_SIZE: '256',
+    ...env,
   });
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const base = await new Promise<string>((resolve, reject) => {
-    exited.then((code) => reject(new Error(`service exited (${code})\n${stderr}`)));
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const l = JSON.parse(line);
-        if (l.msg === 'ML Inference Service initialized successfully') resolve(l.url);
-      } catch {
-        // not a JSON log line
-      }
-    });
-  });
+  const { proc, exited } = svc;
+  const base = svc.url;
   // One account for every upload case; each case gets its own pending scan.
   const reg = await fetch(`${base}/api/v1/auth/register`, {
     method: 'POST',
@@ -285,5 +261,5 @@ export async function startServiceChild(root: string, dataDir: string, env: Reco
       return { token, scanId: ((await r.json()) as { scan_id: string }).scan_id };
     },
   };
-  return { proc, base, target, exited, stderr: () => stderr };
+  return { proc, base, target, exited, stderr: svc.stderr };
 }

@@ -8,13 +8,12 @@
  * Phases: warm-up; `?wait=true` latency at concurrency 1; throughput and p99 at concurrency 8;
  * resident memory of the server sampled over N scans (0 skips a phase).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { spawnService } from '../test/helpers/service-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -35,36 +34,18 @@ const photo = new Uint8Array(fs.readFileSync(photoPath));
 const concurrency = Number(args.concurrency);
 
 async function startServer(dataDir: string) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      SKINSIGHT_DATA_DIR: dataDir,
+  const { proc, url } = await spawnService(
+    dataDir,
+    {
       SKINSIGHT_JWT_SECRET: 'bench-secret-0123456789abcdef',
-      SKINSIGHT_WORKERS: args.workers,
+      SKINSIGHT_WORKERS: args.workers!,
       SKINSIGHT_QUEUE_SIZE: '256',
       SKINSIGHT_CACHE: args.cache ? 'memory' : 'off',
       SKINSIGHT_RATE_LIMIT_IP: '1000000',
       SKINSIGHT_RATE_LIMIT_USER: '1000000',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    setTimeout(() => reject(new Error('server did not start within 120 s')), 120_000).unref();
-    readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const l = JSON.parse(line);
-        if (l.msg === 'ML Inference Service initialized successfully') resolve(l.url);
-      } catch {
-        // Not a JSON log line (e.g. a warning printed by a dependency): ignore it.
-      }
-    });
-  });
+    { stderr: 'inherit' },
+  );
   return { proc, url };
 }
 
