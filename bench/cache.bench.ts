@@ -16,7 +16,7 @@ const photo = fs.readFileSync(path.resolve(ROOT, '../shared/fixtures', values.ph
 const n = Number(values.n);
 // A result carries 468 landmarks: about 30 kB of JSON.
 const value = `\n${JSON.stringify({ landmarks: Array.from({ length: 468 }, (_, i) => [i / 468, i / 936, 0.01]) })}`;
-const parts = { versions: { acne_binary: '2.0.0', skin_condition: '2.0.0' }, shadow: {}, closeup: false };
+const parts = { owner: 'bench-user', versions: { acne_binary: '2.0.0', skin_condition: '2.0.0' }, shadow: {}, closeup: false };
 
 async function measure(name: string, cache: ResultCache) {
   await cache.set(cacheKey(photo, parts), value);

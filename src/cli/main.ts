@@ -7,6 +7,7 @@
  *   skinsight models list | import-seed A.pt B.pt   (the model registry)
  *   skinsight serve             (the HTTP service; same as npm start)
  *   skinsight worker            (distributed mode: an analysis worker on the BullMQ queue)
+ *   skinsight users grant-admin EMAIL | revoke-admin EMAIL   (the admin role, on the configured database)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
 import os from 'node:os';
@@ -25,6 +26,7 @@ const USAGE = `Usage:
   skinsight models import-seed acne_binary_v1.pt other_condition_v1.pt [--out DIR] [--version 1.0.0]
   skinsight serve
   skinsight worker
+  skinsight users grant-admin EMAIL | revoke-admin EMAIL
 Results are cosmetic estimates, not a medical diagnosis.`;
 
 class UsageError extends Error {}
@@ -74,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
     case 'models': {
       const { runModels } = await import('./models.ts');
       return runModels(rest);
+    }
+    case 'users': {
+      const { runUsers } = await import('./users.ts');
+      return runUsers(rest);
     }
     case 'schema':
       process.stdout.write(JSON.stringify(resultJsonSchema(), null, 2) + '\n');

@@ -36,6 +36,9 @@ import { BullMqJobQueue } from './queue/bullmq.ts';
 import { migrateToLatest } from './storage/migrations.ts';
 import { ScanRepo } from './storage/scans.ts';
 import { UserRepo } from './storage/users.ts';
+import { SessionRepo } from './storage/sessions.ts';
+import { LoginThrottle } from './storage/login-throttle.ts';
+import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -75,6 +78,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  securityHeaders(app);
 
   const clock = deps.clock ?? (() => new Date());
   const db = deps.db ?? (await createDb(config.db));
@@ -82,6 +86,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const images = deps.images ?? createImageStore(config, db);
   const users = new UserRepo(db);
   const scans = new ScanRepo(db);
+  const sessions = new SessionRepo(db);
+  const throttle = new LoginThrottle(db, config.jwt.secret);
   const cache =
     deps.cache !== undefined ? deps.cache : createCache(config.cache, config.redis, (err) => app.log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
 
@@ -100,7 +106,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
       clock,
     });
   } else {
-    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models });
+    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models, storeLandmarks: config.retention.storeLandmarks });
     const workers = config.queue.workers ?? 2;
     // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
     queue = new MemoryJobQueue(processor, {
@@ -112,9 +118,9 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const reloadable = deps.analyzer as Analyzer & { reload?: () => Promise<unknown> };
   const reloadModels = typeof reloadable.reload === 'function' ? () => reloadable.reload!() : null;
 
-  const ctx: ServiceContext = { config, db, users, scans, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels };
-  if (config.metrics.enabled) registerMetrics(app, () => queue.depth());
-  const purgeDeps = { scans, images, clock, log: app.log };
+  const ctx: ServiceContext = { config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels };
+  if (config.metrics.enabled) registerMetrics(app, () => queue.depth(), config.metrics.token);
+  const purgeDeps = { db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
   app.decorate('skinsight', {
     ...ctx,
     purge: () => purgeImages(purgeDeps),
@@ -134,7 +140,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     exposedHeaders: ['x-request-id', 'retry-after'],
   });
   await app.register(fastifyRateLimit, {
-    global: true,
+    // SKINSIGHT_RATE_LIMIT_IP=0 switches the per-IP limit off (refused in production).
+    global: config.rateLimit.perIp > 0,
     max: config.rateLimit.perIp,
     timeWindow: config.rateLimit.windowMs,
     // The plugin has already set Retry-After; the error handler writes the body.
@@ -146,7 +153,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     secret: config.jwt.secret,
     expiresInS: config.jwt.expiresInS,
     apiKeys: config.apiKeys,
-    users,
+    sessions,
     perUserLimit: config.rateLimit.perUser,
     windowMs: config.rateLimit.windowMs,
     clock,
@@ -172,7 +179,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
       },
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP, transformStaticCSP: docsCsp });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
   await app.register(healthRoutes, { ctx });

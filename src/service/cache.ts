@@ -1,7 +1,8 @@
 /**
- * The result cache: the same image bytes, analysed with the same model versions and options,
- * give the stored result instead of a new analysis. Keyed by sha256 of the bytes plus a digest
- * of the versions and options, so a model reload or an A/B arm change is a different key.
+ * The result cache: the same image bytes, analysed for the same user with the same model
+ * versions and options, give the stored result instead of a new analysis. Keyed by sha256 of
+ * the bytes plus a digest of the user, the versions and the options, so a model reload or an
+ * A/B arm change is a different key, and no user's timing reveals another's photos.
  *
  * In memory (an LRU with a TTL) by default; in Redis in distributed mode, shared by all
  * workers. A cache failure is a miss, never a failed scan. Entries are deleted together with the
@@ -25,6 +26,8 @@ export interface ResultCache {
 }
 
 export interface CacheKeyParts {
+  /** Whose analysis it is: a user id (scans), so one user's entry is never another's hit. */
+  owner: string;
   /** The versions the analysis runs with (pinned by A/B or the engine's current defaults). */
   versions: ModelVersions;
   shadow: ModelVersions;
@@ -34,7 +37,7 @@ export interface CacheKeyParts {
 export function cacheKey(bytes: Uint8Array, parts: CacheKeyParts): string {
   const content = createHash('sha256').update(bytes).digest('hex');
   const sorted = (v: ModelVersions) => Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)));
-  const opts = JSON.stringify({ v: sorted(parts.versions), s: sorted(parts.shadow), c: parts.closeup });
+  const opts = JSON.stringify({ o: parts.owner, v: sorted(parts.versions), s: sorted(parts.shadow), c: parts.closeup });
   return `${content}:${createHash('sha256').update(opts).digest('hex').slice(0, 16)}`;
 }
 

@@ -22,7 +22,8 @@ const positiveInt = z.coerce.number().int().positive();
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (the Dockerfile does).
+  HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SKINSIGHT_DATA_DIR: z.string().min(1).default('./data'),
   SKINSIGHT_DB: z.enum(['sqlite', 'postgres']).default('sqlite'),
@@ -43,22 +44,28 @@ const EnvSchema = z.object({
   SKINSIGHT_WORKER_CONCURRENCY: positiveInt.optional(),
   SKINSIGHT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SKINSIGHT_METRICS: bool.default(true),
+  SKINSIGHT_METRICS_TOKEN: z.string().min(16, 'SKINSIGHT_METRICS_TOKEN must be at least 16 characters').optional(),
   SKINSIGHT_JWT_SECRET: z.string().min(16, 'SKINSIGHT_JWT_SECRET must be at least 16 characters').optional(),
   SKINSIGHT_JWT_EXPIRES_IN: positiveInt.default(3600),
   SKINSIGHT_UPLOAD_LIMIT_MB: z.coerce.number().positive().default(10),
   SKINSIGHT_MAX_FILES_PER_REQUEST: positiveInt.default(16),
   SKINSIGHT_RETENTION_DAYS: z.coerce.number().positive().default(30),
   SKINSIGHT_PURGE_INTERVAL_MIN: z.coerce.number().positive().default(60),
+  /** Days a scan (row and result) is kept; 0 keeps them until the user deletes them. */
+  SKINSIGHT_RESULT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  SKINSIGHT_STORE_LANDMARKS: bool.default(false),
   SKINSIGHT_QUEUE_SIZE: positiveInt.default(64),
   SKINSIGHT_WORKERS: z.coerce.number().int().min(1).optional(),
   SKINSIGHT_MODELS_DIR: z.string().optional(),
   SKINSIGHT_CORS_ORIGINS: list.default([]),
-  SKINSIGHT_ADMIN_EMAILS: list.default([]),
+  /** Removed (admin by registration): refused with a pointer to `skinsight users grant-admin`. */
+  SKINSIGHT_ADMIN_EMAILS: z.string().optional(),
   SKINSIGHT_WEB_DIR: z.string().optional(),
   SKINSIGHT_API_KEYS: list.default([]),
-  SKINSIGHT_RATE_LIMIT_IP: positiveInt.default(600),
-  SKINSIGHT_RATE_LIMIT_USER: positiveInt.default(300),
-  SKINSIGHT_RATE_LIMIT_AUTH: positiveInt.default(30),
+  // 0 switches a limit off (benches, tests); refused in production.
+  SKINSIGHT_RATE_LIMIT_IP: z.coerce.number().int().min(0).default(600),
+  SKINSIGHT_RATE_LIMIT_USER: z.coerce.number().int().min(0).default(300),
+  SKINSIGHT_RATE_LIMIT_AUTH: z.coerce.number().int().min(0).default(30),
   SKINSIGHT_RATE_LIMIT_WINDOW_S: positiveInt.default(60),
   SKINSIGHT_TRUST_PROXY: bool.default(false),
   SKINSIGHT_WAIT_TIMEOUT_S: positiveInt.default(60),
@@ -93,15 +100,14 @@ export interface ServiceConfig {
   /** A/B traffic split per task (sticky per user) and shadow candidates; see ab.ts. */
   models: { abSplit: AbSplit; shadow: Partial<Record<ModelTask, string>>; batchWindowMs: number };
   /** Prometheus metrics at /metrics; worker processes serve them on metricsPort when set. */
-  metrics: { enabled: boolean; port: number | undefined };
+  metrics: { enabled: boolean; port: number | undefined; token: string | undefined };
   jwt: { secret: string; expiresInS: number; generated: boolean };
   uploadLimitBytes: number;
   maxFilesPerRequest: number;
-  retention: { days: number; purgeIntervalMs: number };
+  /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
+  retention: { days: number; purgeIntervalMs: number; resultDays: number; storeLandmarks: boolean };
   modelsDir: string | undefined;
   corsOrigins: string[];
-  /** Accounts with these emails get the admin role (the analytics dashboard). */
-  adminEmails: string[];
   /** The built web app served at `/` (default: the repository's web/dist, when it exists). */
   webDir: string;
   apiKeys: string[];
@@ -131,6 +137,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.SKINSIGHT_JWT_SECRET) {
     throw new ConfigError('SKINSIGHT_JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (e.SKINSIGHT_ADMIN_EMAILS !== undefined) {
+    throw new ConfigError('SKINSIGHT_ADMIN_EMAILS was removed (anyone could register a listed e-mail): run `skinsight users grant-admin EMAIL` instead');
+  }
+  if (e.NODE_ENV === 'production') {
+    const problems = productionProblems(e);
+    if (problems.length > 0) throw new ConfigError(`refused in production (NODE_ENV=production):\n  ${problems.join('\n  ')}`);
   }
   if (e.NODE_ENV === 'production' && e.SKINSIGHT_DEBUG_HOLD_MS > 0) {
     throw new ConfigError('SKINSIGHT_DEBUG_HOLD_MS is a test hook and is refused when NODE_ENV=production');
@@ -186,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       ttlS: e.SKINSIGHT_CACHE_TTL_S,
     },
     models: { abSplit, shadow, batchWindowMs: e.SKINSIGHT_BATCH_WINDOW_MS },
-    metrics: { enabled: e.SKINSIGHT_METRICS, port: e.SKINSIGHT_METRICS_PORT },
+    metrics: { enabled: e.SKINSIGHT_METRICS, port: e.SKINSIGHT_METRICS_PORT, token: e.SKINSIGHT_METRICS_TOKEN },
     // Development without a secret gets a random one: tokens then die with the process.
     jwt: {
       secret: e.SKINSIGHT_JWT_SECRET ?? crypto.randomUUID() + crypto.randomUUID(),
@@ -195,10 +208,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     uploadLimitBytes: Math.round(e.SKINSIGHT_UPLOAD_LIMIT_MB * 1024 * 1024),
     maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
-    retention: { days: e.SKINSIGHT_RETENTION_DAYS, purgeIntervalMs: e.SKINSIGHT_PURGE_INTERVAL_MIN * 60_000 },
+    retention: {
+      days: e.SKINSIGHT_RETENTION_DAYS,
+      purgeIntervalMs: e.SKINSIGHT_PURGE_INTERVAL_MIN * 60_000,
+      resultDays: e.SKINSIGHT_RESULT_RETENTION_DAYS,
+      storeLandmarks: e.SKINSIGHT_STORE_LANDMARKS,
+    },
     modelsDir: e.SKINSIGHT_MODELS_DIR,
     corsOrigins: e.SKINSIGHT_CORS_ORIGINS,
-    adminEmails: e.SKINSIGHT_ADMIN_EMAILS.map((m) => m.toLowerCase()),
     webDir: path.resolve(e.SKINSIGHT_WEB_DIR ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')),
     apiKeys: e.SKINSIGHT_API_KEYS,
     rateLimit: {
@@ -211,4 +228,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     waitTimeoutMs: e.SKINSIGHT_WAIT_TIMEOUT_S * 1000,
     debugHoldMs: e.SKINSIGHT_DEBUG_HOLD_MS,
   };
+}
+
+const DAY_S = 86_400;
+
+/** What production refuses to run with (issue #9, item 17); one line per problem. */
+function productionProblems(e: z.infer<typeof EnvSchema>): string[] {
+  const out: string[] = [];
+  const secret = e.SKINSIGHT_JWT_SECRET ?? '';
+  const bits = secretBits(secret);
+  if (bits < 256) out.push(`SKINSIGHT_JWT_SECRET holds about ${Math.floor(bits)} bits; 256 are needed (e.g. openssl rand -base64 48)`);
+  const shortKeys = e.SKINSIGHT_API_KEYS.filter((k) => k.length < 24).length;
+  if (shortKeys > 0) out.push(`SKINSIGHT_API_KEYS: ${shortKeys} key(s) under 24 characters`);
+  if (e.SKINSIGHT_JWT_EXPIRES_IN > DAY_S) out.push('SKINSIGHT_JWT_EXPIRES_IN is over 24 hours (86400 s)');
+  for (const name of ['SKINSIGHT_RATE_LIMIT_IP', 'SKINSIGHT_RATE_LIMIT_USER', 'SKINSIGHT_RATE_LIMIT_AUTH'] as const) {
+    if (e[name] === 0) out.push(`${name}=0 switches a rate limit off`);
+  }
+  return out;
+}
+
+/**
+ * A generous upper bound on a secret's entropy: its length times log2 of the smallest usual
+ * alphabet it fits (hex, base64, printable ASCII), and 0 for an obviously repeated string
+ * (one unit repeated, or so few distinct characters that it cannot be random).
+ */
+export function secretBits(secret: string): number {
+  const n = secret.length;
+  if (n === 0) return 0;
+  for (let unit = 1; unit <= n / 2; unit++) {
+    if (n % unit === 0 && secret.slice(0, unit).repeat(n / unit) === secret) return 0;
+  }
+  const distinct = new Set(secret).size;
+  // A random string of n symbols shows at least ~min(n, alphabet)/2 distinct ones.
+  if (distinct < Math.min(12, n / 4)) return 0;
+  const alphabet = /^[0-9a-fA-F]+$/.test(secret) ? 16 : /^[A-Za-z0-9+/=_-]+$/.test(secret) ? 64 : 95;
+  return n * Math.log2(alphabet);
 }

@@ -5,7 +5,9 @@ import type { ServiceConfig } from './config.ts';
 import type { JobQueue } from './queue/types.ts';
 import type { Db } from './storage/db.ts';
 import type { ImageStore } from './storage/images.ts';
+import type { LoginThrottle } from './storage/login-throttle.ts';
 import type { ScanRepo } from './storage/scans.ts';
+import type { SessionRepo } from './storage/sessions.ts';
 import type { UserRepo } from './storage/users.ts';
 
 export interface ServiceContext {
@@ -13,6 +15,8 @@ export interface ServiceContext {
   db: Db;
   users: UserRepo;
   scans: ScanRepo;
+  sessions: SessionRepo;
+  throttle: LoginThrottle;
   images: ImageStore;
   queue: JobQueue;
   analyzer: Analyzer;

@@ -10,6 +10,7 @@ import { toErrorInfo } from '../engine/errors.ts';
 import type { ModelTask } from '../engine/models/manifest.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
+import { splitGeometry } from './geometry.ts';
 import { metrics, observeResult } from './metrics.ts';
 import type { ScanJob } from './queue/types.ts';
 import type { ImageStore } from './storage/images.ts';
@@ -23,6 +24,8 @@ export interface ProcessorDeps {
   log: FastifyBaseLogger;
   cache?: ResultCache | null;
   models?: { abSplit: AbSplit; shadow: ModelVersions };
+  /** Keep the face mesh and region polygons in the stored result (SKINSIGHT_STORE_LANDMARKS). */
+  storeLandmarks?: boolean;
   /** Test hook: wait this long after analysing, before saving (makes "killed mid-analysis" deterministic). */
   holdMs?: number;
   /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
@@ -43,7 +46,11 @@ export interface Outcome {
   cached: boolean;
 }
 
-/** Analyse (or find in the cache) one image for one user. Throws the engine's errors. */
+/**
+ * Analyse (or find in the cache) one image for one user. Throws the engine's errors.
+ * The cache key includes the user: a hit never tells one user that another analysed the same
+ * photo (a hit answers in a few ms, a miss in tens).
+ */
 export async function analyzeWithCache(
   deps: Pick<ProcessorDeps, 'analyzer' | 'cache' | 'models'>,
   bytes: Uint8Array,
@@ -52,7 +59,7 @@ export async function analyzeWithCache(
 ): Promise<Outcome> {
   const pinned = deps.models ? assignVersions(deps.models.abSplit, userId) : {};
   const shadow = deps.models ? shadowFor(deps.models.shadow, pinned) : {};
-  const key = deps.cache ? cacheKey(bytes, { versions: effectiveVersions(deps.analyzer, pinned), shadow, closeup }) : null;
+  const key = deps.cache ? cacheKey(bytes, { owner: userId, versions: effectiveVersions(deps.analyzer, pinned), shadow, closeup }) : null;
   if (key && deps.cache) {
     const hit = await deps.cache.get(key);
     if (hit) return { ...unpackEntry(hit), cacheKey: key, cached: true };
@@ -93,7 +100,12 @@ export function createScanProcessor(deps: ProcessorDeps) {
         log.warn({ scanId: scan.id, holdMs: deps.holdMs }, 'debug hold: analysis done, holding before saving');
         await new Promise((r) => setTimeout(r, deps.holdMs));
       }
-      const saved = await scans.complete(scan.id, outcome.resultJson, clock().toISOString(), { shadowJson: outcome.shadowJson, cacheKey: outcome.cacheKey });
+      const stored = deps.storeLandmarks ? { resultJson: outcome.resultJson, geometryJson: null } : splitGeometry(outcome.resultJson);
+      const saved = await scans.complete(scan.id, stored.resultJson, clock().toISOString(), {
+        shadowJson: outcome.shadowJson,
+        cacheKey: outcome.cacheKey,
+        geometryJson: stored.geometryJson,
+      });
       // A scan deleted while analysing must not leave its result in the cache.
       if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');

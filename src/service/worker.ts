@@ -17,6 +17,7 @@ import { toErrorInfo } from '../engine/errors.ts';
 import { createCache } from './cache.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
 import { metrics, observeResult } from './metrics.ts';
+import { metricsAuthorized } from './routes/metrics.ts';
 import { createScanProcessor } from './processor.ts';
 import { ANALYZE_QUEUE, SCAN_QUEUE } from './queue/bullmq.ts';
 import { controlChannel, encodeError, enginesKey, type AnalyzeJobData } from './queue/remote-analyzer.ts';
@@ -60,6 +61,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     cache,
     models: config.models,
     holdMs: config.debugHoldMs,
+    storeLandmarks: config.retention.storeLandmarks,
     throwWhenClosing: true,
   });
 
@@ -139,7 +141,12 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   let server: http.Server | undefined;
   if (config.metrics.enabled && config.metrics.port !== undefined) {
     server = http.createServer(async (req, res) => {
-      if (req.url === '/metrics') {
+      res.setHeader('x-content-type-options', 'nosniff');
+      if (req.url === '/metrics' && !metricsAuthorized(config.metrics.token, req.headers.authorization)) {
+        res.statusCode = 401;
+        res.setHeader('www-authenticate', 'Bearer');
+        res.end();
+      } else if (req.url === '/metrics') {
         res.setHeader('content-type', metrics.registry.contentType);
         res.end(await metrics.registry.metrics());
       } else {

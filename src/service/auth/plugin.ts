@@ -1,17 +1,22 @@
 /**
  * Authentication: JWT bearer tokens for people (`authenticate`), API keys for
  * server-to-server calls (`authenticateApiKey`). Both are preHandlers the routes opt into.
+ * A token must carry `exp` and a `jti` naming a live row of the sessions table: logging out or
+ * changing the password deletes rows, and the check is the one indexed lookup per request that
+ * already read the account.
  */
 import crypto from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError, unauthorized } from '../http-errors.ts';
-import type { UserRepo } from '../storage/users.ts';
+import { HttpError } from '../http-errors.ts';
+import type { SessionRepo } from '../storage/sessions.ts';
 
 export interface TokenClaims {
   sub: string;
   email: string;
+  /** The session id (a row of `sessions`). */
+  jti: string;
 }
 
 declare module '@fastify/jwt' {
@@ -25,7 +30,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate(request: FastifyRequest): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
-    issueToken(claims: TokenClaims): { access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string };
+    /** Open a session for the account and sign its token. */
+    issueToken(user: { id: string; email: string }): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string }>;
   }
 }
 
@@ -33,7 +39,7 @@ export interface AuthOptions {
   secret: string;
   expiresInS: number;
   apiKeys: string[];
-  users: UserRepo;
+  sessions: SessionRepo;
   perUserLimit: number;
   windowMs: number;
   clock: () => Date;
@@ -58,7 +64,8 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
   await app.register(fastifyJwt, {
     secret: opts.secret,
     sign: { algorithm: 'HS256', expiresIn: opts.expiresInS },
-    verify: { algorithms: ['HS256'] },
+    // A token without an expiry or a session id is refused, even when its signature is good.
+    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'jti'] },
   });
 
   const perUser = app.createRateLimit({
@@ -67,14 +74,13 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     keyGenerator: (req) => `user:${req.user.sub}`,
   });
 
-  app.decorate('issueToken', (claims: TokenClaims) => {
-    const token = app.jwt.sign(claims);
-    return {
-      access_token: token,
-      token_type: 'Bearer' as const,
-      expires_in: opts.expiresInS,
-      expires_at: new Date(opts.clock().getTime() + opts.expiresInS * 1000).toISOString(),
-    };
+  app.decorate('issueToken', async (user: { id: string; email: string }) => {
+    const jti = crypto.randomUUID();
+    const now = opts.clock();
+    const expiresAt = new Date(now.getTime() + opts.expiresInS * 1000);
+    await opts.sessions.create({ id: jti, userId: user.id, now, expiresAt });
+    const token = app.jwt.sign({ sub: user.id, email: user.email, jti });
+    return { access_token: token, token_type: 'Bearer' as const, expires_in: opts.expiresInS, expires_at: expiresAt.toISOString() };
   });
 
   app.decorate('authenticate', async (request: FastifyRequest) => {
@@ -85,9 +91,12 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
       const [ours, message] = JWT_CODES[code] ?? ['INVALID_TOKEN', 'the token is not valid'];
       throw new HttpError(401, ours, message);
     }
-    // A deleted account's tokens die with it.
-    const user = await opts.users.findById(request.user.sub);
-    if (!user) throw unauthorized('the account no longer exists');
+    const { sub, jti } = request.user;
+    if (typeof sub !== 'string' || typeof jti !== 'string') throw new HttpError(401, 'INVALID_TOKEN', 'the token is not valid');
+    // Logged out, password changed, or account deleted (its sessions go with it).
+    const user = await opts.sessions.userOf(jti, sub);
+    if (!user) throw new HttpError(401, 'SESSION_ENDED', 'the session has ended; log in again');
+    if (opts.perUserLimit === 0) return;
     const limit = await perUser(request);
     if (!limit.isAllowed && limit.isExceeded) {
       throw new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${limit.ttlInSeconds} s`, {}, {

@@ -4,8 +4,7 @@
  * can be compared (A/B). Computed from the scans table through Kysely (portable SQL: a plain
  * range select), aggregated here in JS so SQLite and Postgres give the same numbers.
  *
- * Admins: users whose role is 'admin', or whose email is in SKINSIGHT_ADMIN_EMAILS (the
- * role is then written to the row, so removing the email later is a deliberate act on the row).
+ * Admins: users whose role is 'admin', set only by the operator (`skinsight users grant-admin`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -15,12 +14,8 @@ import { HttpError, unauthorized } from '../http-errors.ts';
 import { bearerSecurity, errors } from '../schemas.ts';
 import type { Database, UsersTable } from '../storage/db.ts';
 
-/** The users table as migration 0002 left it (db.ts's interface predates the role column). */
-interface RoleDatabase extends Omit<Database, 'users'> {
-  users: UsersTable & { role: string };
-}
-
-export type Role = 'admin' | 'user';
+export type { Role } from '../storage/users.ts';
+import type { Role } from '../storage/users.ts';
 
 /** The rows the aggregation reads; one per scan in the window. */
 export interface AnalyticsRow {
@@ -327,24 +322,18 @@ export function trendScores(resultJson: string | null): Record<string, number | 
   };
 }
 
-/** The caller's role; promotes a configured admin email on first sight. */
+/** The caller's role, read from the row on every request (a revoke takes effect at once). */
 export function roleResolver(ctx: ServiceContext): (request: FastifyRequest) => Promise<Role> {
-  const db = ctx.db as unknown as Kysely<RoleDatabase>;
-  const adminEmails = new Set(ctx.config.adminEmails);
   return async function roleOf(request: FastifyRequest): Promise<Role> {
-    const user = await db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', request.user.sub).executeTakeFirst();
+    const user = await ctx.users.findById(request.user.sub);
     if (!user) throw unauthorized('the account no longer exists');
-    if (user.role !== 'admin' && adminEmails.has(user.email.toLowerCase())) {
-      await db.updateTable('users').set({ role: 'admin' }).where('id', '=', user.id).execute();
-      return 'admin';
-    }
     return user.role === 'admin' ? 'admin' : 'user';
   };
 }
 
 export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
-  const db = ctx.db as unknown as Kysely<RoleDatabase>;
+  const db = ctx.db;
   const roleOf = roleResolver(ctx);
 
   app.get<{ Querystring: { limit: number } }>(

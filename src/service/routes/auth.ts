@@ -1,24 +1,41 @@
-/** Accounts: register, log in, who am I, delete me (and everything that is mine). */
-import type { FastifyInstance } from 'fastify';
+/**
+ * Accounts: register, log in, log out, change the password, who am I, delete me (and
+ * everything that is mine).
+ *
+ * Register answers 202 with the same body whether or not the e-mail already has an account,
+ * after the same work (one argon2 hash, one insert), so it tells nobody which addresses are
+ * taken; the client then logs in. Login answers the same 401 for a wrong password and an
+ * unknown address (a dummy hash is verified), and both count against the same per-account
+ * throttle, keyed by the address.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { MAX_LENGTH, checkPassword } from '../auth/password-policy.ts';
 import { bearerSecurity, errors, tokenSchema } from '../schemas.ts';
+import { checkpointAfterDelete } from '../storage/db.ts';
+
+const email = { type: 'string', format: 'email', maxLength: 254 } as const;
+// Length rules live in password-policy.ts (stable WEAK_PASSWORD code); here only a bound.
+const password = { type: 'string', minLength: 1, maxLength: MAX_LENGTH } as const;
 
 const credentials = {
   type: 'object',
   required: ['email', 'password'],
   additionalProperties: false,
-  properties: {
-    email: { type: 'string', format: 'email', maxLength: 254 },
-    password: { type: 'string', minLength: 8, maxLength: 256 },
-  },
+  properties: { email, password },
 } as const;
 
 const userSchema = {
   type: 'object',
   required: ['id', 'email', 'created_at'],
   properties: { id: { type: 'string' }, email: { type: 'string' }, created_at: { type: 'string' } },
+} as const;
+
+const REGISTERED = {
+  status: 'accepted',
+  message: 'If this e-mail address could be registered, its account now exists with this password: log in to continue.',
 } as const;
 
 interface Credentials {
@@ -28,8 +45,30 @@ interface Credentials {
 
 export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
-  // Password guessing is limited harder than the rest, per IP.
-  const authLimit = { rateLimit: { max: ctx.config.rateLimit.auth, timeWindow: ctx.config.rateLimit.windowMs } };
+  // Password guessing is limited harder than the rest, per IP (and per account: ctx.throttle).
+  const authLimit = {
+    rateLimit: ctx.config.rateLimit.auth > 0 ? { max: ctx.config.rateLimit.auth, timeWindow: ctx.config.rateLimit.windowMs } : (false as const),
+  };
+
+  /** Refuse at once while the account is throttled; nothing is verified then. */
+  async function throttled(address: string) {
+    const wait = await ctx.throttle.retryAfterS(address, ctx.clock());
+    if (wait > 0) {
+      throw new HttpError(429, 'LOGIN_THROTTLED', `too many failed logins for this account; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
+    }
+  }
+
+  /** The password of a logged-in account, checked for a sensitive change (throttled like a login). */
+  async function confirmPassword(request: FastifyRequest, given: string) {
+    const user = await ctx.users.findById(request.user.sub);
+    if (!user) throw unauthorized('the account no longer exists');
+    await throttled(user.email);
+    if (!(await verifyPassword(user.password_hash, given))) {
+      await ctx.throttle.failed(user.email, ctx.clock());
+      throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong');
+    }
+    return user;
+  }
 
   app.post<{ Body: Credentials }>(
     '/api/v1/auth/register',
@@ -37,25 +76,26 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       config: authLimit,
       schema: {
         tags: ['auth'],
-        summary: 'Create an account; returns an access token',
+        summary: 'Create an account, then log in; the answer is the same whether or not the e-mail was free',
         body: credentials,
-        response: { 201: tokenSchema, ...errors(400, 409, 429) },
+        response: {
+          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
+          ...errors(400, 429),
+        },
       },
     },
     async (request, reply) => {
-      const email = request.body.email.toLowerCase();
+      const address = request.body.email.toLowerCase();
+      await checkPassword(request.body.password, address);
       const user = {
         id: crypto.randomUUID(),
-        email,
+        email: address,
         password_hash: await hashPassword(request.body.password),
         created_at: ctx.clock().toISOString(),
       };
-      if (!(await ctx.users.create(user))) throw new HttpError(409, 'EMAIL_TAKEN', 'an account with this email exists');
-      request.log.info({ userId: user.id }, 'user registered');
-      return reply.code(201).send({
-        ...app.issueToken({ sub: user.id, email }),
-        user: { id: user.id, email, created_at: user.created_at },
-      });
+      // A taken address does the same work and gets the same answer; its account is untouched.
+      if (await ctx.users.create(user)) request.log.info({ userId: user.id }, 'user registered');
+      return reply.code(202).send(REGISTERED);
     },
   );
 
@@ -65,19 +105,73 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       config: authLimit,
       schema: {
         tags: ['auth'],
-        summary: 'Log in; returns an access token',
+        summary: 'Log in; returns an access token (429 LOGIN_THROTTLED after 10 failures for the account)',
         body: credentials,
         response: { 200: tokenSchema, ...errors(400, 401, 429) },
       },
     },
     async (request) => {
-      const user = await ctx.users.findByEmail(request.body.email);
+      const address = request.body.email.toLowerCase();
+      await throttled(address);
+      const user = await ctx.users.findByEmail(address);
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), request.body.password);
-      if (!user || !ok) throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+      if (!user || !ok) {
+        await ctx.throttle.failed(address, ctx.clock());
+        throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+      }
+      await ctx.throttle.succeeded(address);
       return {
-        ...app.issueToken({ sub: user.id, email: user.email }),
+        ...(await app.issueToken(user)),
         user: { id: user.id, email: user.email, created_at: user.created_at },
       };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'End this session: its token is refused from now on',
+        security: bearerSecurity,
+        response: { 200: { type: 'object', properties: { logged_out: { type: 'boolean' } } }, ...errors(401, 429) },
+      },
+    },
+    async (request) => {
+      await ctx.sessions.delete(request.user.jti);
+      return { logged_out: true };
+    },
+  );
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/api/v1/auth/password',
+    {
+      preHandler: app.authenticate,
+      config: authLimit,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change the password (needs the current one); ends every other session',
+        security: bearerSecurity,
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+          properties: { current_password: password, new_password: password },
+        },
+        response: {
+          200: { type: 'object', properties: { changed: { type: 'boolean' }, sessions_ended: { type: 'integer' } } },
+          ...errors(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const user = await confirmPassword(request, request.body.current_password);
+      await checkPassword(request.body.new_password, user.email);
+      await ctx.users.setPasswordHash(user.id, await hashPassword(request.body.new_password));
+      const ended = await ctx.sessions.deleteOthers(user.id, request.user.jti);
+      request.log.info({ userId: user.id, sessionsEnded: ended }, 'password changed');
+      return { changed: true, sessions_ended: ended };
     },
   );
 
@@ -99,31 +193,37 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     },
   );
 
-  app.delete(
+  app.delete<{ Body: { password: string } }>(
     '/api/v1/auth/me',
     {
       preHandler: app.authenticate,
+      config: authLimit,
       schema: {
         tags: ['auth'],
-        summary: 'Delete the account with all its scans, results and images',
+        summary: 'Delete the account with all its scans, results and images (needs the password)',
         security: bearerSecurity,
+        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
         response: {
           200: {
             type: 'object',
             properties: { deleted: { type: 'boolean' }, scans_deleted: { type: 'integer' } },
           },
-          ...errors(401, 429),
+          ...errors(400, 401, 403, 429),
         },
       },
     },
     async (request) => {
-      const userId = request.user.sub;
+      const user = await confirmPassword(request, request.body.password);
+      const userId = user.id;
       // Keys first, then rows, then files: a crash in between leaves only unreferenced files,
       // never a row pointing at nothing the user could still see.
       const keys = await ctx.scans.imageKeysOfUser(userId);
       const cacheKeys = ctx.cache ? await ctx.scans.cacheKeys({ userId }) : [];
       const scansDeleted = await ctx.scans.deleteOfUser(userId);
+      // Its sessions go by cascade, its login counts by key.
       await ctx.users.delete(userId);
+      await ctx.throttle.succeeded(user.email);
+      await checkpointAfterDelete(ctx.db);
       await Promise.all(keys.map((k) => ctx.images.delete(k)));
       // Cached results of the user's photos go with the account.
       if (cacheKeys.length > 0) await ctx.cache!.delete(cacheKeys);

@@ -14,7 +14,9 @@ import {
   scanStatusSchema,
 } from '../schemas.ts';
 import { MIME_TYPES, sniffImageFormat, type ImageFormat } from '../sniff.ts';
+import { checkpointAfterDelete } from '../storage/db.ts';
 import { imageKeyFor } from '../storage/images.ts';
+import { joinGeometry } from '../geometry.ts';
 import type { Scan } from '../storage/scans.ts';
 
 interface ScanParams {
@@ -50,7 +52,7 @@ function failureStatus(code: string | null): number {
 export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 | 409) {
   if (scan.status === 'completed') {
     const head = JSON.stringify({ scan_id: scan.id, status: scan.status, created_at: scan.created_at, completed_at: scan.completed_at });
-    return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${scan.result_json}}`);
+    return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${joinGeometry(scan.result_json!, scan.geometry_json)}}`);
   }
   if (scan.status === 'failed') {
     return reply
@@ -273,7 +275,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const bytes = scan.store_image === 1 && scan.image_key ? await images.get(scan.image_key) : null;
       if (!bytes) throw notFound('image');
       const type = MIME_TYPES[(scan.image_format as ImageFormat) ?? 'jpeg'] ?? 'application/octet-stream';
-      return reply.type(type).header('cache-control', 'private, max-age=3600').send(Buffer.from(bytes));
+      return reply.type(type).header('cache-control', 'private, no-store').send(Buffer.from(bytes));
     },
   );
 
@@ -357,6 +359,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     async (request) => {
       const scan = await ownedScan(request.params.scan_id, request.user.sub);
       await scans.delete(scan.id);
+      await checkpointAfterDelete(ctx.db);
       // The key is derived from the id, so even an upload racing this delete leaves no file.
       await images.delete(imageKeyFor(scan.id));
       // The cached result is derived from the photo: it goes with the scan.

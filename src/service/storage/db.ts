@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteDialect, PostgresDialect, type Generated } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated } from 'kysely';
 import type { ServiceConfig } from '../config.ts';
 
 export interface UsersTable {
@@ -13,6 +13,28 @@ export interface UsersTable {
   email: string;
   password_hash: string;
   created_at: string;
+  /** Migration 0002: 'user' or 'admin' (set only by `skinsight users grant-admin`). */
+  role: Generated<string>;
+}
+
+/** Migration 0004: one row per live access token (its `jti`); deleting the row ends the session. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/**
+ * Migration 0004: failed logins per account, keyed by an HMAC of the e-mail (the same for
+ * taken and free addresses, and no e-mail in the table).
+ */
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  blocked_until: string | null;
+  /** After this time with no new failure the row counts from zero again. */
+  reset_at: string;
 }
 
 export type ScanStatus = 'pending' | 'processing' | 'completed' | 'failed';
@@ -39,6 +61,8 @@ export interface ScansTable {
   /** Migration 0003: shadow-mode predictions (JSON) and the result-cache key. */
   shadow_json: Generated<string | null>;
   cache_key: Generated<string | null>;
+  /** Migration 0004: landmarks and polygons kept apart for an hour (see geometry.ts). */
+  geometry_json: Generated<string | null>;
 }
 
 export interface ImagesTable {
@@ -51,6 +75,8 @@ export interface Database {
   users: UsersTable;
   scans: ScansTable;
   images: ImagesTable;
+  sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export type Db = Kysely<Database>;
@@ -58,8 +84,15 @@ export type Db = Kysely<Database>;
 export async function createDb(config: ServiceConfig['db']): Promise<Db> {
   if (config.dialect === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3');
-    fs.mkdirSync(path.dirname(config.file), { recursive: true });
+    // Only the service's user may read the data folder; SQLite gives its -wal and -shm files
+    // the database file's mode, so creating that 0600 covers all three.
+    fs.mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
+    fs.chmodSync(path.dirname(config.file), 0o700);
+    fs.closeSync(fs.openSync(config.file, 'a', 0o600));
+    fs.chmodSync(config.file, 0o600);
     const sqlite = new SQLite(config.file);
+    // Deleted rows are overwritten with zeros, not left in free pages (see checkpointAfterDelete).
+    sqlite.pragma('secure_delete = ON');
     // WAL: readers never wait on the writer; NORMAL sync is durable across process crashes.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
@@ -68,7 +101,17 @@ export async function createDb(config: ServiceConfig['db']): Promise<Db> {
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   }
   const { default: pg } = await import('pg');
+  // Postgres: deleted tuples are reclaimed by VACUUM; the operator's disk encryption covers the rest.
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: 10 }) }),
   });
+}
+
+/**
+ * After a deletion: copy the WAL back into the database and truncate it, so that the deleted
+ * rows' old page images do not linger in skinsight.db-wal (secure_delete zeroes them in the
+ * database itself). A no-op on Postgres.
+ */
+export async function checkpointAfterDelete(db: Db): Promise<void> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
 }

@@ -35,13 +35,14 @@ export class LocalImageStore implements ImageStore {
     const file = this.pathOf(key);
     // Write then rename: a crash never leaves a half-written file under the final name.
     const tmp = `${file}.${process.pid}.tmp`;
+    // Photos are readable by the service's user only (folders 0700, files 0600).
     try {
-      await fs.writeFile(tmp, bytes);
+      await fs.writeFile(tmp, bytes, { mode: 0o600 });
     } catch (err) {
       // The folder is made on first use only, not checked on every upload.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(tmp, bytes);
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      await fs.writeFile(tmp, bytes, { mode: 0o600 });
     }
     await fs.rename(tmp, file);
   }

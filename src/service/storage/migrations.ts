@@ -45,7 +45,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   '0002_user_role': {
-    // 'user' or 'admin'; admins are named by SKINSIGHT_ADMIN_EMAILS (see routes/analytics.ts).
+    // 'user' or 'admin'; only the operator's `skinsight users grant-admin` sets admin.
     async up(db: Kysely<any>) {
       await db.schema.alterTable('users').addColumn('role', 'text', (c) => c.notNull().defaultTo('user')).execute();
     },
@@ -74,6 +74,35 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('images').execute();
       await db.schema.alterTable('scans').dropColumn('cache_key').execute();
       await db.schema.alterTable('scans').dropColumn('shadow_json').execute();
+    },
+  },
+  '0004_sessions_and_login_throttle': {
+    // sessions: a token is good only while its row exists (logout, password change, deletion);
+    // login_throttle: failed logins per account (see storage/login-throttle.ts);
+    // scans.geometry_json: the mesh and polygons, kept an hour unless SKINSIGHT_STORE_LANDMARKS.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+      await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+      await db.schema
+        .createTable('login_throttle')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('blocked_until', 'text')
+        .addColumn('reset_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('scans').addColumn('geometry_json', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('scans').dropColumn('geometry_json').execute();
+      await db.schema.dropTable('login_throttle').execute();
+      await db.schema.dropTable('sessions').execute();
     },
   },
 };

@@ -5,7 +5,12 @@
  */
 import type { Db, ScansTable, ScanStatus } from './db.ts';
 
-export type Scan = Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key'> & { attempts: number; shadow_json: string | null; cache_key: string | null };
+export type Scan = Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key' | 'geometry_json'> & {
+  attempts: number;
+  shadow_json: string | null;
+  cache_key: string | null;
+  geometry_json: string | null;
+};
 
 export interface UploadInfo {
   imageKey: string;
@@ -95,14 +100,42 @@ export class ScanRepo {
       .execute();
   }
 
-  async complete(id: string, resultJson: string, now: string, extra: { shadowJson?: string | null; cacheKey?: string | null } = {}): Promise<boolean> {
+  async complete(
+    id: string,
+    resultJson: string,
+    now: string,
+    extra: { shadowJson?: string | null; cacheKey?: string | null; geometryJson?: string | null } = {},
+  ): Promise<boolean> {
     return this.finish(id, 'completed', {
       result_json: resultJson,
       completed_at: now,
       updated_at: now,
       shadow_json: extra.shadowJson ?? null,
       cache_key: extra.cacheKey ?? null,
+      geometry_json: extra.geometryJson ?? null,
     });
+  }
+
+  /** Drop the kept geometry of scans completed before `before` (see geometry.ts). */
+  async clearGeometry(before: string): Promise<number> {
+    const res = await this.db
+      .updateTable('scans')
+      .set({ geometry_json: null })
+      .where('geometry_json', 'is not', null)
+      .where('completed_at', '<=', before)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  /** Scans finished before `before` (result retention), with what must go with them. */
+  expiredScans(before: string, limit: number): Promise<Pick<Scan, 'id' | 'image_key' | 'cache_key'>[]> {
+    return this.db
+      .selectFrom('scans')
+      .select(['id', 'image_key', 'cache_key'])
+      .where('status', 'in', ['completed', 'failed'])
+      .where('completed_at', '<=', before)
+      .limit(limit)
+      .execute();
   }
 
   /** Result-cache keys of one scan or of all of a user's scans (deleted with them). */
@@ -128,7 +161,7 @@ export class ScanRepo {
     return this.finish(id, 'failed', { error_code: code, error_message: message, completed_at: now, updated_at: now });
   }
 
-  private async finish(id: string, status: ScanStatus, values: Partial<Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key'> & { shadow_json: string | null; cache_key: string | null }>): Promise<boolean> {
+  private async finish(id: string, status: ScanStatus, values: Partial<Omit<Scan, 'attempts'>>): Promise<boolean> {
     const res = await this.db
       .updateTable('scans')
       .set({ ...values, status })

@@ -1,13 +1,15 @@
 /** User rows. Emails are stored lower-cased so that login is case-insensitive. */
+import type { Insertable, Selectable } from 'kysely';
 import type { Db, UsersTable } from './db.ts';
 
-export type User = UsersTable;
+export type User = Selectable<UsersTable>;
+export type Role = 'admin' | 'user';
 
 export class UserRepo {
   constructor(private readonly db: Db) {}
 
   /** Insert a user; returns false when the email is taken (checked by the unique index). */
-  async create(user: User): Promise<boolean> {
+  async create(user: Insertable<UsersTable>): Promise<boolean> {
     const res = await this.db
       .insertInto('users')
       .values(user)
@@ -22,6 +24,16 @@ export class UserRepo {
 
   findById(id: string): Promise<User | undefined> {
     return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: hash }).where('id', '=', id).execute();
+  }
+
+  /** The operator's grant-admin / revoke-admin; false when no account has this email. */
+  async setRole(email: string, role: Role): Promise<boolean> {
+    const res = await this.db.updateTable('users').set({ role }).where('email', '=', email.toLowerCase()).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   async delete(id: string): Promise<boolean> {

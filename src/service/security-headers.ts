@@ -1,0 +1,30 @@
+/**
+ * Response headers every answer carries (issue #9, item 16): `nosniff`, so no browser runs an
+ * upload or an error body as something else; `no-store` on the API, so tokens, results and
+ * account data never sit in a browser or proxy cache after logout or deletion (routes that
+ * chose their own, like the stored photo's `private, no-store`, keep it).
+ */
+import type { FastifyInstance } from 'fastify';
+
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+}
+
+/**
+ * /docs (Swagger UI, all files served by this process): only this origin, the UI's own inline
+ * scripts and styles by hash (@fastify/swagger-ui computes them), no frames, no plug-ins.
+ */
+export const DOCS_CSP = true as const;
+export function docsCsp(header: string): string {
+  // The plugin's default upgrades requests to https (breaks a plain-http loopback service) and
+  // allows fonts and styles from any https origin and the public validator; none is needed.
+  return header
+    .replace(/\s*upgrade-insecure-requests;?/, '')
+    .replace(' validator.swagger.io', '')
+    .replace(/ https:/g, '')
+    .replace("frame-ancestors 'self'", "frame-ancestors 'none'");
+}
