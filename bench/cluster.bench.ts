@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from '../scripts/cluster.ts';
+import { accountToken } from '../test/helpers/service-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -45,13 +46,8 @@ function uniquePhoto(): Buffer {
   return Buffer.concat([p, Buffer.from(`skinsight-bench-${serial++}-${Math.random()}`)]);
 }
 
-async function register(base: string): Promise<string> {
-  const r = await fetch(`${base}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `bench-${Date.now()}-${Math.random()}@example.org`, password: 'correct horse battery' }),
-  });
-  return ((await r.json()) as { access_token: string }).access_token;
+function register(base: string): Promise<string> {
+  return accountToken(base, `bench-${Date.now()}-${Math.random()}@example.org`);
 }
 
 /** One scan: init + upload with wait. Returns ms, or throws with the status. */

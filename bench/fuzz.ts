@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import sharp from 'sharp';
-import { spawnService } from '../test/helpers/service-process.ts';
+import { accountToken, spawnService } from '../test/helpers/service-process.ts';
 
 export interface FuzzCase {
   kind: string;
@@ -247,12 +247,7 @@ export async function startServiceChild(_root: string, dataDir: string, env: Rec
   const { proc, exited } = svc;
   const base = svc.url;
   // One account for every upload case; each case gets its own pending scan.
-  const reg = await fetch(`${base}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: `fuzz-${Date.now()}@example.org`, password: 'correct horse battery' }),
-  });
-  const token = ((await reg.json()) as { access_token: string }).access_token;
+  const token = await accountToken(base, `fuzz-${Date.now()}@example.org`);
   const target: Target = {
     base,
     apiKey,

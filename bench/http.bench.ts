@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { spawnService } from '../test/helpers/service-process.ts';
+import { accountToken, spawnService } from '../test/helpers/service-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -74,12 +74,7 @@ async function main() {
   const server = await startServer(dataDir);
   const base = server.url;
   try {
-    const reg = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'bench@example.org', password: 'bench password 1' }),
-    });
-    const token = ((await reg.json()) as { access_token: string }).access_token;
+    const token = await accountToken(base, 'bench@example.org', 'bench password 1');
     const auth = { authorization: `Bearer ${token}` };
 
     /** One scan: init, then upload with ?wait=true. The time is the upload's (the one that analyses). */

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture, REPO } from './helpers/fixtures.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -69,10 +69,22 @@ function form(bytes: Buffer): FormData {
 }
 
 let n = 0;
+const PASSWORD = 'correct horse battery';
 async function user(base: string, email = `u${++n}-${Date.now()}@example.org`) {
-  const r = await call(base, 'POST', '/api/v1/auth/register', { json: { email, password: 'correct horse battery' } });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const reg = await call(base, 'POST', '/api/v1/auth/register', { json: { email, password: PASSWORD } });
+  assert.equal(reg.status, 202, JSON.stringify(reg.body));
+  const r = await call(base, 'POST', '/api/v1/auth/login', { json: { email, password: PASSWORD } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
   return { token: r.body.access_token as string, id: r.body.user.id as string };
+}
+
+/** The operator's `skinsight users grant-admin`, against the cluster's PostgreSQL. */
+function grantAdmin(email: string) {
+  execFileSync(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', email], {
+    cwd: REPO,
+    env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl },
+    stdio: 'pipe',
+  });
 }
 
 async function upload(base: string, token: string, bytes: Buffer, wait = false) {
@@ -100,7 +112,6 @@ before(async () => {
     workers: 2,
     modelsDir,
     env: {
-      SKINSIGHT_ADMIN_EMAILS: ADMIN,
       SKINSIGHT_API_KEYS: API_KEY,
       SKINSIGHT_AB_SPLIT: 'acne_binary=2.0.0:50,2.1.0:50',
       SKINSIGHT_SHADOW: 'acne_binary=2.1.0',
@@ -161,6 +172,7 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
 
     // The dashboard compares versions, shadow agreement included.
     const admin = await user(a, ADMIN);
+    grantAdmin(ADMIN);
     const an = await call(b, 'GET', '/api/v1/admin/analytics', { token: admin.token });
     assert.equal(an.status, 200);
     const names = an.body.versions.map((v: any) => v.version).join(' | ');
@@ -207,13 +219,13 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
     const third = await upload(a, u.token, FACE2, true);
     const key3 = `${cluster.prefix}:cache:${(await row(third.id)).cache_key}`;
     assert.equal(await redis.exists(key3), 1);
-    assert.equal((await call(a, 'DELETE', '/api/v1/auth/me', { token: u.token })).status, 200);
+    assert.equal((await call(a, 'DELETE', '/api/v1/auth/me', { token: u.token, json: { password: PASSWORD } })).status, 200);
     assert.equal(await redis.exists(key3), 0, 'and with the account');
   });
 
   test('admin reload: every worker replaces its engines without downtime', async () => {
     const [a] = cluster.apis.map((p) => p.url!);
-    const admin = (await call(a, 'POST', '/api/v1/auth/login', { json: { email: ADMIN, password: 'correct horse battery' } })).body.access_token;
+    const admin = (await call(a, 'POST', '/api/v1/auth/login', { json: { email: ADMIN, password: PASSWORD } })).body.access_token;
     const r = await call(a, 'POST', '/api/v1/admin/models/reload', { token: admin });
     assert.equal(r.status, 202);
     assert.equal(r.body.workers, cluster.workers.length);

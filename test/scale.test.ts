@@ -149,7 +149,9 @@ describe('result cache in the service (in-memory LRU)', () => {
   }
 
   test('the same photo hits; a hit costs ≤ 2 ms; entries go with their scan and with the account', async () => {
-    const u = (await json('POST', '/api/v1/auth/register', undefined, { email: 'cache@example.org', password: 'correct horse battery' })).body.access_token;
+    const account = { email: 'cache@example.org', password: 'correct horse battery' };
+    assert.equal((await json('POST', '/api/v1/auth/register', undefined, account)).status, 202);
+    const u = (await json('POST', '/api/v1/auth/login', undefined, account)).body.access_token;
     const first = await scan(u);
     const metricsBefore = await (await fetch(`${base}/metrics`)).text();
     const hitsBefore = Number(/skinsight_cache_requests_total\{result="hit"\} (\d+)/.exec(metricsBefore)?.[1] ?? 0);
@@ -185,7 +187,7 @@ describe('result cache in the service (in-memory LRU)', () => {
     const third = await scan(u);
     assert.ok(third);
     assert.equal([...(cache as unknown as { lru: Map<string, string> }).lru.keys()].length, 1);
-    assert.equal((await json('DELETE', '/api/v1/auth/me', u)).status, 200);
+    assert.equal((await json('DELETE', '/api/v1/auth/me', u, { password: account.password })).status, 200);
     assert.equal([...(cache as unknown as { lru: Map<string, string> }).lru.keys()].length, 0, 'deleted with the account');
   });
 

@@ -109,12 +109,10 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
   try {
     const first = await startChild(dataDir, { SKINSIGHT_DEBUG_HOLD_MS: '600000' });
     assert.ok(first.logs.some((l) => l.msg === 'Using device: cpu'), 'logs the device');
-    const reg = await call(first.url, 'POST', '/api/v1/auth/register', undefined, undefined, {
-      email: 'crash@example.org',
-      password: 'correct horse battery',
-    });
-    assert.equal(reg.status, 201);
-    const token = reg.body.access_token;
+    const account = { email: 'crash@example.org', password: 'correct horse battery' };
+    const reg = await call(first.url, 'POST', '/api/v1/auth/register', undefined, undefined, account);
+    assert.equal(reg.status, 202);
+    const token = (await call(first.url, 'POST', '/api/v1/auth/login', undefined, undefined, account)).body.access_token;
     const init = await call(first.url, 'POST', '/api/v1/scan/init', token);
     const id = init.body.scan_id;
     const fd = new FormData();
