@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { loadConfig, type RunningServer } from '../src/service/index.ts';
 import { startServer } from '../src/service/index.ts';
 import { FACES, FIXTURES, REPO } from './helpers/fixtures.ts';
+import { accountToken } from './helpers/service-process.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');
@@ -108,6 +109,12 @@ async function register(page: Page, email: string) {
   await page.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
 }
 
+async function logIn(page: Page, email: string, password = PASSWORD) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
 async function consent(page: Page, store: boolean) {
   await page.getByLabel('I agree that my photo is analysed').check();
   await page.getByLabel('Keep my photo with the result').setChecked(store);
@@ -154,7 +161,6 @@ describe('web app in Chromium', { skip }, () => {
         SKINSIGHT_DATA_DIR: dataDir,
         SKINSIGHT_JWT_SECRET: 'web-test-secret-0123456789',
         SKINSIGHT_WORKERS: '1',
-        SKINSIGHT_ADMIN_EMAILS: ADMIN,
         SKINSIGHT_RATE_LIMIT_AUTH: '1000',
       }),
     );
@@ -330,7 +336,15 @@ describe('web app in Chromium', { skip }, () => {
     await p.evaluate(() => localStorage.clear());
     await p.reload();
     await p.getByRole('heading', { name: 'Log in' }).waitFor();
-    await register(p, ADMIN);
+    // Registering never makes an admin: the operator grants the role with the CLI.
+    await accountToken(server.url, ADMIN, PASSWORD);
+    execFileSync(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', ADMIN], {
+      cwd: REPO,
+      env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: dataDir },
+      stdio: 'pipe',
+    });
+    await logIn(p, ADMIN);
+    await p.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
     await consent(p, false);
     // A phone photo stored sideways with an EXIF orientation: the overlay must sit on the upright face.
     await p.locator('input[name=photo]').setInputFiles(path.join(FACES, 'astronaut-exif6.jpg'));
@@ -362,16 +376,67 @@ describe('web app in Chromium', { skip }, () => {
     await p.close();
   });
 
+  test('log out ends the session on the server; an ended or expired session says so; a taken e-mail cannot be registered', async () => {
+    await page.bringToFront();
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(server.url + '/#/account');
+    await page.reload();
+    const errorsBefore = consoleErrors.length;
+    await logIn(page, email);
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('skinsight.session')!).token as string);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('status').filter({ hasText: 'You are logged out.' }).waitFor();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const me = await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 401, 'the token is refused after logout');
+
+    // A session ended elsewhere (logged out from another device): the next request says so.
+    await logIn(page, email);
+    await page.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
+    const second = await page.evaluate(() => JSON.parse(localStorage.getItem('skinsight.session')!).token as string);
+    await fetch(`${server.url}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${second}` } });
+    await page.goto(server.url + '/#/history');
+    await page.getByRole('status').filter({ hasText: 'Your session has ended' }).waitFor();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+
+    // A session that expired while the app was closed.
+    await logIn(page, email);
+    await page.getByRole('heading', { name: 'History' }).first().waitFor();
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('skinsight.session')!);
+      localStorage.setItem('skinsight.session', JSON.stringify({ ...s, expiresAt: new Date(Date.now() - 1000).toISOString() }));
+    });
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Your session expired. Please log in again.' }).waitFor();
+    await shot(page, '09b-session-expired');
+
+    // Registering a taken e-mail gets the same answer as a free one; the login that follows fails.
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('some other passphrase');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'If the e-mail already has one, log in with its password' }).waitFor();
+    // A common password is refused with the reason.
+    await page.getByLabel('Email').fill(`new-${Date.now()}@example.org`);
+    await page.getByLabel('Password').fill('password1');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'commonly used passwords' }).waitFor();
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    // The browser logs each expected 401 (the ended session, the failed login); nothing else.
+    const mine = consoleErrors.splice(errorsBefore);
+    assert.ok(mine.every((e) => /status of (401|400)/.test(e)), mine.join('\n'));
+  });
+
   test('delete the account', async () => {
     await page.bringToFront();
     await page.evaluate(() => localStorage.clear());
     await page.goto(server.url + '/#/account');
     await page.reload();
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, email);
     await nav(page, 'Account').click();
     await page.getByLabel('I understand').check();
+    await page.getByLabel('Your password').fill(PASSWORD);
     await shot(page, '10-account');
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByText(/Your account and 1 scan were deleted/).waitFor();

@@ -19,9 +19,9 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when the service says the token is no longer good (expired, account gone). */
-let onUnauthorized: () => void = () => {};
-export function setUnauthorizedHandler(fn: () => void): void {
+/** Called when the service says the token is no longer good (expired, logged out elsewhere, account gone), with its code. */
+let onUnauthorized: (code: string) => void = () => {};
+export function setUnauthorizedHandler(fn: (code: string) => void): void {
   onUnauthorized = fn;
 }
 
@@ -61,7 +61,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     const err = await toError(res);
     if (res.status === 401 && getSession()) {
       clearSession();
-      onUnauthorized();
+      onUnauthorized(err.code);
     }
     throw err;
   }
@@ -69,11 +69,13 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const api = {
-  register: (email: string, password: string) => request<Token>('POST', '/api/v1/auth/register', { email, password }),
+  /** 202 with the same body whether or not the e-mail was free (no account enumeration): log in next. */
+  register: (email: string, password: string) => request<{ status: string; message: string }>('POST', '/api/v1/auth/register', { email, password }),
   login: (email: string, password: string) => request<Token>('POST', '/api/v1/auth/login', { email, password }),
   me: () => request<{ id: string; email: string; created_at: string }>('GET', '/api/v1/auth/me'),
   role: () => request<{ role: 'admin' | 'user' }>('GET', '/api/v1/admin/role'),
-  deleteAccount: () => request<{ deleted: boolean; scans_deleted: number }>('DELETE', '/api/v1/auth/me'),
+  logout: () => request<{ logged_out: boolean }>('POST', '/api/v1/auth/logout'),
+  deleteAccount: (password: string) => request<{ deleted: boolean; scans_deleted: number }>('DELETE', '/api/v1/auth/me', { password }),
 
   initScan: () => request<{ scan_id: string; status: string; created_at: string }>('POST', '/api/v1/scan/init'),
   status: (id: string) => request<ScanStatusView>('GET', `/api/v1/scan/${id}/status`),

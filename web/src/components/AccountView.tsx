@@ -1,10 +1,11 @@
-/** The account: who is logged in, log out, and delete everything. */
+/** The account: who is logged in, log out (ends the session on the server), and delete everything (needs the password). */
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { clearSession, getSession } from '../session.ts';
 
 export function AccountView({ onGone }: { onGone: (message: string) => void }) {
   const [sure, setSure] = useState(false);
+  const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const email = getSession()?.email ?? '';
@@ -13,7 +14,7 @@ export function AccountView({ onGone }: { onGone: (message: string) => void }) {
     e.preventDefault();
     setBusy(true);
     try {
-      const r = await api.deleteAccount();
+      const r = await api.deleteAccount(password);
       clearSession();
       onGone(`Your account and ${r.scans_deleted} scan${r.scans_deleted === 1 ? '' : 's'} were deleted.`);
     } catch (err) {
@@ -32,7 +33,10 @@ export function AccountView({ onGone }: { onGone: (message: string) => void }) {
       </p>
       <button
         type="button"
-        onClick={() => {
+        onClick={async () => {
+          // End the session on the server too: the token is refused from now on. Logged out
+          // here even when the service cannot be reached.
+          await api.logout().catch(() => undefined);
           clearSession();
           onGone('You are logged out.');
         }}
@@ -46,12 +50,22 @@ export function AccountView({ onGone }: { onGone: (message: string) => void }) {
           <input type="checkbox" name="confirm-delete" checked={sure} onChange={(e) => setSure(e.currentTarget.checked)} />
           <span>I understand that everything is deleted for good.</span>
         </label>
+        <label for="delete-password">Your password</label>
+        <input
+          id="delete-password"
+          name="delete-password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
         {error && (
           <p class="error" role="alert">
             {error}
           </p>
         )}
-        <button type="submit" class="danger" disabled={!sure || busy}>
+        <button type="submit" class="danger" disabled={!sure || !password || busy}>
           Delete my account
         </button>
       </form>

@@ -2,13 +2,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, setUnauthorizedHandler } from '../api.ts';
 import { navigate, useRoute } from '../lib/router.ts';
-import { getSession } from '../session.ts';
+import { getSession, setExpiryHandler, takeExpired } from '../session.ts';
 import { AccountView } from './AccountView.tsx';
 import { AuthView } from './AuthView.tsx';
 import { Dashboard } from './Dashboard.tsx';
 import { HistoryView } from './HistoryView.tsx';
 import { ResultView } from './ResultView.tsx';
 import { ScanFlow } from './ScanFlow.tsx';
+
+const EXPIRED = 'Your session expired. Please log in again.';
 
 const NAV = [
   { path: '/scan', name: 'New scan' },
@@ -21,13 +23,18 @@ export function App() {
   const { path: route, visit } = useRoute();
   const [session, setSession] = useState(getSession());
   const [role, setRole] = useState<'admin' | 'user' | null>(null);
-  const [flash, setFlash] = useState<string | null>(null);
+  const [flash, setFlash] = useState<string | null>(() => (takeExpired() ? EXPIRED : null));
   const main = useRef<HTMLElement>(null);
 
   useEffect(() => {
-    setUnauthorizedHandler(() => {
+    setUnauthorizedHandler((code) => {
       setSession(null);
-      setFlash('Your session has ended. Please log in again.');
+      setFlash(code === 'TOKEN_EXPIRED' ? EXPIRED : 'Your session has ended (you logged out or changed your password elsewhere). Please log in again.');
+    });
+    setExpiryHandler(() => {
+      takeExpired();
+      setSession(null);
+      setFlash(EXPIRED);
     });
   }, []);
 

@@ -15,7 +15,18 @@ export function AuthView({ onDone }: { onDone: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      const token = mode === 'login' ? await api.login(email, password) : await api.register(email, password);
+      // Registering answers the same for a taken e-mail (nobody learns which addresses have
+      // accounts), so the app logs in right after; only the owner's password can succeed.
+      if (mode === 'register') await api.register(email, password);
+      let token;
+      try {
+        token = await api.login(email, password);
+      } catch (err) {
+        if (mode === 'register' && err instanceof ApiError && err.code === 'INVALID_CREDENTIALS') {
+          throw new ApiError(401, err.code, 'This e-mail and password do not open an account. If the e-mail already has one, log in with its password.');
+        }
+        throw err;
+      }
       setSession({ token: token.access_token, email: token.user?.email ?? email.toLowerCase(), expiresAt: token.expires_at });
       onDone();
     } catch (err) {
@@ -47,7 +58,7 @@ export function AuthView({ onDone }: { onDone: () => void }) {
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
-        <p id="password-hint" class="hint">At least 8 characters.</p>
+        <p id="password-hint" class="hint">{registering ? 'At least 8 characters, not a common password and not your e-mail. A few words make a good one.' : 'At least 8 characters.'}</p>
         {error && (
           <p class="error" role="alert">
             {error}
