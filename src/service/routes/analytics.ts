@@ -7,15 +7,13 @@
  * Admins: users whose role is 'admin', set only by the operator (`skinsight users grant-admin`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { AnalysisResult } from '../../engine/result/schema.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { bearerSecurity, errors } from '../schemas.ts';
-import type { Database, UsersTable } from '../storage/db.ts';
-
-export type { Role } from '../storage/users.ts';
 import type { Role } from '../storage/users.ts';
+
+export type { Role };
 
 /** The rows the aggregation reads; one per scan in the window. */
 export interface AnalyticsRow {
