@@ -24,7 +24,14 @@ export function ConsentView({ onAccept, initialStore }: { onAccept: (c: Consent)
       </p>
       <h2>What is stored, and for how long</h2>
       <ul>
-        <li>The analysis result (numbers and the landmark outline) is kept in your history until you delete it or your account.</li>
+        <li>
+          The analysis result (the numbers) is kept in your history until you delete it or your account, or until the retention
+          period this server's operator may have set.
+        </li>
+        <li>
+          The outline of your face (landmarks and skin regions) is kept for one hour only, so you can see it drawn over your photo,
+          unless the operator chose to keep it with the result.
+        </li>
         <li>
           The photo itself is <strong>deleted as soon as the analysis ends</strong>, unless you choose below to keep it. A kept photo
           is deleted automatically after the retention period set by this server (30 days unless the operator changed it), or when
