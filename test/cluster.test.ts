@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture, REPO } from './helpers/fixtures.ts';
+import { request } from './helpers/http-app.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -42,24 +43,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-async function call(base: string, method: string, url: string, opts: { token?: string; json?: unknown; form?: FormData; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.form) body = opts.form;
-  const res = await fetch(base + url, { method, headers, body });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (metrics)
-  }
-  return { status: res.status, body: parsed };
-}
+const call = request;
 
 function form(bytes: Buffer): FormData {
   const fd = new FormData();

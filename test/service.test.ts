@@ -5,16 +5,15 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
 import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
-import { buildApp, loadConfig, type ServiceConfig } from '../src/service/index.ts';
+import { loadConfig } from '../src/service/index.ts';
+import { call, startTestApp, type Reply, type TestApp } from './helpers/http-app.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
 const photo = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -51,70 +50,26 @@ class GatedAnalyzer implements Analyzer {
   async close() {}
 }
 
-interface Server {
-  app: FastifyInstance;
-  base: string;
-  config: ServiceConfig;
-  analyzer: GatedAnalyzer;
-  clock: { now?: Date };
-  dataDir: string;
-}
+type Server = TestApp<GatedAnalyzer>;
 
-async function startApp(env: Record<string, string> = {}): Promise<Server> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-test-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    SKINSIGHT_DATA_DIR: dataDir,
-    SKINSIGHT_JWT_SECRET: SECRET,
-    SKINSIGHT_API_KEYS: API_KEY,
-    SKINSIGHT_WORKERS: '2',
-    SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-    // These tests hold analyses with a gate; a cache hit would skip it (the cache has its own tests).
-    SKINSIGHT_CACHE: 'off',
-    ...env,
-  });
-  // The clock follows real time unless a test sets it (retention).
-  const clock: { now?: Date } = {};
-  const analyzer = new GatedAnalyzer(pool);
-  const app = await buildApp(config, { analyzer, clock: () => clock.now ?? new Date(), logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  assert.ok(address && typeof address === 'object');
-  return { app, base: `http://127.0.0.1:${address.port}`, config, analyzer, clock, dataDir };
+function startApp(env: Record<string, string> = {}): Promise<Server> {
+  return startTestApp(
+    pool,
+    {
+      SKINSIGHT_JWT_SECRET: SECRET,
+      SKINSIGHT_API_KEYS: API_KEY,
+      SKINSIGHT_WORKERS: '2',
+      // These tests hold analyses with a gate; a cache hit would skip it (the cache has its own tests).
+      SKINSIGHT_CACHE: 'off',
+      ...env,
+    },
+    (engine) => new GatedAnalyzer(engine),
+  );
 }
 
 async function stopApp(s: Server) {
   s.analyzer.release();
-  await s.app.close();
-  fs.rmSync(s.dataDir, { recursive: true, force: true });
-}
-
-interface Reply {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-async function call(s: Server, method: string, url: string, opts: { token?: string; json?: unknown; form?: FormData; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.form) {
-    body = opts.form;
-  }
-  const res = await fetch(s.base + url, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: res.status, body: parsed, headers: res.headers };
+  await s.close();
 }
 
 function blob(bytes: Buffer): Blob {

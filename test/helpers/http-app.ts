@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer, AnalyzeOptions } from '../../src/engine/api.ts';
-import { buildApp, loadConfig } from '../../src/service/index.ts';
+import { buildApp, loadConfig, type ServiceConfig } from '../../src/service/index.ts';
 
 export const SECRET = 'http-app-test-secret-0123456789';
 export const PASSWORD = 'correct horse battery';
@@ -28,18 +28,20 @@ export class CountingAnalyzer implements Analyzer {
   async close() {}
 }
 
-export interface TestApp {
+export interface TestApp<A extends Analyzer = CountingAnalyzer> {
   app: FastifyInstance;
   base: string;
+  config: ServiceConfig;
   dataDir: string;
-  analyzer: CountingAnalyzer;
+  analyzer: A;
   /** Set to move the service's clock (throttle, retention); undefined follows real time. */
   clock: { now?: Date };
   close(): Promise<void>;
 }
 
-export async function startTestApp(pool: Analyzer, env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-sec-'));
+/** The app on the given analyzer (a CountingAnalyzer over `pool` when given a bare engine). */
+export async function startTestApp<A extends Analyzer = CountingAnalyzer>(engine: Analyzer, env: Record<string, string> = {}, wrap?: (engine: Analyzer) => A): Promise<TestApp<A>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -50,7 +52,7 @@ export async function startTestApp(pool: Analyzer, env: Record<string, string> =
     ...env,
   });
   const clock: { now?: Date } = {};
-  const analyzer = new CountingAnalyzer(pool);
+  const analyzer = wrap ? wrap(engine) : (new CountingAnalyzer(engine) as unknown as A);
   const app = await buildApp(config, { analyzer, clock: () => clock.now ?? new Date(), logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -58,6 +60,7 @@ export async function startTestApp(pool: Analyzer, env: Record<string, string> =
   return {
     app,
     base: `http://127.0.0.1:${address.port}`,
+    config,
     dataDir,
     analyzer,
     clock,
@@ -75,12 +78,15 @@ export interface Reply {
   ms: number;
 }
 
-export async function call(
-  s: TestApp,
-  method: string,
-  url: string,
-  opts: { token?: string; json?: unknown; form?: FormData; headers?: Record<string, string> } = {},
-): Promise<Reply> {
+export interface RequestOptions {
+  token?: string;
+  json?: unknown;
+  form?: FormData;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request; the body parsed as JSON when it is JSON, else the text. */
+export async function request(base: string, method: string, url: string, opts: RequestOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: BodyInit | undefined;
@@ -91,21 +97,25 @@ export async function call(
     body = opts.form;
   }
   const t0 = performance.now();
-  const res = await fetch(s.base + url, { method, headers, body });
+  const res = await fetch(base + url, { method, headers, body });
   const text = await res.text();
   const ms = performance.now() - t0;
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON (metrics, images)
+  }
   return { status: res.status, body: parsed, headers: res.headers, ms };
 }
 
-export const login = (s: TestApp, email: string, password = PASSWORD, headers?: Record<string, string>) =>
+export const call = (s: { base: string }, method: string, url: string, opts: RequestOptions = {}) => request(s.base, method, url, opts);
+
+export const login = (s: { base: string }, email: string, password = PASSWORD, headers?: Record<string, string>) =>
   call(s, 'POST', '/api/v1/auth/login', { json: { email, password }, headers });
 
 /** A fresh account, registered (202) then logged in. */
-export async function newAccount(s: TestApp, password = PASSWORD): Promise<{ token: string; id: string; email: string }> {
+export async function newAccount(s: { base: string }, password = PASSWORD): Promise<{ token: string; id: string; email: string }> {
   const email = `sec-${crypto.randomUUID().slice(0, 12)}@example.org`;
   const reg = await call(s, 'POST', '/api/v1/auth/register', { json: { email, password } });
   assert.equal(reg.status, 202, JSON.stringify(reg.body));
@@ -115,7 +125,7 @@ export async function newAccount(s: TestApp, password = PASSWORD): Promise<{ tok
 }
 
 /** Init a scan and upload the photo with ?wait=true; returns the scan id and the reply. */
-export async function scanPhoto(s: TestApp, token: string, bytes: Buffer, fields: Record<string, string> = { consent: 'true' }) {
+export async function scanPhoto(s: { base: string }, token: string, bytes: Buffer, fields: Record<string, string> = { consent: 'true' }) {
   const init = await call(s, 'POST', '/api/v1/scan/init', { token });
   assert.equal(init.status, 201);
   const fd = new FormData();
