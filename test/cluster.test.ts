@@ -241,6 +241,24 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
     await cluster.addWorker();
   });
 
+  test('the per-account login throttle and logout hold across API processes (PostgreSQL)', async () => {
+    const [a, b] = cluster.apis.map((p) => p.url!);
+    const email = `throttle-${Date.now()}@example.org`;
+    const u = await user(a, email);
+    const login = (base: string, password: string) => call(base, 'POST', '/api/v1/auth/login', { json: { email, password } });
+    for (let i = 0; i < 10; i++) assert.equal((await login(i % 2 ? a : b, `wrong ${i}`)).status, 401);
+    for (const base of [a, b]) {
+      const r = await login(base, PASSWORD);
+      assert.equal(r.status, 429, 'both APIs see the same 10 failures');
+      assert.equal(r.body.error.code, 'LOGIN_THROTTLED');
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
+    }
+    // A session ended on one API is refused by the other.
+    assert.equal((await call(b, 'GET', '/api/v1/auth/me', { token: u.token })).status, 200);
+    assert.equal((await call(a, 'POST', '/api/v1/auth/logout', { token: u.token })).status, 200);
+    assert.equal((await call(b, 'GET', '/api/v1/auth/me', { token: u.token })).status, 401);
+  });
+
   test('an API killed mid-scan and restarted: the scan completes and reads back', async () => {
     const api = cluster.apis[0]!;
     const u = await user(api.url!);

@@ -241,6 +241,18 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     const ok = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     assert.equal(ok.status, 200);
     assert.match(await ok.text(), /skinsight_queue_depth/);
+    // Scrapers are not rate-limited: more requests than the per-IP limit allows all answer.
+    const tight = await startTestApp(pool, { SKINSIGHT_RATE_LIMIT_IP: '3', SKINSIGHT_METRICS_TOKEN: METRICS_TOKEN });
+    try {
+      const auth = { authorization: `Bearer ${METRICS_TOKEN}` };
+      const metrics = await Promise.all(Array.from({ length: 6 }, () => fetch(`${tight.base}/metrics`, { headers: auth }).then((r) => r.status)));
+      assert.deepEqual(metrics, Array(6).fill(200));
+      const api = [];
+      for (let i = 0; i < 4; i++) api.push((await fetch(`${tight.base}/api/v1/auth/me`)).status);
+      assert.deepEqual(api, [401, 401, 401, 429], 'the API itself is limited');
+    } finally {
+      await tight.close();
+    }
     const docs = await fetch(`${s.base}/docs/`);
     assert.equal(docs.status, 200);
     const csp = docs.headers.get('content-security-policy') ?? '';
