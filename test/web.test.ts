@@ -428,6 +428,20 @@ describe('web app in Chromium', { skip }, () => {
     assert.ok(mine.every((e) => /status of (401|400)/.test(e)), mine.join('\n'));
   });
 
+  test('/docs works under its CSP: the interactive docs render, nothing is blocked', async () => {
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    p.on('pageerror', (e) => errors.push(String(e)));
+    const res = await p.goto(server.url + '/docs/');
+    assert.match(res?.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+    await p.locator('.swagger-ui .info .title', { hasText: 'skinsight' }).waitFor({ timeout: 30_000 });
+    await p.locator('.opblock-summary-path', { hasText: '/api/v1/auth/logout' }).first().waitFor();
+    await shot(p, '11-docs');
+    await p.close();
+    assert.deepEqual(errors, [], 'no CSP violation or script error');
+  });
+
   test('delete the account', async () => {
     await page.bringToFront();
     await page.evaluate(() => localStorage.clear());
