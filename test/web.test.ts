@@ -384,6 +384,21 @@ describe('web app in Chromium', { skip }, () => {
     const errorsBefore = consoleErrors.length;
     await logIn(page, email);
     await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+    // Changing the password ends the other sessions (one opened here over the API), not this one.
+    const other = (await (await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) })).json()).access_token;
+    await page.getByLabel('Current password').fill('not it at all');
+    await page.getByLabel('New password').fill('a fresh long passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').filter({ hasText: 'the current password is wrong' }).waitFor();
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: /Your password was changed\. [1-9]\d* other sessions? ended\./ }).waitFor();
+    assert.equal((await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${other}` } })).status, 401);
+    // Back to the old password for the tests after this one.
+    await page.getByLabel('Current password').fill('a fresh long passphrase');
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: '0 other sessions ended' }).waitFor();
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('skinsight.session')!).token as string);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('status').filter({ hasText: 'You are logged out.' }).waitFor();
@@ -425,7 +440,7 @@ describe('web app in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Log in' }).last().click();
     // The browser logs each expected 401 (the ended session, the failed login); nothing else.
     const mine = consoleErrors.splice(errorsBefore);
-    assert.ok(mine.every((e) => /status of (401|400)/.test(e)), mine.join('\n'));
+    assert.ok(mine.every((e) => /status of (400|401|403)/.test(e)), mine.join('\n'));
   });
 
   test('/docs works under its CSP: the interactive docs render, nothing is blocked', async () => {
@@ -450,7 +465,7 @@ describe('web app in Chromium', { skip }, () => {
     await logIn(page, email);
     await nav(page, 'Account').click();
     await page.getByLabel('I understand').check();
-    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
     await shot(page, '10-account');
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByText(/Your account and 1 scan were deleted/).waitFor();

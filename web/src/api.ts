@@ -75,6 +75,8 @@ export const api = {
   me: () => request<{ id: string; email: string; created_at: string }>('GET', '/api/v1/auth/me'),
   role: () => request<{ role: 'admin' | 'user' }>('GET', '/api/v1/admin/role'),
   logout: () => request<{ logged_out: boolean }>('POST', '/api/v1/auth/logout'),
+  changePassword: (current: string, next: string) =>
+    request<{ changed: boolean; sessions_ended: number }>('POST', '/api/v1/auth/password', { current_password: current, new_password: next }),
   deleteAccount: (password: string) => request<{ deleted: boolean; scans_deleted: number }>('DELETE', '/api/v1/auth/me', { password }),
 
   initScan: () => request<{ scan_id: string; status: string; created_at: string }>('POST', '/api/v1/scan/init'),

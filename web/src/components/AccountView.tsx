@@ -1,7 +1,8 @@
-/** The account: who is logged in, log out (ends the session on the server), and delete everything (needs the password). */
+/** The account: who is logged in, log out (ends the session on the server), change the password, and delete everything (needs the password). */
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { clearSession, getSession } from '../session.ts';
+import { ChangePassword } from './ChangePassword.tsx';
 
 export function AccountView({ onGone }: { onGone: (message: string) => void }) {
   const [sure, setSure] = useState(false);
@@ -43,6 +44,7 @@ export function AccountView({ onGone }: { onGone: (message: string) => void }) {
       >
         Log out
       </button>
+      <ChangePassword />
       <h2>Delete your account</h2>
       <p>This deletes your account, every scan, every result and every kept photo, at once. It cannot be undone.</p>
       <form onSubmit={remove} class="form">
