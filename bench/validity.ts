@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src/engine/index.ts';
 import type { AnalysisResult } from '../src/engine/result/schema.ts';
 import { exposure } from './perturb.ts';
@@ -129,6 +130,16 @@ async function main(): Promise<void> {
     console.log(`| ${score} | ${rho.toFixed(2)} | ${rhoD.toFixed(2)} | ${pts.length} |`);
   }
 
+  console.log('\n| age band | n | median wrinkle density (overall) | forehead | crow\'s feet | median wrinkles score |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [lo, hi] of [[16, 29], [30, 44], [45, 60]] as const) {
+    const g = rows.filter((x) => x.p.age >= lo && x.p.age <= hi && x.r.cv_analysis.wrinkles.available);
+    const w = (x: Row) => x.r.cv_analysis.wrinkles as Extract<AnalysisResult['cv_analysis']['wrinkles'], { available: true }>;
+    const zone = (z: 'forehead' | 'crows_feet') => median(g.flatMap((x) => (w(x).per_region[z] ? [w(x).per_region[z]!.density] : [])));
+    const sc = median(g.flatMap((x) => (x.r.scores.wrinkles.available ? [x.r.scores.wrinkles.value] : [])));
+    console.log(`| ${lo}–${hi} | ${g.length} | ${median(g.map((x) => w(x).density)).toFixed(3)} | ${zone('forehead').toFixed(3)} | ${zone('crows_feet').toFixed(3)} | ${sc} |`);
+  }
+
   console.log('\n| group | n | median Monk | median ITA° | ITA° at exposure ×0.85 (Δ) | ITA° at ×1.15 (Δ) | tone reliable |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const race of RACES) {
@@ -146,4 +157,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -56,7 +56,9 @@ export function measureFace(
   const wb = whiteBalance(input.image, input.skin);
   const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra);
   const r = input.regions;
-  const { quality, confidence } = measureQuality(mc, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
+  // Quality judges the photo as taken (its exposure and cast), not the corrected pixels.
+  const asTaken = wb.report.corrected ? createMeasureContext(input.image, input.skin, input.interOcularPx) : mc;
+  const { quality, confidence } = measureQuality(asTaken, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
   return {
     cv: {
       skin_tone: withWhiteBalance(measureSkinTone(mc, r), wb.report),
@@ -79,7 +81,8 @@ export function measureCloseup(image: RgbImage, skin: Mask, options: MeasureOpti
   const nominalIod = Math.min(image.width, image.height) / 4;
   const wb = whiteBalance(image, skin);
   const mc = createMeasureContext(wb.image, skin, nominalIod);
-  const { quality, confidence } = measureQuality(mc, { faceSizePx: null, pose: null }, options.quality);
+  const asTaken = wb.report.corrected ? createMeasureContext(image, skin, nominalIod) : mc;
+  const { quality, confidence } = measureQuality(asTaken, { faceSizePx: null, pose: null }, options.quality);
   return {
     cv: {
       skin_tone: withWhiteBalance(measureSkinTone(mc), wb.report),

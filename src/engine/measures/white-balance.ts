@@ -3,7 +3,7 @@
  * any colour measure (tone, redness, dark circles) sees the pixels.
  *
  * Estimate: grey world (Buchsbaum 1980) over the non-skin pixels of the aligned face crop
- * (hair, brows, eyes, lips, clothes, background; clipped and near-black pixels left out).
+ * (hair, brows, eyes, lips, clothes, background; near-clipped and near-black pixels left out).
  * Those surroundings are not grey on average: in correctly balanced portraits they average
  * to about SCENE_PRIOR_CCT (warm: hair, lips, skin-adjacent shadows; measured on the face
  * fixtures, median 4,580 K over 13 photos). So the correction maps the estimate to the prior
@@ -15,7 +15,10 @@
  * the crop. Otherwise nothing is corrected and `reliable` is false.
  * The sclera was tried as a neutral reference and dropped: in the fixtures it is often darker
  * than the skin (shadowed by the lids) and its estimate spread over 2,970–5,350 K, mixed with lid skin.
- * Exposure is not corrected (nothing in a photo has a known lightness); TOO_DARK / TOO_BRIGHT flag it.
+ * Exposure is not corrected: nothing in an ordinary photo has a known lightness. A white-patch
+ * gain (the crop's 97th-percentile luminance brought to 0.9) was tried: it undid a 15 % darker
+ * exposure but clipped the skin of faces that are the brightest thing in the crop and pushed
+ * every UTKFace group's ITA up by 15–25°, so it was dropped. TOO_DARK / TOO_BRIGHT flag exposure.
  */
 import type { Mask, RgbImage } from '../image.ts';
 import type { WhiteBalance } from '../result/schema.ts';
@@ -27,6 +30,8 @@ export const SCENE_PRIOR_CCT = 4600;
 export const CCT_RANGE = [2000, 12000] as const;
 export const MAX_DUV = 0.02;
 const GREY_MIN_FRACTION = 0.1;
+/** sRGB code value from which a surrounding pixel is too bright to trust (≈ 15 % of linear light below clipping). */
+const BRIGHT_LEVEL = 230;
 
 export interface WhiteBalanceResult {
   image: RgbImage;
@@ -60,7 +65,9 @@ function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
       total++;
       if (skin.data[i] !== 0) continue;
       const R = d[i * 3], G = d[i * 3 + 1], B = d[i * 3 + 2];
-      if (R >= CLIP_LEVEL || G >= CLIP_LEVEL || B >= CLIP_LEVEL) continue;
+      // Bright pixels are left out, not only clipped ones: a white background near clipping
+      // would otherwise join or leave the estimate when the exposure changes by 15 %.
+      if (R >= BRIGHT_LEVEL || G >= BRIGHT_LEVEL || B >= BRIGHT_LEVEL) continue;
       if (R < 10 && G < 10 && B < 10) continue;
       r += lin[R];
       g += lin[G];
