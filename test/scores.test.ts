@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { BAND_EDGES, bandOf, piecewise } from '../src/engine/scores/bands.ts';
 import { computeScores, PROFESSIONAL_LEVEL, summarise, type ScoreInputs } from '../src/engine/scores/index.ts';
 import { minimalDetectableChange, uncertaintyOf } from '../src/engine/scores/uncertainty.ts';
-import { AnalysisResult, Scores, Summary } from '../src/engine/result/schema.ts';
+import { Scores, Summary } from '../src/engine/result/schema.ts';
+import { analysisResultSchema } from '../src/service/schemas.ts';
 
 test('band edges: 90 excellent, 80 great, 70 good, 50 average, 30 poor, below bad; an edge belongs to the higher band', () => {
   const cases: [number, string][] = [
@@ -167,7 +168,9 @@ test('uncertainty and the minimal detectable change come from the measured repea
   assert.equal(s.redness.available && s.redness.uncertainty, u);
 });
 
-test('the result schema, its JSON Schema and so the OpenAPI document carry scores, summary and white_balance', () => {
-  const json = JSON.stringify(AnalysisResult.toJSONSchema?.() ?? {});
+test('the JSON Schema that the OpenAPI document embeds carries scores, summary and white_balance', () => {
+  const schema = analysisResultSchema() as { required?: string[] };
+  assert.ok(schema.required?.includes('scores') && schema.required.includes('summary'));
+  const json = JSON.stringify(schema);
   for (const k of ['scores', 'summary', 'white_balance', 'see_a_professional', 'uncertainty', 'estimated_cct_k']) assert.ok(json.includes(k), k);
 });
