@@ -8,10 +8,9 @@
  *   1,000–15,000 K. Duv = distance of a white from the locus at its CCT (positive above it).
  * - Correction: von Kries diagonal gains in linear sRGB, scaled to keep luminance Y.
  */
-export type Rgb = readonly [number, number, number];
+import { SRGB_TO_XYZ as M, XYZ_TO_SRGB as MI } from './color.ts';
 
-const M = [0.4124564, 0.3575761, 0.1804375, 0.2126729, 0.7151522, 0.072175, 0.0193339, 0.119192, 0.9503041];
-const MI = [3.2404542, -1.5371385, -0.4985314, -0.969266, 1.8760108, 0.041556, 0.0556434, -0.2040259, 1.0572252];
+export type Rgb = readonly [number, number, number];
 
 export function luminance(rgb: Rgb): number {
   return M[3] * rgb[0] + M[4] * rgb[1] + M[5] * rgb[2];

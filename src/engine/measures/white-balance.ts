@@ -54,8 +54,12 @@ export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
   };
 }
 
-/** Mean linear RGB of the non-skin, unclipped, not-black pixels (every second pixel), or null. */
-function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
+/**
+ * Mean linear RGB of the non-skin pixels below `maxLevel` in every channel and not near-black
+ * (every second pixel in x and y: a global mean needs no more), and the fraction of the
+ * sampled pixels it covers. Shared by the white balance and the colour-cast check (cast.ts).
+ */
+export function surroundMean(image: RgbImage, skin: Mask, maxLevel: number): { rgb: Rgb; fraction: number } | null {
   const lin = SRGB_TO_LINEAR;
   const d = image.data;
   let r = 0, g = 0, b = 0, n = 0, total = 0;
@@ -65,9 +69,7 @@ function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
       total++;
       if (skin.data[i] !== 0) continue;
       const R = d[i * 3], G = d[i * 3 + 1], B = d[i * 3 + 2];
-      // Bright pixels are left out, not only clipped ones: a white background near clipping
-      // would otherwise join or leave the estimate when the exposure changes by 15 %.
-      if (R >= BRIGHT_LEVEL || G >= BRIGHT_LEVEL || B >= BRIGHT_LEVEL) continue;
+      if (R >= maxLevel || G >= maxLevel || B >= maxLevel) continue;
       if (R < 10 && G < 10 && B < 10) continue;
       r += lin[R];
       g += lin[G];
@@ -75,8 +77,16 @@ function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
       n++;
     }
   }
-  if (n < GREY_MIN_FRACTION * total || r <= 0 || g <= 0 || b <= 0) return null;
-  return [r / n, g / n, b / n];
+  return n > 0 ? { rgb: [r / n, g / n, b / n], fraction: n / total } : null;
+}
+
+/** The grey-world estimate, or null when too little of the crop is usable surroundings. */
+function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
+  // Bright pixels are left out, not only clipped ones: a white background near clipping would
+  // otherwise join or leave the estimate when the exposure changes by 15 %.
+  const m = surroundMean(image, skin, BRIGHT_LEVEL);
+  if (!m || m.fraction < GREY_MIN_FRACTION || Math.min(...m.rgb) <= 0) return null;
+  return m.rgb;
 }
 
 /** Multiplies linear RGB by `gains` (clipped pixels are left as they are: they carry no colour). */
