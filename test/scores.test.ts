@@ -56,7 +56,7 @@ function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
       dark_circles: { available: true, detected: true, severity: 0.25, delta_L: 4.5, delta_E: 5, per_side: { left: null, right: null } },
       redness: { available: true, score: 0.5, mean_a: 18, per_region: {} },
       evenness: { available: true, quality: 0.9, energy: 1 },
-      white_balance: { estimated_cct_k: 4600, corrected: true, method: 'grey_world', exposure_gain: 1, reliable: true, calibrated: false },
+      white_balance: { estimated_cct_k: 4600, corrected: true, method: 'grey_world', reliable: true, calibrated: false },
     },
     quality: { passed: true, issues: [], sharpness: 0.8, exposure: { mean_L: 60, dark_fraction: 0, bright_fraction: 0 }, face_size_px: 400, pose: null },
   };

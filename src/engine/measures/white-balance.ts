@@ -41,7 +41,7 @@ export interface WhiteBalanceResult {
 export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
   const none = (cct: number | null): WhiteBalanceResult => ({
     image,
-    report: { estimated_cct_k: cct, corrected: false, method: 'none', exposure_gain: 1, reliable: false, calibrated: false },
+    report: { estimated_cct_k: cct, corrected: false, method: 'none', reliable: false, calibrated: false },
   });
   const white = greyWorld(image, skin);
   if (white === null) return none(null);
@@ -50,7 +50,7 @@ export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
   if (!(cct >= CCT_RANGE[0] && cct <= CCT_RANGE[1] && Math.abs(duv) <= MAX_DUV)) return none(cctK);
   return {
     image: applyGains(image, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT))),
-    report: { estimated_cct_k: cctK, corrected: true, method: 'grey_world', exposure_gain: 1, reliable: true, calibrated: false },
+    report: { estimated_cct_k: cctK, corrected: true, method: 'grey_world', reliable: true, calibrated: false },
   };
 }
 

@@ -175,8 +175,6 @@ export const WhiteBalance = z.object({
   /** Whether the colour measures saw corrected pixels. */
   corrected: z.boolean(),
   method: z.enum(['grey_world', 'none']),
-  /** Exposure gain applied with the correction (1 = none). */
-  exposure_gain: z.number(),
   /** False when no correction could be trusted: tone and redness then depend on the light. */
   reliable: z.boolean(),
   /** A grey or colour card was found and used (not yet detected: always false). */
