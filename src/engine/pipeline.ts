@@ -16,6 +16,7 @@ import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { measureCloseup, measureFace } from './measures/index.ts';
+import { computeScores, summarise } from './scores/index.ts';
 import {
   DISCLAIMER,
   RESULT_SCHEMA_VERSION,
@@ -180,16 +181,21 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
     .map((e) => ({ name: e.name, version: e.version, task: e.task, sha256: e.sha256 }));
   const confidence = faceBlock ? measured.confidence * Math.min(1, faceBlock.mesh_confidence) : measured.confidence;
 
+  const ml_analysis = {
+    acne_analysis: acne.analysis,
+    condition_analysis: condition.analysis,
+    ml_models_used: models.map(modelId),
+  };
+  const scoreInputs = { ml: ml_analysis, cv: measured.cv, quality: measured.quality };
+  const scores = computeScores(scoreInputs);
   const result: AnalysisResult & { shadow?: ShadowPrediction[] } = {
     schema_version: RESULT_SCHEMA_VERSION,
     mode: prepared.mode,
     image: { width: decoded.originalWidth, height: decoded.originalHeight, format: decoded.format },
-    ml_analysis: {
-      acne_analysis: acne.analysis,
-      condition_analysis: condition.analysis,
-      ml_models_used: models.map(modelId),
-    },
+    ml_analysis,
     cv_analysis: measured.cv,
+    scores,
+    summary: summarise(scores, scoreInputs),
     face: faceBlock,
     regions: regionsBlock,
     quality: measured.quality,

@@ -11,7 +11,8 @@
  *    neutral. A mean chroma C*ab above 20 signals a strong cast (a saturated wall can trip it,
  *    so it only counts when enough non-skin pixels exist).
  */
-import { SRGB_TO_LINEAR, D65, type Lab } from './color.ts';
+import { D65, type Lab } from './color.ts';
+import { surroundMean } from './white-balance.ts';
 import { cached, type MeasureContext } from './context.ts';
 import { CLIP_LEVEL, skinRobustLab } from './robust.ts';
 
@@ -47,28 +48,10 @@ function castFrom(ctx: MeasureContext, skinLab: Lab | null): CastEstimate {
     }
   }
   let chroma: number | null = null;
-  // Over the whole source crop (not just the ROI), every second pixel in x and y: a global
-  // mean needs no more.
-  const { image, skin: skinMask } = ctx.source;
-  const d = image.data;
-  const skin = skinMask.data;
-  const lin = SRGB_TO_LINEAR;
-  let r = 0, g = 0, b = 0, n = 0, total = 0;
-  for (let y = 0; y < image.height; y += 2) {
-    for (let x = 0, i = y * image.width, j = i * 3; x < image.width; x += 2, i += 2, j += 6) {
-      total++;
-      if (skin[i] !== 0) continue;
-      const R = d[j], G = d[j + 1], B = d[j + 2];
-      if (R >= CLIP_LEVEL || G >= CLIP_LEVEL || B >= CLIP_LEVEL) continue;
-      if (R < 10 && G < 10 && B < 10) continue;
-      r += lin[R];
-      g += lin[G];
-      b += lin[B];
-      n++;
-    }
-  }
-  if (n >= GREY_WORLD_MIN_FRACTION * total) {
-    r /= n; g /= n; b /= n;
+  // Over the whole source crop (not just the ROI).
+  const surround = surroundMean(ctx.source.image, ctx.source.skin, CLIP_LEVEL);
+  if (surround && surround.fraction >= GREY_WORLD_MIN_FRACTION) {
+    const [r, g, b] = surround.rgb;
     // Mean linear RGB → Lab via XYZ (same matrices as color.ts, inlined to avoid re-encoding).
     const X = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / D65.X;
     const Y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;

@@ -20,17 +20,19 @@ const EPS = 216 / 24389;
 const KAPPA = 24389 / 27;
 
 // sRGB → XYZ (D65), IEC 61966-2-1.
-const M = [
+export const SRGB_TO_XYZ = [
   0.4124564, 0.3575761, 0.1804375,
   0.2126729, 0.7151522, 0.072175,
   0.0193339, 0.119192, 0.9503041,
 ] as const;
-// XYZ → sRGB, the inverse of M.
-const MI = [
+// XYZ → sRGB, the inverse of SRGB_TO_XYZ.
+export const XYZ_TO_SRGB = [
   3.2404542, -1.5371385, -0.4985314,
   -0.969266, 1.8760108, 0.041556,
   0.0556434, -0.2040259, 1.0572252,
 ] as const;
+const M = SRGB_TO_XYZ;
+const MI = XYZ_TO_SRGB;
 
 export interface Lab {
   L: number;

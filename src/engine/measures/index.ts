@@ -9,9 +9,10 @@
  * i.e. close-ups are analysed at the same pixel scale as face crops.
  */
 import type { Mask, RgbImage } from '../image.ts';
-import type { DarkCircles, Pose, Quality, Redness, SkinTone, SkinType, Wrinkles } from '../result/schema.ts';
+import type { DarkCircles, Evenness, Pose, Quality, Redness, SkinTone, SkinType, WhiteBalance, Wrinkles } from '../result/schema.ts';
 import { createMeasureContext, type MeasureContext } from './context.ts';
 import { measureDarkCircles } from './dark-circles.ts';
+import { measureEvenness } from './evenness.ts';
 import { measureQuality, type QualityThresholds } from './quality.ts';
 import { measureRedness } from './redness.ts';
 import { measureSkinTone } from './skin-tone.ts';
@@ -19,6 +20,7 @@ import { measureSkinType } from './skin-type.ts';
 import { measureTexture } from './texture.ts';
 import type { MeasureInput } from './types.ts';
 import { measureWrinkles } from './wrinkles.ts';
+import { whiteBalance } from './white-balance.ts';
 
 export interface CvMeasures {
   skin_tone: SkinTone;
@@ -27,6 +29,8 @@ export interface CvMeasures {
   wrinkles: Wrinkles;
   dark_circles: DarkCircles;
   redness: Redness;
+  evenness: Evenness;
+  white_balance: WhiteBalance;
 }
 
 export interface MeasureOutput {
@@ -48,17 +52,23 @@ export function measureFace(
   options: MeasureOptions = {},
 ): MeasureOutput {
   const extra = [...Object.values(input.regions), ...Object.values(input.wrinkleZones)];
-  const mc: MeasureContext = createMeasureContext(input.image, input.skin, input.interOcularPx, extra);
+  // Every measure sees the white-balanced pixels (white-balance.ts).
+  const wb = whiteBalance(input.image, input.skin);
+  const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra);
   const r = input.regions;
-  const { quality, confidence } = measureQuality(mc, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
+  // Quality judges the photo as taken (its exposure and cast), not the corrected pixels.
+  const asTaken = wb.report.corrected ? createMeasureContext(input.image, input.skin, input.interOcularPx) : mc;
+  const { quality, confidence } = measureQuality(asTaken, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
   return {
     cv: {
-      skin_tone: measureSkinTone(mc, r),
+      skin_tone: withWhiteBalance(measureSkinTone(mc, r), wb.report),
       skin_type: measureSkinType(mc, r),
       texture_quality: round4(measureTexture(mc).quality),
       wrinkles: measureWrinkles(mc, input.wrinkleZones),
       dark_circles: measureDarkCircles(mc, r),
       redness: measureRedness(mc, r),
+      evenness: measureEvenness(mc),
+      white_balance: wb.report,
     },
     quality,
     confidence,
@@ -69,20 +79,30 @@ const NOT_APPLICABLE = { available: false as const, reason: 'not applicable in c
 
 export function measureCloseup(image: RgbImage, skin: Mask, options: MeasureOptions = {}): MeasureOutput {
   const nominalIod = Math.min(image.width, image.height) / 4;
-  const mc = createMeasureContext(image, skin, nominalIod);
-  const { quality, confidence } = measureQuality(mc, { faceSizePx: null, pose: null }, options.quality);
+  const wb = whiteBalance(image, skin);
+  const mc = createMeasureContext(wb.image, skin, nominalIod);
+  const asTaken = wb.report.corrected ? createMeasureContext(image, skin, nominalIod) : mc;
+  const { quality, confidence } = measureQuality(asTaken, { faceSizePx: null, pose: null }, options.quality);
   return {
     cv: {
-      skin_tone: measureSkinTone(mc),
+      skin_tone: withWhiteBalance(measureSkinTone(mc), wb.report),
       skin_type: NOT_APPLICABLE,
       texture_quality: round4(measureTexture(mc).quality),
       wrinkles: NOT_APPLICABLE,
       dark_circles: NOT_APPLICABLE,
       redness: measureRedness(mc),
+      evenness: measureEvenness(mc),
+      white_balance: wb.report,
     },
     quality,
     confidence,
   };
+}
+
+/** A tone measured without a trustworthy white balance depends on the light: say so. */
+function withWhiteBalance(tone: SkinTone, wb: WhiteBalance): SkinTone {
+  if (!tone.available || wb.reliable) return tone;
+  return { ...tone, reliable: false, warnings: [...tone.warnings, 'no trustworthy white-balance reference (eyes or neutral background): the tone follows the light'] };
 }
 
 export { createMeasureContext } from './context.ts';

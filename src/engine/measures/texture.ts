@@ -36,8 +36,18 @@ export function textureRadii(scalePx: number): [number, number] {
 
 /** Texture over the context's skin mask, or over `within` (a ROI-sized mask, e.g. from maskFromPixels) when given. */
 export function measureTexture(ctx: MeasureContext, within?: Mask): TextureResult {
-  const I = skinLIntegral(ctx);
   const [r1, r2] = textureRadii(ctx.scalePx);
+  const band = bandEnergy(ctx, r1, r2, within);
+  if (band.energy === null) return { quality: null, energy: null, pixels: band.pixels };
+  return { quality: clamp01(1 / (1 + (band.energy / TEXTURE_E0) ** 2)), energy: band.energy, pixels: band.pixels };
+}
+
+/**
+ * RMS of the difference of two masked box means of L* (radii r1 < r2) over interior skin
+ * pixels; null when fewer than minRegionPixels qualify. Shared by texture and evenness.
+ */
+export function bandEnergy(ctx: MeasureContext, r1: number, r2: number, within?: Mask): { energy: number | null; pixels: number } {
+  const I = skinLIntegral(ctx);
   const { width: w, height: h, sum, count } = I;
   const W = w + 1;
   const skin = ctx.skin.data;
@@ -60,7 +70,6 @@ export function measureTexture(ctx: MeasureContext, within?: Mask): TextureResul
       n++;
     }
   }
-  if (n < minRegionPixels(ctx.scalePx)) return { quality: null, energy: null, pixels: n };
-  const energy = Math.sqrt(acc / n);
-  return { quality: clamp01(1 / (1 + (energy / TEXTURE_E0) ** 2)), energy, pixels: n };
+  if (n < minRegionPixels(ctx.scalePx)) return { energy: null, pixels: n };
+  return { energy: Math.sqrt(acc / n), pixels: n };
 }

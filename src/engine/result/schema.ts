@@ -155,6 +155,84 @@ export type Redness = z.infer<typeof Redness>;
 
 export const TextureQuality = z.union([unit, z.null()]);
 
+/** Blotchiness of skin lightness at the 2.5–10 mm scale (spots, patches): measures/evenness.ts. */
+export const Evenness = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    /** 0..1, 1 = even. */
+    quality: unit,
+    /** RMS band-pass energy of L* in that band. */
+    energy: z.number().min(0),
+  }),
+  Unavailable,
+]);
+export type Evenness = z.infer<typeof Evenness>;
+
+/** How the photo's light was estimated and undone before the colour measures (measures/white-balance.ts). */
+export const WhiteBalance = z.object({
+  /** Correlated colour temperature of the estimated illuminant; null when no estimate was possible. */
+  estimated_cct_k: z.number().nullable(),
+  /** Whether the colour measures saw corrected pixels. */
+  corrected: z.boolean(),
+  method: z.enum(['grey_world', 'none']),
+  /** False when no correction could be trusted: tone and redness then depend on the light. */
+  reliable: z.boolean(),
+  /** A grey or colour card was found and used (not yet detected: always false). */
+  calibrated: z.boolean(),
+});
+export type WhiteBalance = z.infer<typeof WhiteBalance>;
+
+/** The six bands shared by every 0–100 score (scores/bands.ts holds the edges). */
+export const SCORE_BANDS = ['excellent', 'great', 'good', 'average', 'poor', 'bad'] as const;
+export const Score = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    /** 0–100, higher means healthier-looking skin. */
+    value: z.number().int().min(0).max(100),
+    band: z.enum(SCORE_BANDS),
+    /** False when this photo's quality undermines the inputs (blur, light, pose). */
+    reliable: z.boolean(),
+    /** ± points, 95 % half-width from the measured test–retest SD (npm run repeatability); null: not measured. */
+    uncertainty: z.number().min(0).nullable(),
+    basis: z.object({
+      /** The raw result fields the score comes from. */
+      measures: z.array(z.string()),
+      /** The mapping from raw value to score, in words. */
+      mapping: z.string(),
+    }),
+  }),
+  Unavailable,
+]);
+export type Score = z.infer<typeof Score>;
+
+export const SCORE_NAMES = [
+  'acne', 'redness', 'wrinkles', 'wrinkles_forehead', 'wrinkles_crows_feet', 'wrinkles_under_eye',
+  'wrinkles_nasolabial', 'texture', 'dark_circles', 'evenness', 'oiliness',
+] as const;
+export type ScoreName = (typeof SCORE_NAMES)[number];
+export const Scores = z.object(Object.fromEntries(SCORE_NAMES.map((n) => [n, Score])) as Record<ScoreName, typeof Score>);
+export type Scores = z.infer<typeof Scores>;
+
+/** The scores that make up the overall score and can stand out as concerns (the zones are parts of wrinkles). */
+export const CONCERNS = ['acne', 'redness', 'wrinkles', 'texture', 'dark_circles', 'evenness', 'oiliness'] as const;
+export type Concern = (typeof CONCERNS)[number];
+
+export const Summary = z.object({
+  overall: Score,
+  /** The two or three lowest concern scores below "good", lowest first, in plain words. */
+  concerns: z.array(z.object({
+    score: z.enum(CONCERNS),
+    value: z.number().int().min(0).max(100),
+    band: z.enum(SCORE_BANDS),
+    text: z.string(),
+  })),
+  /** The condition model's probability for rosacea, eczema or pigmentation passed the documented level. */
+  see_a_professional: z.boolean(),
+  /** Why (or why not), in plain words. */
+  professional_note: z.string(),
+});
+export type Summary = z.infer<typeof Summary>;
+
 export const QUALITY_ISSUES = [
   'BLURRED',
   'TOO_DARK',
@@ -225,7 +303,12 @@ export const AnalysisResult = z.object({
     wrinkles: Wrinkles,
     dark_circles: DarkCircles,
     redness: Redness,
+    evenness: Evenness,
+    white_balance: WhiteBalance,
   }),
+  /** 0–100 per concern, higher = healthier-looking (scores/). */
+  scores: Scores,
+  summary: Summary,
   face: Face.nullable(),
   regions: z.record(z.string(), Region),
   quality: Quality,

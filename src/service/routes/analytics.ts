@@ -12,6 +12,7 @@ import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { bearerSecurity, errors } from '../schemas.ts';
 import type { Role } from '../storage/users.ts';
+import { markChanges, mdcTable, scoreValues } from '../trends.ts';
 
 export type { Role };
 
@@ -340,7 +341,10 @@ export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: Service
       preHandler: app.authenticate,
       schema: {
         tags: ['scans'],
-        summary: "The main scores of the user's completed scans over time, oldest first (for a trend chart)",
+        summary:
+          "The main scores of the user's completed scans over time, oldest first (for a trend chart). `values` are the " +
+          '0–100 scores; `changes` compares each with the previous scan and marks it `real` only above the minimal ' +
+          'detectable change measured by npm run repeatability (`minimal_detectable_change`).',
         security: bearerSecurity,
         querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } } },
         response: {
@@ -355,9 +359,18 @@ export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: Service
                     scan_id: { type: 'string' },
                     completed_at: { type: 'string' },
                     scores: { type: 'object', additionalProperties: { type: ['number', 'null'] } },
+                    values: { type: 'object', additionalProperties: { type: ['number', 'null'] } },
+                    changes: {
+                      type: 'object',
+                      additionalProperties: {
+                        type: 'object',
+                        properties: { delta: { type: 'number' }, real: { type: 'boolean' } },
+                      },
+                    },
                   },
                 },
               },
+              minimal_detectable_change: { type: 'object', additionalProperties: { type: 'number' } },
             },
           },
           ...errors(400, 401, 429),
@@ -373,8 +386,19 @@ export async function analyticsRoutes(app: FastifyInstance, opts: { ctx: Service
         .orderBy('completed_at', 'desc')
         .limit(request.query.limit)
         .execute();
+      const ordered = rows.reverse();
+      const values = ordered.map((r) => scoreValues(parseResult(r.result_json)));
+      const mdc = mdcTable();
+      const changes = markChanges(values, mdc);
       return {
-        points: rows.reverse().map((r) => ({ scan_id: r.id, completed_at: r.completed_at ?? '', scores: trendScores(r.result_json) })),
+        points: ordered.map((r, i) => ({
+          scan_id: r.id,
+          completed_at: r.completed_at ?? '',
+          scores: trendScores(r.result_json),
+          values: values[i],
+          changes: changes[i],
+        })),
+        minimal_detectable_change: mdc,
       };
     },
   );

@@ -1,0 +1,114 @@
+/**
+ * White balance: estimate the light's colour from the face's surroundings and undo it before
+ * any colour measure (tone, redness, dark circles) sees the pixels.
+ *
+ * Estimate: grey world (Buchsbaum 1980) over the non-skin pixels of the aligned face crop
+ * (hair, brows, eyes, lips, clothes, background; near-clipped and near-black pixels left out).
+ * Those surroundings are not grey on average: in correctly balanced portraits they average
+ * to about SCENE_PRIOR_CCT (warm: hair, lips, skin-adjacent shadows; measured on the face
+ * fixtures, median 4,580 K over 13 photos). So the correction maps the estimate to the prior
+ * white rather than to D65: a correctly balanced photo is left almost unchanged and a shift of
+ * the light moves the estimate with it, so it is undone (von Kries gains in linear sRGB,
+ * luminance kept; illuminant.ts).
+ * Trusted only when the estimate looks like a light source: CCT within CCT_RANGE and within
+ * MAX_DUV of the Planckian locus (a saturated wall is not an illuminant), from at least 10 % of
+ * the crop. Otherwise nothing is corrected and `reliable` is false.
+ * The sclera was tried as a neutral reference and dropped: in the fixtures it is often darker
+ * than the skin (shadowed by the lids) and its estimate spread over 2,970–5,350 K, mixed with lid skin.
+ * Exposure is not corrected: nothing in an ordinary photo has a known lightness. A white-patch
+ * gain (the crop's 97th-percentile luminance brought to 0.9) was tried: it undid a 15 % darker
+ * exposure but clipped the skin of faces that are the brightest thing in the crop and pushed
+ * every UTKFace group's ITA up by 15–25°, so it was dropped. TOO_DARK / TOO_BRIGHT flag exposure.
+ */
+import type { Mask, RgbImage } from '../image.ts';
+import type { WhiteBalance } from '../result/schema.ts';
+import { linearToSrgb, SRGB_TO_LINEAR } from './color.ts';
+import { cctOf, planckRgb, vonKriesGains, type Rgb } from './illuminant.ts';
+import { CLIP_LEVEL } from './robust.ts';
+
+export const SCENE_PRIOR_CCT = 4600;
+export const CCT_RANGE = [2000, 12000] as const;
+export const MAX_DUV = 0.02;
+const GREY_MIN_FRACTION = 0.1;
+/** sRGB code value from which a surrounding pixel is too bright to trust (≈ 15 % of linear light below clipping). */
+const BRIGHT_LEVEL = 230;
+
+export interface WhiteBalanceResult {
+  image: RgbImage;
+  report: WhiteBalance;
+}
+
+export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
+  const none = (cct: number | null): WhiteBalanceResult => ({
+    image,
+    report: { estimated_cct_k: cct, corrected: false, method: 'none', reliable: false, calibrated: false },
+  });
+  const white = greyWorld(image, skin);
+  if (white === null) return none(null);
+  const { cct, duv } = cctOf(white);
+  const cctK = Math.round(cct / 10) * 10;
+  if (!(cct >= CCT_RANGE[0] && cct <= CCT_RANGE[1] && Math.abs(duv) <= MAX_DUV)) return none(cctK);
+  return {
+    image: applyGains(image, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT))),
+    report: { estimated_cct_k: cctK, corrected: true, method: 'grey_world', reliable: true, calibrated: false },
+  };
+}
+
+/**
+ * Mean linear RGB of the non-skin pixels below `maxLevel` in every channel and not near-black
+ * (every second pixel in x and y: a global mean needs no more), and the fraction of the
+ * sampled pixels it covers. Shared by the white balance and the colour-cast check (cast.ts).
+ */
+export function surroundMean(image: RgbImage, skin: Mask, maxLevel: number): { rgb: Rgb; fraction: number } | null {
+  const lin = SRGB_TO_LINEAR;
+  const d = image.data;
+  let r = 0, g = 0, b = 0, n = 0, total = 0;
+  for (let y = 0; y < image.height; y += 2) {
+    for (let x = 0; x < image.width; x += 2) {
+      const i = y * image.width + x;
+      total++;
+      if (skin.data[i] !== 0) continue;
+      const R = d[i * 3], G = d[i * 3 + 1], B = d[i * 3 + 2];
+      if (R >= maxLevel || G >= maxLevel || B >= maxLevel) continue;
+      if (R < 10 && G < 10 && B < 10) continue;
+      r += lin[R];
+      g += lin[G];
+      b += lin[B];
+      n++;
+    }
+  }
+  return n > 0 ? { rgb: [r / n, g / n, b / n], fraction: n / total } : null;
+}
+
+/** The grey-world estimate, or null when too little of the crop is usable surroundings. */
+function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
+  // Bright pixels are left out, not only clipped ones: a white background near clipping would
+  // otherwise join or leave the estimate when the exposure changes by 15 %.
+  const m = surroundMean(image, skin, BRIGHT_LEVEL);
+  if (!m || m.fraction < GREY_MIN_FRACTION || Math.min(...m.rgb) <= 0) return null;
+  return m.rgb;
+}
+
+/** Multiplies linear RGB by `gains` (clipped pixels are left as they are: they carry no colour). */
+export function applyGains(image: RgbImage, gains: Rgb): RgbImage {
+  const luts = gains.map((gain) => {
+    const t = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) t[v] = Math.max(0, Math.min(255, Math.round(linearToSrgb(SRGB_TO_LINEAR[v] * gain))));
+    return t;
+  });
+  const d = image.data;
+  const out = new Uint8Array(d.length);
+  for (let j = 0; j < d.length; j += 3) {
+    const R = d[j], G = d[j + 1], B = d[j + 2];
+    if (R >= CLIP_LEVEL || G >= CLIP_LEVEL || B >= CLIP_LEVEL) {
+      out[j] = R;
+      out[j + 1] = G;
+      out[j + 2] = B;
+      continue;
+    }
+    out[j] = luts[0][R];
+    out[j + 1] = luts[1][G];
+    out[j + 2] = luts[2][B];
+  }
+  return { width: image.width, height: image.height, data: out };
+}
