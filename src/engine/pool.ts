@@ -6,6 +6,8 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+// The threads' ORT reads the process environment, which only this thread can change.
+import './runtime/ort-telemetry.ts';
 import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
 import type { AnalysisResult } from './result/schema.ts';
