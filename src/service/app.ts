@@ -100,7 +100,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
       clock,
     });
   } else {
-    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models });
+    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models, maxAttempts: config.queue.attempts });
     const workers = config.queue.workers ?? 2;
     // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
     queue = new MemoryJobQueue(processor, {

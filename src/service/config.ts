@@ -77,7 +77,7 @@ export interface ServiceConfig {
     kind: 'memory' | 'bullmq';
     size: number;
     workers: number | undefined;
-    /** BullMQ: tries per job (a crashed worker's job counts as a stalled try, then is retried). */
+    /** Analysis tries per scan in both modes (a crash mid-analysis counts); then the scan fails ANALYSIS_ABORTED. */
     attempts: number;
     /** BullMQ: a job whose worker stops renewing its lock for this long is handed to another worker. */
     lockMs: number;
