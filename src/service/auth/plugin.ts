@@ -85,6 +85,10 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
       const [ours, message] = JWT_CODES[code] ?? ['INVALID_TOKEN', 'the token is not valid'];
       throw new HttpError(401, ours, message);
     }
+    // Validly signed is not well formed: claims of another shape are refused before any lookup.
+    if (typeof request.user.sub !== 'string' || request.user.sub.length === 0 || request.user.sub.length > 128) {
+      throw new HttpError(401, 'INVALID_TOKEN', 'the token is not valid');
+    }
     // A deleted account's tokens die with it.
     const user = await opts.users.findById(request.user.sub);
     if (!user) throw unauthorized('the account no longer exists');
