@@ -40,6 +40,6 @@ export function registerBodyLimits(app: FastifyInstance) {
     if (max !== undefined && declared > max) throw payloadTooLarge(max);
   });
   app.addHook('onSend', async (request, reply) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
+    if (request.raw.complete === false) reply.header('connection', 'close');
   });
 }
