@@ -5,7 +5,7 @@
  * the body is never read, and a keep-alive client does not wait on a socket whose unread bytes
  * block the next request (Node does not drain a body a handler has started reading).
  */
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { ServiceConfig } from './config.ts';
 import { HttpError } from './http-errors.ts';
 
@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Largest request body the route reads (multipart routes, whose parts are read as streams). */
     maxBodyBytes?: number;
+    /** The 413 code for a body over it (default PAYLOAD_TOO_LARGE; one-photo routes say IMAGE_TOO_LARGE). */
+    tooLargeCode?: string;
   }
 }
 
@@ -28,8 +30,9 @@ export function serverTimeouts(t: ServiceConfig['timeouts']): Partial<FastifySer
   } as Partial<FastifyServerOptions>;
 }
 
-export function payloadTooLarge(max: number): HttpError {
-  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is over ${max} bytes`);
+export function payloadTooLarge(request: FastifyRequest): HttpError {
+  const { maxBodyBytes, tooLargeCode } = request.routeOptions.config;
+  return new HttpError(413, tooLargeCode ?? 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
 }
 
 export function registerBodyLimits(app: FastifyInstance) {
@@ -37,7 +40,7 @@ export function registerBodyLimits(app: FastifyInstance) {
   app.addHook('onRequest', async (request) => {
     const max = request.routeOptions.config.maxBodyBytes;
     const declared = Number(request.headers['content-length']);
-    if (max !== undefined && declared > max) throw payloadTooLarge(max);
+    if (max !== undefined && declared > max) throw payloadTooLarge(request);
   });
   app.addHook('onSend', async (request, reply) => {
     if (request.raw.complete === false) reply.header('connection', 'close');

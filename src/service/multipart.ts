@@ -67,7 +67,7 @@ function capBody(request: FastifyRequest): Promise<never> {
       request.raw.off('data', count);
       request.raw.unpipe();
       request.raw.pause();
-      reject(payloadTooLarge(max));
+      reject(payloadTooLarge(request));
     };
     // The parser is already piped: a second 'data' listener only counts.
     request.raw.on('data', count);

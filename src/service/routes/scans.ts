@@ -127,7 +127,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/upload',
     {
       preHandler: app.authenticate,
-      config: { maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES },
+      config: { maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES, tooLargeCode: 'IMAGE_TOO_LARGE' },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['scans'],
