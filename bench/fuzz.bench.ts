@@ -3,14 +3,16 @@
  *
  *   node --import tsx bench/fuzz.bench.ts [--cases 10000] [--seed 1] [--concurrency 4]
  *
- * Reports the statuses per kind of case; exits 1 on any 5xx or if the service died.
+ * Reports the statuses per kind of case and the service's RSS growth; exits 1 on any 5xx, if the
+ * service died, or if its memory grew by more than FUZZ_RSS_BUDGET_MB.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { makeSeeds, runFuzz, startServiceChild } from './fuzz.ts';
+import { watchRss } from '../test/helpers/rss.ts';
+import { FUZZ_RSS_BUDGET_MB, makeSeeds, runFuzz, startServiceChild, warmUp } from './fuzz.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -22,11 +24,15 @@ const svc = await startServiceChild(ROOT, dataDir, { SKINSIGHT_WORKERS: values.w
 const t0 = performance.now();
 let code = 0;
 try {
+  await warmUp(svc.target, seeds);
+  const rss = watchRss(svc.proc.pid!);
   const report = await runFuzz(svc.target, seeds, Number(values.seed), Number(values.cases), Number(values.concurrency), (n) => console.error(`[fuzz] ${n} cases`));
   const live = await fetch(`${svc.base}/health/live`).then((r) => r.status, () => 0);
   const alive = svc.proc.exitCode === null && live === 200;
-  console.log(JSON.stringify({ ...report, fiveXX: report.fiveXX.slice(0, 20), fiveXXCount: report.fiveXX.length, alive, seconds: Math.round((performance.now() - t0) / 1000) }, null, 2));
-  if (report.fiveXX.length > 0 || !alive) code = 1;
+  rss.stop();
+  const rssMb = { start: Math.round(rss.startMb), peak: Math.round(rss.peakMb()), growth: Math.round(rss.growthMb()), budget: FUZZ_RSS_BUDGET_MB };
+  console.log(JSON.stringify({ ...report, fiveXX: report.fiveXX.slice(0, 20), fiveXXCount: report.fiveXX.length, alive, rssMb, seconds: Math.round((performance.now() - t0) / 1000) }, null, 2));
+  if (report.fiveXX.length > 0 || !alive || rssMb.growth > FUZZ_RSS_BUDGET_MB) code = 1;
 } finally {
   svc.proc.kill('SIGTERM');
   await svc.exited;

@@ -6,12 +6,15 @@
  * Cases: random bytes; JPEG/PNG/WebP with mutated headers (bit flips, truncation, chunk
  * lengths); huge declared dimensions (65,500² JPEG SOF, 1,000,000² PNG IHDR, 16,383² WebP);
  * broken multipart bodies (no closing boundary, wrong boundary, no boundary parameter, garbage
- * part headers, a part with no name, an oversized header line, an early end).
+ * part headers, a part with no name, an oversized header line, an early end); decompression
+ * bombs (bench/bombs.ts: PNG metadata chunks that inflate to 256 MiB). The callers also watch
+ * the service's memory, so a bomb that is answered correctly but costs a gigabyte still fails.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
 import sharp from 'sharp';
 import { accountToken, spawnService } from '../test/helpers/service-process.ts';
+import { crc32, deflatedZeros, pngBomb, type BombKind } from './bombs.ts';
 
 export interface FuzzCase {
   kind: string;
@@ -41,27 +44,20 @@ export function random(seed: number) {
   };
 }
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 export interface Seeds {
   jpeg: Buffer;
   png: Buffer;
   webp: Buffer;
+  bombs: { kind: BombKind; bytes: Buffer }[];
 }
 
-/** Small valid images to mutate (a face photo's JPEG, a PNG and a WebP made from it). */
+/** Small valid images to mutate (a face photo's JPEG, a PNG and a WebP made from it), and bombs. */
 export async function makeSeeds(face: Buffer): Promise<Seeds> {
   const small = sharp(face).resize(160);
-  return { jpeg: face, png: await small.clone().png().toBuffer(), webp: await small.clone().webp().toBuffer() };
+  const zeros = await deflatedZeros(256 * 1024 * 1024);
+  const kinds: BombKind[] = ['png-iccp', 'png-ztxt', 'png-itxt-xmp'];
+  const bombs = await Promise.all(kinds.map(async (kind) => ({ kind, bytes: await pngBomb(face, kind, zeros) })));
+  return { jpeg: face, png: await small.clone().png().toBuffer(), webp: await small.clone().webp().toBuffer(), bombs };
 }
 
 function hugeJpeg(jpeg: Buffer): Buffer {
@@ -130,7 +126,7 @@ export function fuzzCase(seeds: Seeds, seed: number, i: number): FuzzCase {
   const ct = `multipart/form-data; boundary=${boundary}`;
   const target: FuzzCase['target'] = r.next() < 0.7 ? 'analyze' : 'upload';
   const file = (kind: string, bytes: Buffer): FuzzCase => ({ kind, target, contentType: ct, body: multipart(boundary, bytes) });
-  const pick = r.int(14);
+  const pick = r.int(15);
   switch (pick) {
     case 0:
       return file('random-bytes', r.bytes(1 + r.int(20_000)));
@@ -165,6 +161,10 @@ export function fuzzCase(seeds: Seeds, seed: number, i: number): FuzzCase {
     case 12: {
       const longHeader = Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="file"; filename="${'a'.repeat(100_000)}"${CRLF}${CRLF}`);
       return { kind: 'multipart-huge-header', target, contentType: ct, body: Buffer.concat([longHeader, seeds.png, Buffer.from(`${CRLF}--${boundary}--`)]) };
+    }
+    case 13: {
+      const bomb = seeds.bombs[r.int(seeds.bombs.length)];
+      return file(`bomb-${bomb.kind}`, bomb.bytes);
     }
     default: {
       const body = multipart(boundary, mutate(r, seeds.jpeg));
@@ -201,6 +201,20 @@ export async function send(t: Target, c: FuzzCase): Promise<number> {
     req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? resolve(-1) : reject(err)));
     req.end(c.body);
   });
+}
+
+/**
+ * Resident memory the fuzz run may add to a warmed-up service: the bar for one bomb is 100 MB,
+ * and a few ordinary analyses in flight at once come on top of it.
+ */
+export const FUZZ_RSS_BUDGET_MB = 150;
+
+/** A few plain analyses first, so the engine's one-off allocations are not counted as growth. */
+export async function warmUp(t: Target, seeds: Seeds): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    const boundary = `----warm${i}`;
+    await send(t, { kind: 'warm-up', target: 'analyze', contentType: `multipart/form-data; boundary=${boundary}`, body: multipart(boundary, i % 2 ? seeds.png : seeds.jpeg) });
+  }
 }
 
 export interface FuzzReport {

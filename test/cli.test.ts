@@ -3,7 +3,7 @@
  * code for a bad file, a one-line message on stderr, a non-zero exit code, overlays on request.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +20,10 @@ async function skinsight(args: string[]): Promise<{ code: number; stdout: string
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    const e = error as { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+    // A signal death reads as the shell shows it (SIGSEGV → 139).
+    const code = e.code ?? 128 + os.constants.signals[e.signal!];
+    return { code, stdout: e.stdout, stderr: e.stderr };
   }
 }
 
@@ -60,6 +62,57 @@ test('a missing file is reported, not thrown', async () => {
   assert.equal(code, 1);
   assert.equal(JSON.parse(stdout).error.code, 'FILE_NOT_FOUND');
   assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+/**
+ * 2,000 paths of 100 characters: 3 symlinks to real photos, the rest missing files. The engine
+ * starts either way (ONNX Runtime 1.30 crashed with SIGSEGV at its first session when argv
+ * passed ~29 KB; see src/engine/runtime/ort-telemetry.ts).
+ */
+function longPathList(): { paths: string[]; real: Set<string> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-argv-'));
+  const paths: string[] = [];
+  const real = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const head = path.join(dir, `p${String(i).padStart(4, '0')}-`);
+    const p = head + 'x'.repeat(100 - head.length - 4) + '.jpg';
+    assert.equal(p.length, 100);
+    if (i % 700 === 0) {
+      fs.symlinkSync(path.join(FACES, 'obama-240p.jpg'), p);
+      real.add(p);
+    }
+    paths.push(p);
+  }
+  return { paths, real };
+}
+
+function checkLongRun(code: number, stdout: string, real: Set<string>) {
+  assert.notEqual(code, 139, 'no segfault');
+  assert.equal(code, 1, 'exit 1: some inputs failed');
+  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2000);
+  for (const line of lines) {
+    if (real.has(line.source)) assert.ok(line.face, `${line.source}: ${JSON.stringify(line.error)}`);
+    else assert.equal(line.error.code, 'FILE_NOT_FOUND');
+  }
+}
+
+test('2,000 file arguments of 100 characters: 2,000 lines, exit 1 for the missing ones, never a crash', async () => {
+  const { paths, real } = longPathList();
+  const { code, stdout, stderr } = await skinsight(['analyze', '--quiet', ...paths]);
+  checkLongRun(code, stdout, real);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+test('--files-from - reads one path per line from standard input', async () => {
+  const { paths, real } = longPathList();
+  // stderr is ignored: 2,000 error messages would fill an unread pipe.
+  const child = spawn(process.execPath, [BIN, 'analyze', '--quiet', '--workers', '1', '--files-from', '-'], { cwd: REPO, stdio: ['pipe', 'pipe', 'ignore'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stdin.end(paths.join('\r\n') + '\n');
+  const code = await new Promise<number>((r) => child.on('exit', (c, signal) => r(c ?? 128 + os.constants.signals[signal!])));
+  checkLongRun(code, stdout, real);
 });
 
 test('usage errors exit 2 with a message', async () => {

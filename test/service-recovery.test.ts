@@ -155,6 +155,40 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
   }
 });
 
+test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after SKINSIGHT_JOB_ATTEMPTS, not at every start', { timeout: 180_000 }, async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-poison-'));
+  const env = { SKINSIGHT_DEBUG_HOLD_MS: '600000', SKINSIGHT_JOB_ATTEMPTS: '2' };
+  try {
+    let server = await startChild(dataDir, env);
+    const reg = await call(server.url, 'POST', '/api/v1/auth/register', undefined, undefined, { email: 'poison@example.org', password: 'correct horse battery' });
+    const token = reg.body.access_token;
+    const id = (await call(server.url, 'POST', '/api/v1/scan/init', token)).body.scan_id;
+    const fd = new FormData();
+    fd.append('consent', 'true');
+    fd.append('file', new Blob([new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'faces/obama.jpg')))]), 'obama.jpg');
+    assert.equal((await call(server.url, 'POST', `/api/v1/scan/${id}/upload`, token, fd)).status, 202);
+    // Tries 1 and 2 each end in kill -9 mid-analysis (the hold stands in for a crashing photo).
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await server.waitFor((l) => l.scanId === id && String(l.msg).startsWith('debug hold'));
+      server.proc.kill('SIGKILL');
+      await server.exited;
+      assert.equal(scanRow(dataDir, id).attempts, attempt);
+      server = await startChild(dataDir, env);
+    }
+    // The third start gives up on it instead of trying again.
+    await server.waitFor((l) => l.scanId === id && l.msg === 'scan given up after its last attempt');
+    const row = scanRow(dataDir, id);
+    assert.deepEqual([row.status, row.attempts, row.image_key], ['failed', 2, null]);
+    const res = await call(server.url, 'GET', `/api/v1/scan/${id}/results`, token);
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error.code, 'ANALYSIS_ABORTED');
+    server.proc.kill('SIGTERM');
+    await server.exited;
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('production mode refuses to start without a JWT secret', { timeout: 60_000 }, async () => {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
     cwd: ROOT,

@@ -1,6 +1,6 @@
 /**
  * The skinsight command line.
- *   skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N]
+ *   skinsight analyze <files or folders…> [--files-from FILE|-] [--pretty] [--overlay DIR] [--closeup] [--workers N]
  *   skinsight crop --out DIR [--size 224] [--closeup-fallback] <files or folders…>
  *   skinsight schema            (the result's JSON Schema)
  *   skinsight info              (device and models)
@@ -10,6 +10,7 @@
  *   skinsight users grant-admin EMAIL | revoke-admin EMAIL   (the admin role, on the configured database)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../engine/errors.ts';
@@ -18,7 +19,7 @@ import { runAnalyze } from './analyze.ts';
 import { runCrop } from './crop.ts';
 
 const USAGE = `Usage:
-  skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
+  skinsight analyze <files or folders…> [--files-from FILE|-] [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
   skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] <files or folders…>
   skinsight schema
   skinsight info [--models DIR]
@@ -43,9 +44,12 @@ async function main(argv: string[]): Promise<number> {
         models: { type: 'string' },
         threshold: { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        'files-from': { type: 'string' },
       });
-      if (positionals.length === 0) throw new UsageError('analyze needs at least one file or folder.');
-      return runAnalyze(positionals, {
+      const listed = values['files-from'] === undefined ? [] : await readFileList(values['files-from'] as string);
+      const inputs = [...positionals, ...listed];
+      if (inputs.length === 0) throw new UsageError('analyze needs at least one file or folder.');
+      return runAnalyze(inputs, {
         pretty: values.pretty as boolean,
         overlayDir: values.overlay as string | undefined,
         closeup: values.closeup as boolean,
@@ -129,6 +133,23 @@ function parse(args: string[], options: OptionSpec) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** `--files-from`: one path per line (`-` reads standard input), for lists of any length. */
+async function readFileList(from: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = from === '-' ? await readStdin() : await fs.promises.readFile(from, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the file list ${from}: ${(error as Error).message}`);
+  }
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.length > 0);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function intOption(value: unknown, name: string, min: number, max: number): number | undefined {

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   NO_FACE: 422,
   INVALID_OPTIONS: 400,
   ENGINE_CLOSED: 503,
+  /** The engine thread analysing the photo died (e.g. out of memory); the photo may be the cause. */
+  ENGINE_CRASHED: 422,
   INTERNAL: 500,
 } as const;
 

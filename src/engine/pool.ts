@@ -2,10 +2,12 @@
  * A pool of engines on worker threads, so decoding, inference and image maths never block
  * the caller's event loop. Each worker owns one engine (its own ONNX sessions, TF.js backend);
  * a job goes to the worker with the fewest jobs in flight. A worker that dies is replaced and
- * its in-flight jobs fail with INTERNAL rather than hang.
+ * its in-flight jobs fail with ENGINE_CRASHED rather than hang.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+// The threads' ORT reads the process environment, which only this thread can change.
+import './runtime/ort-telemetry.ts';
 import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
 import type { AnalysisResult } from './result/schema.ts';
@@ -17,6 +19,8 @@ export interface PoolOptions extends EngineOptions {
 
 export interface EnginePool extends Analyzer {
   readonly size: number;
+  /** The worker threads now serving (operations and tests: e.g. to stop one mid-job). */
+  threads(): Worker[];
   /** Jobs currently in flight across all workers. */
   pending(): number;
   /**
@@ -73,7 +77,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
         logger?.error({ err: error.message }, 'engine worker crashed');
       });
       worker.on('exit', (code) => {
-        for (const job of slot.inFlight.values()) job.reject(new SkinsightError('INTERNAL', `engine worker exited (code ${code}) during the analysis`));
+        for (const job of slot.inFlight.values()) job.reject(new SkinsightError('ENGINE_CRASHED', `the engine thread stopped (exit code ${code}) during the analysis`));
         slot.inFlight.clear();
         const index = slots.indexOf(slot);
         if (closed || index < 0) return;
@@ -120,6 +124,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
 
   return {
     size,
+    threads: () => slots.map((s) => s.worker),
     pending: () => slots.reduce((n, s) => n + s.inFlight.size, 0),
     info: () => engineInfo,
     reload() {

@@ -14,6 +14,7 @@ import { authPlugin } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { HttpError, errorBody, handleError } from './http-errors.ts';
+import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
 import { createScanProcessor } from './processor.ts';
 import { MemoryJobQueue } from './queue/memory.ts';
 import type { JobQueue } from './queue/types.ts';
@@ -73,12 +74,14 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
     },
     requestIdHeader: false,
+    ...serverTimeouts(config.timeouts),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   securityHeaders(app);
+  registerBodyLimits(app);
 
   const clock = deps.clock ?? (() => new Date());
   const db = deps.db ?? (await createDb(config.db));
@@ -106,7 +109,10 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
       clock,
     });
   } else {
-    const processor = createScanProcessor({ analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models, storeLandmarks: config.retention.storeLandmarks });
+    const processor = createScanProcessor({
+      analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models,
+      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts,
+    });
     const workers = config.queue.workers ?? 2;
     // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
     queue = new MemoryJobQueue(processor, {

@@ -69,6 +69,10 @@ const EnvSchema = z.object({
   SKINSIGHT_RATE_LIMIT_WINDOW_S: positiveInt.default(60),
   SKINSIGHT_TRUST_PROXY: bool.default(false),
   SKINSIGHT_WAIT_TIMEOUT_S: positiveInt.default(60),
+  SKINSIGHT_HEADER_TIMEOUT_S: z.coerce.number().positive().default(10),
+  SKINSIGHT_BODY_TIMEOUT_S: z.coerce.number().positive().default(120),
+  SKINSIGHT_IDLE_TIMEOUT_S: z.coerce.number().positive().default(90),
+  SKINSIGHT_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().default(5),
   /** Test hook: hold each finished analysis this long before saving it (never in production). */
   SKINSIGHT_DEBUG_HOLD_MS: z.coerce.number().int().min(0).default(0),
 });
@@ -84,7 +88,7 @@ export interface ServiceConfig {
     kind: 'memory' | 'bullmq';
     size: number;
     workers: number | undefined;
-    /** BullMQ: tries per job (a crashed worker's job counts as a stalled try, then is retried). */
+    /** Analysis tries per scan in both modes (a crash mid-analysis counts); then the scan fails ANALYSIS_ABORTED. */
     attempts: number;
     /** BullMQ: a job whose worker stops renewing its lock for this long is handed to another worker. */
     lockMs: number;
@@ -114,6 +118,13 @@ export interface ServiceConfig {
   rateLimit: { perIp: number; perUser: number; auth: number; windowMs: number };
   trustProxy: boolean;
   waitTimeoutMs: number;
+  /**
+   * Connection timeouts (slow clients and slow-loris): the request line and headers, then the
+   * whole request with its body, must arrive within headerMs / bodyMs; a socket with no traffic
+   * either way for idleMs is closed (longer than a ?wait=true answer takes); an idle keep-alive
+   * connection between requests is closed after keepAliveMs.
+   */
+  timeouts: { headerMs: number; bodyMs: number; idleMs: number; keepAliveMs: number };
   debugHoldMs: number;
 }
 
@@ -166,6 +177,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     shadow = parseShadow(e.SKINSIGHT_SHADOW ?? '');
   } catch (err) {
     throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
+  if (e.SKINSIGHT_HEADER_TIMEOUT_S > e.SKINSIGHT_BODY_TIMEOUT_S) {
+    throw new ConfigError('SKINSIGHT_HEADER_TIMEOUT_S must not exceed SKINSIGHT_BODY_TIMEOUT_S (the body timeout covers the headers too)');
+  }
+  if (e.SKINSIGHT_IDLE_TIMEOUT_S <= e.SKINSIGHT_WAIT_TIMEOUT_S) {
+    throw new ConfigError('SKINSIGHT_IDLE_TIMEOUT_S must exceed SKINSIGHT_WAIT_TIMEOUT_S (a ?wait=true upload is silent while it waits)');
   }
   if (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL) {
     throw new ConfigError('SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres');
@@ -226,6 +243,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     trustProxy: e.SKINSIGHT_TRUST_PROXY,
     waitTimeoutMs: e.SKINSIGHT_WAIT_TIMEOUT_S * 1000,
+    timeouts: {
+      headerMs: Math.round(e.SKINSIGHT_HEADER_TIMEOUT_S * 1000),
+      bodyMs: Math.round(e.SKINSIGHT_BODY_TIMEOUT_S * 1000),
+      idleMs: Math.round(e.SKINSIGHT_IDLE_TIMEOUT_S * 1000),
+      keepAliveMs: Math.round(e.SKINSIGHT_KEEP_ALIVE_TIMEOUT_S * 1000),
+    },
     debugHoldMs: e.SKINSIGHT_DEBUG_HOLD_MS,
   };
 }

@@ -39,7 +39,16 @@ export function errorBody(code: string, message: string, extra: Record<string, u
   return { error: { code, message }, ...extra };
 }
 
+/** Stream errors a request gets when its client went away (or was cut off by a timeout). */
+const ABORT_CODES = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED', 'EPIPE']);
+
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const errCode = (err as { code?: unknown }).code;
+  if (typeof errCode === 'string' && ABORT_CODES.has(errCode) && (request.raw.destroyed || request.raw.socket?.destroyed)) {
+    // Nobody is left to answer: not a server fault, so no error line and no stack.
+    request.log.info({ code: errCode }, 'client aborted the request');
+    return reply.code(400).send(errorBody('CLIENT_ABORTED', 'the client closed the connection'));
+  }
   if (err instanceof HttpError) {
     for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
     return reply.code(err.statusCode).send(errorBody(err.code, err.message, err.extra));

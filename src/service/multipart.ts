@@ -1,9 +1,12 @@
 /**
  * Reads a multipart body into memory under the configured limits. The size limit is enforced
  * while streaming (busboy stops counting at the limit), so an oversize upload never sits in memory.
+ * The whole body is capped as well (the route's `maxBodyBytes`): a body without a declared
+ * length that runs past it stops being read there, and is answered 413 (the connection closes).
  */
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http-errors.ts';
+import { payloadTooLarge } from './http-limits.ts';
 
 export interface UploadedFile {
   field: string;
@@ -31,14 +34,18 @@ export async function readMultipart(
   } as Parameters<FastifyRequest['parts']>[0];
   try {
     const parts = request.parts(options);
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        const bytes = await part.toBuffer();
-        files.push({ field: part.fieldname, filename: part.filename, bytes, tooLarge: part.file.truncated });
-      } else {
-        fields[part.fieldname] = String(part.value);
+    const read = (async () => {
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          const bytes = await part.toBuffer();
+          files.push({ field: part.fieldname, filename: part.filename, bytes, tooLarge: part.file.truncated });
+        } else {
+          fields[part.fieldname] = String(part.value);
+        }
       }
-    }
+    })();
+    read.catch(() => {}); // when the cap wins the race, the abandoned read may fail later
+    await Promise.race([read, capBody(request)]);
   } catch (err) {
     // Errors with a code (limits, not multipart) keep their mapping; busboy's parse errors
     // ("Unexpected end of form", "Multipart: Boundary not found") carry none and are the client's fault.
@@ -46,6 +53,26 @@ export async function readMultipart(
     throw new HttpError(400, 'INVALID_MULTIPART', `the multipart body is malformed: ${(err as Error).message}`);
   }
   return { files, fields };
+}
+
+/** Rejects once more than the route's maxBodyBytes have arrived, after stopping the reading. */
+function capBody(request: FastifyRequest): Promise<never> {
+  const max = request.routeOptions.config.maxBodyBytes;
+  return new Promise((_, reject) => {
+    if (max === undefined) return;
+    let seen = 0;
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen <= max) return;
+      request.raw.off('data', count);
+      request.raw.unpipe();
+      request.raw.pause();
+      reject(payloadTooLarge(request));
+    };
+    // The parser is already piped: a second 'data' listener only counts.
+    request.raw.on('data', count);
+    request.raw.once('end', () => request.raw.off('data', count));
+  });
 }
 
 /** A form or query flag: true only for an explicit yes. */

@@ -28,6 +28,12 @@ export interface ProcessorDeps {
   storeLandmarks?: boolean;
   /** Test hook: wait this long after analysing, before saving (makes "killed mid-analysis" deterministic). */
   holdMs?: number;
+  /**
+   * Analysis attempts per scan, in both queue modes (SKINSIGHT_JOB_ATTEMPTS). A try that kills
+   * the process counts too (the count is saved before the engine runs), so a photo that crashes
+   * the service is given up on instead of crashing it at every start.
+   */
+  maxAttempts?: number;
   /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
   throwWhenClosing?: boolean;
 }
@@ -83,6 +89,13 @@ export function createScanProcessor(deps: ProcessorDeps) {
     // Deleted meanwhile, or already finished by an earlier attempt: nothing to do.
     if (!scan || scan.status !== 'processing') return;
     const key = scan.image_key;
+    if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
+      metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
+      await scans.fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`, clock().toISOString());
+      await dropUnstoredUpload(scan, key);
+      log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
+      return;
+    }
     await scans.countAttempt(scan.id);
 
     let bytes = job.bytes ?? null;
@@ -124,9 +137,13 @@ export function createScanProcessor(deps: ProcessorDeps) {
     }
 
     // Only now, with the outcome durable, may an unstored upload go.
+    await dropUnstoredUpload(scan, key);
+  };
+
+  async function dropUnstoredUpload(scan: { id: string; store_image: number }, key: string | null) {
     if (key && scan.store_image !== 1) {
       await images.delete(key);
       await scans.clearImage(scan.id);
     }
-  };
+  }
 }

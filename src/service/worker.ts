@@ -62,6 +62,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     models: config.models,
     holdMs: config.debugHoldMs,
     storeLandmarks: config.retention.storeLandmarks,
+    maxAttempts: config.queue.attempts,
     throwWhenClosing: true,
   });
 
@@ -103,7 +104,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   scanWorker.on('failed', (job, err) => {
     // The last try failed (infrastructure, not the photo: the processor records those itself).
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      scans.fail(job.data.scanId, 'INTERNAL', `analysis failed after ${job.attemptsMade} tries: ${err.message}`, clock().toISOString()).catch(() => {});
+      scans.fail(job.data.scanId, 'ANALYSIS_ABORTED', `analysis failed after ${job.attemptsMade} tries: ${err.message}`, clock().toISOString()).catch(() => {});
     }
   });
 

@@ -5,10 +5,11 @@
  * is much smaller than the photo.
  */
 import sharp from 'sharp';
-import { SkinsightError } from '../errors.ts';
+import { isSkinsightError, SkinsightError } from '../errors.ts';
 import type { RgbImage } from '../image.ts';
 import { sniffImageFormat, type ImageFormat } from './sniff.ts';
 import { dropSrgbProfile } from './icc.ts';
+import { dropCompressedText } from './png-chunks.ts';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (default 40 MP). */
@@ -41,8 +42,9 @@ export async function decodeImage(file: Uint8Array, options: DecodeOptions = DEF
   }
   let bytes = file;
   try {
-    bytes = dropSrgbProfile(file);
-  } catch {
+    bytes = dropSrgbProfile(format === 'png' ? dropCompressedText(file) : file);
+  } catch (error) {
+    if (isSkinsightError(error)) throw error; // a profile bomb
     // an odd metadata segment: decode the file as it is
   }
 

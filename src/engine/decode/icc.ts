@@ -6,8 +6,17 @@
  *
  * Formats: JPEG APP2 "ICC_PROFILE" segments (ICC.1:2010 Annex B.4) and the PNG iCCP chunk
  * (PNG spec §11.3.3.3). Other formats are left alone.
+ *
+ * Bombs: a JPEG's profile is a concatenation of its own segments (never more than the file),
+ * but a PNG's is zlib-compressed, and 1 MB of zlib inflates to 1 GiB. The inflate is capped at
+ * MAX_ICC_BYTES and a PNG whose profile goes past it is refused as corrupt: real profiles are a
+ * few kB to a few MB, and libpng itself (sharp's decoder) ignores iCCP chunks over 8 MB.
  */
 import { inflateSync } from 'node:zlib';
+import { SkinsightError } from '../errors.ts';
+import { pngChunks, withoutChunks } from './png-chunks.ts';
+
+export const MAX_ICC_BYTES = 8 * 1024 * 1024;
 
 /** True for profiles whose description names sRGB (e.g. "sRGB IEC61966-2.1", "sRGB built-in"). */
 export function isSrgbProfile(icc: Uint8Array): boolean {
@@ -78,31 +87,22 @@ function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
 }
 
 function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  while (pos + 12 <= bytes.length) {
-    const length = view.getUint32(pos);
-    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    const end = pos + 12 + length;
-    if (end > bytes.length) return bytes;
-    if (type === 'IDAT' || type === 'IEND') return bytes; // iCCP must come before the image data
-    if (type === 'iCCP') {
-      const data = bytes.subarray(pos + 8, pos + 8 + length);
-      const nul = data.indexOf(0);
-      if (nul < 0 || data[nul + 1] !== 0) return bytes; // compression method 0 (zlib) only
-      let icc: Uint8Array;
-      try {
-        icc = inflateSync(data.subarray(nul + 2));
-      } catch {
-        return bytes;
+  for (const chunk of pngChunks(bytes)) {
+    if (chunk.type === 'IDAT') return bytes; // iCCP must come before the image data
+    if (chunk.type !== 'iCCP') continue;
+    const data = chunk.data;
+    const nul = data.indexOf(0);
+    if (nul < 0 || data[nul + 1] !== 0) return bytes; // compression method 0 (zlib) only
+    let icc: Uint8Array;
+    try {
+      icc = inflateSync(data.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new SkinsightError('CORRUPT_IMAGE', `The PNG's embedded colour profile inflates past ${MAX_ICC_BYTES / 1024 / 1024} MB (a decompression bomb?).`);
       }
-      if (!isSrgbProfile(icc)) return bytes;
-      const out = new Uint8Array(bytes.length - (end - pos));
-      out.set(bytes.subarray(0, pos), 0);
-      out.set(bytes.subarray(end), pos);
-      return out;
+      return bytes; // a damaged profile: let the decoder judge the file
     }
-    pos = end;
+    return isSrgbProfile(icc) ? withoutChunks(bytes, [chunk]) : bytes;
   }
   return bytes;
 }

@@ -3,6 +3,8 @@
  * creating sessions repeatedly leaks native memory in onnxruntime-node.
  */
 import fs from 'node:fs';
+// Must run before ORT creates its environment (see the bug report there).
+import './ort-telemetry.ts';
 import ort from 'onnxruntime-node';
 
 export type Device = 'cpu' | 'cuda';

@@ -60,6 +60,11 @@ function sameSecret(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb);
 }
 
+/** A claim that names a row: a non-empty string of bounded length (ids are UUIDs). */
+function isClaimId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 128;
+}
+
 async function auth(app: FastifyInstance, opts: AuthOptions) {
   await app.register(fastifyJwt, {
     secret: opts.secret,
@@ -92,7 +97,8 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
       throw new HttpError(401, ours, message);
     }
     const { sub, jti } = request.user;
-    if (typeof sub !== 'string' || typeof jti !== 'string') throw new HttpError(401, 'INVALID_TOKEN', 'the token is not valid');
+    // Validly signed is not well formed: claims of another shape are refused before any lookup.
+    if (!isClaimId(sub) || !isClaimId(jti)) throw new HttpError(401, 'INVALID_TOKEN', 'the token is not valid');
     // Logged out, password changed, or account deleted (its sessions go with it).
     const user = await opts.sessions.userOf(jti, sub);
     if (!user) throw new HttpError(401, 'SESSION_ENDED', 'the session has ended; log in again');

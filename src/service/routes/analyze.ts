@@ -11,6 +11,7 @@ import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
 import { apiKeySecurity, errors, passthroughSerializer, resultRef } from '../schemas.ts';
 import { sniffImageFormat } from '../sniff.ts';
+import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
 
 type ItemOutcome = { index: number; filename: string; result?: unknown; error?: { code: string; message: string } };
 
@@ -39,6 +40,7 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
     '/api/v1/analyze',
     {
       preHandler: app.authenticateApiKey,
+      config: { maxBodyBytes: ctx.config.maxFilesPerRequest * ctx.config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['analyze'],

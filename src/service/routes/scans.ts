@@ -24,6 +24,8 @@ interface ScanParams {
 }
 
 const DAY_MS = 86_400_000;
+/** Room for the form fields and part headers around the file(s) of a multipart body. */
+export const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
 
 export function statusView(scan: Scan) {
   return {
@@ -39,10 +41,14 @@ export function statusView(scan: Scan) {
   };
 }
 
-/** HTTP status for a failed scan's code: the engine's own mapping, 422 for anything else. */
+/**
+ * HTTP status for a failed scan's code: the engine's own mapping, 422 for anything else. A
+ * failed scan is a final state the request read correctly, so it is never a 5xx (a 5xx would
+ * tell clients to retry a read that will answer the same forever).
+ */
 function failureStatus(code: string | null): number {
   const status = code && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode] : 422;
-  return status >= 500 ? 500 : status;
+  return status >= 500 ? 422 : status;
 }
 
 /**
@@ -123,6 +129,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/upload',
     {
       preHandler: app.authenticate,
+      config: { maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES, tooLargeCode: 'IMAGE_TOO_LARGE' },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['scans'],
@@ -291,7 +298,8 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
           type: 'object',
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            // Bounded so it stays a safe integer for the database driver.
+            offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
           },
         },
         response: {

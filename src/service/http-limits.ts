@@ -1,0 +1,48 @@
+/**
+ * What a client may cost a connection: timeouts for slow senders, and request bodies refused
+ * as early as possible. An answer sent before its request body was read to the end (413 on a
+ * declared size, a limit hit mid-stream, any early error) closes the connection: the rest of
+ * the body is never read, and a keep-alive client does not wait on a socket whose unread bytes
+ * block the next request (Node does not drain a body a handler has started reading).
+ */
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { ServiceConfig } from './config.ts';
+import { HttpError } from './http-errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Largest request body the route reads (multipart routes, whose parts are read as streams). */
+    maxBodyBytes?: number;
+    /** The 413 code for a body over it (default PAYLOAD_TOO_LARGE; one-photo routes say IMAGE_TOO_LARGE). */
+    tooLargeCode?: string;
+  }
+}
+
+/** Fastify/Node server options for the configured timeouts. */
+export function serverTimeouts(t: ServiceConfig['timeouts']): Partial<FastifyServerOptions> {
+  return {
+    // Node checks header and request deadlines on this interval (default 30 s): check often
+    // enough that a cut-off lands close to its deadline.
+    http: { headersTimeout: t.headerMs, requestTimeout: t.bodyMs, connectionsCheckingInterval: Math.min(1000, t.headerMs) },
+    requestTimeout: t.bodyMs,
+    connectionTimeout: t.idleMs,
+    keepAliveTimeout: t.keepAliveMs,
+  } as Partial<FastifyServerOptions>;
+}
+
+export function payloadTooLarge(request: FastifyRequest): HttpError {
+  const { maxBodyBytes, tooLargeCode } = request.routeOptions.config;
+  return new HttpError(413, tooLargeCode ?? 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
+}
+
+export function registerBodyLimits(app: FastifyInstance) {
+  // Refuse on the declared length, before reading a byte of the body.
+  app.addHook('onRequest', async (request) => {
+    const max = request.routeOptions.config.maxBodyBytes;
+    const declared = Number(request.headers['content-length']);
+    if (max !== undefined && declared > max) throw payloadTooLarge(request);
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.complete === false) reply.header('connection', 'close');
+  });
+}

@@ -1,0 +1,239 @@
+/**
+ * What a hostile or broken client may cost, over real HTTP on loopback with raw sockets (a
+ * fetch client would repair or hide what these send): bodies over the limit are refused at once
+ * and no longer read, slow senders are cut off, an early 413 does not stall the next request on
+ * the same connection, a dead engine thread ends the scan `failed`, and malformed inputs that
+ * used to answer 500 answer 4xx. Client aborts are logged at info level, without a stack.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
+import { buildApp, loadConfig } from '../src/service/index.ts';
+import { fixture } from './helpers/fixtures.ts';
+
+const SECRET = 'limits-secret-0123456789abcdef';
+const API_KEY = 'limits-api-key';
+const LIMIT = 1024 * 1024; // SKINSIGHT_UPLOAD_LIMIT_MB=1
+let pool: EnginePool;
+let app: FastifyInstance;
+let port: number;
+let dataDir: string;
+const logs: Record<string, unknown>[] = [];
+
+before(async () => {
+  pool = await createEnginePool({ workers: 1 });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-limits-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SKINSIGHT_DATA_DIR: dataDir,
+    SKINSIGHT_JWT_SECRET: SECRET,
+    SKINSIGHT_API_KEYS: API_KEY,
+    SKINSIGHT_UPLOAD_LIMIT_MB: '1',
+    SKINSIGHT_MAX_FILES_PER_REQUEST: '2',
+    SKINSIGHT_CACHE: 'off',
+    SKINSIGHT_HEADER_TIMEOUT_S: '1',
+    SKINSIGHT_BODY_TIMEOUT_S: '2',
+    SKINSIGHT_WAIT_TIMEOUT_S: '20',
+    SKINSIGHT_IDLE_TIMEOUT_S: '30',
+  });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  app = await buildApp(config, { analyzer: pool, loggerInstance: pino({ level: 'info' }, sink) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (app.server.address() as net.AddressInfo).port;
+});
+
+after(async () => {
+  await app.close();
+  await pool.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A raw connection that collects what the server sends and when it closes. */
+function connect() {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  socket.on('data', (d) => {
+    received += d;
+    wake();
+  });
+  let closedAt: number | null = null;
+  socket.on('close', () => {
+    closedAt = Date.now();
+    wake();
+  });
+  socket.on('error', () => {}); // a reset after the server closed is the expected end
+  /** Waits until `pred` holds or `ms` pass; resolves with whether it held. */
+  const until = async (pred: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!pred() && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+    return pred();
+  };
+  return {
+    socket,
+    received: () => received,
+    closed: () => closedAt !== null,
+    closedAt: () => closedAt,
+    until,
+    write: (data: string | Buffer) => new Promise<void>((r) => (socket.destroyed ? r() : socket.write(data, () => r()))),
+  };
+}
+
+const status = (head: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+const responses = (text: string) => text.match(/^HTTP\/1\.1 \d{3}/gm)?.length ?? 0;
+
+function token(claims: Record<string, unknown>): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...claims })}`;
+  return `${body}.${crypto.createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+}
+
+async function register(): Promise<string> {
+  const r = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: `l-${crypto.randomUUID()}@example.org`, password: 'correct horse battery' } });
+  return r.json().access_token;
+}
+
+test('a declared Content-Length over the limit is refused at once, before the body is sent', async () => {
+  const c = connect();
+  await c.write(`POST /api/v1/analyze HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${2 * 1024 ** 3}\r\n\r\n`);
+  assert.ok(await c.until(() => responses(c.received()) > 0, 3000), 'an answer without sending the body');
+  assert.equal(status(c.received()), 413);
+  assert.match(c.received(), /PAYLOAD_TOO_LARGE/);
+  assert.match(c.received(), /connection: close/i);
+  assert.ok(await c.until(c.closed, 3000), 'the server closes the connection');
+});
+
+test('a chunked body with no length stops being read at the limit: 413, then the connection closes', async () => {
+  const t = await register();
+  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const c = connect();
+  await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  const head = Buffer.from('--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n');
+  await c.write(`${head.length.toString(16)}\r\n${head}\r\n`);
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0xab);
+  // Up to 64 MB; the server must answer and close long before.
+  while (sent < 64 * LIMIT && !c.closed() && responses(c.received()) === 0) {
+    await c.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+    sent += chunk.length;
+  }
+  assert.ok(await c.until(c.closed, 3000), `closed after ${sent} bytes`);
+  assert.equal(status(c.received()), 413, c.received().slice(0, 200));
+  assert.ok(sent < 8 * LIMIT, `the server stopped reading near the limit (${sent} bytes sent)`);
+});
+
+test('slow-loris headers are cut off after the header timeout (1 s here)', async () => {
+  const c = connect();
+  const start = Date.now();
+  const request = `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(100)}\r\n\r\n`;
+  for (let i = 0; i < request.length && !c.closed(); i++) {
+    await c.write(request[i]);
+    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() - start > 8000) break;
+  }
+  assert.ok(c.closed(), 'closed while the headers were still trickling in');
+  const cutOff = c.closedAt()! - start;
+  assert.ok(cutOff < 4000, `cut off after ${cutOff} ms`);
+  console.log(`# slow-loris headers cut off after ${cutOff} ms (header timeout 1000 ms)`);
+});
+
+test('a slow-loris body is cut off after the body timeout (2 s here)', async () => {
+  const c = connect();
+  const start = Date.now();
+  await c.write(`POST /api/v1/analyze HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n`);
+  while (!c.closed() && Date.now() - start < 8000) {
+    await c.write('x');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(c.closed(), 'closed while the body was still trickling in');
+  const cutOff = c.closedAt()! - start;
+  assert.ok(cutOff < 5000, `cut off after ${cutOff} ms`);
+  console.log(`# slow-loris body cut off after ${cutOff} ms (body timeout 2000 ms)`);
+});
+
+test('after an early 413 TOO_MANY_FILES, the same keep-alive client is answered at once', async () => {
+  const png = fixture('non-faces', 'coffee.png').subarray(0, 2000);
+  const part = (i: number) => Buffer.concat([Buffer.from(`--b\r\nContent-Disposition: form-data; name="f${i}"; filename="${i}.png"\r\n\r\n`), png, Buffer.from('\r\n')]);
+  const body = Buffer.concat([part(1), part(2), part(3), part(4), Buffer.from('--b--\r\n')]);
+  const c = connect();
+  await c.write(Buffer.concat([Buffer.from(`POST /api/v1/analyze HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+  assert.ok(await c.until(() => responses(c.received()) === 1, 5000));
+  assert.equal(status(c.received()), 413);
+  assert.match(c.received(), /TOO_MANY_FILES/);
+  // Either the server closed this connection (the client then opens another), or it answers the
+  // next request on it; what it must not do is leave it open and silent (it did for ~73 s).
+  await c.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+  const settled = await c.until(() => c.closed() || responses(c.received()) === 2, 3000);
+  assert.ok(settled, 'the next request on the connection is neither answered nor refused');
+  if (!c.closed()) assert.match(c.received().split(/(?=HTTP\/1\.1 )/)[1], /^HTTP\/1\.1 200/);
+  else assert.match(c.received(), /connection: close/i);
+});
+
+test('an engine thread that dies mid-scan ends the scan failed ENGINE_CRASHED; /results answers 422', async () => {
+  const t = await register();
+  const auth = { authorization: `Bearer ${t}` };
+  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: auth })).json().scan_id;
+  const form = new FormData();
+  form.append('consent', 'true');
+  form.append('file', new Blob([new Uint8Array(fixture('faces', 'obama-1080p.jpg'))]), 'a.jpg');
+  const upload = fetch(`http://127.0.0.1:${port}/api/v1/scan/${scanId}/upload?wait=true`, { method: 'POST', headers: auth, body: form });
+  // Stop the thread while it holds the job.
+  while (pool.pending() === 0) await new Promise((r) => setTimeout(r, 5));
+  await pool.threads()[0].terminate();
+  const res = await upload;
+  assert.equal(res.status, 422);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'ENGINE_CRASHED');
+  const results = await fetch(`http://127.0.0.1:${port}/api/v1/scan/${scanId}/results`, { headers: auth });
+  assert.equal(results.status, 422);
+  assert.equal(((await results.json()) as { error: { code: string } }).error.code, 'ENGINE_CRASHED');
+  // The pool replaced the thread: the next photo is analysed.
+  const dead = pool.threads()[0];
+  while (pool.threads()[0] === dead) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await pool.analyze(fixture('faces', 'obama-240p.jpg'))).face?.landmarks.length, 468);
+});
+
+test('a huge history offset and a token whose sub is not a string answer 4xx, not 500', async () => {
+  const t = await register();
+  const big = await fetch(`http://127.0.0.1:${port}/api/v1/scan/history?offset=99999999999999999999`, { headers: { authorization: `Bearer ${t}` } });
+  assert.equal(big.status, 400);
+  for (const sub of [42, { $ne: null }, ['a'], null]) {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token({ sub, email: 'x@example.org' })}` } });
+    assert.equal(r.status, 401, JSON.stringify(sub));
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'INVALID_TOKEN');
+  }
+});
+
+test('a client that aborts mid-upload is logged at info level, without a stack trace', async () => {
+  const t = await register();
+  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const c = connect();
+  await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n${'x'.repeat(10000)}`);
+  await new Promise((r) => setTimeout(r, 300));
+  c.socket.destroy();
+  const seen = () => logs.some((l) => l.msg === 'client aborted the request');
+  for (let i = 0; i < 40 && !seen(); i++) await new Promise((r) => setTimeout(r, 50));
+  const line = logs.find((l) => l.msg === 'client aborted the request');
+  assert.ok(line, JSON.stringify(logs.filter((l) => Number(l.level) >= 40).slice(-3)));
+  assert.equal(line.level, 30);
+  assert.doesNotMatch(JSON.stringify(line), /\\n\s+at /);
+  assert.ok(!logs.some((l) => Number(l.level) >= 50 && /abort|ECONNRESET/i.test(JSON.stringify(l))), 'no error-level line for it');
+});
