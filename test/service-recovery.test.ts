@@ -160,8 +160,9 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
   const env = { SKINSIGHT_DEBUG_HOLD_MS: '600000', SKINSIGHT_JOB_ATTEMPTS: '2' };
   try {
     let server = await startChild(dataDir, env);
-    const reg = await call(server.url, 'POST', '/api/v1/auth/register', undefined, undefined, { email: 'poison@example.org', password: 'correct horse battery' });
-    const token = reg.body.access_token;
+    const account = { email: 'poison@example.org', password: 'correct horse battery' };
+    assert.equal((await call(server.url, 'POST', '/api/v1/auth/register', undefined, undefined, account)).status, 202);
+    const token = (await call(server.url, 'POST', '/api/v1/auth/login', undefined, undefined, account)).body.access_token;
     const id = (await call(server.url, 'POST', '/api/v1/scan/init', token)).body.scan_id;
     const fd = new FormData();
     fd.append('consent', 'true');
