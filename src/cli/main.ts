@@ -18,7 +18,7 @@ import { runCrop } from './crop.ts';
 
 const USAGE = `Usage:
   skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
-  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] <files or folders…>
+  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches] <files or folders…>
   skinsight schema
   skinsight info [--models DIR]
   skinsight models list [--models DIR]
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
         size: { type: 'string' },
         'closeup-fallback': { type: 'boolean', default: false },
         closeup: { type: 'boolean', default: false },
+        patches: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
       });
       if (!values.out) throw new UsageError('crop needs --out DIR.');
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
         size: intOption(values.size, 'size', 16, 1024) ?? 224,
         closeupFallback: values['closeup-fallback'] as boolean,
         closeup: values.closeup as boolean,
+        patches: values.patches as boolean,
         progress: !(values.quiet as boolean),
       });
     }
