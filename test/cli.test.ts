@@ -106,7 +106,7 @@ test('crop writes the model inputs and a log line per file', async () => {
 
 test('crop --patches also writes the five acne patches of each face, close-ups get none', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-patches-'));
-  const { code } = await skinsight(['crop', '--out', dir, '--patches', '--closeup-fallback', path.join(FACES, 'obama.jpg'), path.join(NON_FACES, 'coffee.png')]);
+  const { code } = await skinsight(['crop', '--out', dir, '--patches', '--patch-size', '224', '--closeup-fallback', path.join(FACES, 'obama.jpg'), path.join(NON_FACES, 'coffee.png')]);
   assert.equal(code, 0);
   const log = fs.readFileSync(path.join(dir, 'crops.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const patches = log.filter((l) => l.mode === 'patch');

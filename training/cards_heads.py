@@ -61,7 +61,8 @@ def write_card(full: dict, out: Path) -> None:
     L += ["", "## Results", ""]
     for task, r in (("acne_binary", a), ("skin_condition", c)):
         L += [f"### {task}", "", "| subset | n | accuracy | macro-F1 | ROC-AUC acne | ECE |", "|---|---:|---:|---:|---:|---:|",
-              _report_rows("val (in-source)", r["val"]), _report_rows("**test**", r["test"])]
+              _report_rows("val (in-source)", r["val"]), _report_rows("**test**", r["test"]),
+              _report_rows("test without the UTKFace patches", r["test_crops_only"])]
         for k, v in r["test_by_source"].items():
             L.append(_report_rows(f"test source: {k}", v))
         for k, v in r["test_by_crop_mode"].items():

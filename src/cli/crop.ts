@@ -23,6 +23,8 @@ export interface CropCliOptions {
   closeup: boolean;
   /** Also write the acne patches of each face (DIR/<name>.<region>.png, lines with `region`). */
   patches: boolean;
+  /** Side of the patches in pixels. */
+  patchSize: number;
   progress: boolean;
 }
 
@@ -57,7 +59,7 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
         line = { source: input.path, output, mode: prepared.mode };
         if (options.patches && prepared.regions) {
           for (const region of PATCH_REGIONS) {
-            const patch = regionPatch(prepared.regions.measure.image, prepared.regions.measure.landmarks, region, options.size);
+            const patch = regionPatch(prepared.regions.measure.image, prepared.regions.measure.landmarks, region, options.patchSize);
             const file = output.replace(/\.png$/, `.${region}.png`);
             await sharp(patch.data, { raw: { width: patch.width, height: patch.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(file);
             log.write(JSON.stringify({ source: input.path, output: file, mode: 'patch', region }) + '\n');

@@ -18,7 +18,7 @@ import { runCrop } from './crop.ts';
 
 const USAGE = `Usage:
   skinsight analyze <files or folders…> [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
-  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches] <files or folders…>
+  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches [--patch-size 96]] <files or folders…>
   skinsight schema
   skinsight info [--models DIR]
   skinsight models list [--models DIR]
@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
         'closeup-fallback': { type: 'boolean', default: false },
         closeup: { type: 'boolean', default: false },
         patches: { type: 'boolean', default: false },
+        'patch-size': { type: 'string' },
         quiet: { type: 'boolean', default: false },
       });
       if (!values.out) throw new UsageError('crop needs --out DIR.');
@@ -70,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
         closeupFallback: values['closeup-fallback'] as boolean,
         closeup: values.closeup as boolean,
         patches: values.patches as boolean,
+        patchSize: intOption(values['patch-size'], 'patch-size', 16, 1024) ?? 96,
         progress: !(values.quiet as boolean),
       });
     }
