@@ -118,17 +118,20 @@ def _conv(cls: str, cfg: dict, w: dict[str, np.ndarray]) -> nn.Module:
         cin, mult = k.shape[2], k.shape[3]
         cout, groups = cin * mult, cin
         weight = torch.from_numpy(k.transpose(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw).copy())
-    conv = nn.Conv2d(cin, cout, (kh, kw), (sh, sw), 0, (dh, dw), groups, bias)
-    conv.weight.data.copy_(weight)
-    if bias:
-        conv.bias.data.copy_(torch.from_numpy(w[f"{name}/bias"]))
-    layers: list[nn.Module] = []
+    pads = (0, 0, 0, 0)
     if cfg["padding"] == "same":
         t, b = _same_pad(kh, sh, dh)
         l, r = _same_pad(kw, sw, dw)
-        layers.append(_Pad((l, r, t, b)))
+        pads = (l, r, t, b)
     elif cfg["padding"] != "valid":
         raise ValueError(f"{name}: padding {cfg['padding']!r} not supported")
+    symmetric = pads[0] == pads[1] and pads[2] == pads[3]
+    # symmetric padding goes into the conv itself (one ONNX Conv, no Pad node)
+    conv = nn.Conv2d(cin, cout, (kh, kw), (sh, sw), (pads[2], pads[0]) if symmetric else 0, (dh, dw), groups, bias)
+    conv.weight.data.copy_(weight)
+    if bias:
+        conv.bias.data.copy_(torch.from_numpy(w[f"{name}/bias"]))
+    layers: list[nn.Module] = [] if symmetric else [_Pad(pads)]
     layers.append(conv)
     act = _activation(cfg.get("activation"))
     if act is not None:
