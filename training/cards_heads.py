@@ -95,6 +95,11 @@ def write_card(full: dict, out: Path) -> None:
             L.append(f"| {p['file']} (CompactNet) | {p['test_n']} | {_f(p['macro_f1'])} | {_f(p['roc_auc_acne'])} | {_f(p['ece'])} |")
         L += ["", "The seed architectures were not retrained on these splits (about 2 h on 2 shared cores); their last "
               "measurement (2 epochs, the old splits) is in `cards/acne_binary.md` and `cards/skin_condition.md`.", ""]
+    q = full.get("int8")
+    if q:
+        L += ["## INT8", "", f"QDQ static INT8 ({q['bytes']['int8'] / 1e6:.1f} MB), same 1,512 test crops through onnxruntime-node: "
+              + "; ".join(f"{t}: macro-F1 {q[t]['fp32']['macro_f1']:.3f} -> {q[t]['int8']['macro_f1']:.3f}" for t in ("acne_binary", "skin_condition"))
+              + f". {'Kept' if q['kept'] else 'Not kept: a task lost more than 1 point'} (`training/int8_heads.py`).", ""]
     L += ["## Limits", "",
           "- Labels are not from dermatologists; most sources have no licence (see ../shared/datasets/README.md).",
           "- The backbone's last fine-tune was on NSFW images, not skin; it is frozen here.",
