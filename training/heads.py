@@ -50,11 +50,25 @@ def _rank(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
+def make_utk_patches(data_dir: Path, chunk: int = 300) -> None:
+    """`skinsight crop --patches --patch-size 224` over the UTKFace portraits, at most `chunk` files
+    per command (a longer argv crashes node here); one folder per chunk (patches-utkface-aa, -ab, ...)."""
+    files = sorted(str(p) for p in (data_dir / "conditions" / "normal").glob("utkface__*.jpg"))
+    for k in range(0, len(files), chunk):
+        out = CACHE / f"patches-utkface-a{chr(ord('a') + k // chunk)}"
+        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "crop", "--out", str(out), "--size", "224", "--patches",
+               "--patch-size", "224", "--quiet", *files[k: k + chunk]]
+        # exit code 1 = some portraits had no detectable face (NO_FACE lines in crops.jsonl): expected
+        if subprocess.run(cmd, cwd=REPO).returncode not in (0, 1):
+            raise RuntimeError(f"engine crop --patches failed for {out}")
+
+
 def utk_patch_items(data_dir: Path, base: dict[str, D.Item]) -> tuple[list[D.Item], dict[str, str]]:
     """Patch items from training/.cache/patches-utkface*/crops.jsonl (made by the engine)."""
     dirs = sorted(CACHE.glob("patches-utkface*"))
     if not dirs:
-        raise SystemExit("no UTKFace patches: run the crop command in the README (skinsight crop --patches)")
+        make_utk_patches(data_dir)
+        dirs = sorted(CACHE.glob("patches-utkface*"))
     items, index = [], {}
     for d in dirs:
         for line in open(d / "crops.jsonl"):
