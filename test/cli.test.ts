@@ -157,6 +157,24 @@ test('crop writes the model inputs and a log line per file', async () => {
   assert.deepEqual([meta.width, meta.height, meta.channels], [224, 224, 3]);
 });
 
+test('crop --patches also writes the five acne patches of each face, close-ups get none', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-patches-'));
+  const { code } = await skinsight(['crop', '--out', dir, '--patches', '--patch-size', '224', '--closeup-fallback', path.join(FACES, 'obama.jpg'), path.join(NON_FACES, 'coffee.png')]);
+  assert.equal(code, 0);
+  const log = fs.readFileSync(path.join(dir, 'crops.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const patches = log.filter((l) => l.mode === 'patch');
+  assert.deepEqual(patches.map((l) => l.region).sort(), ['chin', 'forehead', 'left_cheek', 'nose', 'right_cheek']);
+  assert.ok(patches.every((l) => l.source.endsWith('obama.jpg')));
+  const stats = await Promise.all(patches.map((l) => sharp(l.output).stats()));
+  for (const [i, st] of stats.entries()) {
+    // a real skin patch: the right size, not flat, and warmer (R > B) as skin is
+    const meta = await sharp(patches[i].output).metadata();
+    assert.deepEqual([meta.width, meta.height], [224, 224]);
+    assert.ok(st.channels[0].stdev > 3, `${patches[i].region} is flat`);
+    assert.ok(st.channels[0].mean > st.channels[2].mean, `${patches[i].region} is not skin-coloured`);
+  }
+});
+
 test('schema prints the result JSON Schema with the seed field names', async () => {
   const { code, stdout } = await skinsight(['schema']);
   assert.equal(code, 0);

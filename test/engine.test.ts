@@ -211,6 +211,24 @@ describe('skin measures on real photos', () => {
     assert.ok(result.quality.issues.some((i) => i.code === 'BLURRED'), JSON.stringify(result.quality));
     assert.equal(result.quality.passed, false);
     assert.ok(result.confidence < sharpResult.confidence);
+    // below the documented quality level (RELIABLE_MIN_QUALITY) the model answers say so
+    for (const [r, reliable] of [[sharpResult, true], [result, false]] as const) {
+      const { acne_analysis: acne, condition_analysis: cond } = r.ml_analysis;
+      assert.ok(acne.available && cond.available);
+      assert.equal(acne.reliable, reliable);
+      assert.equal(cond.reliable, reliable);
+    }
+  });
+
+  test('model probabilities are never exactly 0 or 1 (clipped to [0.005, 0.995])', async () => {
+    for (const photo of ['obama.jpg', 'biden2.jpg', 'sergey.png']) {
+      const r = await analyzeFixture(photo);
+      const { acne_analysis: acne, condition_analysis: cond } = r.ml_analysis;
+      assert.ok(acne.available && cond.available);
+      for (const p of [...Object.values(acne.probabilities), ...Object.values(cond.probabilities)]) {
+        assert.ok(p >= 0.005 && p <= 0.995, `${photo}: ${p}`);
+      }
+    }
   });
 
   test('a darkened photo fails the exposure gate with advice', async () => {

@@ -42,7 +42,7 @@ for (const photo of ['obama.jpg', 'biden2.jpg']) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-parity-'));
       const png = path.join(dir, 'crop.png');
       await sharp(input.data, { raw: { width: input.width, height: input.height, channels: 3 } }).png().toFile(png);
-      const { stdout } = await run(PYTHON, [path.join(REPO, 'training', 'parity.py'), png, model.file], { cwd: REPO });
+      const { stdout } = await run(PYTHON, [path.join(REPO, 'training', 'parity.py'), png, model.file, task], { cwd: REPO });
       const torch = JSON.parse(stdout.trim().split('\n').at(-1)!) as { probabilities: Record<string, number> };
 
       model.entry.classes.forEach((cls, i) => {

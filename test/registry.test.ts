@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { createEngine } from '../src/engine/index.ts';
 import { blazeFaceModelPath } from '../src/engine/face/blazeface.ts';
 import { fixture } from './helpers/fixtures.ts';
+import { tinyClassifierOnnx } from './helpers/tiny-onnx.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -94,4 +95,26 @@ test('classes that do not match the task are refused', async () => {
     modelsDir({ models: [entry({ sha256: sha256(bytes), classes: ['clear', 'spots'] })] }, { 'acne.onnx': bytes }),
   );
   assert.match((result.ml_analysis.acne_analysis as { reason: string }).reason, /classes/);
+});
+
+test('an entry naming an ONNX output the file does not have is refused with the outputs it has', async () => {
+  const bytes = tinyClassifierOnnx({ classes: 2, seed: 1 });
+  const { result } = await analyzeWith(modelsDir({ models: [entry({ sha256: sha256(bytes), output: 'acne_head' })] }, { 'acne.onnx': bytes }));
+  const acne = result.ml_analysis.acne_analysis;
+  assert.equal(acne.available, false);
+  assert.match((acne as { reason: string }).reason, /no output acne_head \(outputs: logits\)/);
+});
+
+test('a calibration temperature flattens the probabilities the engine reports', async () => {
+  const bytes = tinyClassifierOnnx({ classes: 2, seed: 1 });
+  const files = { 'acne.onnx': bytes };
+  const plain = await analyzeWith(modelsDir({ models: [entry({ sha256: sha256(bytes) })] }, files));
+  const hot = await analyzeWith(modelsDir({ models: [entry({ sha256: sha256(bytes), calibration: { method: 'temperature', temperature: 4 } })] }, files));
+  const p = plain.result.ml_analysis.acne_analysis;
+  const q = hot.result.ml_analysis.acne_analysis;
+  assert.ok(p.available && q.available);
+  assert.ok(Math.abs(q.probabilities.acne - 0.5) < Math.abs(p.probabilities.acne - 0.5), `${p.probabilities.acne} vs ${q.probabilities.acne}`);
+  // softmax(z / 4) from softmax(z): logit difference divided by 4
+  const logit = (x: number) => Math.log(x / (1 - x));
+  assert.ok(Math.abs(logit(q.probabilities.acne) - logit(p.probabilities.acne) / 4) < 0.01);
 });

@@ -45,13 +45,13 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     onnx.checker.check_model(onnx.load(str(path)))
 
 
-def ort_logits(onnx_path: Path, x_u8: np.ndarray) -> np.ndarray:
-    """Logits from onnxruntime-node for uint8 NHWC crops (normalised in JS like the engine)."""
+def ort_logits(onnx_path: Path, x_u8: np.ndarray, output: str = "logits") -> np.ndarray:
+    """Logits (the ONNX output `output`) from onnxruntime-node for uint8 NHWC crops (normalised in JS like the engine)."""
     with tempfile.TemporaryDirectory() as td:
         inp, out = Path(td) / "in.u8", Path(td) / "out.f32"
         np.ascontiguousarray(x_u8, dtype=np.uint8).tofile(inp)
         subprocess.run(["node", str(REPO / "training" / "ort_run.mjs"), "logits", str(onnx_path), str(inp),
-                        str(len(x_u8)), str(out)], check=True, cwd=REPO)
+                        str(len(x_u8)), str(out), output], check=True, cwd=REPO)
         return np.fromfile(out, dtype=np.float32).reshape(len(x_u8), -1)
 
 

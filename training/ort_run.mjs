@@ -1,5 +1,5 @@
 // Run an ONNX model with onnxruntime-node (the engine's runtime) on uint8 NHWC 224x224 RGB crops.
-//   node training/ort_run.mjs logits MODEL.onnx IN.u8 N OUT.f32      -> logits float32 [N,C]
+//   node training/ort_run.mjs logits MODEL.onnx IN.u8 N OUT.f32 [OUTPUT] -> output `OUTPUT` (default logits) float32 [N,C]
 //   node training/ort_run.mjs ranges MODEL.onnx IN.u8 N OUT.json     -> {output name: [min, max]} over all outputs
 //   node training/ort_run.mjs bench  MODEL.onnx [MODEL2.onnx ...]     -> JSON ms per call at batch 1 and 8
 // Normalisation: (x/255 - mean)/std with ImageNet mean/std, NCHW, as the model registry specifies.
@@ -48,7 +48,7 @@ if (mode === 'bench') {
   }
   console.log(JSON.stringify(res));
 } else {
-  const [inFile, nStr, outFile] = rest;
+  const [inFile, nStr, outFile, outputName = 'logits'] = rest;
   const n = Number(nStr);
   const u8 = new Uint8Array(readFileSync(inFile));
   const sess = await ort.InferenceSession.create(model, mode === 'ranges' ? { ...opts, graphOptimizationLevel: 'disabled' } : opts);
@@ -57,7 +57,7 @@ if (mode === 'bench') {
     const chunks = [];
     for (let s = 0; s < n; s += BS) {
       const r = await sess.run({ input: toTensor(u8, s, Math.min(BS, n - s)) });
-      chunks.push(r.logits.data);
+      chunks.push(r[outputName].data);
     }
     const total = chunks.reduce((a, c) => a + c.length, 0);
     const all = new Float32Array(total);

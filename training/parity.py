@@ -6,6 +6,9 @@ PNG_CROP: an image written by `skinsight crop` (224x224 RGB; exactly the engine'
 MODEL.pt: a checkpoint from training/checkpoints/ (or a seed state dict).
 MODEL.onnx: a registry file; its PyTorch checkpoint training/checkpoints/<name>-<version>.pt is found
 through models/manifest.json (same folder as the ONNX file). INT8 entries have no PyTorch twin.
+A multi-head file (entries with `output`, e.g. skin_mnv2-3.0.0.onnx) is rebuilt from the converted
+backbone and training/checkpoints/<file stem>.pt; MODEL may then be followed by the task name.
+The entry's calibration temperature T is applied (softmax(logits / T)), as the engine does.
 
 Preprocessing (the registry's input spec): RGB, float32 x/255, (x - mean)/std with ImageNet
 mean [0.485, 0.456, 0.406] and std [0.229, 0.224, 0.225], NCHW, batch 1. No resize.
@@ -24,6 +27,27 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
+def load_multihead(ckpt_path: Path, output: str):
+    """The backbone + heads network of training/heads.py, returning the logits of `output`."""
+    import torch
+
+    from training.backbone.net import Backbone, SkinNet
+    from training.heads import Head
+
+    ck = torch.load(ckpt_path)
+    heads = {}
+    for task in ck["names"]:
+        sd = ck["heads"][task]
+        hidden = ck["hparams"][task]["hidden"]
+        classes = sd["net.weight" if not hidden else "net.3.weight"].shape[0]
+        head = Head(sd["mu"].numpy(), sd["sd"].numpy(), classes, hidden)
+        head.load_state_dict(sd)
+        heads[task] = head
+    net = SkinNet(Backbone(), heads).eval()
+    k = net.names.index(output)
+    return (lambda x: net(x)[k]), {"name": ck["name"], "version": ck["version"]}
+
+
 def main(argv=None) -> int:
     import numpy as np
     import torch
@@ -32,25 +56,29 @@ def main(argv=None) -> int:
     from training.seedio import load_any
 
     args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 2 or args[0] in ("-h", "--help"):
+    if len(args) not in (2, 3) or args[0] in ("-h", "--help"):
         print(__doc__, file=sys.stderr)
         return 2
     png, model_path = Path(args[0]), Path(args[1])
     torch.set_num_threads(1)
     if model_path.suffix == ".onnx":
         man = json.loads((model_path.parent / "manifest.json").read_text())
-        entry = next((e for e in man["models"] if e["file"] == model_path.name), None)
+        entry = next((e for e in man["models"] if e["file"] == model_path.name and (len(args) == 2 or e["task"] == args[2])), None)
         if entry is None:
             raise SystemExit(f"{model_path.name} is not in {model_path.parent / 'manifest.json'}")
         if entry.get("precision") == "int8":
             raise SystemExit("INT8 models have no PyTorch twin; use the fp32 entry")
-        ckpt = REPO / "training" / "checkpoints" / f"{entry['name']}-{entry['version']}.pt"
-        model, meta = load_any(ckpt)
+        if entry.get("output"):
+            model, meta = load_multihead(REPO / "training" / "checkpoints" / f"{model_path.stem}.pt", entry["output"])
+        else:
+            model, meta = load_any(REPO / "training" / "checkpoints" / f"{entry['name']}-{entry['version']}.pt")
         meta["classes"] = entry["classes"]
+        temperature = (entry.get("calibration") or {}).get("temperature", 1.0)
         name = f"{entry['name']}@{entry['version']}"
     else:
         model, meta = load_any(model_path)
         name = meta.get("name", model_path.stem) + (f"@{meta['version']}" if "version" in meta else "")
+        temperature = 1.0
     with Image.open(png) as im:
         im = im.convert("RGB")
         if im.size != (224, 224):
@@ -61,7 +89,8 @@ def main(argv=None) -> int:
     x = ((x - mean) / std).transpose(2, 0, 1)[None].copy()
     with torch.no_grad():
         logits = model(torch.from_numpy(x))[0].double().numpy()
-    p = np.exp(logits - logits.max())
+    z = logits / temperature
+    p = np.exp(z - z.max())
     p /= p.sum()
     print(json.dumps({"model": name, "classes": meta["classes"],
                       "probabilities": {c: float(v) for c, v in zip(meta["classes"], p)},

@@ -28,9 +28,11 @@ def _with_all_outputs(model: onnx.ModelProto) -> onnx.ModelProto:
     m = onnx.ModelProto()
     m.CopyFrom(model)
     existing = {o.name for o in m.graph.output}
+    # only tensors that feed quantised ops need ranges (others may be int64 shape arithmetic)
+    wanted = {i for n in m.graph.node if n.op_type in QUANT_INPUT_OPS for i in n.input}
     for node in m.graph.node:
         for o in node.output:
-            if o and o not in existing:
+            if o and o not in existing and o in wanted:
                 m.graph.output.append(helper.make_tensor_value_info(o, TensorProto.FLOAT, None))
                 existing.add(o)
     return m

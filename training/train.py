@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from . import data as D
 from . import metrics as M
+from .runlog import run_logger
 from .models import ARCH_DESCRIPTIONS, build, n_params
 
 REPO = Path(__file__).resolve().parent.parent
@@ -212,13 +213,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(2)
     data_dir = a.data.resolve()
     run_dir = a.run_dir or (REPO / "training" / "runs" / f"seed{a.seed}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    logf = open(run_dir / "log.txt", "a")
-
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-        logf.write(msg + "\n")
-        logf.flush()
+    log = run_logger(run_dir)
 
     from .prepare import prepare
 

@@ -11,6 +11,7 @@ import { createEngine } from '../engine/index.ts';
 import { toErrorInfo } from '../engine/errors.ts';
 import { resizeArea } from '../engine/face/geometry.ts';
 import type { RgbImage } from '../engine/image.ts';
+import { PATCH_REGIONS, regionPatch } from '../engine/region/patches.ts';
 import { expandInputs } from './files.ts';
 import { startProgress } from './progress.ts';
 
@@ -20,6 +21,10 @@ export interface CropCliOptions {
   /** An image with no face is cropped as a close-up (the engine's --closeup path). */
   closeupFallback: boolean;
   closeup: boolean;
+  /** Also write the acne patches of each face (DIR/<name>.<region>.png, lines with `region`). */
+  patches: boolean;
+  /** Side of the patches in pixels. */
+  patchSize: number;
   progress: boolean;
 }
 
@@ -52,6 +57,14 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
         fs.mkdirSync(path.dirname(output), { recursive: true });
         await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(output);
         line = { source: input.path, output, mode: prepared.mode };
+        if (options.patches && prepared.regions) {
+          for (const region of PATCH_REGIONS) {
+            const patch = regionPatch(prepared.regions.measure.image, prepared.regions.measure.landmarks, region, options.patchSize);
+            const file = output.replace(/\.png$/, `.${region}.png`);
+            await sharp(patch.data, { raw: { width: patch.width, height: patch.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(file);
+            log.write(JSON.stringify({ source: input.path, output: file, mode: 'patch', region }) + '\n');
+          }
+        }
       } catch (error) {
         failures++;
         line = { source: input.path, output: null, error: toErrorInfo(error) };

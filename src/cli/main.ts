@@ -20,7 +20,7 @@ import { runCrop } from './crop.ts';
 
 const USAGE = `Usage:
   skinsight analyze <files or folders…> [--files-from FILE|-] [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
-  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] <files or folders…>
+  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches [--patch-size 96]] <files or folders…>
   skinsight schema
   skinsight info [--models DIR]
   skinsight models list [--models DIR]
@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
         size: { type: 'string' },
         'closeup-fallback': { type: 'boolean', default: false },
         closeup: { type: 'boolean', default: false },
+        patches: { type: 'boolean', default: false },
+        'patch-size': { type: 'string' },
         quiet: { type: 'boolean', default: false },
       });
       if (!values.out) throw new UsageError('crop needs --out DIR.');
@@ -74,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
         size: intOption(values.size, 'size', 16, 1024) ?? 224,
         closeupFallback: values['closeup-fallback'] as boolean,
         closeup: values.closeup as boolean,
+        patches: values.patches as boolean,
+        patchSize: intOption(values['patch-size'], 'patch-size', 16, 1024) ?? 96,
         progress: !(values.quiet as boolean),
       });
     }

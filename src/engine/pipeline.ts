@@ -15,6 +15,7 @@ import { MESH_POINTS } from './face/facemesh.ts';
 import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
+import { clipProbabilities, combinedConfidence, RELIABLE_MIN_QUALITY } from './models/calibration.ts';
 import { measureCloseup, measureFace } from './measures/index.ts';
 import { computeScores, summarise } from './scores/index.ts';
 import {
@@ -179,7 +180,9 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
     .filter((m) => m.available)
     .map((m) => m.model!)
     .map((e) => ({ name: e.name, version: e.version, task: e.task, sha256: e.sha256 }));
-  const confidence = faceBlock ? measured.confidence * Math.min(1, faceBlock.mesh_confidence) : measured.confidence;
+  const quality = faceBlock ? measured.confidence * Math.min(1, faceBlock.mesh_confidence) : measured.confidence;
+  const confidence = combinedConfidence(quality, [acne, condition].flatMap((m) => (m.probabilities ? [m.probabilities] : [])));
+  for (const m of [acne, condition]) if (m.analysis.available) m.analysis.reliable = measured.confidence >= RELIABLE_MIN_QUALITY;
 
   const ml_analysis = {
     acne_analysis: acne.analysis,
@@ -212,7 +215,7 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
 async function runShadow(registry: ModelRegistry, inputs: ModelInputs, task: ModelTask, version: string): Promise<ShadowPrediction> {
   const m = registry.forTask(task, version);
   if (!('classifier' in m)) return { task, name: task, version, label: null, probabilities: {}, reason: m.reason };
-  const [p] = await m.classifier.classify([inputs.for(m.classifier)]);
+  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
   const classes = TASK_CLASSES[task];
   const probabilities = Object.fromEntries(classes.map((c, i) => [c, round4(p[i])]));
   let best = 0;
@@ -226,6 +229,8 @@ interface ModelOutcome<T> {
   available: boolean;
   analysis: T;
   model?: { name: string; version: string; task: string; sha256: string };
+  /** The reported (calibrated, clipped) probabilities, for the result's confidence. */
+  probabilities?: Float32Array;
 }
 
 /** The crop resized once per model input size, shared by every model of that size. */
@@ -243,7 +248,7 @@ class ModelInputs {
 async function runAcne(registry: ModelRegistry, inputs: ModelInputs, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
   const m = registry.forTask('acne_binary', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const [p] = await m.classifier.classify([inputs.for(m.classifier)]);
+  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
   const [noAcne, acne] = [p[0], p[1]];
   const detected = acne >= m.entry.threshold;
   return {
@@ -256,15 +261,17 @@ async function runAcne(registry: ModelRegistry, inputs: ModelInputs, version?: s
       label: detected ? 'acne' : 'no_acne',
       probabilities: { no_acne: round4(noAcne), acne: round4(acne) },
       threshold: m.entry.threshold,
+      reliable: true, // set from image quality once the measures ran
       model: { name: m.entry.name, version: m.entry.version },
     },
+    probabilities: p,
   };
 }
 
 async function runCondition(registry: ModelRegistry, inputs: ModelInputs, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
   const m = registry.forTask('skin_condition', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const [p] = await m.classifier.classify([inputs.for(m.classifier)]);
+  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
   const classes = TASK_CLASSES.skin_condition;
   let best = 0;
   for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
@@ -277,8 +284,10 @@ async function runCondition(registry: ModelRegistry, inputs: ModelInputs, versio
       condition: classes[best] as Extract<ConditionAnalysis, { available: true }>['condition'],
       confidence: round4(p[best]),
       probabilities,
+      reliable: true, // set from image quality once the measures ran
       model: { name: m.entry.name, version: m.entry.version },
     },
+    probabilities: p,
   };
 }
 

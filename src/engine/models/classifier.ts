@@ -1,32 +1,49 @@
 /**
  * One ONNX image classifier: builds the input tensor from an RGB crop exactly as the
  * manifest says (size, layout, mean/std), runs the session, and returns softmax
- * probabilities in the manifest's class order.
+ * probabilities of the entry's output, divided by its calibration temperature, in the
+ * manifest's class order.
  */
 import type { RgbImage } from '../image.ts';
 import { resizeArea } from '../face/geometry.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import type { ModelEntry } from './manifest.ts';
 import { MicroBatcher } from './batcher.ts';
+import { SharedSession } from './shared-session.ts';
 
 export class Classifier {
   private batcher: MicroBatcher<RgbImage, Float32Array> | null = null;
+  private readonly output: string;
+  private readonly temperature: number;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly shared: SharedSession,
     readonly entry: ModelEntry,
-  ) {}
+  ) {
+    this.output = entry.output ?? shared.session.outputNames[0];
+    this.temperature = entry.calibration?.temperature ?? 1;
+  }
 
-  static async create(model: Uint8Array, entry: ModelEntry, intraOpThreads: number): Promise<Classifier> {
-    const session = await createSession(model, { intraOpThreads });
+  /** A classifier on its own session, or on `shared` (another entry's session for the same file). */
+  static async create(model: Uint8Array, entry: ModelEntry, intraOpThreads: number, shared?: SharedSession): Promise<Classifier> {
+    const session = (shared ?? new SharedSession(await createSession(model, { intraOpThreads }))).acquire();
+    const fail = async (message: string): Promise<never> => {
+      await session.release();
+      throw new Error(message);
+    };
+    if (!session.session.outputNames.includes(entry.output ?? session.session.outputNames[0])) {
+      await fail(`model has no output ${entry.output} (outputs: ${session.session.outputNames.join(', ')})`);
+    }
     const classifier = new Classifier(session, entry);
     const size = entry.input.size;
     const probe = await classifier.classify([{ width: size, height: size, data: new Uint8Array(size * size * 3) }]); // warm-up
-    if (probe[0].length !== entry.classes.length) {
-      await session.release();
-      throw new Error(`model outputs ${probe[0].length} classes, manifest lists ${entry.classes.length}`);
-    }
+    if (probe[0].length !== entry.classes.length) await fail(`model outputs ${probe[0].length} classes, manifest lists ${entry.classes.length}`);
     return classifier;
+  }
+
+  /** The session, for other entries that name the same file. */
+  get sharedSession(): SharedSession {
+    return this.shared;
   }
 
   /** The crop resized to the model's input side (area averaging), as the training crops are made. */
@@ -50,6 +67,13 @@ export class Classifier {
   }
 
   private async run(crops: RgbImage[]): Promise<Float32Array[]> {
+    const out = await this.shared.run(() => this.tensor(crops), crops.length === 1 ? crops[0] : undefined);
+    const logits = out[this.output];
+    const classes = logits.length / crops.length;
+    return crops.map((_, n) => softmax(logits.subarray(n * classes, (n + 1) * classes), this.temperature));
+  }
+
+  private tensor(crops: RgbImage[]): ort.Tensor {
     const { size, layout, mean, std } = this.entry.input;
     const plane = size * size;
     const input = new Float32Array(crops.length * plane * 3);
@@ -64,23 +88,20 @@ export class Classifier {
       }
     });
     const dims = layout === 'NCHW' ? [crops.length, 3, size, size] : [crops.length, size, size, 3];
-    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
-    const logits = out[this.session.outputNames[0]].data as Float32Array;
-    const classes = logits.length / crops.length;
-    return crops.map((_, n) => softmax(logits.subarray(n * classes, (n + 1) * classes)));
+    return new ort.Tensor('float32', input, dims);
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.shared.release();
   }
 }
 
-function softmax(logits: Float32Array): Float32Array {
+function softmax(logits: Float32Array, temperature: number): Float32Array {
   let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
+  for (const v of logits) max = Math.max(max, v / temperature);
   const out = new Float32Array(logits.length);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] / temperature - max);
   for (let i = 0; i < out.length; i++) out[i] /= sum;
   return out;
 }

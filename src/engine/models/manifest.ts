@@ -34,6 +34,20 @@ export const ModelEntry = z.object({
   task: z.enum(MODEL_TASKS),
   /** ONNX file, relative to the manifest. Input `input` [N,3,H,W] float32; output `logits` [N,C]. */
   file: z.string().min(1),
+  /**
+   * The ONNX output holding this task's logits (default: the first output). Entries naming the
+   * same file share one session and one forward per crop: one backbone, one head per task.
+   */
+  output: z.string().min(1).optional(),
+  /**
+   * Temperature scaling fitted on validation data (Guo et al. 2017): p = softmax(logits / T).
+   * Absent: T = 1, the raw softmax.
+   */
+  calibration: z.object({
+    method: z.literal('temperature'),
+    temperature: z.number().positive(),
+    fitted_on: z.string().optional(),
+  }).optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   classes: z.array(z.string()).min(2),
   input: ModelInputSpec.default(ModelInputSpec.parse({})),

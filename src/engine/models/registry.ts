@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelStatus } from '../api.ts';
 import { Classifier } from './classifier.ts';
+import type { SharedSession } from './shared-session.ts';
 import { Manifest, MODEL_TASKS, TASK_CLASSES, modelId, type ModelEntry, type ModelTask } from './manifest.ts';
 
 export interface LoadedModel {
@@ -54,9 +55,10 @@ export class ModelRegistry {
     // Every listed version is loaded (each checked on its own), so that requests can pin a
     // version for A/B tests; per task, the pinned or default entry serves unpinned requests.
     const failures = new Map<string, string>();
+    const sessions = new Map<string, SharedSession>(); // by sha256: entries naming one file share its session
     for (const entry of manifest.models) {
       try {
-        const model = await loadEntry(dir, entry, options.intraOpThreads);
+        const model = await loadEntry(dir, entry, options.intraOpThreads, sessions);
         if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs);
         loaded.set(modelId(entry), model);
       } catch (error) {
@@ -114,7 +116,7 @@ export class ModelRegistry {
   }
 }
 
-async function loadEntry(dir: string, entry: ModelEntry, intraOpThreads: number): Promise<LoadedModel> {
+async function loadEntry(dir: string, entry: ModelEntry, intraOpThreads: number, sessions: Map<string, SharedSession>): Promise<LoadedModel> {
   const expected = TASK_CLASSES[entry.task];
   if (entry.classes.length !== expected.length || entry.classes.some((c, i) => c !== expected[i])) {
     throw new Error(`classes ${JSON.stringify(entry.classes)} do not match ${entry.task}'s ${JSON.stringify(expected)}`);
@@ -126,7 +128,8 @@ async function loadEntry(dir: string, entry: ModelEntry, intraOpThreads: number)
   if (sha !== entry.sha256) throw new Error(`sha256 mismatch for ${entry.file} (manifest ${entry.sha256.slice(0, 12)}…, file ${sha.slice(0, 12)}…)`);
   let classifier: Classifier;
   try {
-    classifier = await Classifier.create(bytes, entry, intraOpThreads);
+    classifier = await Classifier.create(bytes, entry, intraOpThreads, sessions.get(sha));
+    sessions.set(sha, classifier.sharedSession);
   } catch (error) {
     throw new Error(`cannot load ${entry.file}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }

@@ -32,6 +32,8 @@ export const AcneAnalysis = z.discriminatedUnion('available', [
     label: z.enum(['no_acne', 'acne']),
     probabilities: z.object({ no_acne: unit, acne: unit }),
     threshold: unit,
+    /** False when image quality is below the documented level (src/engine/models/calibration.ts). */
+    reliable: z.boolean(),
     model: ModelRef,
   }),
   Unavailable,
@@ -51,6 +53,8 @@ export const ConditionAnalysis = z.discriminatedUnion('available', [
       eczema: unit,
       pigmentation: unit,
     }),
+    /** False when image quality is below the documented level (src/engine/models/calibration.ts). */
+    reliable: z.boolean(),
     model: ModelRef,
   }),
   Unavailable,

@@ -1,0 +1,104 @@
+/**
+ * The pretrained backbone's converter (training/backbone/): nsfwjs@4.4.0's MobileNetV2, a
+ * TensorFlow.js layers model with uint8-quantised weights, becomes a PyTorch module and then
+ * ONNX. On real face crops made by the engine, three independent runtimes agree to 1e-4 on the
+ * pooled 1280 features and on the network's own 5 outputs: TensorFlow.js itself (tfjs-layers,
+ * CPU backend, which loads and dequantises nsfwjs's modules on its own), the converted PyTorch
+ * module, and its ONNX export on onnxruntime-node (the engine's runtime).
+ * Needs Debian's python3-torch and python3-onnx; nsfwjs is a devDependency only.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { createEngine, type Engine } from '../src/engine/index.ts';
+import { modelInputFromCrop } from '../src/cli/crop.ts';
+import { fixture, REPO } from './helpers/fixtures.ts';
+
+const run = promisify(execFile);
+const PHOTOS = ['obama.jpg', 'biden2.jpg', 'sergey.png'];
+const SIDE = 224;
+const TOLERANCE = 1e-4;
+
+interface Outputs {
+  features: number[][];
+  probabilities: number[][];
+}
+
+let engine: Engine;
+let dir: string;
+let tfjs: Outputs;
+let torch: Outputs;
+let onnx: Outputs;
+
+before(async () => {
+  engine = await createEngine({});
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-backbone-'));
+  // NHWC RGB in [0, 1]: the tfjs model's own input convention
+  const input = new Float32Array(PHOTOS.length * SIDE * SIDE * 3);
+  for (const [n, photo] of PHOTOS.entries()) {
+    const prepared = await engine.prepare(fixture('faces', photo));
+    const crop = modelInputFromCrop(prepared.crop, SIDE);
+    for (let i = 0; i < crop.data.length; i++) input[n * SIDE * SIDE * 3 + i] = crop.data[i] / 255;
+  }
+  const file = path.join(dir, 'input.f32');
+  fs.writeFileSync(file, Buffer.from(input.buffer));
+  const onnxFile = path.join(dir, 'mobilenet.onnx');
+  const opts = { cwd: REPO, maxBuffer: 64 * 1024 * 1024 };
+  const [js, py] = await Promise.all([
+    run('node', [path.join(REPO, 'training/backbone/tfjs_run.mjs'), file, String(PHOTOS.length)], opts),
+    run('/usr/bin/python3', ['-m', 'training.backbone.parity', file, String(PHOTOS.length), onnxFile], opts),
+  ]);
+  tfjs = JSON.parse(js.stdout.trim().split('\n').at(-1)!) as Outputs;
+  torch = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as Outputs;
+
+  const nchw = new Float32Array(input.length);
+  const plane = SIDE * SIDE;
+  for (let n = 0; n < PHOTOS.length; n++) {
+    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) nchw[n * plane * 3 + c * plane + i] = input[n * plane * 3 + i * 3 + c];
+  }
+  const session = await ort.InferenceSession.create(onnxFile);
+  const out = await session.run({ input: new ort.Tensor('float32', nchw, [PHOTOS.length, 3, SIDE, SIDE]) });
+  const rows = (t: ort.Tensor, width: number) => PHOTOS.map((_, n) => [...(t.data as Float32Array).subarray(n * width, (n + 1) * width)]);
+  onnx = { features: rows(out.features, 1280), probabilities: rows(out.probabilities, 5) };
+  await session.release();
+});
+
+after(async () => {
+  await engine.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function maxDiff(a: number[][], b: number[][]): number {
+  assert.equal(a.length, b.length);
+  let max = 0;
+  a.forEach((row, n) => {
+    assert.equal(row.length, b[n].length);
+    row.forEach((v, i) => (max = Math.max(max, Math.abs(v - b[n][i]))));
+  });
+  return max;
+}
+
+test('the converted network has the tfjs shapes: 1280 pooled features and 5 softmax outputs per crop', () => {
+  for (const out of [tfjs, torch, onnx]) {
+    assert.equal(out.features.length, PHOTOS.length);
+    assert.ok(out.features.every((r) => r.length === 1280));
+    assert.ok(out.probabilities.every((r) => r.length === 5 && Math.abs(r.reduce((s, v) => s + v, 0) - 1) < 1e-5));
+  }
+  // real crops give informative features, not a constant vector
+  assert.ok(maxDiff([tfjs.features[0]], [tfjs.features[1]]) > 0.1);
+});
+
+for (const [a, b] of [['tfjs', 'torch'], ['torch', 'onnx'], ['tfjs', 'onnx']] as const) {
+  test(`${a} and ${b} agree to ${TOLERANCE} on real face crops (features and outputs)`, () => {
+    const all = { tfjs, torch, onnx };
+    const f = maxDiff(all[a].features, all[b].features);
+    const p = maxDiff(all[a].probabilities, all[b].probabilities);
+    assert.ok(f <= TOLERANCE, `features max |Δ| ${f}`);
+    assert.ok(p <= TOLERANCE, `probabilities max |Δ| ${p}`);
+  });
+}
