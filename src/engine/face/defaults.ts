@@ -1,0 +1,17 @@
+/**
+ * The detect stage's thresholds, in one place. They were chosen on data with
+ * `npm run fairness` (recall per UTKFace group against false detections on non-face
+ * images); the README's "Face detection" section has the table behind each value.
+ */
+export const FACE_DEFAULTS = {
+  /** Minimum BlazeFace score (either range). */
+  detectionThreshold: 0.7,
+  /** Minimum FaceMesh face-presence score that confirms a detection. */
+  meshThreshold: 0.5,
+  /** Minimum presence score of the whole-image mesh fallback for tight crops (null: off). */
+  fallbackThreshold: 0.9 as number | null,
+  /** Padding per edge around the photo for the short-range model, as a fraction of the long side. */
+  shortRangePad: 0.25,
+  /** Overlap above which two candidates are one face (weighted NMS). */
+  iouThreshold: 0.3,
+};
