@@ -57,7 +57,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     registry,
     decode: { ...DEFAULT_DECODE_OPTIONS, maxPixels: options.maxPixels ?? DEFAULT_DECODE_OPTIONS.maxPixels },
     find: { detectionThreshold: threshold, meshThreshold: FACE_DEFAULTS.meshThreshold, fallbackThreshold: FACE_DEFAULTS.fallbackThreshold },
-    refineLandmarks: options.refineLandmarks ?? false,
+    refineLandmarks: options.refineLandmarks ?? true,
   };
   const info: EngineInfo = {
     device,

@@ -94,12 +94,12 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
   watch.lap('detect');
 
   // Confirm each detection with the mesh (or fall back to a whole-image mesh on a tight
-  // crop). Optionally refine the largest face's landmarks with a second pass on a ROI
-  // re-fitted to them: it moves landmarks by about 1-3 % of the eye distance on the fixtures,
-  // for one more mesh run (~5 ms), so it is off by default (the fallback is always refined).
+  // crop), then refine the chosen face's landmarks on ROIs re-fitted to them, the last pass
+  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for two
+  // to three more mesh runs (~5 ms each). `refineLandmarks: false` skips it.
   const { chosen, count } = confirmFaces(parts.mesh, decoded.image, detections, parts.find);
   if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
-  if (parts.refineLandmarks && chosen.via === 'detector') chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
+  if (parts.refineLandmarks) chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
   watch.lap('landmarks');
 
   const regions = buildFaceRegions(decoded.image, chosen.landmarks.points);

@@ -11,7 +11,7 @@ export const FACE_DEFAULTS = {
   /** Minimum presence score of the whole-image mesh fallback for tight crops (null: off). */
   fallbackThreshold: 0.9 as number | null,
   /** Padding per edge around the photo for the short-range model, as a fraction of the long side. */
-  shortRangePad: 0.25,
+  shortRangePad: 0.4,
   /** Overlap above which two candidates are one face (weighted NMS). */
   iouThreshold: 0.3,
 };

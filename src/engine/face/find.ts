@@ -4,7 +4,8 @@
  *  2. FaceMesh's face-presence score confirms each one (BlazeFace alone fires on a cat's face).
  *  3. When nothing is confirmed and the photo could be a tight face crop (roughly square), the
  *     mesh runs on the whole image, then once more on a ROI re-fitted to its own landmarks; the
- *     face is accepted only when both passes pass a stricter presence threshold.
+ *     face is accepted only when both passes pass a stricter presence threshold. Its landmarks
+ *     are then refined like a detected face's (landmarks.ts).
  */
 import type { RgbImage } from '../image.ts';
 import type { FaceDetection } from './blazeface.ts';
@@ -23,8 +24,13 @@ export interface FindOptions {
 
 /** The whole-image fallback only runs on photos at most this elongated (long side / short side). */
 export const FALLBACK_MAX_ASPECT = 1.6;
-/** The fallback's first ROI: the whole image, this many times its long side (MediaPipe's 1.5× face box, for a face filling ~80 %). */
-export const FALLBACK_ROI_SCALE = 1.2;
+/**
+ * The fallback's first ROI: centred on the image, this many times its long side, so a face that
+ * overflows the frame lands at about the size FaceMesh expects. Measured on 100 UTKFace portraits
+ * cut to their central 65 %: 1.2 → 68 % found (detector or fallback), 1.5 → 90 %, 2.0 → 97 %, with
+ * still no false detection on the fairness negatives.
+ */
+export const FALLBACK_ROI_SCALE = 2.0;
 
 export interface FoundFace {
   detection: FaceDetection;
