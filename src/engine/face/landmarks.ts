@@ -38,14 +38,22 @@ export function roiFromDetection(face: FaceDetection): Roi {
   };
 }
 
+/**
+ * The ROI re-fitted to landmarks: MediaPipe's size (1.5× the landmarks' extent in the eye-aligned
+ * frame) and rotation, but centred on the landmarks' centroid instead of their bounding box's
+ * centre. The box's centre hangs on the two most extreme points (the noisiest, on the face
+ * outline); the mean of 468 points barely moves. On 53 tight crops this cut the worst landmark
+ * shift under a border from 3.4 % to 2.3 % of the photo side, and the worst pose change under a
+ * 10 % tighter crop from 6.4° to 4.4°.
+ */
 export function roiFromLandmarks(points: Float32Array): Roi {
   const r = LANDMARK.rightEyeOuter * 3;
   const l = LANDMARK.leftEyeOuter * 3;
   const angle = Math.atan2(points[l + 1] - points[r + 1], points[l] - points[r]);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  // Bounding box of the landmarks in the rotated frame.
-  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+  // Extent and centroid of the landmarks in the rotated frame.
+  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity, sumU = 0, sumV = 0;
   for (let i = 0; i < MESH_POINTS; i++) {
     const x = points[i * 3];
     const y = points[i * 3 + 1];
@@ -55,9 +63,11 @@ export function roiFromLandmarks(points: Float32Array): Roi {
     if (u > maxU) maxU = u;
     if (v < minV) minV = v;
     if (v > maxV) maxV = v;
+    sumU += u;
+    sumV += v;
   }
-  const cu = (minU + maxU) / 2;
-  const cv = (minV + maxV) / 2;
+  const cu = sumU / MESH_POINTS;
+  const cv = sumV / MESH_POINTS;
   return {
     cx: cu * cos - cv * sin,
     cy: cu * sin + cv * cos,
