@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { FaceMesh } from '../src/engine/face/facemesh.ts';
-import { FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
+import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { findFaces } from '../src/engine/face/find.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,8 +37,7 @@ if (!fs.existsSync(manifest)) {
 const [header, ...rows] = fs.readFileSync(manifest, 'utf8').trim().split('\n');
 const col = header.split('\t');
 const at = (name: string) => col.indexOf(name);
-const load = (shortRange: boolean) =>
-  FaceDetector.load({ scoreThreshold: FACE_DEFAULTS.detectionThreshold, iouThreshold: FACE_DEFAULTS.iouThreshold, shortRange, shortRangePad: FACE_DEFAULTS.shortRangePad, intraOpThreads: 1 });
+const load = (shortRange: boolean) => FaceDetector.load(detectorOptions({ shortRange }));
 const [shipped, before, mesh] = await Promise.all([load(true), load(false), FaceMesh.load()]);
 const base = { detectionThreshold: FACE_DEFAULTS.detectionThreshold, meshThreshold: FACE_DEFAULTS.meshThreshold };
 

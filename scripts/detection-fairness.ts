@@ -20,7 +20,7 @@ import { decodeImage } from '../src/engine/decode/decode.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { FaceMesh } from '../src/engine/face/facemesh.ts';
-import { FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
+import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { findFaces, type FindOptions } from '../src/engine/face/find.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -152,13 +152,7 @@ export async function measureFairness(options: FairnessOptions): Promise<Fairnes
     { set: 'random crops', samples: await randomCrops([...fixtures, ...closeups], options.crops, options.seed) },
   ];
 
-  const detector = await FaceDetector.load({
-    scoreThreshold: FACE_DEFAULTS.detectionThreshold,
-    iouThreshold: FACE_DEFAULTS.iouThreshold,
-    shortRange: options.current,
-    shortRangePad: FACE_DEFAULTS.shortRangePad,
-    intraOpThreads: 1,
-  });
+  const detector = await FaceDetector.load(detectorOptions({ shortRange: options.current }));
   const mesh = await FaceMesh.load();
   const tally = (): Tally => ({ n: 0, wrong: 0, viaFallback: 0, examples: [] });
   const rows: FairnessRow[] = options.thresholds.map((threshold) => ({

@@ -13,7 +13,7 @@ import type { RgbImage } from '../src/engine/image.ts';
 import type { FaceDetection } from '../src/engine/face/blazeface.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { FaceMesh } from '../src/engine/face/facemesh.ts';
-import { FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
+import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { findFaces, type FindOptions } from '../src/engine/face/find.ts';
 import { weightedNms } from '../src/engine/face/nms.ts';
 import { GROUPS, NEGATIVE_SETS, closeupList, measureFairness, maxGap } from '../scripts/detection-fairness.ts';
@@ -31,14 +31,7 @@ let detector: FaceDetector;
 let fullRangeOnly: FaceDetector;
 let mesh: FaceMesh;
 
-const load = (shortRange: boolean) =>
-  FaceDetector.load({
-    scoreThreshold: FACE_DEFAULTS.detectionThreshold,
-    iouThreshold: FACE_DEFAULTS.iouThreshold,
-    shortRange,
-    shortRangePad: FACE_DEFAULTS.shortRangePad,
-    intraOpThreads: 1,
-  });
+const load = (shortRange: boolean) => FaceDetector.load(detectorOptions({ shortRange }));
 
 before(async () => {
   [detector, fullRangeOnly, mesh] = await Promise.all([load(true), load(false), FaceMesh.load()]);

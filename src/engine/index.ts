@@ -8,7 +8,7 @@ import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.
 import { SkinsightError } from './errors.ts';
 import { DEFAULT_DECODE_OPTIONS } from './decode/decode.ts';
 import { FaceDetector } from './face/detector.ts';
-import { FACE_DEFAULTS } from './face/defaults.ts';
+import { detectorOptions, FACE_DEFAULTS } from './face/defaults.ts';
 import { FaceMesh } from './face/facemesh.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { detectDevice } from './runtime/onnx.ts';
@@ -39,7 +39,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   options.logger?.info({ device }, `Using device: ${device}`);
 
   const [detector, mesh, registry] = await Promise.all([
-    FaceDetector.load({ scoreThreshold: threshold, iouThreshold: FACE_DEFAULTS.iouThreshold, shortRange: true, shortRangePad: FACE_DEFAULTS.shortRangePad, intraOpThreads: threads }),
+    FaceDetector.load(detectorOptions({ scoreThreshold: threshold, intraOpThreads: threads })),
     FaceMesh.load(),
     ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs }),
   ]);

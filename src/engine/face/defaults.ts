@@ -3,6 +3,8 @@
  * `npm run fairness` (recall per UTKFace group against false detections on non-face
  * images); the README's "Face detection" section has the table behind each value.
  */
+import type { FaceDetectorOptions } from './detector.ts';
+
 export const FACE_DEFAULTS = {
   /** Minimum BlazeFace score (either range). */
   detectionThreshold: 0.7,
@@ -12,6 +14,21 @@ export const FACE_DEFAULTS = {
   fallbackThreshold: 0.9 as number | null,
   /** Padding per edge around the photo for the short-range model, as a fraction of the long side. */
   shortRangePad: 0.4,
+  /** Skip the full-range model when the short-range one finds a face at least this fraction of the long side. */
+  skipFullRangeAbove: 0.25,
   /** Overlap above which two candidates are one face (weighted NMS). */
   iouThreshold: 0.3,
 };
+
+/** The detector as the engine loads it; `shortRange: false` is the detect stage before issue #11. */
+export function detectorOptions(overrides: Partial<FaceDetectorOptions> = {}): FaceDetectorOptions {
+  return {
+    scoreThreshold: FACE_DEFAULTS.detectionThreshold,
+    iouThreshold: FACE_DEFAULTS.iouThreshold,
+    shortRange: true,
+    shortRangePad: FACE_DEFAULTS.shortRangePad,
+    skipFullRangeAbove: FACE_DEFAULTS.skipFullRangeAbove,
+    intraOpThreads: 1,
+    ...overrides,
+  };
+}

@@ -3,6 +3,10 @@
  * (a face that fills the frame or is cut by an edge then looks like a selfie face with a
  * border, which is what it was trained on); the full-range model sees the plain letterbox for
  * small, distant faces. Their candidates are merged by one weighted NMS.
+ *
+ * The short-range model is the cheap first pass (≈ 1 ms against ≈ 4 ms): when it already finds
+ * a large face (the selfie case), the full-range model is skipped. The largest face is the one
+ * analysed, so only the count of small faces beside a large one can be lower.
  */
 import type { RgbImage } from '../image.ts';
 import { BlazeFace, FULL_RANGE, paddedView, SHORT_RANGE, type FaceDetection } from './blazeface.ts';
@@ -16,6 +20,8 @@ export interface FaceDetectorOptions {
   shortRange: boolean;
   /** Padding around the photo for the short-range model, as a fraction of the long side per edge. */
   shortRangePad: number;
+  /** Skip the full-range model when a short-range face is at least this fraction of the long side (Infinity: always run both). */
+  skipFullRangeAbove: number;
   intraOpThreads: number;
 }
 
@@ -33,12 +39,13 @@ export class FaceDetector {
 
   /** All faces scoring at least the threshold (default: the configured one), largest first. */
   async detect(image: RgbImage, scoreThreshold = this.options.scoreThreshold): Promise<FaceDetection[]> {
-    const [near, far] = await Promise.all([
-      this.options.shortRange ? this.short.candidates(image, paddedView(image, this.options.shortRangePad), scoreThreshold) : [],
-      this.full.candidates(image, paddedView(image, 0), scoreThreshold),
-    ]);
-    const faces = weightedNms([...near, ...far], this.options.iouThreshold);
-    return faces.sort((a, b) => b.width * b.height - a.width * a.height);
+    const largestFirst = (faces: FaceDetection[]) => faces.sort((a, b) => b.width * b.height - a.width * a.height);
+    const near = this.options.shortRange ? await this.short.candidates(image, paddedView(image, this.options.shortRangePad), scoreThreshold) : [];
+    const longSide = Math.max(image.width, image.height);
+    const nearFaces = weightedNms(near, this.options.iouThreshold);
+    if (nearFaces.some((f) => Math.max(f.width, f.height) >= this.options.skipFullRangeAbove * longSide)) return largestFirst(nearFaces);
+    const far = await this.full.candidates(image, paddedView(image, 0), scoreThreshold);
+    return largestFirst(weightedNms([...near, ...far], this.options.iouThreshold));
   }
 
   async close(): Promise<void> {
