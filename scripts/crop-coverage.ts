@@ -43,13 +43,20 @@ const base = { detectionThreshold: FACE_DEFAULTS.detectionThreshold, meshThresho
 
 const tally = new Map<string, { n: number; before: number; after: number; gained: number; lost: number }>();
 let done = 0;
+let unreadable = 0;
 for (const [i, row] of rows.entries()) {
   if (i % every) continue;
   const f = row.split('\t');
   const key = `${f[at('task')]}/${f[at('class')]} ${f[at('source')]}${f[at('group_label')] ? ` (${f[at('group_label')]})` : ''}`;
   const t = tally.get(key) ?? { n: 0, before: 0, after: 0, gained: 0, lost: 0 };
   tally.set(key, t);
-  const image = (await decodeImage(fs.readFileSync(path.join(values.datasets, f[at('file')])))).image;
+  let image;
+  try {
+    image = (await decodeImage(fs.readFileSync(path.join(values.datasets, f[at('file')])))).image;
+  } catch {
+    unreadable++; // too small or broken: `skinsight crop` refuses it with either detect stage
+    continue;
+  }
   const was = !!(await findFaces(before, mesh, image, { ...base, fallbackThreshold: null })).chosen;
   const now = !!(await findFaces(shipped, mesh, image, { ...base, fallbackThreshold: FACE_DEFAULTS.fallbackThreshold })).chosen;
   t.n++;
@@ -70,3 +77,4 @@ for (const [key, t] of [...tally].sort(([a], [b]) => a.localeCompare(b))) {
   for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += t[k];
 }
 console.log(`| all | ${sum.n} | ${sum.before} | ${sum.after} | ${sum.gained} | ${sum.lost} |`);
+console.log(`\n${unreadable} images not decodable (under 64 px or broken), left out.`);
