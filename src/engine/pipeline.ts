@@ -36,7 +36,7 @@ export interface PipelineParts {
   decode: DecodeOptions;
   /** Detector, mesh-confirmation and fallback thresholds (see face/find.ts). */
   find: FindOptions;
-  /** Second FaceMesh pass on a ROI re-fitted to the first pass's landmarks. */
+  /** Refine the chosen face's landmarks on ROIs re-fitted to them (face/landmarks.ts locateLandmarks). */
   refineLandmarks: boolean;
 }
 
@@ -95,8 +95,8 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
 
   // Confirm each detection with the mesh (or fall back to a whole-image mesh on a tight
   // crop), then refine the chosen face's landmarks on ROIs re-fitted to them, the last pass
-  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for two
-  // to three more mesh runs (~5 ms each). `refineLandmarks: false` skips it.
+  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for three
+  // more mesh runs (~5 ms each). `refineLandmarks: false` skips it.
   const { chosen, count } = confirmFaces(parts.mesh, decoded.image, detections, parts.find);
   if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
   if (parts.refineLandmarks) chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
