@@ -1,0 +1,154 @@
+/**
+ * The compose layout under podman on this machine, for `npm run test:container`: builds the local
+ * base images (bases.sh) and the skinsight image offline from the npm cache, then starts
+ * docker-compose.yml with podman-compose as a fresh project (own network, volumes and secrets),
+ * its APIs published on random loopback ports only. Every command has a deadline and a failure
+ * throws with the command's output.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '../..');
+export const CONTAINERS_CONF = path.join(HERE, 'containers.conf');
+const BASE = 'localhost/skinsight-base';
+export const IMAGE = 'localhost/skinsight:ci';
+const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? CONTAINERS_CONF };
+
+export interface RunResult {
+  stdout: string;
+  code: number | null;
+}
+
+/** Runs a command; throws with its output's tail when it fails or passes its deadline. */
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: Record<string, string>; allowFail?: boolean } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err = (err + d).slice(-20_000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} could not start: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 || opts.allowFail) return resolve({ stdout: out, code });
+      const why = signal ? `killed (${signal}) after its ${opts.timeoutMs ?? 120_000} ms deadline` : `exit ${code}`;
+      reject(new Error(`${cmd} ${args.join(' ')}: ${why}\n${(out + err).slice(-4000)}`));
+    });
+  });
+}
+
+/** Fails with the reason when podman cannot run containers here (never a silent skip). */
+export async function preflight(): Promise<void> {
+  for (const tool of ['podman', 'podman-compose', 'debootstrap', 'runc']) {
+    const found = await run('sh', ['-c', `command -v ${tool}`], { allowFail: true });
+    if (found.code !== 0) throw new Error(`${tool} is not installed: apt-get install $(cat scripts/container/requirements-debian.txt)`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the container test builds base images with debootstrap and needs root');
+  await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeoutMs: 60_000 });
+}
+
+/** Base images (cached by their inputs) and the skinsight image from the npm cache, offline. */
+export async function buildImages(): Promise<{ baseSeconds: number; buildSeconds: number; imageBytes: number }> {
+  let t = performance.now();
+  await run('bash', [path.join(HERE, 'bases.sh')], { timeoutMs: 300_000 });
+  const baseSeconds = (performance.now() - t) / 1000;
+  // The base really runs: runc, the lowered ulimits and this machine's Node inside it.
+  await run('podman', ['run', '--rm', '--network', 'none', `${BASE}/node:20`, 'node', '-e', 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'], { timeoutMs: 60_000 });
+  const npmCache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
+  t = performance.now();
+  await run('podman', [
+    'build', '--format', 'docker', '--network', 'host',
+    // The host's npm cache, as an overlay: the build reads it and its writes are thrown away.
+    '-v', `${npmCache}:/root/.npm:O`,
+    '--build-arg', `BASE=${BASE}/node:20`, '--build-arg', 'NPM_CI_FLAGS=--offline',
+    '-t', IMAGE, '.',
+  ], { timeoutMs: 480_000 });
+  const buildSeconds = (performance.now() - t) / 1000;
+  const imageBytes = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
+  return { baseSeconds, buildSeconds, imageBytes };
+}
+
+export interface Stack {
+  project: string;
+  /** `podman-compose` with this project's file, name and environment. */
+  compose(args: string[], timeoutMs?: number): Promise<RunResult>;
+  container(service: string, n: number): string;
+  /** http://127.0.0.1:PORT of an API replica. */
+  apiUrl(n: number): Promise<string>;
+  logs(name: string, tail?: number): Promise<string>;
+  /** SQL as the skinsight user inside the PostgreSQL container; rows of tab-separated fields. */
+  sql(query: string): Promise<string[][]>;
+  down(): Promise<void>;
+}
+
+export function createStack(): Stack {
+  const project = `skinsight-ci-${crypto.randomBytes(4).toString('hex')}`;
+  const secrets = fs.mkdtempSync(path.join(os.tmpdir(), `${project}-secrets-`));
+  fs.rmSync(secrets, { recursive: true });
+  const composeEnv = {
+    SKINSIGHT_IMAGE: IMAGE,
+    SKINSIGHT_NODE_BASE: `${BASE}/node:20`,
+    SKINSIGHT_POSTGRES_IMAGE: `${BASE}/postgres:15`,
+    SKINSIGHT_REDIS_IMAGE: `${BASE}/redis:7`,
+    SKINSIGHT_SECRETS: secrets,
+    // Random loopback ports: several runs (and other services) never collide.
+    SKINSIGHT_API_PORTS: '127.0.0.1:',
+    // One engine thread per worker; a killed worker's job moves on after 5 s instead of 30.
+    SKINSIGHT_WORKERS: '1',
+    SKINSIGHT_JOB_LOCK_MS: '5000',
+  };
+  const stack: Stack = {
+    project,
+    async compose(args, timeoutMs = 180_000) {
+      if (!fs.existsSync(secrets)) await run('bash', [path.join(HERE, 'secrets.sh'), secrets]);
+      return run('podman-compose', ['-p', project, '-f', path.join(ROOT, 'docker-compose.yml'), ...args], { timeoutMs, env: composeEnv });
+    },
+    container: (service, n) => `${project}_${service}_${n}`,
+    async apiUrl(n) {
+      const port = (await run('podman', ['port', stack.container('api', n), '8080/tcp'])).stdout.trim().split('\n')[0]!;
+      if (!/^127\.0\.0\.1:\d+$/.test(port)) throw new Error(`api ${n} is published on ${port}, not on a loopback port`);
+      return `http://${port}`;
+    },
+    async logs(name, tail = 40) {
+      const r = await run('podman', ['logs', '--tail', String(tail), name], { allowFail: true });
+      return r.stdout;
+    },
+    async sql(query) {
+      const r = await run('podman', ['exec', stack.container('postgres', 1), 'psql', '-U', 'skinsight', '-d', 'skinsight', '-tAF', '\t', '-c', query]);
+      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    },
+    async down() {
+      try {
+        await stack.compose(['down', '-v'], 180_000);
+      } finally {
+        // Whatever compose left (a crashed run, a restarted container): gone by the project's label.
+        const label = `io.podman.compose.project=${project}`;
+        const ids = (await run('podman', ['ps', '-aq', '--filter', `label=${label}`], { allowFail: true })).stdout.split('\n').filter(Boolean);
+        if (ids.length) await run('podman', ['rm', '-f', '-t', '0', ...ids], { allowFail: true });
+        for (const v of ['pgdata', 'redisdata']) await run('podman', ['volume', 'rm', '-f', `${project}_${v}`], { allowFail: true });
+        await run('podman', ['network', 'rm', '-f', `${project}_default`], { allowFail: true });
+        fs.rmSync(secrets, { recursive: true, force: true });
+      }
+    },
+  };
+  return stack;
+}
+
+/** What is left of a project: containers, volumes and networks that carry its name. */
+export async function leftovers(project: string): Promise<string[]> {
+  const list = async (args: string[]) => (await run('podman', args, { allowFail: true })).stdout.split('\n').filter((l) => l.includes(project));
+  return [
+    ...(await list(['ps', '-a', '--format', '{{.Names}}'])),
+    ...(await list(['volume', 'ls', '--format', '{{.Name}}'])),
+    ...(await list(['network', 'ls', '--format', '{{.Name}}'])),
+  ];
+}
