@@ -102,14 +102,17 @@ export function createStack(): Stack {
     SKINSIGHT_SECRETS: secrets,
     // Random loopback ports: several runs (and other services) never collide.
     SKINSIGHT_API_PORTS: '127.0.0.1:',
-    // One engine thread per worker; a killed worker's job moves on after 5 s instead of 30.
-    SKINSIGHT_WORKERS: '1',
-    SKINSIGHT_JOB_LOCK_MS: '5000',
   };
+  // Site settings beside the generated secrets: one engine thread per worker; a killed worker's
+  // job moves on after 5 s instead of 30.
+  const settings = 'SKINSIGHT_WORKERS=1\nSKINSIGHT_JOB_LOCK_MS=5000\n';
   const stack: Stack = {
     project,
     async compose(args, timeoutMs = 180_000) {
-      if (!fs.existsSync(secrets)) await run('bash', [path.join(HERE, 'secrets.sh'), secrets]);
+      if (!fs.existsSync(secrets)) {
+        await run('bash', [path.join(HERE, 'secrets.sh'), secrets]);
+        fs.appendFileSync(path.join(secrets, 'skinsight.env'), settings);
+      }
       return run('podman-compose', ['-p', project, '-f', path.join(ROOT, 'docker-compose.yml'), ...args], { timeoutMs, env: composeEnv });
     },
     container: (service, n) => `${project}_${service}_${n}`,
