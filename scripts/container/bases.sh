@@ -4,8 +4,9 @@
 #   localhost/skinsight-base/node:20       that Debian + this machine's Node 20 and npm + a `node` user
 #   localhost/skinsight-base/postgres:15   that Debian + Debian's postgresql-15 (official image's env)
 #   localhost/skinsight-base/redis:7       that Debian + Debian's redis-server
-# Each image carries a label with a hash of its inputs; a later run with the same inputs reuses it
-# (SKINSIGHT_REBUILD_BASES=1 forces a rebuild). Needs root, podman, debootstrap and the Debian mirror.
+# Each image carries a label with a hash of its inputs (these files, the mirror, Node's and npm's
+# versions, the week); a later run with the same inputs reuses it (SKINSIGHT_REBUILD_BASES=1
+# forces a rebuild). Needs root, podman, debootstrap and the Debian mirror.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
@@ -23,7 +24,8 @@ fresh() {
 
 node_version="$(node --version)"
 npm_version="$(npm --version)"
-debian_key="$(key_of debian "$mirror")"
+# The ISO week is an input too: the bases pick up Debian's security updates at least weekly.
+debian_key="$(key_of debian "$mirror" "$(date -u +%G-W%V)")"
 node_key="$(key_of node "$debian_key" "$node_version" "$npm_version")"
 
 tmp="$(mktemp -d /tmp/skinsight-bases.XXXXXX)"

@@ -53,7 +53,11 @@ export async function preflight(): Promise<void> {
     if (found.code !== 0) throw new Error(`${tool} is not installed: apt-get install $(cat scripts/container/requirements-debian.txt)`);
   }
   if (process.getuid?.() !== 0) throw new Error('the container test builds base images with debootstrap and needs root');
-  await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeoutMs: 60_000 });
+  try {
+    await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeoutMs: 60_000 });
+  } catch (err) {
+    throw new Error(`podman cannot run here: ${(err as Error).message}`);
+  }
 }
 
 /** Base images (cached by their inputs) and the skinsight image from the npm cache, offline. */
@@ -64,6 +68,7 @@ export async function buildImages(): Promise<{ baseSeconds: number; buildSeconds
   // The base really runs: runc, the lowered ulimits and this machine's Node inside it.
   await run('podman', ['run', '--rm', '--network', 'none', `${BASE}/node:20`, 'node', '-e', 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'], { timeoutMs: 60_000 });
   const npmCache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
+  const previous = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE], { allowFail: true })).stdout.trim();
   t = performance.now();
   await run('podman', [
     'build', '--format', 'docker', '--network', 'host',
@@ -73,6 +78,9 @@ export async function buildImages(): Promise<{ baseSeconds: number; buildSeconds
     '-t', IMAGE, '.',
   ], { timeoutMs: 480_000 });
   const buildSeconds = (performance.now() - t) / 1000;
+  // The image this build replaced would pile up untagged, about 550 MB each time.
+  const current = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
+  if (previous && previous !== current) await run('podman', ['rmi', previous], { allowFail: true });
   const imageBytes = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
   return { baseSeconds, buildSeconds, imageBytes };
 }
