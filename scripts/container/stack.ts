@@ -56,7 +56,7 @@ export async function preflight(): Promise<void> {
   try {
     await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeoutMs: 60_000 });
   } catch (err) {
-    throw new Error(`podman cannot run here: ${(err as Error).message}`);
+    throw new Error(`podman cannot run here: ${(err as Error).message}`, { cause: err });
   }
 }
 
