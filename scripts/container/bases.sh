@@ -7,7 +7,9 @@
 # Each image carries a label with a hash of its inputs (these files, the mirror, Node's and npm's
 # versions, the week); a later run with the same inputs reuses it (SKINSIGHT_REBUILD_BASES=1
 # forces a rebuild). Needs root, podman, debootstrap and the Debian mirror.
+#   bases.sh [node|services|all]   node: Debian + Node; services: Debian + PostgreSQL and Redis
 set -euo pipefail
+which="${1:-all}"
 here="$(cd "$(dirname "$0")" && pwd)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 mirror="${SKINSIGHT_DEBIAN_MIRROR:-$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | grep -oE "https?://[^ ]+" | head -1 || true)}"
@@ -43,7 +45,7 @@ if ! fresh "$repo/debian:bookworm" "$debian_key"; then
   rm -rf "$tmp/rootfs"
 fi
 
-if ! fresh "$repo/node:20" "$node_key"; then
+if [ "$which" != services ] && ! fresh "$repo/node:20" "$node_key"; then
   log "node $node_version + npm $npm_version from this machine"
   # The files of this machine's nodejs package that matter in an image (binary, headers for native
   # addons, bundled npm and corepack) plus the newer global npm; their symlinks in /usr/bin.
@@ -56,6 +58,7 @@ if ! fresh "$repo/node:20" "$node_key"; then
 fi
 
 for svc in postgres:15 redis:7; do
+  [ "$which" != node ] || break
   name="${svc%%:*}"
   svc_key="$(key_of "$name" "$debian_key")"
   fresh "$repo/$svc" "$svc_key" && continue
@@ -65,4 +68,4 @@ for svc in postgres:15 redis:7; do
     -f "$here/base-$name.Containerfile" -t "$repo/$svc" "$here" >/dev/null
 done
 
-log "ready: $repo/node:20 $repo/postgres:15 $repo/redis:7"
+log "ready ($which)"

@@ -60,29 +60,43 @@ export async function preflight(): Promise<void> {
   }
 }
 
-/** Base images (cached by their inputs) and the skinsight image from the npm cache, offline. */
+/**
+ * Base images (cached by their inputs) and the skinsight image from the npm cache, offline. The
+ * PostgreSQL and Redis bases (apt, mostly waiting on the mirror) build while the image does.
+ */
 export async function buildImages(): Promise<{ baseSeconds: number; buildSeconds: number; imageBytes: number }> {
-  let t = performance.now();
-  await run('bash', [path.join(HERE, 'bases.sh')], { timeoutMs: 300_000 });
-  const baseSeconds = (performance.now() - t) / 1000;
+  const t0 = performance.now();
+  await run('bash', [path.join(HERE, 'bases.sh'), 'node'], { timeoutMs: 300_000 });
   // The base really runs: runc, the lowered ulimits and this machine's Node inside it.
   await run('podman', ['run', '--rm', '--network', 'none', `${BASE}/node:20`, 'node', '-e', 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'], { timeoutMs: 60_000 });
+  const services = run('bash', [path.join(HERE, 'bases.sh'), 'services'], { timeoutMs: 420_000 });
+  services.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  const baseSeconds = (performance.now() - t0) / 1000;
   const npmCache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
   const previous = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE], { allowFail: true })).stdout.trim();
-  t = performance.now();
+  const t1 = performance.now();
   await run('podman', [
     'build', '--format', 'docker', '--network', 'host',
     // The host's npm cache, as an overlay: the build reads it and its writes are thrown away.
     '-v', `${npmCache}:/root/.npm:O`,
     '--build-arg', `BASE=${BASE}/node:20`, '--build-arg', 'NPM_CI_FLAGS=--offline',
     '-t', IMAGE, '.',
-  ], { timeoutMs: 480_000 });
-  const buildSeconds = (performance.now() - t) / 1000;
+  ], { timeoutMs: 600_000 });
+  const buildSeconds = (performance.now() - t1) / 1000;
+  await services;
   // The image this build replaced would pile up untagged, about 550 MB each time.
   const current = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
   if (previous && previous !== current) await run('podman', ['rmi', previous], { allowFail: true });
   const imageBytes = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
   return { baseSeconds, buildSeconds, imageBytes };
+}
+
+/** Removes what crashed earlier runs left: their volumes and networks, unless still in use. */
+export async function removeStale(): Promise<void> {
+  const names = async (args: string[]) => (await run('podman', args, { allowFail: true })).stdout.split('\n').filter((n) => n.startsWith('skinsight-ci-'));
+  for (const c of await names(['ps', '-a', '--filter', 'status=exited', '--filter', 'status=created', '--format', '{{.Names}}'])) await run('podman', ['rm', c], { allowFail: true });
+  for (const v of await names(['volume', 'ls', '--format', '{{.Name}}'])) await run('podman', ['volume', 'rm', v], { allowFail: true });
+  for (const n of await names(['network', 'ls', '--format', '{{.Name}}'])) await run('podman', ['network', 'rm', n], { allowFail: true });
 }
 
 export interface Stack {

@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { buildImages, createStack, leftovers, preflight, run, type Stack } from '../../scripts/container/stack.ts';
+import { buildImages, createStack, leftovers, preflight, removeStale, run, type Stack } from '../../scripts/container/stack.ts';
 import { fixture } from '../helpers/fixtures.ts';
+import { call as request, until, type CallOptions } from '../helpers/http.ts';
 
 const stack: Stack = createStack();
 const apis: string[] = [];
@@ -20,38 +21,9 @@ function note(msg: string) {
   process.stderr.write(`[container ${((performance.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-async function call(base: string, method: string, url: string, opts: { token?: string; json?: unknown; form?: FormData } = {}) {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.form) body = opts.form;
-  const res = await fetch(base + url, { method, headers, body, signal: AbortSignal.timeout(90_000) });
-  const text = await res.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (metrics)
-  }
-  return { status: res.status, body: parsed };
+/** Requests to the API containers; a busy 2-core machine gets 90 s per request. */
+function call(base: string, method: string, url: string, opts: CallOptions = {}) {
+  return request(base, method, url, { timeoutMs: 90_000, ...opts });
 }
 
 async function register(base: string) {
@@ -95,6 +67,7 @@ async function dumpLogs() {
 
 before(async () => {
   await preflight();
+  await removeStale();
 });
 
 after(async () => {
@@ -103,8 +76,9 @@ after(async () => {
   note(`measured ${JSON.stringify(report)}`);
 });
 
-describe('the production image and the compose layout under podman', { timeout: 600_000 }, () => {
-  test('the local bases and the skinsight image build offline; the image stays under 600 MB', { timeout: 480_000 }, async () => {
+// Deadlines guard against hangs; the budget (≤ 10 min) is reported by the last line, measured.
+describe('the production image and the compose layout under podman', { timeout: 900_000 }, () => {
+  test('the local bases and the skinsight image build offline; the image stays under 600 MB', { timeout: 660_000 }, async () => {
     const built = await buildImages();
     Object.assign(report, { bases_s: Math.round(built.baseSeconds), build_s: Math.round(built.buildSeconds), image_mb: Math.round(built.imageBytes / 1e6) });
     note(`images built: ${JSON.stringify(report)}`);
