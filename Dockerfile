@@ -1,22 +1,57 @@
 # skinsight: one image for both roles of the distributed layout (docker-compose.yml):
-#   API:    node --import tsx src/cli/main.ts serve
+#   API:    node --import tsx src/cli/main.ts serve   (the default command)
 #   worker: node --import tsx src/cli/main.ts worker
-# Not built or run on the development machines (no Docker engine there); see README "Deploy at scale".
-FROM node:20-bookworm-slim
+#
+#   docker build -t skinsight .                      # official Node image, packages from the npm registry
+# Offline with podman and local bases (what `npm run test:container` does, see README "Containers"):
+#   podman build --network host -v ~/.npm:/root/.npm:O \
+#     --build-arg BASE=localhost/skinsight-base/node:20 --build-arg NPM_CI_FLAGS=--offline -t skinsight .
+ARG BASE=node:20-bookworm-slim
 
+# ---- build: all packages, the web app, native addons; then only the production packages remain.
+FROM ${BASE} AS build
+# node-gyp's needs: better-sqlite3 compiles from source (no prebuilt binary is fetched).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production
-# better-sqlite3, sharp and onnxruntime-node ship prebuilt binaries for linux-x64 glibc.
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# .npmrc skips onnxruntime-node's CUDA download (onnxruntime-node-install=skip); the env var says it twice.
+COPY package.json package-lock.json .npmrc ./
+ARG NPM_CI_FLAGS=""
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    npm_config_build_from_source=better-sqlite3
+# Node's headers come with the base (its prefix/include/node), so node-gyp downloads none.
+RUN npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" \
+    npm ci --no-audit --no-fund $NPM_CI_FLAGS
+COPY web ./web
+COPY src ./src
+RUN npm run build:web
+# Production packages only, and onnxruntime-node's binaries for this platform only (the others are ~250 MB).
+RUN npm prune --omit=dev --no-audit --no-fund $NPM_CI_FLAGS \
+ && arch="$(node -p process.arch)" \
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + \
+ && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -name "$arch" -exec rm -rf {} + \
+ && rm -rf node_modules/better-sqlite3/build/Release/obj* node_modules/better-sqlite3/deps \
+ && node -e "require('better-sqlite3')(':memory:').close(); require('onnxruntime-node'); require('sharp')"
+
+# ---- runtime: the TypeScript sources (run by tsx), production packages, models and the built web app.
+FROM ${BASE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    SKINSIGHT_DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
 COPY src ./src
 COPY models ./models
-COPY bin ./bin
-# The built web app (npm run build:web) is served by the API when present.
-COPY web/dist ./web/dist
-
+COPY --from=build /app/web/dist ./web/dist
+# The SQLite database and uploads of a single-container run; unused with PostgreSQL.
+RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The API's liveness route; the compose file points the worker's check at its metrics port.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
 CMD ["serve"]

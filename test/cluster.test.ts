@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture, REPO } from './helpers/fixtures.ts';
-import { request } from './helpers/http-app.ts';
+import { call, until } from './helpers/http.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -27,23 +27,6 @@ let cluster: Cluster;
 let db: pg.Pool;
 let redis: Redis;
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-cluster-models-'));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-const call = request;
 
 function form(bytes: Buffer): FormData {
   const fd = new FormData();

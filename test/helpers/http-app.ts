@@ -10,6 +10,10 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer, AnalyzeOptions } from '../../src/engine/api.ts';
 import { buildApp, loadConfig, type ServiceConfig } from '../../src/service/index.ts';
+import { call as request, type CallOptions as RequestOptions } from './http.ts';
+
+export { request, type RequestOptions };
+export type { Reply } from './http.ts';
 
 export const SECRET = 'http-app-test-secret-0123456789';
 export const PASSWORD = 'correct horse battery';
@@ -69,44 +73,6 @@ export async function startTestApp<A extends Analyzer = CountingAnalyzer>(engine
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export interface Reply {
-  status: number;
-  body: any;
-  headers: Headers;
-  ms: number;
-}
-
-export interface RequestOptions {
-  token?: string;
-  json?: unknown;
-  form?: FormData;
-  headers?: Record<string, string>;
-}
-
-/** One HTTP request; the body parsed as JSON when it is JSON, else the text. */
-export async function request(base: string, method: string, url: string, opts: RequestOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.form) {
-    body = opts.form;
-  }
-  const t0 = performance.now();
-  const res = await fetch(base + url, { method, headers, body });
-  const text = await res.text();
-  const ms = performance.now() - t0;
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (metrics, images)
-  }
-  return { status: res.status, body: parsed, headers: res.headers, ms };
 }
 
 export const call = (s: { base: string }, method: string, url: string, opts: RequestOptions = {}) => request(s.base, method, url, opts);

@@ -1,0 +1,57 @@
+/** Polling with a deadline and a small JSON/multipart HTTP client, for tests against running services. */
+
+/** Polls fn until it returns something truthy; throws with the last error after timeoutMs. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export interface CallOptions {
+  token?: string;
+  json?: unknown;
+  form?: FormData;
+  headers?: Record<string, string>;
+  /** Abort the request after this long (default: no limit of its own). */
+  timeoutMs?: number;
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+  headers: Headers;
+  /** Time to the whole body, in ms. */
+  ms: number;
+}
+
+/** One request; the body parsed as JSON when it is JSON, else the text (e.g. metrics). */
+export async function call(base: string, method: string, url: string, opts: CallOptions = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: BodyInit | undefined;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.form) body = opts.form;
+  const signal = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+  const t0 = performance.now();
+  const res = await fetch(base + url, { method, headers, body, signal });
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed, headers: res.headers, ms };
+}
