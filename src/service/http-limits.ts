@@ -30,6 +30,9 @@ export function serverTimeouts(t: ServiceConfig['timeouts']): Partial<FastifySer
   } as Partial<FastifyServerOptions>;
 }
 
+/** How long a connection answered before its body was read stays open for the peer to read the answer. */
+const EARLY_ANSWER_CLOSE_MS = 1000;
+
 export function payloadTooLarge(request: FastifyRequest): HttpError {
   const { maxBodyBytes, tooLargeCode } = request.routeOptions.config;
   return new HttpError(413, tooLargeCode ?? 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
@@ -43,6 +46,15 @@ export function registerBodyLimits(app: FastifyInstance) {
     if (max !== undefined && declared > max) throw payloadTooLarge(request);
   });
   app.addHook('onSend', async (request, reply) => {
-    if (request.raw.complete === false) reply.header('connection', 'close');
+    if (request.raw.complete !== false) return;
+    reply.header('connection', 'close');
+    // Node dumps (reads and discards) an unread request body once the answer is sent: stop reading
+    // the socket instead, and close it soon whatever the peer does, so an early 413 never turns
+    // into reading the rest of an endless body.
+    const socket = request.raw.socket;
+    reply.raw.once('finish', () => {
+      socket.pause();
+      setTimeout(() => socket.destroy(), EARLY_ANSWER_CLOSE_MS).unref();
+    });
   });
 }
