@@ -130,6 +130,18 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     }
   });
 
+  test('per-account throttle holds against a burst: 40 parallel guesses get at most 10 passwords checked', async () => {
+    const u = await newAccount(s);
+    let ip = 0;
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login(s, u.email, `parallel guess ${i}`, { 'x-forwarded-for': `10.8.0.${++ip}` })),
+    );
+    const statuses = burst.map((r) => r.status);
+    const checked = statuses.filter((st) => st === 401).length;
+    assert.ok(checked <= 10, `${checked} of 40 parallel guesses were checked (${statuses.join(',')})`);
+    assert.equal(statuses.filter((st) => st === 429).length, 40 - checked);
+  });
+
   test('password policy (NIST SP 800-63B): 8+ characters, not a common password, not the e-mail; no composition rules', async () => {
     const email = `policy-${crypto.randomUUID().slice(0, 8)}@example.org`;
     const register = (password: string) => call(s, 'POST', '/api/v1/auth/register', { json: { email, password } });

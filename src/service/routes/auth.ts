@@ -50,9 +50,9 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     rateLimit: ctx.config.rateLimit.auth > 0 ? { max: ctx.config.rateLimit.auth, timeWindow: ctx.config.rateLimit.windowMs } : (false as const),
   };
 
-  /** Refuse at once while the account is throttled; nothing is verified then. */
+  /** Count the attempt, or refuse at once while the account is throttled; nothing is verified then. */
   async function throttled(address: string) {
-    const wait = await ctx.throttle.retryAfterS(address, ctx.clock());
+    const wait = await ctx.throttle.attempt(address, ctx.clock());
     if (wait > 0) {
       throw new HttpError(429, 'LOGIN_THROTTLED', `too many failed logins for this account; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
     }
@@ -67,6 +67,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       await ctx.throttle.failed(user.email, ctx.clock());
       throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong');
     }
+    await ctx.throttle.succeeded(user.email);
     return user;
   }
 

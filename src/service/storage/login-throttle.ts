@@ -39,8 +39,16 @@ export class LoginThrottle {
     return until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0;
   }
 
-  /** Count one failure (one atomic upsert, so concurrent processes never lose one). */
-  async failed(email: string, now: Date): Promise<void> {
+  /**
+   * Count one attempt *before* its password is checked, so that a burst of parallel guesses
+   * cannot all pass the check before any failure is written. Answers 0 when this attempt may
+   * verify a password, else the seconds to wait. Attempts refused while a block stands are not
+   * counted. Past MAX_FAILURES, only one attempt per expired block gets through (it claims the
+   * next, longer block in one conditional UPDATE; a success then clears the row).
+   */
+  async attempt(email: string, now: Date): Promise<number> {
+    const waiting = await this.retryAfterS(email, now);
+    if (waiting > 0) return waiting;
     const key = this.key(email);
     const nowIso = now.toISOString();
     const resetAt = new Date(now.getTime() + WINDOW_MS).toISOString();
@@ -51,12 +59,34 @@ export class LoginThrottle {
         oc.column('key').doUpdateSet({
           failures: sql<number>`case when login_throttle.reset_at <= ${nowIso} then 1 else login_throttle.failures + 1 end`,
           blocked_until: sql<string | null>`case when login_throttle.reset_at <= ${nowIso} then null else login_throttle.blocked_until end`,
-          reset_at: resetAt,
+          reset_at: sql<string>`case when login_throttle.reset_at > ${resetAt} then login_throttle.reset_at else ${resetAt} end`,
         }),
       )
       .returning('failures')
       .executeTakeFirstOrThrow();
     const failures = Number(row.failures);
+    if (failures <= MAX_FAILURES) return 0;
+    const until = new Date(now.getTime() + blockMs(failures));
+    const block = { blocked_until: until.toISOString(), reset_at: new Date(until.getTime() + WINDOW_MS).toISOString() };
+    // One attempt per expired block: whoever flips blocked_until from the past to the future.
+    const claimed = await this.db
+      .updateTable('login_throttle')
+      .set(block)
+      .where('key', '=', key)
+      .where('blocked_until', 'is not', null)
+      .where('blocked_until', '<=', nowIso)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 1) return 0;
+    // Over the limit in a burst before any block was written: write it, and refuse.
+    await this.db.updateTable('login_throttle').set(block).where('key', '=', key).where('blocked_until', 'is', null).execute();
+    return Math.max(1, await this.retryAfterS(email, now));
+  }
+
+  /** A counted attempt failed: from the MAX_FAILURES-th on, the account is blocked (never shortened). */
+  async failed(email: string, now: Date): Promise<void> {
+    const key = this.key(email);
+    const row = await this.db.selectFrom('login_throttle').select('failures').where('key', '=', key).executeTakeFirst();
+    const failures = Number(row?.failures ?? 0);
     if (failures < MAX_FAILURES) return;
     const until = new Date(now.getTime() + blockMs(failures));
     await this.db
