@@ -233,6 +233,8 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
       results: await call(s, 'GET', `/api/v1/scan/${id}/results`, { token: u.token }),
       history: await call(s, 'GET', '/api/v1/scan/history', { token: u.token }),
       unauthorized: await call(s, 'GET', '/api/v1/auth/me'),
+      // The router decodes the path: a percent-encoded spelling is the same route (found by review).
+      encoded: await call(s, 'GET', '/%61pi/v1/auth/me', { token: u.token }),
     };
     for (const [name, r] of Object.entries(replies)) {
       assert.equal(r.headers.get('cache-control'), 'no-store', name);

@@ -219,6 +219,11 @@ test('a huge history offset and a token whose sub is not a string answer 4xx, no
   const t = await register();
   const big = await fetch(`http://127.0.0.1:${port}/api/v1/scan/history?offset=99999999999999999999`, { headers: { authorization: `Bearer ${t}` } });
   assert.equal(big.status, 400);
+  // Numbers that coerce to Infinity (found by review) are refused too.
+  for (const q of ['history?offset=1e400', 'history?limit=1e400', 'trends?limit=Infinity', 'history?offset=-1e400']) {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/scan/${q}`, { headers: { authorization: `Bearer ${t}` } });
+    assert.equal(r.status, 400, q);
+  }
   for (const sub of [42, { $ne: null }, ['a'], null]) {
     const r = await fetch(`http://127.0.0.1:${port}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token({ sub, email: 'x@example.org' })}` } });
     assert.equal(r.status, 401, JSON.stringify(sub));

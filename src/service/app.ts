@@ -80,6 +80,13 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Query coercion turns "1e400" into Infinity, which passes `integer` with a `maximum`: refuse it.
+  app.addHook('preHandler', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw new HttpError(400, 'INVALID_REQUEST', `querystring/${name} must be a finite number`);
+    }
+  });
   securityHeaders(app);
   registerBodyLimits(app);
 

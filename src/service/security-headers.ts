@@ -4,14 +4,24 @@
  * account data never sit in a browser or proxy cache after logout or deletion (routes that
  * chose their own, like the stored photo's `private, no-store`, keep it).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (isApiPath(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
+}
+
+/** Judged on the matched route, or on the decoded path (the router decodes `/%61pi/…` too). */
+function isApiPath(request: FastifyRequest): boolean {
+  if (request.routeOptions.url?.startsWith('/api/')) return true;
+  try {
+    return decodeURIComponent(request.url).startsWith('/api/');
+  } catch {
+    return request.url.startsWith('/api/');
+  }
 }
 
 /**
