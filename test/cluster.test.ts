@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture, REPO } from './helpers/fixtures.ts';
-import { call, until } from './helpers/http.ts';
+import { call, registerAndLogin, until } from './helpers/http.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -37,13 +37,7 @@ function form(bytes: Buffer): FormData {
 
 let n = 0;
 const PASSWORD = 'correct horse battery';
-async function user(base: string, email = `u${++n}-${Date.now()}@example.org`) {
-  const reg = await call(base, 'POST', '/api/v1/auth/register', { json: { email, password: PASSWORD } });
-  assert.equal(reg.status, 202, JSON.stringify(reg.body));
-  const r = await call(base, 'POST', '/api/v1/auth/login', { json: { email, password: PASSWORD } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return { token: r.body.access_token as string, id: r.body.user.id as string };
-}
+const user = (base: string, email = `u${++n}-${Date.now()}@example.org`) => registerAndLogin(base, email, PASSWORD);
 
 /** The operator's `skinsight users grant-admin`, against the cluster's PostgreSQL. */
 function grantAdmin(email: string) {

@@ -15,6 +15,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
+import { registerAndLogin } from './helpers/http.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
@@ -109,10 +110,7 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
   try {
     const first = await startChild(dataDir, { SKINSIGHT_DEBUG_HOLD_MS: '600000' });
     assert.ok(first.logs.some((l) => l.msg === 'Using device: cpu'), 'logs the device');
-    const account = { email: 'crash@example.org', password: 'correct horse battery' };
-    const reg = await call(first.url, 'POST', '/api/v1/auth/register', undefined, undefined, account);
-    assert.equal(reg.status, 202);
-    const token = (await call(first.url, 'POST', '/api/v1/auth/login', undefined, undefined, account)).body.access_token;
+    const { token } = await registerAndLogin(first.url, 'crash@example.org', 'correct horse battery');
     const init = await call(first.url, 'POST', '/api/v1/scan/init', token);
     const id = init.body.scan_id;
     const fd = new FormData();
@@ -160,9 +158,7 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
   const env = { SKINSIGHT_DEBUG_HOLD_MS: '600000', SKINSIGHT_JOB_ATTEMPTS: '2' };
   try {
     let server = await startChild(dataDir, env);
-    const account = { email: 'poison@example.org', password: 'correct horse battery' };
-    assert.equal((await call(server.url, 'POST', '/api/v1/auth/register', undefined, undefined, account)).status, 202);
-    const token = (await call(server.url, 'POST', '/api/v1/auth/login', undefined, undefined, account)).body.access_token;
+    const { token } = await registerAndLogin(server.url, 'poison@example.org', 'correct horse battery');
     const id = (await call(server.url, 'POST', '/api/v1/scan/init', token)).body.scan_id;
     const fd = new FormData();
     fd.append('consent', 'true');

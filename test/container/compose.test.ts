@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { buildImages, createStack, leftovers, preflight, removeStale, run, type Stack } from '../../scripts/container/stack.ts';
 import { fixture } from '../helpers/fixtures.ts';
-import { call as request, until, type CallOptions } from '../helpers/http.ts';
+import { call as request, registerAndLogin, until, type CallOptions } from '../helpers/http.ts';
 
 const stack: Stack = createStack();
 const apis: string[] = [];
@@ -30,11 +30,7 @@ function call(base: string, method: string, url: string, opts: CallOptions = {})
 /** A new account's token: register answers 202 without one (no e-mail enumeration), then log in. */
 async function register(base: string) {
   const account = { email: `c${Date.now()}-${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple' };
-  const r = await call(base, 'POST', '/api/v1/auth/register', { json: account });
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  const login = await call(base, 'POST', '/api/v1/auth/login', { json: account });
-  assert.equal(login.status, 200, JSON.stringify(login.body));
-  return login.body.access_token as string;
+  return (await registerAndLogin(base, account.email, account.password, { timeoutMs: 90_000 })).token;
 }
 
 async function upload(base: string, token: string, photo: Buffer, wait: boolean) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer, AnalyzeOptions } from '../../src/engine/api.ts';
 import { buildApp, loadConfig, type ServiceConfig } from '../../src/service/index.ts';
-import { call as request, type CallOptions as RequestOptions } from './http.ts';
+import { call as request, registerAndLogin, type CallOptions as RequestOptions } from './http.ts';
 
 export { request, type RequestOptions };
 export type { Reply } from './http.ts';
@@ -83,11 +83,7 @@ export const login = (s: { base: string }, email: string, password = PASSWORD, h
 /** A fresh account, registered (202) then logged in. */
 export async function newAccount(s: { base: string }, password = PASSWORD): Promise<{ token: string; id: string; email: string }> {
   const email = `sec-${crypto.randomUUID().slice(0, 12)}@example.org`;
-  const reg = await call(s, 'POST', '/api/v1/auth/register', { json: { email, password } });
-  assert.equal(reg.status, 202, JSON.stringify(reg.body));
-  const r = await login(s, email, password);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return { token: r.body.access_token, id: r.body.user.id, email };
+  return { ...(await registerAndLogin(s.base, email, password)), email };
 }
 
 /** Init a scan and upload the photo with ?wait=true; returns the scan id and the reply. */

@@ -55,3 +55,15 @@ export async function call(base: string, method: string, url: string, opts: Call
   }
   return { status: res.status, body: parsed, headers: res.headers, ms };
 }
+
+/**
+ * A new account's token: register (202 whether or not the e-mail was free, so taken and free
+ * addresses look alike), then log in. Throws on any other answer.
+ */
+export async function registerAndLogin(base: string, email: string, password: string, opts: Omit<CallOptions, 'json'> = {}): Promise<{ token: string; id: string }> {
+  const reg = await call(base, 'POST', '/api/v1/auth/register', { ...opts, json: { email, password } });
+  if (reg.status !== 202) throw new Error(`register answered ${reg.status}: ${JSON.stringify(reg.body)}`);
+  const login = await call(base, 'POST', '/api/v1/auth/login', { ...opts, json: { email, password } });
+  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body)}`);
+  return { token: login.body.access_token as string, id: login.body.user.id as string };
+}

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { REPO } from './fixtures.ts';
+import { registerAndLogin } from './http.ts';
 
 export interface ServiceProcess {
   proc: ChildProcess;
@@ -53,13 +54,7 @@ export async function spawnService(
   return { proc, url, exited, stderr: () => stderr };
 }
 
-/** Register an account (202, whether or not the e-mail was free), log in, and return the token. */
+/** Register an account, log in, and return the token (benches and the web test). */
 export async function accountToken(base: string, email: string, password = 'correct horse battery'): Promise<string> {
-  const post = (path: string) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-  const reg = await post('/api/v1/auth/register');
-  if (reg.status !== 202) throw new Error(`register answered ${reg.status}: ${await reg.text()}`);
-  const login = await post('/api/v1/auth/login');
-  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
-  return ((await login.json()) as { access_token: string }).access_token;
+  return (await registerAndLogin(base, email, password)).token;
 }
