@@ -145,6 +145,27 @@ test('a chunked body with no length stops being read at the limit: 413, then the
   assert.ok(sent < 8 * LIMIT, `the server stopped reading near the limit (${sent} bytes sent)`);
 });
 
+test('an early 413 reaches a client that reads it late: the server half-closes instead of resetting', async () => {
+  const t = await register();
+  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const c = connect();
+  // A busy client: it queues a long body, then reads only 400 ms later. Had the server destroyed
+  // the socket the moment its 413 was flushed, the client's next write would fail (EPIPE) and
+  // tear the socket down before the 413 was read: a dropped connection, no answer.
+  c.socket.pause();
+  c.socket.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  const head = Buffer.from('--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n');
+  c.socket.write(`${head.length.toString(16)}\r\n${head}\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 0xab);
+  for (let sent = 0; sent < 32 * LIMIT; sent += chunk.length) {
+    c.socket.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+  }
+  await new Promise((r) => setTimeout(r, 400));
+  c.socket.resume();
+  assert.ok(await c.until(c.closed, 3000), 'the server closes the connection');
+  assert.equal(status(c.received()), 413, `received: ${JSON.stringify(c.received().slice(0, 200))}`);
+});
+
 test('slow-loris headers are cut off after the header timeout (1 s here)', async () => {
   const c = connect();
   const start = Date.now();

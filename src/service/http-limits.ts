@@ -52,6 +52,15 @@ export function registerBodyLimits(app: FastifyInstance) {
     // the socket instead, and close it soon whatever the peer does, so an early 413 never turns
     // into reading the rest of an endless body.
     const socket = request.raw.socket;
+    // Node answers `connection: close` with socket.destroySoon(): end, then destroy the moment the
+    // answer is flushed, with the peer's body still arriving. The peer's next write then fails
+    // with EPIPE, and a client that is still sending (every client that sends a big body) has its
+    // socket torn down before it has read the 413: it sees a dropped connection, no answer. Seen
+    // in CI. So half-close only (FIN after the answer) and leave the destroy to the timer below,
+    // a "lingering close" as Apache calls it.
+    socket.destroySoon = function halfCloseOnly(this: typeof socket) {
+      if (this.writable) this.end();
+    };
     reply.raw.once('finish', () => {
       socket.pause();
       setTimeout(() => socket.destroy(), EARLY_ANSWER_CLOSE_MS).unref();
