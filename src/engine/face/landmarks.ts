@@ -78,11 +78,11 @@ export function roiFromLandmarks(points: Float32Array): Roi {
 
 export function meshInRoi(mesh: FaceMesh, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
   const crop = cropRoi(image, roi, MESH_INPUT);
-  const raw = mesh.run(crop);
+  // The mirrored crop runs in the same batch as the plain one.
+  const [raw, flipped] = mirrored ? mesh.runBatch([crop, flipCrop(crop)]) : [mesh.run(crop)];
   let score = raw.score;
   const local = raw.points;
-  if (mirrored) {
-    const flipped = mesh.run(flipCrop(crop));
+  if (flipped) {
     // Point j of the flipped crop is point MESH_MIRROR[j] of the face, at x → MESH_INPUT − x.
     for (let j = 0; j < MESH_POINTS; j++) {
       const i = MESH_MIRROR[j] * 3;
