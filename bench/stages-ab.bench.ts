@@ -2,7 +2,7 @@
  * A/B of single stages on one photo: the stage functions of this tree and of `--base` (a second
  * checkout, e.g. `git archive main | tar -x -C tmp/base`) run in alternation on the same inputs, in
  * one process, so both see the same machine load. Prints min / median ms per stage and side.
- *   node --import tsx bench/stages-ab.bench.ts --base tmp/base [--photo obama-1080p.jpg] [--runs 40]
+ *   node --import tsx bench/stages-ab.bench.ts --base tmp/base [--photo obama-1080p.jpg] [--runs 40] [--stage regions]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { FACES, REPO } from '../test/helpers/fixtures.ts';
 
 const { values } = parseArgs({
-  options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '40' } },
+  options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '40' }, stage: { type: 'string' } },
 });
 if (!values.base) throw new Error('--base DIR (a second checkout of the engine) is required');
 const runs = Number(values.runs);
@@ -40,7 +40,7 @@ const stages: Record<string, (s: Side) => unknown> = {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 console.log(`${values.photo}, ${runs} alternating runs per stage (min / median ms)\n| stage | base | new |\n|---|---|---|`);
-for (const [name, run] of Object.entries(stages)) {
+for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage || n.startsWith(values.stage))) {
   const t: Record<string, number[]> = { base: [], new: [] };
   for (let i = 0; i < runs + 3; i++) {
     for (const side of ['base', 'new'] as const) {

@@ -1,8 +1,11 @@
 /** Polygon rasterisation and binary morphology on masks. */
 import { createMask, type Mask, type Point } from '../image.ts';
 
-/** Fills a simple polygon (even-odd rule, pixel centres) into `mask` with `value`. */
-export function fillPolygon(mask: Mask, polygon: Point[], value = 1): void {
+/**
+ * Fills a simple polygon (even-odd rule, pixel centres) into `mask` with `value`, or, given
+ * `within`, with `within`'s own pixels: the polygon AND `within` in one pass over its rows only.
+ */
+export function fillPolygon(mask: Mask, polygon: Point[], value = 1, within?: Mask): void {
   const n = polygon.length;
   if (n < 3) return;
   let minY = Infinity, maxY = -Infinity;
@@ -26,14 +29,19 @@ export function fillPolygon(mask: Mask, polygon: Point[], value = 1): void {
       const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
       const xb = Math.min(mask.width - 1, Math.floor(xs[k + 1] - 0.5));
       const row = y * mask.width;
-      for (let x = xa; x <= xb; x++) mask.data[row + x] = value;
+      if (within) {
+        for (let x = xa; x <= xb; x++) mask.data[row + x] |= within.data[row + x];
+      } else {
+        for (let x = xa; x <= xb; x++) mask.data[row + x] = value;
+      }
     }
   }
 }
 
-export function polygonMask(width: number, height: number, polygon: Point[]): Mask {
+/** The polygon as a mask; given `within`, the polygon AND `within` (without a full-size AND pass). */
+export function polygonMask(width: number, height: number, polygon: Point[], within?: Mask): Mask {
   const mask = createMask(width, height);
-  fillPolygon(mask, polygon);
+  fillPolygon(mask, polygon, 1, within);
   return mask;
 }
 
@@ -76,9 +84,8 @@ export function subtract(a: Mask, b: Mask): Mask {
   return { width: a.width, height: a.height, data: out };
 }
 
-/** A band of half-width `halfWidth` around a polyline. */
-export function polylineBand(width: number, height: number, line: Point[], halfWidth: number): Mask {
-  const mask = createMask(width, height);
+/** A band of half-width `halfWidth` around a polyline, drawn into `mask` (a new one by default), AND `within` when given. */
+export function polylineBand(width: number, height: number, line: Point[], halfWidth: number, within?: Mask, mask: Mask = createMask(width, height)): Mask {
   for (let i = 0; i + 1 < line.length; i++) {
     const a = line[i];
     const b = line[i + 1];
@@ -92,7 +99,7 @@ export function polylineBand(width: number, height: number, line: Point[], halfW
       { x: b.x + nx, y: b.y + ny },
       { x: b.x - nx, y: b.y - ny },
       { x: a.x - nx, y: a.y - ny },
-    ]);
+    ], 1, within);
   }
   return mask;
 }

@@ -20,7 +20,7 @@ import {
   RIGHT_EYE,
 } from '../face/topology.ts';
 import { SKIN_REGIONS, WRINKLE_ZONES, type MeasureInput, type SkinRegionName, type WrinkleZoneName } from '../measures/types.ts';
-import { dilate, fillPolygon, intersect, polygonMask, polylineBand, subtract } from './raster.ts';
+import { dilate, fillPolygon, polygonMask, polylineBand, subtract } from './raster.ts';
 
 /** Outlines of the skin regions (subject's left/right). */
 export const REGION_OUTLINES: Record<SkinRegionName, number[]> = {
@@ -102,16 +102,14 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
   const skin = skinColourMask(crop, candidate);
 
   const regions = {} as Record<SkinRegionName, Mask>;
-  for (const name of SKIN_REGIONS) regions[name] = intersect(polygonMask(size, size, poly(REGION_OUTLINES[name])), skin);
+  for (const name of SKIN_REGIONS) regions[name] = polygonMask(size, size, poly(REGION_OUTLINES[name]), skin);
 
   const zones = {} as Record<WrinkleZoneName, Mask>;
   zones.forehead = regions.forehead;
   zones.under_eye = unionOf(regions.under_eye_left, regions.under_eye_right);
-  zones.crows_feet = intersect(crowsFeet(size, lm, iod), skin);
-  zones.nasolabial = intersect(
-    unionOf(polylineBand(size, size, poly(NASOLABIAL_RIGHT), iod * 0.07), polylineBand(size, size, poly(NASOLABIAL_LEFT), iod * 0.07)),
-    skin,
-  );
+  zones.crows_feet = crowsFeet(size, lm, iod, skin);
+  // Both folds' bands AND the skin, drawn into one mask (their union).
+  zones.nasolabial = polylineBand(size, size, poly(NASOLABIAL_LEFT), iod * 0.07, skin, polylineBand(size, size, poly(NASOLABIAL_RIGHT), iod * 0.07, skin));
   for (const z of WRINKLE_ZONES) if (!zones[z]) throw new Error(`wrinkle zone ${z} missing`);
 
   const outlines = {} as Record<SkinRegionName, Point[]>;
@@ -120,8 +118,8 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
   return { roi, measure: { image: crop, skin, regions, wrinkleZones: zones, interOcularPx: iod, landmarks: lm }, outlines };
 }
 
-/** Beside each outer eye corner, where crow's feet run: the crop is eye-aligned, so boxes are axis-aligned. */
-function crowsFeet(size: number, lm: Point[], iod: number): Mask {
+/** Beside each outer eye corner, where crow's feet run (AND `within`): the crop is eye-aligned, so boxes are axis-aligned. */
+function crowsFeet(size: number, lm: Point[], iod: number, within: Mask): Mask {
   const mask = createMask(size, size);
   const r = lm[LANDMARK.rightEyeOuter];
   const l = lm[LANDMARK.leftEyeOuter];
@@ -131,8 +129,8 @@ function crowsFeet(size: number, lm: Point[], iod: number): Mask {
     { x: x1, y: y + 0.22 * iod },
     { x: x0, y: y + 0.22 * iod },
   ];
-  fillPolygon(mask, box(r.x - 0.4 * iod, r.x - 0.06 * iod, r.y));
-  fillPolygon(mask, box(l.x + 0.06 * iod, l.x + 0.4 * iod, l.y));
+  fillPolygon(mask, box(r.x - 0.4 * iod, r.x - 0.06 * iod, r.y), 1, within);
+  fillPolygon(mask, box(l.x + 0.06 * iod, l.x + 0.4 * iod, l.y), 1, within);
   return mask;
 }
 
