@@ -35,7 +35,7 @@ const stages: Record<string, (s: Side) => unknown> = {
   landmarks: (s) => s.locateLandmarks(s.mesh, image, detection),
   regions: (s) => s.buildFaceRegions(image, landmarks.points),
   measures: (s) => s.measureFace(prepared.regions!.measure, { faceSizePx: 300, pose: s.estimatePose(landmarks.points) }),
-  'models (analyzePrepared minus measures)': (s) => s.engine.analyzePrepared({ ...prepared }),
+  'models+measures (analyzePrepared)': (s) => s.engine.analyzePrepared({ ...prepared }),
 };
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];

@@ -48,36 +48,72 @@ export function cropRoi(src: RgbImage, roi: Roi, outSize: number): RgbImage {
   const { width: w, height: h, data } = src;
   const half = outSize / 2;
   if (taps === 1) return cropRoiSingleTap(src, roi, outSize, cos, sin, out);
-  const inv = 1 / (taps * taps);
+  return cropRoiMultiTap(src, roi, outSize, taps, cos, sin, out);
+}
+
+/**
+ * taps² bilinear samples per output pixel on a regular sub-grid, averaged. The sub-grid's
+ * offsets are the same for every pixel, so they are computed once, and a pixel whose whole
+ * footprint lies inside the photo takes the fast path without per-sample bounds checks.
+ */
+function cropRoiMultiTap(src: RgbImage, roi: Roi, outSize: number, taps: number, cos: number, sin: number, out: Uint8Array): RgbImage {
+  const { width: w, height: h, data } = src;
+  const half = outSize / 2;
+  const n = taps * taps;
+  const inv = 1 / n;
+  const offX = new Float64Array(n);
+  const offY = new Float64Array(n);
+  let minOx = Infinity, maxOx = -Infinity, minOy = Infinity, maxOy = -Infinity;
+  for (let ty = 0, t = 0; ty < taps; ty++) {
+    const dv = (ty + 0.5) / taps;
+    for (let tx = 0; tx < taps; tx++, t++) {
+      const du = (tx + 0.5) / taps;
+      offX[t] = du * cos - dv * sin;
+      offY[t] = du * sin + dv * cos;
+      minOx = Math.min(minOx, offX[t]);
+      maxOx = Math.max(maxOx, offX[t]);
+      minOy = Math.min(minOy, offY[t]);
+      maxOy = Math.max(maxOy, offY[t]);
+    }
+  }
+  const w3 = w * 3;
+  let o = 0;
   for (let y = 0; y < outSize; y++) {
-    for (let x = 0; x < outSize; x++) {
+    const v = y - half;
+    for (let x = 0; x < outSize; x++, o += 3) {
+      const u = x - half;
+      const bx = roi.cx + u * cos - v * sin - 0.5;
+      const by = roi.cy + u * sin + v * cos - 0.5;
       let r = 0, g = 0, b = 0;
-      for (let ty = 0; ty < taps; ty++) {
-        const v = y + (ty + 0.5) / taps - half;
-        for (let tx = 0; tx < taps; tx++) {
-          const u = x + (tx + 0.5) / taps - half;
-          const sx = roi.cx + u * cos - v * sin - 0.5;
-          const sy = roi.cy + u * sin + v * cos - 0.5;
+      if (bx + minOx >= 0 && by + minOy >= 0 && bx + maxOx < w - 1 && by + maxOy < h - 1) {
+        // Fast path: every sample's four neighbours are inside the photo.
+        for (let t = 0; t < n; t++) {
+          const sx = bx + offX[t];
+          const sy = by + offY[t];
           const x0 = Math.floor(sx);
           const y0 = Math.floor(sy);
           const fx = sx - x0;
           const fy = sy - y0;
-          if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
-            // Fast path: all four neighbours inside the photo.
-            const i00 = (y0 * w + x0) * 3;
-            const i01 = i00 + w * 3;
-            const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-            r += data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11;
-            g += data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11;
-            b += data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11;
-          } else {
-            r += sampleEdge(data, w, h, x0, y0, fx, fy, 0);
-            g += sampleEdge(data, w, h, x0, y0, fx, fy, 1);
-            b += sampleEdge(data, w, h, x0, y0, fx, fy, 2);
-          }
+          const i00 = y0 * w3 + x0 * 3;
+          const i01 = i00 + w3;
+          const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+          r += data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11;
+          g += data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11;
+          b += data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11;
+        }
+      } else {
+        for (let t = 0; t < n; t++) {
+          const sx = bx + offX[t];
+          const sy = by + offY[t];
+          const x0 = Math.floor(sx);
+          const y0 = Math.floor(sy);
+          const fx = sx - x0;
+          const fy = sy - y0;
+          r += sampleEdge(data, w, h, x0, y0, fx, fy, 0);
+          g += sampleEdge(data, w, h, x0, y0, fx, fy, 1);
+          b += sampleEdge(data, w, h, x0, y0, fx, fy, 2);
         }
       }
-      const o = (y * outSize + x) * 3;
       out[o] = r * inv + 0.5;
       out[o + 1] = g * inv + 0.5;
       out[o + 2] = b * inv + 0.5;
