@@ -174,21 +174,22 @@ function px(data: Uint8Array, w: number, h: number, x: number, y: number, c: num
  */
 export function resizeArea(src: RgbImage, outW: number, outH: number): RgbImage {
   const out = new Uint8Array(outW * outH * 3);
-  const sxScale = src.width / outW;
-  const syScale = src.height / outH;
+  // The covered input pixels and their coverage weights, per output column and row, computed
+  // once (the same expressions as per pixel, so the sums are bit-identical).
+  const cols = areaSpans(src.width, outW);
+  const rows = areaSpans(src.height, outH);
+  const sw3 = src.width * 3;
   for (let y = 0; y < outH; y++) {
-    const y0 = y * syScale;
-    const y1 = y0 + syScale;
+    const ry0 = rows.start[y], ry1 = rows.start[y + 1];
     for (let x = 0; x < outW; x++) {
-      const x0 = x * sxScale;
-      const x1 = x0 + sxScale;
+      const cx0 = cols.start[x], cx1 = cols.start[x + 1];
       let r = 0, g = 0, b = 0, wsum = 0;
-      for (let yy = Math.floor(y0); yy < Math.ceil(y1); yy++) {
-        const wy = Math.min(yy + 1, y1) - Math.max(yy, y0);
-        for (let xx = Math.floor(x0); xx < Math.ceil(x1); xx++) {
-          const wx = Math.min(xx + 1, x1) - Math.max(xx, x0);
-          const wgt = wx * wy;
-          const i = (yy * src.width + xx) * 3;
+      for (let j = ry0; j < ry1; j++) {
+        const wy = rows.weight[j];
+        const rowBase = rows.index[j] * sw3;
+        for (let k = cx0; k < cx1; k++) {
+          const wgt = cols.weight[k] * wy;
+          const i = rowBase + cols.index[k] * 3;
           r += src.data[i] * wgt;
           g += src.data[i + 1] * wgt;
           b += src.data[i + 2] * wgt;
@@ -202,4 +203,23 @@ export function resizeArea(src: RgbImage, outW: number, outH: number): RgbImage 
     }
   }
   return { width: outW, height: outH, data: out };
+}
+
+/** For each output cell of an area resize along one axis: the input indices it covers and how much of each. */
+function areaSpans(inSize: number, outSize: number): { start: Int32Array; index: Int32Array; weight: Float64Array } {
+  const scale = inSize / outSize;
+  const start = new Int32Array(outSize + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
+  for (let o = 0; o < outSize; o++) {
+    start[o] = index.length;
+    const a = o * scale;
+    const b = a + scale;
+    for (let p = Math.floor(a); p < Math.ceil(b); p++) {
+      index.push(p);
+      weight.push(Math.min(p + 1, b) - Math.max(p, a));
+    }
+  }
+  start[outSize] = index.length;
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
