@@ -20,7 +20,9 @@ async function load(root: string) {
   const [{ createEngine }, { decodeImage }, { locateLandmarks }, { buildFaceRegions }, { measureFace }, { estimatePose }, { FaceMesh }] = await Promise.all([
     imp('index.ts'), imp('decode/decode.ts'), imp('face/landmarks.ts'), imp('region/skin-regions.ts'), imp('measures/index.ts'), imp('face/pose.ts'), imp('face/facemesh.ts'),
   ]);
-  return { engine: await createEngine({}), mesh: await FaceMesh.load(), decodeImage, locateLandmarks, buildFaceRegions, measureFace, estimatePose };
+  const [{ FaceDetector }, { detectorOptions, FACE_DEFAULTS }] = await Promise.all([imp('face/detector.ts'), imp('face/defaults.ts')]);
+  const detector = await FaceDetector.load(detectorOptions({ scoreThreshold: FACE_DEFAULTS.detectionThreshold, intraOpThreads: 1 }));
+  return { engine: await createEngine({}), detector, mesh: await FaceMesh.load(), decodeImage, locateLandmarks, buildFaceRegions, measureFace, estimatePose };
 }
 const sides = { base: await load(values.base), new: await load(REPO) };
 
@@ -32,6 +34,7 @@ const { detection, landmarks } = prepared.face!;
 type Side = typeof sides.new;
 const stages: Record<string, (s: Side) => unknown> = {
   decode: (s) => s.decodeImage(bytes),
+  detect: (s) => s.detector.detect(image),
   landmarks: (s) => s.locateLandmarks(s.mesh, image, detection),
   regions: (s) => s.buildFaceRegions(image, landmarks.points),
   measures: (s) => s.measureFace(prepared.regions!.measure, { faceSizePx: 300, pose: s.estimatePose(landmarks.points) }),
@@ -52,5 +55,8 @@ for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage |
   const cell = (xs: number[]) => `${Math.min(...xs).toFixed(2)} / ${quantile(xs, 0.5).toFixed(2)}`;
   console.log(`| ${name} | ${cell(t.base)} | ${cell(t.new)} |`);
 }
-for (const s of Object.values(sides)) s.mesh.close();
+for (const s of Object.values(sides)) {
+  s.mesh.close();
+  await s.detector.close();
+}
 await Promise.all([sides.base.engine.close(), sides.new.engine.close()]);

@@ -149,16 +149,28 @@ function resample(image: RgbImage, n: number, scale: number, offX: number, offY:
   // When shrinking by more than 2×, average a few samples per pixel to avoid aliasing.
   const taps = Math.max(1, Math.min(3, Math.floor(inv)));
   const k = taps * taps;
+  // The sampled column (as a byte offset, −1 outside the photo) and row of every tap, computed
+  // once per axis instead of per pixel (the same expressions, so the same pixels).
+  const cols = new Int32Array(n * taps);
+  const rows = new Int32Array(n * taps);
+  for (let p = 0; p < n; p++) {
+    for (let t = 0; t < taps; t++) {
+      const sx = Math.floor((p - offX + (t + 0.5) / taps) * inv);
+      const sy = Math.floor((p - offY + (t + 0.5) / taps) * inv);
+      cols[p * taps + t] = sx < 0 || sx >= w ? -1 : sx * 3;
+      rows[p * taps + t] = sy < 0 || sy >= h ? -1 : sy * w * 3;
+    }
+  }
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
       let r = 0, g = 0, b = 0, hits = 0;
       for (let ty = 0; ty < taps; ty++) {
-        const sy = Math.floor((y - offY + (ty + 0.5) / taps) * inv);
-        if (sy < 0 || sy >= h) continue;
+        const row = rows[y * taps + ty];
+        if (row < 0) continue;
         for (let tx = 0; tx < taps; tx++) {
-          const sx = Math.floor((x - offX + (tx + 0.5) / taps) * inv);
-          if (sx < 0 || sx >= w) continue;
-          const i = (sy * w + sx) * 3;
+          const col = cols[x * taps + tx];
+          if (col < 0) continue;
+          const i = row + col;
           r += data[i]; g += data[i + 1]; b += data[i + 2]; hits++;
         }
       }
