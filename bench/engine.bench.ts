@@ -8,6 +8,7 @@
  * Options: --runs N (per fixture, default 30), --only NAME, --workers N (default 2), --json.
  * Run it on an otherwise idle machine; it is a measurement, not a test.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine/index.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import type { RgbImage } from '../src/engine/image.ts';
-import { FACES, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
 
 const { values } = parseArgs({
   options: {
@@ -127,13 +128,19 @@ report.batch = { workers, photos: total, photos_per_s: total / ((performance.now
 await pool.close();
 
 report.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+// The engine's own figure: one engine in a process of its own (bench/engine-rss.ts).
+report.one_engine = JSON.parse(
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/engine-rss.ts'), '--json'], { encoding: 'utf8' }).trim().split('\n').at(-1)!,
+);
 
 if (values.json) {
   console.log(JSON.stringify(report, null, 2));
 } else {
   console.log(`# skinsight engine benchmark\n${report.machine}, ${report.date}\n`);
   console.log(`Model load + warm-up: ${report.load_and_warmup_ms} ms`);
-  console.log(`Peak RSS (engine + ${workers}-worker pool in one process): ${report.peak_rss_mb} MB\n`);
+  const one = report.one_engine as { peak_rss_mb: number; after_imports_mb: number; after_load_mb: number };
+  console.log(`Peak RSS, one engine in its own process (all fixtures ×3): ${one.peak_rss_mb} MB (after imports ${one.after_imports_mb}, after model load ${one.after_load_mb})`);
+  console.log(`Peak RSS of this bench process (3 engines + a ${workers}-worker pool): ${report.peak_rss_mb} MB\n`);
   const stageNames = ['decode', 'detect', 'landmarks', 'regions', 'models', 'measures', 'end_to_end'];
   console.log(`| fixture | ${stageNames.join(' | ')} |`);
   console.log(`|---|${stageNames.map(() => '---').join('|')}|`);

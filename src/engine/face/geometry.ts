@@ -45,8 +45,6 @@ export function cropRoi(src: RgbImage, roi: Roi, outSize: number): RgbImage {
   const taps = Math.max(1, Math.min(4, Math.floor(step)));
   const cos = Math.cos(roi.angle) * step;
   const sin = Math.sin(roi.angle) * step;
-  const { width: w, height: h, data } = src;
-  const half = outSize / 2;
   if (taps === 1) return cropRoiSingleTap(src, roi, outSize, cos, sin, out);
   return cropRoiMultiTap(src, roi, outSize, taps, cos, sin, out);
 }
