@@ -6,7 +6,8 @@
  * Every wait polls a condition with a deadline; nothing sleeps blindly.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,11 +41,12 @@ const PASSWORD = 'correct horse battery';
 const user = (base: string, email = `u${++n}-${Date.now()}@example.org`) => registerAndLogin(base, email, PASSWORD);
 
 /** The operator's `skinsight users grant-admin`, against the cluster's PostgreSQL. */
-function grantAdmin(email: string) {
-  execFileSync(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', email], {
+// Asynchronous: a synchronous spawn blocks this process past the APIs' 5 s keep-alive under load,
+// and fetch then reuses a socket the server has closed ('fetch failed').
+async function grantAdmin(email: string) {
+  await promisify(execFile)(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', email], {
     cwd: REPO,
     env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl },
-    stdio: 'pipe',
   });
 }
 
@@ -133,7 +135,7 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
 
     // The dashboard compares versions, shadow agreement included.
     const admin = await user(a, ADMIN);
-    grantAdmin(ADMIN);
+    await grantAdmin(ADMIN);
     const an = await call(b, 'GET', '/api/v1/admin/analytics', { token: admin.token });
     assert.equal(an.status, 200);
     const names = an.body.versions.map((v: any) => v.version).join(' | ');
