@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { BAND_COLORS, bandOf, SCORE_TITLES } from '../lib/bands.ts';
-import { shortDateTime } from '../lib/format.ts';
+import { distinctDateTimes } from '../lib/format.ts';
 import type { Trends } from '../types.ts';
 import { chartedScores } from './TrendChart.tsx';
 
@@ -42,9 +42,11 @@ export function CompareScans({ trends, stored }: { trends: Trends; stored: Set<s
   const pa = pts.find((p) => p.scan_id === a) ?? pts[pts.length - 2]!;
   const pb = pts.find((p) => p.scan_id === b) ?? pts[pts.length - 1]!;
   const names = chartedScores(trends);
+  const labels = distinctDateTimes(pts.map((p) => p.completed_at));
+  const when = (p: (typeof pts)[number]) => labels[pts.indexOf(p)]!;
   const option = (p: (typeof pts)[number]) => (
     <option key={p.scan_id} value={p.scan_id}>
-      {shortDateTime(p.completed_at)}
+      {when(p)}
     </option>
   );
   return (
@@ -64,16 +66,16 @@ export function CompareScans({ trends, stored }: { trends: Trends; stored: Set<s
         </label>
       </div>
       <div class="compare-photos">
-        <Photo scanId={pa.scan_id} stored={stored.has(pa.scan_id)} when={shortDateTime(pa.completed_at)} />
-        <Photo scanId={pb.scan_id} stored={stored.has(pb.scan_id)} when={shortDateTime(pb.completed_at)} />
+        <Photo scanId={pa.scan_id} stored={stored.has(pa.scan_id)} when={when(pa)} />
+        <Photo scanId={pb.scan_id} stored={stored.has(pb.scan_id)} when={when(pb)} />
       </div>
       <div class="table-scroll" tabIndex={0} role="region" aria-label="The two scans compared (scrolls sideways)">
         <table class="compare-table">
           <thead>
             <tr>
               <th scope="col">Score</th>
-              <th scope="col">{shortDateTime(pa.completed_at)}</th>
-              <th scope="col">{shortDateTime(pb.completed_at)}</th>
+              <th scope="col">{when(pa)}</th>
+              <th scope="col">{when(pb)}</th>
               <th scope="col">Change</th>
             </tr>
           </thead>
@@ -93,7 +95,9 @@ export function CompareScans({ trends, stored }: { trends: Trends; stored: Set<s
                   <td>
                     {!both
                       ? '—'
-                      : `${delta > 0 ? '+' : delta < 0 ? '−' : '±'}${Math.abs(delta)}${real ? ': a real change' : ', within normal variation'}`}
+                      : delta === 0
+                        ? 'no change'
+                        : `${delta > 0 ? '+' : '−'}${Math.abs(delta)}${real ? ': a real change' : ', within normal variation'}`}
                   </td>
                 </tr>
               );

@@ -3,7 +3,7 @@
  * Escape anywhere in the question, puts the focus back on the button that asked (WAI-ARIA
  * Authoring Practices: focus returns to the invoking element).
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export function DeleteButton({ label, confirmLabel, onConfirm }: { label: string; confirmLabel: string; onConfirm: () => Promise<void> }) {
   const [asking, setAsking] = useState(false);
@@ -11,7 +11,8 @@ export function DeleteButton({ label, confirmLabel, onConfirm }: { label: string
   const trigger = useRef<HTMLButtonElement>(null);
   const cancelled = useRef(false);
 
-  useEffect(() => {
+  // Before paint, so the focus never rests on the body in between.
+  useLayoutEffect(() => {
     if (!asking && cancelled.current) {
       cancelled.current = false;
       trigger.current?.focus();

@@ -1,7 +1,7 @@
 /**
  * The photo with the analysis drawn over it: one layer per concern, tinted as strongly as its
- * score is low, with a legend; each layer switchable by a labelled checkbox. The switches sit
- * above the photo so they are on screen with it, on a phone and on a desktop alike.
+ * score is low, with a legend; each layer switchable by a labelled checkbox. On a desktop the
+ * switches sit beside the photo, which is capped to the window's height, so both are on screen.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CONCERN_LAYERS, MAX_ALPHA } from '../lib/concerns.ts';
@@ -61,65 +61,69 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
   return (
     <section class="overlay" aria-labelledby="overlay-h">
       <h2 id="overlay-h">Your photo, analysed</h2>
-      <fieldset class="layers">
-        <legend>Layers</legend>
-        {LAYERS.map((l) => (
-          <label key={l.id} class="toggle">
-            <input
-              type="checkbox"
-              name={`layer-${l.id}`}
-              checked={on[l.id]}
-              onChange={(e) => setOn({ ...on, [l.id]: (e.currentTarget as HTMLInputElement).checked })}
-            />
-            {l.name}
-          </label>
-        ))}
-        {canZoom && (
-          <label class="toggle zoom">
-            <input type="checkbox" name="zoom" checked={zoom} onChange={(e) => setZoom((e.currentTarget as HTMLInputElement).checked)} />
-            Zoom to the face
-          </label>
-        )}
-      </fieldset>
-      {shown.length > 0 && (
-        <ul class="tint-legend" aria-label="Tint strength by score">
-          {shown.map((l) => {
-            const [r, g, b] = l.color;
-            return (
-              <li key={l.id} data-legend={l.id}>
-                <span class="tint-name">{l.name}</span>
-                <span
-                  class={`tint-bar ${l.pattern}`}
-                  aria-hidden="true"
-                  style={{ background: `linear-gradient(to right, rgba(${r},${g},${b},${MAX_ALPHA}), rgba(${r},${g},${b},0))` }}
+      <div class="overlay-body">
+        <div class="canvas-wrap">
+          <canvas ref={canvas} id="overlay-canvas" role="img" aria-label={description} />
+        </div>
+        <div class="overlay-controls">
+          <fieldset class="layers">
+            <legend>Layers</legend>
+            {LAYERS.map((l) => (
+              <label key={l.id} class="toggle">
+                <input
+                  type="checkbox"
+                  name={`layer-${l.id}`}
+                  checked={on[l.id]}
+                  onChange={(e) => setOn({ ...on, [l.id]: (e.currentTarget as HTMLInputElement).checked })}
                 />
-                <span class="tint-ends small">
-                  <span>score 0: strong</span>
-                  <span>100: none</span>
-                </span>
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      <div class="canvas-wrap">
-        <canvas ref={canvas} id="overlay-canvas" role="img" aria-label={description} />
+                {l.name}
+              </label>
+            ))}
+            {canZoom && (
+              <label class="toggle zoom">
+                <input type="checkbox" name="zoom" checked={zoom} onChange={(e) => setZoom((e.currentTarget as HTMLInputElement).checked)} />
+                Zoom to the face
+              </label>
+            )}
+          </fieldset>
+          {shown.length > 0 && (
+            <ul class="tint-legend" aria-label="Tint strength by score">
+              {shown.map((l) => {
+                const [r, g, b] = l.color;
+                return (
+                  <li key={l.id} data-legend={l.id}>
+                    <span class="tint-name">{l.name}</span>
+                    <span
+                      class={`tint-bar ${l.pattern}`}
+                      aria-hidden="true"
+                      style={{ background: `linear-gradient(to right, rgba(${r},${g},${b},${MAX_ALPHA}), rgba(${r},${g},${b},0))` }}
+                    />
+                    <span class="tint-ends small">
+                      <span>score 0: strong</span>
+                      <span>100: none</span>
+                    </span>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+          {!imageUrl && <p class="hint">The photo was not stored, so the analysis is drawn on a plain background.</p>}
+          <p class="hint">
+            Each concern is drawn where it was measured; the lower its score there, the stronger the tint. Acne, even tone and shine are
+            scored on the whole face, so they are not drawn.
+          </p>
+          {on.regions && (
+            <ul class="legend" aria-label="Region colours">
+              {regions.map((r) => (
+                <li key={r}>
+                  <span class="dot" style={{ background: REGION_COLORS[r] ?? '#fff' }} aria-hidden="true" />
+                  {label(r)}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
       </div>
-      {!imageUrl && <p class="hint">The photo was not stored, so the analysis is drawn on a plain background.</p>}
-      <p class="hint">
-        Each concern is drawn where it was measured; the lower its score there, the stronger the tint. Acne, even tone and shine are
-        scored on the whole face, so they are not drawn.
-      </p>
-      {on.regions && (
-        <ul class="legend" aria-label="Region colours">
-          {regions.map((r) => (
-            <li key={r}>
-              <span class="dot" style={{ background: REGION_COLORS[r] ?? '#fff' }} aria-hidden="true" />
-              {label(r)}
-            </li>
-          ))}
-        </ul>
-      )}
     </section>
   );
 }

@@ -51,16 +51,16 @@ export function ScoreScale({ name, score, big }: { name: string; score: Score; b
   );
 }
 
-/** The scale's key: the band names at their edges, printed once per page section. */
+/** The scale's key: each band's colour, name and range, once per section. */
 export function ScaleKey() {
   return (
-    <ol class="scale-key" aria-label="Score bands, 0 to 100">
-      {BAND_SEGMENTS.map((s) => (
-        <li key={s.band} style={{ width: `${s.to - s.from}%` }}>
+    <ul class="scale-key" aria-label="Score bands">
+      {[...BAND_SEGMENTS].reverse().map((s) => (
+        <li key={s.band}>
           <span class="dot" style={{ background: BAND_COLORS[s.band] }} aria-hidden="true" />
           {s.band} <span class="muted">{s.from}–{s.to === 100 ? 100 : s.to - 1}</span>
         </li>
       ))}
-    </ol>
+    </ul>
   );
 }

@@ -6,7 +6,7 @@
  * numbers are also in a table, for screen readers and anyone who prefers reading them.
  */
 import { BAND_COLORS, BAND_SEGMENTS, bandOf, SCORE_TITLES } from '../lib/bands.ts';
-import { shortDateTime } from '../lib/format.ts';
+import { distinctDateTimes } from '../lib/format.ts';
 import type { Trends } from '../types.ts';
 
 /** The scores charted: the overall and the concerns (the wrinkle zones are parts of wrinkles). */
@@ -22,6 +22,7 @@ const PAD = { l: 24, r: 8, t: 6, b: 30 };
 
 /** "+4 since the last scan, within normal variation (MDC 6)" */
 export function changeText(delta: number, real: boolean, mdc: number | undefined): string {
+  if (delta === 0) return 'no change since the last scan';
   const d = `${delta > 0 ? '+' : delta < 0 ? '−' : '±'}${Math.abs(delta)}`;
   if (real) return `${d} since the last scan: a real change (more than ${mdc} points)`;
   return `${d} since the last scan, within normal variation${mdc !== undefined ? ` (under ${mdc} points)` : ''}`;
@@ -38,6 +39,7 @@ function MiniChart({ name, trends }: { name: string; trends: Trends }) {
   const mdc = trends.minimal_detectable_change?.[name];
   const title = SCORE_TITLES[name] ?? name;
   const ticks = n <= 3 ? trends.points.map((_, i) => i) : [0, Math.floor((n - 1) / 2), n - 1];
+  const when = distinctDateTimes(trends.points.map((p) => p.completed_at));
   return (
     <figure class="mini" data-chart={name}>
       <figcaption>
@@ -59,7 +61,7 @@ function MiniChart({ name, trends }: { name: string; trends: Trends }) {
         ))}
         {ticks.map((i) => (
           <text key={i} x={x(i)} y={H - 16} text-anchor={i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle'} class="axis" data-tick={i}>
-            {shortDateTime(trends.points[i]!.completed_at)}
+            {when[i]}
           </text>
         ))}
         <polyline points={pts.map(([i, v]) => `${x(i)},${y(v)}`).join(' ')} fill="none" stroke="#14212b" stroke-width="2" />
@@ -81,6 +83,7 @@ export function TrendChart({ trends }: { trends: Trends }) {
     return <p class="muted">Trends appear after your second completed scan.</p>;
   }
   const names = chartedScores(trends);
+  const when = distinctDateTimes(trends.points.map((p) => p.completed_at));
   return (
     <div class="trend">
       <p class="muted small">Each score on the same 0–100 scale; higher is healthier-looking. Band colours behind the lines.</p>
@@ -105,9 +108,9 @@ export function TrendChart({ trends }: { trends: Trends }) {
               </tr>
             </thead>
             <tbody>
-              {trends.points.map((p) => (
+              {trends.points.map((p, i) => (
                 <tr key={p.scan_id}>
-                  <th scope="row">{shortDateTime(p.completed_at)}</th>
+                  <th scope="row">{when[i]}</th>
                   {names.map((s) => (
                     <td key={s}>{typeof p.values?.[s] === 'number' ? p.values[s] : '—'}</td>
                   ))}

@@ -22,8 +22,21 @@ export function shortDate(iso: string): string {
 }
 
 /** Date and time, short: scans of one day still get different axis labels ("Dec 1, 09:05"). */
-export function shortDateTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+export function shortDateTime(iso: string, seconds = false): string {
+  return new Date(iso).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+    hour12: false,
+  });
+}
+
+/** Labels for several instants: date and time, with seconds only where two would read the same. */
+export function distinctDateTimes(isos: string[]): string[] {
+  const plain = isos.map((t) => shortDateTime(t));
+  return plain.length === new Set(plain).size ? plain : isos.map((t) => shortDateTime(t, true));
 }
 
 /** A 0..1 score in words, so the number is never the only cue. */
