@@ -247,6 +247,8 @@ describe('web app in Chromium', { skip }, () => {
   });
 
   after(async () => {
+    // The milder axe findings, for the record (serious and critical ones fail where they occur).
+    console.log(`axe:\n  ${axeLog.join('\n  ')}`);
     await context?.close();
     await server?.close();
     for (const d of [dataDir, tmp]) if (d) fs.rmSync(d, { recursive: true, force: true });
@@ -565,9 +567,13 @@ describe('web app in Chromium', { skip }, () => {
 
     // Not a photo: the service refuses it (415), and History shows no pending row for it.
     await page.getByRole('button', { name: 'Try another photo' }).click();
+    const refusedAt = consoleErrors.length;
     await page.locator('input[name=photo]').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('plain text, not a photo') });
     await page.getByRole('heading', { name: 'The photo could not be analysed' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('[data-code=UNSUPPORTED_FORMAT]').count(), 1);
+    // The browser logs the expected 415; nothing else.
+    const refused = consoleErrors.splice(refusedAt);
+    assert.ok(refused.every((e) => /status of 415/.test(e)), refused.join('\n'));
     await nav(page, 'History').click();
     await page.locator('.scan-item').first().waitFor();
     assert.equal(await page.locator('.scan-item').count(), 1);
@@ -773,7 +779,5 @@ describe('web app in Chromium', { skip }, () => {
     });
     assert.equal(login.status, 401);
     assert.deepEqual(consoleErrors, []);
-    // The milder axe findings, for the record (serious and critical ones fail where they occur).
-    console.log(`axe:\n  ${axeLog.join('\n  ')}`);
   });
 });

@@ -87,7 +87,7 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
             )}
           </fieldset>
           {shown.length > 0 && (
-            <ul class="tint-legend" aria-label="Tint strength by score">
+            <ul class="tint-legend" aria-label="Tint strength by score: strongest at 0, none at 100">
               {shown.map((l) => {
                 const [r, g, b] = l.color;
                 return (
@@ -99,8 +99,8 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
                       style={{ background: `linear-gradient(to right, rgba(${r},${g},${b},${MAX_ALPHA}), rgba(${r},${g},${b},0))` }}
                     />
                     <span class="tint-ends small">
-                      <span>score 0: strong</span>
-                      <span>100: none</span>
+                      <span>score 0</span>
+                      <span>100</span>
                     </span>
                   </li>
                 );

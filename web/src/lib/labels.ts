@@ -1,6 +1,6 @@
 /**
- * Label placement without overlaps: each chip is tried at its anchor, then a few steps below,
- * above and beside it; the first free spot wins, and a chip with no free spot is left out
+ * Label placement without overlaps: each chip is tried at its anchor (pulled inside the
+ * picture), then a few steps below, above and beside it; the first free spot wins, and a chip with no free spot is left out
  * (the legend and the score list still name it). Greedy, in the order given: the caller puts
  * the most important labels first.
  */
@@ -23,9 +23,16 @@ export class LabelPlacer {
     const step = h * 1.15;
     const offsets: [number, number][] = [[0, 0]];
     for (let k = 1; k <= 4; k++) offsets.push([0, k * step], [0, -k * step], [w * 0.6 * k, 0], [-w * 0.6 * k, 0]);
+    if (w > bounds.w || h > bounds.h) return null;
+    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
     for (const [dx, dy] of offsets) {
-      const r = { x: x + dx - w / 2, y: y + dy - h / 2, w, h };
-      if (r.x < bounds.x || r.y < bounds.y || r.x + r.w > bounds.x + bounds.w || r.y + r.h > bounds.y + bounds.h) continue;
+      // Pulled inside the bounds rather than dropped: a label near the edge stays beside its area.
+      const r = {
+        x: clamp(x + dx - w / 2, bounds.x, bounds.x + bounds.w - w),
+        y: clamp(y + dy - h / 2, bounds.y, bounds.y + bounds.h - h),
+        w,
+        h,
+      };
       if (this.placed.some((p) => overlaps(p, r))) continue;
       this.placed.push(r);
       return r;
