@@ -18,6 +18,8 @@ import {
   LIPS_OUTER,
   RIGHT_BROW,
   RIGHT_EYE,
+  NASOLABIAL_LEFT,
+  NASOLABIAL_RIGHT,
 } from '../face/topology.ts';
 import { SKIN_REGIONS, WRINKLE_ZONES, type MeasureInput, type SkinRegionName, type WrinkleZoneName } from '../measures/types.ts';
 import { dilate, fillPolygon, polygonMask, polylineBand, subtract } from './raster.ts';
@@ -33,9 +35,6 @@ export const REGION_OUTLINES: Record<SkinRegionName, number[]> = {
   under_eye_left: [255, 339, 254, 253, 252, 256, 341, 350, 349, 348, 347, 346, 340],
 };
 const NOSTRILS = [64, 98, 97, 2, 326, 327, 294, 1];
-/** Nasolabial folds run from beside the nostril wing to beside the mouth corner. */
-const NASOLABIAL_RIGHT = [203, 206, 216, 212];
-const NASOLABIAL_LEFT = [423, 426, 436, 432];
 
 /** Side of the aligned crop used by the measures. */
 export const MEASURE_CROP = 384;
