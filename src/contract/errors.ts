@@ -85,3 +85,13 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 export function statusOf(code: ErrorCode): number {
   return ERRORS[code].status;
 }
+
+/** The command line's own codes (`skinsight analyze` output lines), beside the engine's; never HTTP answers. */
+export const CLI_ERROR_CODES = ['FILE_NOT_FOUND', 'FILE_UNREADABLE'] as const;
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];
+
+/** A CLI output line's error: an engine code or one of the CLI's. */
+export interface CliErrorInfo {
+  code: EngineErrorCode | CliErrorCode;
+  message: string;
+}
