@@ -109,10 +109,10 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     }
     const { sub, jti } = request.user;
     // Validly signed is not well formed: claims of another shape are refused before any lookup.
-    if (!isClaimId(sub) || !isClaimId(jti)) throw new HttpError('INVALID_TOKEN', 'the token is not valid');
+    if (!isClaimId(sub) || !isClaimId(jti)) throw new HttpError('INVALID_TOKEN');
     // Logged out, password changed, or account deleted (its sessions go with it).
     const user = await opts.sessions.userOf(jti, sub);
-    if (!user) throw new HttpError('SESSION_ENDED', 'the session has ended; log in again');
+    if (!user) throw new HttpError('SESSION_ENDED');
     request.account = user;
     if (opts.perUserLimit === 0) return;
     const limit = await perUser(request);
@@ -127,7 +127,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
 
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     await app.authenticate(request);
-    if (request.account?.role !== 'admin') throw new HttpError('FORBIDDEN', 'the admin role is required');
+    if (request.account?.role !== 'admin') throw new HttpError('FORBIDDEN');
   });
 
   app.decorate('authenticateApiKey', async (request: FastifyRequest) => {
@@ -135,7 +135,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     const bearer = request.headers.authorization?.match(/^ApiKey\s+(.+)$/i)?.[1];
     const key = (Array.isArray(header) ? header[0] : header) ?? bearer;
     if (!key || !opts.apiKeys.some((k) => sameSecret(k, key))) {
-      throw new HttpError('INVALID_API_KEY', 'a valid API key is required (X-API-Key header)');
+      throw new HttpError('INVALID_API_KEY');
     }
   });
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AnalyzeQuery, AnalyzeResponse, type AnalyzeItem } from '../../contract/analyze.ts';
+import { ERRORS } from '../../contract/errors.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
@@ -24,10 +25,8 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
     if (file.tooLarge) {
       return { ...base, error: { code: 'IMAGE_TOO_LARGE', message: `the file is over ${ctx.config.uploadLimitBytes} bytes` } };
     }
-    if (file.bytes.length === 0) return { ...base, error: { code: 'EMPTY_IMAGE', message: 'the file is empty' } };
-    if (!sniffImageFormat(file.bytes)) {
-      return { ...base, error: { code: 'UNSUPPORTED_FORMAT', message: 'the file is not a JPEG, PNG or WebP image' } };
-    }
+    if (file.bytes.length === 0) return { ...base, error: { code: 'EMPTY_IMAGE', message: ERRORS.EMPTY_IMAGE.message } };
+    if (!sniffImageFormat(file.bytes)) return { ...base, error: { code: 'UNSUPPORTED_FORMAT', message: ERRORS.UNSUPPORTED_FORMAT.message } };
     try {
       return { ...base, result: await ctx.analyzer.analyze(file.bytes, { closeup }) };
     } catch (err) {

@@ -54,7 +54,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     await throttled(user.email);
     if (!(await verifyPassword(user.password_hash, given))) {
       await ctx.throttle.failed(user.email, ctx.clock());
-      throw new HttpError('WRONG_PASSWORD', 'the current password is wrong');
+      throw new HttpError('WRONG_PASSWORD');
     }
     await ctx.throttle.succeeded(user.email);
     return user;
@@ -104,7 +104,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), request.body.password);
       if (!user || !ok) {
         await ctx.throttle.failed(address, ctx.clock());
-        throw new HttpError('INVALID_CREDENTIALS', 'wrong email or password');
+        throw new HttpError('INVALID_CREDENTIALS');
       }
       await ctx.throttle.succeeded(address);
       return {

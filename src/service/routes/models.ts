@@ -23,7 +23,7 @@ export async function modelAdminRoutes(app: FastifyInstance, opts: { ctx: Servic
       },
     },
     async (_request, reply) => {
-      if (!ctx.reloadModels) throw new HttpError('NOT_SUPPORTED', 'this engine cannot reload its models');
+      if (!ctx.reloadModels) throw new HttpError('NOT_SUPPORTED');
       const outcome = await ctx.reloadModels();
       // The local pool answers with its new info; distributed mode with how many workers were told.
       const body: ModelsReloaded = typeof outcome === 'number' ? { reloaded: true, workers: outcome } : { reloaded: true, models: ctx.analyzer.info().models };

@@ -157,13 +157,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const body = await readMultipart(request, { fileSize: config.uploadLimitBytes, maxFiles: 1, tooLarge: 'throw' });
       const fields = { ...request.query, ...body.fields };
       const file = body.files.find((f) => f.field === 'file') ?? body.files[0];
-      if (!file) throw new HttpError('MISSING_FILE', 'the multipart field `file` is required');
+      if (!file) throw new HttpError('MISSING_FILE');
       if (!flag(fields.consent)) {
-        throw new HttpError('CONSENT_REQUIRED', 'consent=true is required to analyse a photo');
+        throw new HttpError('CONSENT_REQUIRED');
       }
-      if (file.bytes.length === 0) throw new HttpError('EMPTY_IMAGE', 'the file is empty');
+      if (file.bytes.length === 0) throw new HttpError('EMPTY_IMAGE');
       const format = sniffImageFormat(file.bytes);
-      if (!format) throw new HttpError('UNSUPPORTED_FORMAT', 'the file is not a JPEG, PNG or WebP image');
+      if (!format) throw new HttpError('UNSUPPORTED_FORMAT');
 
       const reservation = queue.reserve();
       let handle;
