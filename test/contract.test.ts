@@ -100,7 +100,7 @@ describe('the contract over HTTP', () => {
     const cases: [string, string, string?][] = [
       ['GET', '/api/v1/scan/00000000-0000-4000-8000-000000000000/status', u.token],
       ['GET', '/api/v1/scan/history'],
-      ['GET', '/no/such/route'],
+      ['GET', '/api/v1/no/such/route'],
       ['GET', '/api/v1/admin/analytics', u.token],
       ['GET', '/api/v1/scan/history?limit=0', u.token],
     ];
@@ -126,7 +126,7 @@ describe('the contract over HTTP', () => {
     const { reply } = await scanPhoto(s, u.token, fixture('non-faces', 'rocket.jpg'));
     assert.equal(reply.status, 422);
     assert.equal(reply.body.error.code, 'NO_FACE');
-    assert.equal((await call(s, 'GET', '/nowhere')).status, 404);
+    assert.equal((await call(s, 'GET', '/api/v1/nowhere')).status, 404);
     assert.equal(await count('NO_FACE'), before.noFace + 1);
     assert.equal(await count('NOT_FOUND'), before.notFound + 1);
     assert.equal(await count('HTTP_422'), before.bare, 'no error answered without its code');
