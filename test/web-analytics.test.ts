@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aggregate, CV_ONLY_VERSION, NO_RESULT_VERSION, slim, summarise, trendScores, type AnalyticsRow } from '../src/service/routes/analytics.ts';
+import { aggregate, CV_ONLY_VERSION, NO_RESULT_VERSION, slim, summarise, type AnalyticsRow } from '../src/service/analytics.ts';
+import { trendScores } from '../src/service/trends.ts';
 
 function result(models: { name: string; version: string }[], total: number, extra: Record<string, unknown> = {}) {
   return JSON.stringify({

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CliErrorInfo } from '../contract/errors.ts';
 import type { Analyzer } from '../engine/api.ts';
 import { toErrorInfo } from '../engine/errors.ts';
 import type { AnalysisResult } from '../engine/result/schema.ts';
@@ -22,7 +23,7 @@ export interface AnalyzeCliOptions {
   progress: boolean;
 }
 
-type Line = { source: string } & (AnalysisResult | { error: { code: string; message: string } });
+type Line = { source: string } & (AnalysisResult | { error: CliErrorInfo });
 
 export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Promise<number> {
   const inputs = expandInputs(args);

@@ -13,14 +13,14 @@ import type { Analyzer } from '../engine/api.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
-import { HttpError, errorBody, handleError } from './http-errors.ts';
+import { HttpError, handleError, sendError } from './http-errors.ts';
 import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
 import { createScanProcessor } from './processor.ts';
 import { MemoryJobQueue } from './queue/memory.ts';
 import type { JobQueue } from './queue/types.ts';
 import { recoverScans } from './recovery.ts';
 import { purgeImages, schedulePurge } from './retention.ts';
-import { analyticsRoutes } from './routes/analytics.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { analyzeRoutes } from './routes/analyze.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -84,7 +84,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   app.addHook('preHandler', async (request) => {
     const query = request.query as Record<string, unknown> | undefined;
     for (const [name, value] of Object.entries(query ?? {})) {
-      if (typeof value === 'number' && !Number.isFinite(value)) throw new HttpError(400, 'INVALID_REQUEST', `querystring/${name} must be a finite number`);
+      if (typeof value === 'number' && !Number.isFinite(value)) throw new HttpError('INVALID_REQUEST', `querystring/${name} must be a finite number`);
     }
   });
   securityHeaders(app);
@@ -142,7 +142,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+    sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
 
   await app.register(fastifyCors, {
@@ -159,7 +159,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     timeWindow: config.rateLimit.windowMs,
     // The plugin has already set Retry-After; the error handler writes the body.
     errorResponseBuilder: (_req, context) =>
-      new HttpError(context.statusCode, 'RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      new HttpError('RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
   await app.register(fastifyMultipart, { limits: { fileSize: config.uploadLimitBytes } });
   await app.register(authPlugin, {
@@ -199,7 +199,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(authRoutes, { ctx });
   await app.register(scanRoutes, { ctx });
   await app.register(analyzeRoutes, { ctx });
-  await app.register(analyticsRoutes, { ctx });
+  await app.register(adminRoutes, { ctx });
   await app.register(modelAdminRoutes, { ctx });
   await app.register(webRoutes, { ctx });
 

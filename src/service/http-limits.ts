@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { ServiceConfig } from './config.ts';
+import type { ErrorCode } from '../contract/errors.ts';
 import { HttpError } from './http-errors.ts';
 
 declare module 'fastify' {
@@ -14,7 +15,7 @@ declare module 'fastify' {
     /** Largest request body the route reads (multipart routes, whose parts are read as streams). */
     maxBodyBytes?: number;
     /** The 413 code for a body over it (default PAYLOAD_TOO_LARGE; one-photo routes say IMAGE_TOO_LARGE). */
-    tooLargeCode?: string;
+    tooLargeCode?: Extract<ErrorCode, 'PAYLOAD_TOO_LARGE' | 'IMAGE_TOO_LARGE'>;
   }
 }
 
@@ -35,7 +36,7 @@ const EARLY_ANSWER_CLOSE_MS = 1000;
 
 export function payloadTooLarge(request: FastifyRequest): HttpError {
   const { maxBodyBytes, tooLargeCode } = request.routeOptions.config;
-  return new HttpError(413, tooLargeCode ?? 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
+  return new HttpError(tooLargeCode ?? 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
 }
 
 export function registerBodyLimits(app: FastifyInstance) {

@@ -50,7 +50,7 @@ export async function readMultipart(
     // Errors with a code (limits, not multipart) keep their mapping; busboy's parse errors
     // ("Unexpected end of form", "Multipart: Boundary not found") carry none and are the client's fault.
     if ((err as { code?: unknown }).code || (err as { statusCode?: unknown }).statusCode) throw err;
-    throw new HttpError(400, 'INVALID_MULTIPART', `the multipart body is malformed: ${(err as Error).message}`);
+    throw new HttpError('INVALID_MULTIPART', `the multipart body is malformed: ${(err as Error).message}`);
   }
   return { files, fields };
 }

@@ -6,6 +6,7 @@
  */
 import { SCORE_NAMES, type ScoreName } from '../engine/result/schema.ts';
 import { minimalDetectableChange } from '../engine/scores/uncertainty.ts';
+import { parseResult, whenAvailable } from './stored-result.ts';
 
 export const TREND_SCORES = ['overall', ...SCORE_NAMES] as const;
 export type TrendScore = ScoreName | 'overall';
@@ -54,4 +55,19 @@ export function markChanges(series: ScoreValues[], mdc = mdcTable()): Partial<Re
     }
     return changes;
   });
+}
+
+/** A result's main 0..1 measures for the person's trend chart; null where a part is unavailable. */
+export function trendScores(resultJson: string | null): Record<string, number | null> {
+  const r = parseResult(resultJson);
+  const cv = r?.cv_analysis;
+  const none = null as number | null;
+  return {
+    confidence: typeof r?.confidence === 'number' ? r.confidence : null,
+    acne: whenAvailable(r?.ml_analysis?.acne_analysis, (p) => ('probabilities' in p ? p.probabilities?.acne : undefined), none),
+    redness: whenAvailable(cv?.redness, (p) => ('score' in p ? p.score : undefined), none),
+    wrinkles: whenAvailable(cv?.wrinkles, (p) => ('density' in p ? p.density : undefined), none),
+    dark_circles: whenAvailable(cv?.dark_circles, (p) => ('severity' in p ? p.severity : undefined), none),
+    texture: typeof cv?.texture_quality === 'number' ? cv.texture_quality : null,
+  };
 }

@@ -13,14 +13,14 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import { createEnginePool, type EnginePool } from '../engine/pool.ts';
-import { toErrorInfo } from '../engine/errors.ts';
 import { createCache } from './cache.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
 import { metrics, observeResult } from './metrics.ts';
 import { metricsAuthorized } from './routes/metrics.ts';
 import { createScanProcessor } from './processor.ts';
 import { ANALYZE_QUEUE, SCAN_QUEUE } from './queue/bullmq.ts';
-import { controlChannel, encodeError, enginesKey, type AnalyzeJobData } from './queue/remote-analyzer.ts';
+import { runAnalyzeJob, type AnalyzeJobData } from './queue/analyze-job.ts';
+import { controlChannel, enginesKey } from './queue/remote-analyzer.ts';
 import { createImageStore } from './storage/factory.ts';
 import { createDb } from './storage/db.ts';
 import { migrateToLatest } from './storage/migrations.ts';
@@ -88,15 +88,9 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   const analyzeWorker = new Worker(
     ANALYZE_QUEUE,
     async (job: Job<AnalyzeJobData>) => {
-      try {
-        const result = await pool.analyze(Buffer.from(job.data.bytes, 'base64'), job.data.options);
-        observeResult(result);
-        return result;
-      } catch (err) {
-        const info = toErrorInfo(err);
-        metrics.errors.inc({ code: info.code, source: 'analysis' });
-        throw new Error(encodeError(info.code, info.message), { cause: err });
-      }
+      const { outcome, result } = await runAnalyzeJob(pool, job, (code) => metrics.errors.inc({ code, source: 'analysis' }));
+      if (result) observeResult(result);
+      return outcome;
     },
     { ...common, connection: connection() },
   );

@@ -3,7 +3,22 @@
  * shape `{error: {code, message}}`; screens get an ApiError with a message fit to show.
  */
 import { clearSession, getSession, takeExpiredOnRequest } from './session.ts';
-import type { Analytics, HistoryPage, ScanResults, ScanStatusView, Token, Trends } from './types.ts';
+import type {
+  AccountDeleted,
+  Analytics,
+  HistoryPage,
+  LoggedOut,
+  PasswordChanged,
+  Registered,
+  RoleView,
+  ScanCreated,
+  ScanDeleted,
+  ScanResults,
+  ScanStatusView,
+  Token,
+  Trends,
+  User,
+} from './types.ts';
 
 /** Build-time API origin (VITE_API_BASE); empty means the origin that served the app. */
 export const API_BASE: string = (import.meta.env.VITE_API_BASE ?? '').replace(/\/$/, '');
@@ -79,21 +94,21 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 export const api = {
   /** 202 with the same body whether or not the e-mail was free (no account enumeration): log in next. */
-  register: (email: string, password: string) => request<{ status: string; message: string }>('POST', '/api/v1/auth/register', { email, password }),
+  register: (email: string, password: string) => request<Registered>('POST', '/api/v1/auth/register', { email, password }),
   login: (email: string, password: string) => request<Token>('POST', '/api/v1/auth/login', { email, password }),
-  me: () => request<{ id: string; email: string; created_at: string }>('GET', '/api/v1/auth/me'),
-  role: () => request<{ role: 'admin' | 'user' }>('GET', '/api/v1/admin/role'),
-  logout: () => request<{ logged_out: boolean }>('POST', '/api/v1/auth/logout'),
+  me: () => request<User>('GET', '/api/v1/auth/me'),
+  role: () => request<RoleView>('GET', '/api/v1/admin/role'),
+  logout: () => request<LoggedOut>('POST', '/api/v1/auth/logout'),
   changePassword: (current: string, next: string) =>
-    request<{ changed: boolean; sessions_ended: number }>('POST', '/api/v1/auth/password', { current_password: current, new_password: next }),
-  deleteAccount: (password: string) => request<{ deleted: boolean; scans_deleted: number }>('DELETE', '/api/v1/auth/me', { password }),
+    request<PasswordChanged>('POST', '/api/v1/auth/password', { current_password: current, new_password: next }),
+  deleteAccount: (password: string) => request<AccountDeleted>('DELETE', '/api/v1/auth/me', { password }),
 
-  initScan: () => request<{ scan_id: string; status: string; created_at: string }>('POST', '/api/v1/scan/init'),
+  initScan: () => request<ScanCreated>('POST', '/api/v1/scan/init'),
   status: (id: string) => request<ScanStatusView>('GET', `/api/v1/scan/${id}/status`),
   results: (id: string) => request<ScanResults>('GET', `/api/v1/scan/${id}/results`),
   history: (limit = 20, offset = 0) => request<HistoryPage>('GET', `/api/v1/scan/history?limit=${limit}&offset=${offset}`),
   trends: (limit = 50) => request<Trends>('GET', `/api/v1/scan/trends?limit=${limit}`),
-  deleteScan: (id: string) => request<{ scan_id: string; deleted: boolean }>('DELETE', `/api/v1/scan/${id}`),
+  deleteScan: (id: string) => request<ScanDeleted>('DELETE', `/api/v1/scan/${id}`),
   analytics: (hours = 24) => request<Analytics>('GET', `/api/v1/admin/analytics?hours=${hours}`),
 
   /** The stored photo as an object URL (the caller revokes it), or null when none is stored. */

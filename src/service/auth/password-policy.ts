@@ -5,10 +5,11 @@
  * "passwords-common" list of zxcvbn-ts (@zxcvbn-ts/language-common, MIT), compared
  * case-insensitively; it is loaded on first use.
  */
+import { PASSWORD_MAX_LENGTH } from '../../contract/auth.ts';
 import { HttpError } from '../http-errors.ts';
 
 export const MIN_LENGTH = 8;
-export const MAX_LENGTH = 256;
+export const MAX_LENGTH = PASSWORD_MAX_LENGTH;
 
 let common: Promise<Set<string>> | undefined;
 function commonPasswords(): Promise<Set<string>> {
@@ -31,5 +32,5 @@ export async function passwordProblem(password: string, email: string): Promise<
 /** Throws 400 WEAK_PASSWORD with the reason. */
 export async function checkPassword(password: string, email: string): Promise<void> {
   const problem = await passwordProblem(password, email);
-  if (problem) throw new HttpError(400, 'WEAK_PASSWORD', problem);
+  if (problem) throw new HttpError('WEAK_PASSWORD', problem);
 }

@@ -1,6 +1,7 @@
 /**
  * Authentication: JWT bearer tokens for people (`authenticate`), API keys for
- * server-to-server calls (`authenticateApiKey`). Both are preHandlers the routes opt into.
+ * server-to-server calls (`authenticateApiKey`), and the admin policy (`requireAdmin`: a valid
+ * token of an account whose role is admin). All are preHandlers the routes opt into.
  * A token must carry `exp` and a `jti` naming a live row of the sessions table: logging out or
  * changing the password deletes rows, and the check is the one indexed lookup per request that
  * already read the account.
@@ -9,8 +10,9 @@ import crypto from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ErrorCode } from '../../contract/errors.ts';
 import { HttpError } from '../http-errors.ts';
-import type { SessionRepo } from '../storage/sessions.ts';
+import type { SessionRepo, SessionUser } from '../storage/sessions.ts';
 
 export interface TokenClaims {
   sub: string;
@@ -30,8 +32,17 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate(request: FastifyRequest): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
+    /** `authenticate`, then 403 FORBIDDEN unless the account's role is admin (read on every request: a revoke acts at once). */
+    requireAdmin(request: FastifyRequest): Promise<void>;
     /** Open a session for the account and sign its token. */
     issueToken(user: { id: string; email: string }): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string }>;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The account behind the bearer token, as read by `authenticate` (with its current role). */
+    account: SessionUser | null;
   }
 }
 
@@ -45,7 +56,7 @@ export interface AuthOptions {
   clock: () => Date;
 }
 
-const JWT_CODES: Record<string, [string, string]> = {
+const JWT_CODES: Record<string, [ErrorCode, string]> = {
   FST_JWT_NO_AUTHORIZATION_IN_HEADER: ['UNAUTHORIZED', 'a bearer token is required'],
   FST_JWT_BAD_REQUEST: ['INVALID_TOKEN', 'the Authorization header must be "Bearer <token>"'],
   FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: ['TOKEN_EXPIRED', 'the token has expired; log in again'],
@@ -94,21 +105,29 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       const [ours, message] = JWT_CODES[code] ?? ['INVALID_TOKEN', 'the token is not valid'];
-      throw new HttpError(401, ours, message);
+      throw new HttpError(ours, message);
     }
     const { sub, jti } = request.user;
     // Validly signed is not well formed: claims of another shape are refused before any lookup.
-    if (!isClaimId(sub) || !isClaimId(jti)) throw new HttpError(401, 'INVALID_TOKEN', 'the token is not valid');
+    if (!isClaimId(sub) || !isClaimId(jti)) throw new HttpError('INVALID_TOKEN');
     // Logged out, password changed, or account deleted (its sessions go with it).
     const user = await opts.sessions.userOf(jti, sub);
-    if (!user) throw new HttpError(401, 'SESSION_ENDED', 'the session has ended; log in again');
+    if (!user) throw new HttpError('SESSION_ENDED');
+    request.account = user;
     if (opts.perUserLimit === 0) return;
     const limit = await perUser(request);
     if (!limit.isAllowed && limit.isExceeded) {
-      throw new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${limit.ttlInSeconds} s`, {}, {
+      throw new HttpError('RATE_LIMITED', `too many requests; retry in ${limit.ttlInSeconds} s`, {}, {
         'retry-after': String(limit.ttlInSeconds),
       });
     }
+  });
+
+  app.decorateRequest('account', null);
+
+  app.decorate('requireAdmin', async (request: FastifyRequest) => {
+    await app.authenticate(request);
+    if (request.account?.role !== 'admin') throw new HttpError('FORBIDDEN');
   });
 
   app.decorate('authenticateApiKey', async (request: FastifyRequest) => {
@@ -116,7 +135,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     const bearer = request.headers.authorization?.match(/^ApiKey\s+(.+)$/i)?.[1];
     const key = (Array.isArray(header) ? header[0] : header) ?? bearer;
     if (!key || !opts.apiKeys.some((k) => sameSecret(k, key))) {
-      throw new HttpError(401, 'INVALID_API_KEY', 'a valid API key is required (X-API-Key header)');
+      throw new HttpError('INVALID_API_KEY');
     }
   });
 }

@@ -2,13 +2,15 @@
  * The Analyzer an API process uses in distributed mode: it runs no engine itself. Synchronous
  * analyses (`POST /api/v1/analyze`) go to the workers through a BullMQ queue and come back as
  * the job's return value; engine info (readiness, model versions) is what the live workers
- * publish in Redis; a registry reload is broadcast to every worker.
+ * publish in Redis; a registry reload is broadcast to every worker. Outcomes, errors included,
+ * come back as structured data (analyze-job.ts).
  */
 import { QueueEvents, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Analyzer, AnalyzeOptions, EngineInfo } from '../../engine/api.ts';
-import { ERROR_CODES, SkinsightError, type ErrorCode } from '../../engine/errors.ts';
+import { SkinsightError } from '../../engine/errors.ts';
 import type { AnalysisResult } from '../../engine/result/schema.ts';
+import { ANALYZE_JOB_ATTEMPTS, fromOutcome, type AnalyzeJobData, type AnalyzeJobOutcome } from './analyze-job.ts';
 import { ANALYZE_QUEUE, apiConnection } from './bullmq.ts';
 
 /** Workers write their engine info here every few seconds; older entries mean a dead worker. */
@@ -16,20 +18,6 @@ export const enginesKey = (prefix: string) => `${prefix}:engines`;
 export const controlChannel = (prefix: string) => `${prefix}:control`;
 export const ENGINE_INFO_TTL_MS = 15_000;
 
-export interface AnalyzeJobData {
-  bytes: string; // base64: job data is JSON
-  options: AnalyzeOptions;
-}
-
-/** Errors cross Redis as text; `CODE: message` keeps the engine's code. */
-export function encodeError(code: string, message: string): string {
-  return `${code}: ${message}`;
-}
-export function decodeError(text: string): SkinsightError {
-  const m = /^([A-Z_]+): ([\s\S]*)$/.exec(text);
-  if (m && m[1]! in ERROR_CODES) return new SkinsightError(m[1] as ErrorCode, m[2]!);
-  return new SkinsightError('INTERNAL', text || 'the analysis failed');
-}
 
 export class RemoteAnalyzer implements Analyzer {
   private readonly redis: Redis;
@@ -89,12 +77,15 @@ export class RemoteAnalyzer implements Analyzer {
 
   async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
     const data: AnalyzeJobData = { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), options };
-    const job = await this.queue.add('analyze', data, { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 }, attempts: 2 });
+    const job = await this.queue.add('analyze', data, { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 }, attempts: ANALYZE_JOB_ATTEMPTS });
+    let outcome: AnalyzeJobOutcome;
     try {
-      return (await job.waitUntilFinished(this.events, this.timeoutMs)) as AnalysisResult;
+      outcome = (await job.waitUntilFinished(this.events, this.timeoutMs)) as AnalyzeJobOutcome;
     } catch (err) {
-      throw decodeError(err instanceof Error ? err.message : String(err));
+      // No outcome: the tries ran out on retryable failures, the workers died, or the wait timed out.
+      throw new SkinsightError('INTERNAL', err instanceof Error && err.message ? err.message : 'the analysis failed', { cause: err });
     }
+    return fromOutcome(outcome);
   }
 
   /** Ask every worker to reload its model registry; resolves with how many received it. */

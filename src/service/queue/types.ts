@@ -3,6 +3,8 @@
  * default; a Redis/BullMQ queue can implement the same interface for the distributed mode
  * (jobs then carry only the scan id and workers read the upload from the ImageStore).
  */
+import { statusOf } from '../../contract/errors.ts';
+
 export interface ScanJob {
   scanId: string;
   /** The upload's bytes, when the worker runs in this process (saves re-reading the file). */
@@ -62,7 +64,7 @@ export interface JobQueue {
 
 export class QueueFullError extends Error {
   readonly code = 'QUEUE_FULL';
-  readonly statusCode = 503;
+  readonly statusCode = statusOf(this.code);
   /** Seconds a client should wait before trying again. */
   readonly retryAfterS: number;
 

@@ -4,31 +4,29 @@
  * result or error; nothing is stored.
  */
 import type { FastifyInstance } from 'fastify';
+import { AnalyzeQuery, AnalyzeResponse, type AnalyzeItem } from '../../contract/analyze.ts';
+import { ERRORS } from '../../contract/errors.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
-import { apiKeySecurity, errors, passthroughSerializer, resultRef } from '../schemas.ts';
+import { apiKeySecurity, errors, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { sniffImageFormat } from '../sniff.ts';
 import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
-
-type ItemOutcome = { index: number; filename: string; result?: unknown; error?: { code: string; message: string } };
 
 export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
   // Images being analysed here, counted against the same capacity as the scan queue.
   let inFlight = 0;
 
-  async function analyzeOne(file: UploadedFile, index: number, closeup: boolean): Promise<ItemOutcome> {
+  async function analyzeOne(file: UploadedFile, index: number, closeup: boolean): Promise<AnalyzeItem> {
     const base = { index, filename: file.filename };
     if (file.tooLarge) {
       return { ...base, error: { code: 'IMAGE_TOO_LARGE', message: `the file is over ${ctx.config.uploadLimitBytes} bytes` } };
     }
-    if (file.bytes.length === 0) return { ...base, error: { code: 'EMPTY_IMAGE', message: 'the file is empty' } };
-    if (!sniffImageFormat(file.bytes)) {
-      return { ...base, error: { code: 'UNSUPPORTED_FORMAT', message: 'the file is not a JPEG, PNG or WebP image' } };
-    }
+    if (file.bytes.length === 0) return { ...base, error: { code: 'EMPTY_IMAGE', message: ERRORS.EMPTY_IMAGE.message } };
+    if (!sniffImageFormat(file.bytes)) return { ...base, error: { code: 'UNSUPPORTED_FORMAT', message: ERRORS.UNSUPPORTED_FORMAT.message } };
     try {
       return { ...base, result: await ctx.analyzer.analyze(file.bytes, { closeup }) };
     } catch (err) {
@@ -36,7 +34,7 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
     }
   }
 
-  app.post<{ Querystring: { closeup?: string } }>(
+  app.post<{ Querystring: AnalyzeQuery }>(
     '/api/v1/analyze',
     {
       preHandler: app.authenticateApiKey,
@@ -51,25 +49,9 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
           'the others a `result`. Nothing is stored.',
         security: apiKeySecurity,
         consumes: ['multipart/form-data'],
-        querystring: { type: 'object', properties: { closeup: { type: 'string' } } },
+        querystring: querySchema(AnalyzeQuery),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              results: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    index: { type: 'integer' },
-                    filename: { type: 'string' },
-                    result: resultRef,
-                    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-                  },
-                },
-              },
-            },
-          },
+          200: responseSchema(AnalyzeResponse),
           ...errors(400, 401, 413, 415, 429, 503),
         },
       },
@@ -80,14 +62,14 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
         maxFiles: ctx.config.maxFilesPerRequest,
         tooLarge: 'mark',
       });
-      if (body.files.length === 0) throw new HttpError(400, 'MISSING_FILE', 'at least one file part is required');
+      if (body.files.length === 0) throw new HttpError('MISSING_FILE', 'at least one file part is required');
       const n = body.files.length;
       if (ctx.queue.depth() + inFlight + n > ctx.queue.capacity) throw new QueueFullError(1);
       inFlight += n;
       try {
         const closeup = flag(body.fields.closeup ?? request.query.closeup);
         const results = await Promise.all(body.files.map((f, i) => analyzeOne(f, i, closeup)));
-        return JSON.stringify({ results });
+        return JSON.stringify({ results } satisfies AnalyzeResponse);
       } finally {
         inFlight -= n;
       }

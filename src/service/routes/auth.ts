@@ -9,39 +9,28 @@
  * throttle, keyed by the address.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  AccountDeleted,
+  ChangePasswordBody,
+  Credentials,
+  DeleteAccountBody,
+  LoggedOut,
+  PasswordChanged,
+  Registered,
+  Token,
+  User,
+} from '../../contract/auth.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
-import { MAX_LENGTH, checkPassword } from '../auth/password-policy.ts';
-import { bearerSecurity, errors, tokenSchema } from '../schemas.ts';
+import { checkPassword } from '../auth/password-policy.ts';
+import { bearerSecurity, bodySchema, errors, responseSchema } from '../schemas.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 
-const email = { type: 'string', format: 'email', maxLength: 254 } as const;
-// Length rules live in password-policy.ts (stable WEAK_PASSWORD code); here only a bound.
-const password = { type: 'string', minLength: 1, maxLength: MAX_LENGTH } as const;
-
-const credentials = {
-  type: 'object',
-  required: ['email', 'password'],
-  additionalProperties: false,
-  properties: { email, password },
-} as const;
-
-const userSchema = {
-  type: 'object',
-  required: ['id', 'email', 'created_at'],
-  properties: { id: { type: 'string' }, email: { type: 'string' }, created_at: { type: 'string' } },
-} as const;
-
-const REGISTERED = {
+const REGISTERED: Registered = {
   status: 'accepted',
   message: 'If this e-mail address could be registered, its account now exists with this password: log in to continue.',
-} as const;
-
-interface Credentials {
-  email: string;
-  password: string;
-}
+};
 
 export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
@@ -54,7 +43,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
   async function throttled(address: string) {
     const wait = await ctx.throttle.attempt(address, ctx.clock());
     if (wait > 0) {
-      throw new HttpError(429, 'LOGIN_THROTTLED', `too many failed logins for this account; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
+      throw new HttpError('LOGIN_THROTTLED', `too many failed logins for this account; retry in ${wait} s`, {}, { 'retry-after': String(wait) });
     }
   }
 
@@ -65,7 +54,7 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     await throttled(user.email);
     if (!(await verifyPassword(user.password_hash, given))) {
       await ctx.throttle.failed(user.email, ctx.clock());
-      throw new HttpError(403, 'WRONG_PASSWORD', 'the current password is wrong');
+      throw new HttpError('WRONG_PASSWORD');
     }
     await ctx.throttle.succeeded(user.email);
     return user;
@@ -78,11 +67,8 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       schema: {
         tags: ['auth'],
         summary: 'Create an account, then log in; the answer is the same whether or not the e-mail was free',
-        body: credentials,
-        response: {
-          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
-          ...errors(400, 429),
-        },
+        body: bodySchema(Credentials),
+        response: { 202: responseSchema(Registered), ...errors(400, 429) },
       },
     },
     async (request, reply) => {
@@ -107,18 +93,18 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       schema: {
         tags: ['auth'],
         summary: 'Log in; returns an access token (429 LOGIN_THROTTLED after 10 failures for the account)',
-        body: credentials,
-        response: { 200: tokenSchema, ...errors(400, 401, 429) },
+        body: bodySchema(Credentials),
+        response: { 200: responseSchema(Token), ...errors(400, 401, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<Token> => {
       const address = request.body.email.toLowerCase();
       await throttled(address);
       const user = await ctx.users.findByEmail(address);
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), request.body.password);
       if (!user || !ok) {
         await ctx.throttle.failed(address, ctx.clock());
-        throw new HttpError(401, 'INVALID_CREDENTIALS', 'wrong email or password');
+        throw new HttpError('INVALID_CREDENTIALS');
       }
       await ctx.throttle.succeeded(address);
       return {
@@ -136,16 +122,16 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['auth'],
         summary: 'End this session: its token is refused from now on',
         security: bearerSecurity,
-        response: { 200: { type: 'object', properties: { logged_out: { type: 'boolean' } } }, ...errors(401, 429) },
+        response: { 200: responseSchema(LoggedOut), ...errors(401, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<LoggedOut> => {
       await ctx.sessions.delete(request.user.jti);
       return { logged_out: true };
     },
   );
 
-  app.post<{ Body: { current_password: string; new_password: string } }>(
+  app.post<{ Body: ChangePasswordBody }>(
     '/api/v1/auth/password',
     {
       preHandler: app.authenticate,
@@ -154,19 +140,11 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['auth'],
         summary: 'Change the password (needs the current one); ends every other session',
         security: bearerSecurity,
-        body: {
-          type: 'object',
-          required: ['current_password', 'new_password'],
-          additionalProperties: false,
-          properties: { current_password: password, new_password: password },
-        },
-        response: {
-          200: { type: 'object', properties: { changed: { type: 'boolean' }, sessions_ended: { type: 'integer' } } },
-          ...errors(400, 401, 403, 429),
-        },
+        body: bodySchema(ChangePasswordBody),
+        response: { 200: responseSchema(PasswordChanged), ...errors(400, 401, 403, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<PasswordChanged> => {
       const user = await confirmPassword(request, request.body.current_password);
       await checkPassword(request.body.new_password, user.email);
       await ctx.users.setPasswordHash(user.id, await hashPassword(request.body.new_password));
@@ -184,17 +162,17 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['auth'],
         summary: 'The logged-in account',
         security: bearerSecurity,
-        response: { 200: userSchema, ...errors(401, 429) },
+        response: { 200: responseSchema(User), ...errors(401, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<User> => {
       const user = await ctx.users.findById(request.user.sub);
       if (!user) throw unauthorized('the account no longer exists');
       return { id: user.id, email: user.email, created_at: user.created_at };
     },
   );
 
-  app.delete<{ Body: { password: string } }>(
+  app.delete<{ Body: DeleteAccountBody }>(
     '/api/v1/auth/me',
     {
       preHandler: app.authenticate,
@@ -203,17 +181,11 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['auth'],
         summary: 'Delete the account with all its scans, results and images (needs the password)',
         security: bearerSecurity,
-        body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password } },
-        response: {
-          200: {
-            type: 'object',
-            properties: { deleted: { type: 'boolean' }, scans_deleted: { type: 'integer' } },
-          },
-          ...errors(400, 401, 403, 429),
-        },
+        body: bodySchema(DeleteAccountBody),
+        response: { 200: responseSchema(AccountDeleted), ...errors(400, 401, 403, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<AccountDeleted> => {
       const user = await confirmPassword(request, request.body.password);
       const userId = user.id;
       // Keys first, then rows, then files: a crash in between leaves only unreferenced files,

@@ -1,7 +1,9 @@
 /** Liveness (the process answers) and readiness (models loaded, database reachable). */
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
+import { Live, Ready } from '../../contract/health.ts';
 import type { ServiceContext } from '../context.ts';
+import { responseSchema } from '../schemas.ts';
 
 export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
@@ -13,10 +15,10 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
       schema: {
         tags: ['health'],
         summary: 'The process is up',
-        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+        response: { 200: responseSchema(Live) },
       },
     },
-    async () => ({ status: 'ok' }),
+    async (): Promise<Live> => ({ status: 'ok' }),
   );
 
   app.get(
@@ -39,7 +41,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
       } catch {
         database = false;
       }
-      let engine: { device: string; models: unknown[] } | null;
+      let engine: Ready['engine'];
       try {
         const info = ctx.analyzer.info();
         engine = { device: info.device, models: info.models };
@@ -47,40 +49,15 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         engine = null;
       }
       const ready = database && engine !== null;
-      return reply.code(ready ? 200 : 503).send({
+      const body: Ready = {
         status: ready ? 'ready' : 'not_ready',
         database,
         engine,
         queue: { depth: ctx.queue.depth(), capacity: ctx.queue.capacity },
-      });
+      };
+      return reply.code(ready ? 200 : 503).send(body);
     },
   );
 }
 
-const readySchema = {
-  type: 'object',
-  properties: {
-    status: { type: 'string', enum: ['ready', 'not_ready'] },
-    database: { type: 'boolean' },
-    engine: {
-      type: ['object', 'null'],
-      properties: {
-        device: { type: 'string' },
-        models: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              task: { type: 'string' },
-              name: { type: 'string' },
-              version: { type: 'string' },
-              available: { type: 'boolean' },
-              reason: { type: 'string' },
-            },
-          },
-        },
-      },
-    },
-    queue: { type: 'object', properties: { depth: { type: 'integer' }, capacity: { type: 'integer' } } },
-  },
-} as const;
+const readySchema = responseSchema(Ready);

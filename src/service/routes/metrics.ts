@@ -4,10 +4,8 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '../http-errors.ts';
+import { HttpError, errorCodeOf } from '../http-errors.ts';
 import { metrics } from '../metrics.ts';
-
-const CODE_RE = /"code":"([A-Z][A-Z0-9_]{0,63})"/;
 
 /** True when an Authorization header carries the bearer token (compared in constant time). */
 export function metricsAuthorized(token: string | undefined, header: string | undefined): boolean {
@@ -22,21 +20,16 @@ export function registerMetrics(app: FastifyInstance, queueDepth: () => number, 
   metrics.setQueueDepthSource(queueDepth);
   app.addHook('onClose', async () => metrics.setQueueDepthSource(undefined));
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // Error bodies are small JSON strings written by the error handler: read the code from them.
-    if (reply.statusCode >= 400 && typeof payload === 'string') {
-      metrics.errors.inc({ code: CODE_RE.exec(payload)?.[1] ?? `HTTP_${reply.statusCode}`, source: 'http' });
-    }
-    return payload;
-  });
   app.addHook('onResponse', async (request, reply) => {
+    // The code the error handler (or a route) sent, as it sent it; a bare status otherwise.
+    if (reply.statusCode >= 400) metrics.errors.inc({ code: errorCodeOf(reply) ?? `HTTP_${reply.statusCode}`, source: 'http' });
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (request, reply) => {
     if (!metricsAuthorized(token, request.headers.authorization)) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'the metrics token is required (Authorization: Bearer …)', {}, { 'www-authenticate': 'Bearer' });
+      throw new HttpError('UNAUTHORIZED', 'the metrics token is required (Authorization: Bearer …)', {}, { 'www-authenticate': 'Bearer' });
     }
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -1,33 +1,37 @@
-/** The scan resource: init, upload, status, results, history, image, delete. */
+/** The scan resource: init, upload, status, results, history, trends, image, delete. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ERROR_CODES, type ErrorCode } from '../../engine/errors.ts';
-import type { ServiceContext } from '../context.ts';
-import { HttpError, errorBody, notFound } from '../http-errors.ts';
-import { flag, readMultipart } from '../multipart.ts';
+import { statusOf } from '../../contract/errors.ts';
 import {
-  bearerSecurity,
-  errors,
-  passthroughSerializer,
-  resultRef,
-  scanIdParams,
-  scanStatusEnum,
-  scanStatusSchema,
-} from '../schemas.ts';
+  HistoryPage,
+  HistoryQuery,
+  ScanAccepted,
+  ScanCreated,
+  ScanDeleted,
+  ScanIdParams,
+  ScanResults,
+  ScanStatusView,
+  ScanSummary,
+  Trends,
+  TrendsQuery,
+  UploadQuery,
+} from '../../contract/scans.ts';
+import type { ServiceContext } from '../context.ts';
+import { HttpError, sendError, storedCode } from '../http-errors.ts';
+import { flag, readMultipart } from '../multipart.ts';
+import { bearerSecurity, errors, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { MIME_TYPES, sniffImageFormat, type ImageFormat } from '../sniff.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 import { imageKeyFor } from '../storage/images.ts';
 import { joinGeometry } from '../geometry.ts';
 import type { Scan } from '../storage/scans.ts';
-
-interface ScanParams {
-  scan_id: string;
-}
+import { parseResult } from '../stored-result.ts';
+import { markChanges, mdcTable, scoreValues, trendScores } from '../trends.ts';
 
 const DAY_MS = 86_400_000;
 /** Room for the form fields and part headers around the file(s) of a multipart body. */
 export const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
 
-export function statusView(scan: Scan) {
+export function statusView(scan: Scan): ScanStatusView {
   return {
     scan_id: scan.id,
     status: scan.status,
@@ -37,17 +41,17 @@ export function statusView(scan: Scan) {
     completed_at: scan.completed_at,
     image_stored: scan.store_image === 1 && scan.image_key !== null,
     image_expires_at: scan.store_image === 1 ? scan.image_expires_at : null,
-    error: scan.status === 'failed' ? { code: scan.error_code ?? 'INTERNAL', message: scan.error_message ?? '' } : null,
+    error: scan.status === 'failed' ? { code: storedCode(scan.error_code), message: scan.error_message ?? '' } : null,
   };
 }
 
 /**
- * HTTP status for a failed scan's code: the engine's own mapping, 422 for anything else. A
- * failed scan is a final state the request read correctly, so it is never a 5xx (a 5xx would
- * tell clients to retry a read that will answer the same forever).
+ * HTTP status for a failed scan's code: the catalogue's, but never a 5xx. A failed scan is a
+ * final state the request read correctly (a 5xx would tell clients to retry a read that will
+ * answer the same forever).
  */
 function failureStatus(code: string | null): number {
-  const status = code && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode] : 422;
+  const status = statusOf(storedCode(code));
   return status >= 500 ? 422 : status;
 }
 
@@ -57,22 +61,21 @@ function failureStatus(code: string | null): number {
  */
 export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 | 409) {
   if (scan.status === 'completed') {
-    const head = JSON.stringify({ scan_id: scan.id, status: scan.status, created_at: scan.created_at, completed_at: scan.completed_at });
+    const fields: Omit<ScanResults, 'result'> = { scan_id: scan.id, status: 'completed', created_at: scan.created_at, completed_at: scan.completed_at! };
+    const head = JSON.stringify(fields);
     return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${joinGeometry(scan.result_json!, scan.geometry_json)}}`);
   }
   if (scan.status === 'failed') {
-    return reply
-      .code(failureStatus(scan.error_code))
-      .send(errorBody(scan.error_code ?? 'INTERNAL', scan.error_message ?? 'analysis failed', { scan_id: scan.id, status: scan.status }));
+    const code = storedCode(scan.error_code);
+    return sendError(reply, code, scan.error_message ?? 'analysis failed', { scan_id: scan.id, status: scan.status }, failureStatus(code));
   }
-  if (whilePending === 202) return reply.code(202).send({ scan_id: scan.id, status: scan.status });
-  return reply
-    .code(409)
-    .send(errorBody('SCAN_NOT_COMPLETED', `the scan is ${scan.status}; results are available once it is completed`, { scan_id: scan.id, status: scan.status }));
+  if (whilePending === 202) return reply.code(202).send({ scan_id: scan.id, status: scan.status } satisfies ScanAccepted);
+  const message = `the scan is ${scan.status}; results are available once it is completed`;
+  return sendError(reply, 'SCAN_NOT_COMPLETED', message, { scan_id: scan.id, status: scan.status });
 }
 
 /** A small digest of a result for history lists, so a page does not carry every landmark. */
-function summary(resultJson: string | null) {
+function summary(resultJson: string | null): ScanSummary | null {
   if (!resultJson) return null;
   const r = JSON.parse(resultJson);
   const acne = r.ml_analysis?.acne_analysis;
@@ -95,7 +98,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
 
   async function ownedScan(id: string, userId: string): Promise<Scan> {
     const scan = await scans.getOwned(id, userId);
-    if (!scan) throw notFound();
+    if (!scan) throw new HttpError('SCAN_NOT_FOUND');
     return scan;
   }
 
@@ -107,25 +110,18 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: 'Start a scan; upload its photo next',
         security: bearerSecurity,
-        response: {
-          201: {
-            type: 'object',
-            required: ['scan_id', 'status', 'created_at'],
-            properties: { scan_id: { type: 'string', format: 'uuid' }, status: scanStatusEnum, created_at: { type: 'string' } },
-          },
-          ...errors(401, 429),
-        },
+        response: { 201: responseSchema(ScanCreated), ...errors(401, 429) },
       },
     },
     async (request, reply) => {
       const id = crypto.randomUUID();
       const now = ctx.clock().toISOString();
       await scans.create({ id, userId: request.user.sub, now });
-      return reply.code(201).send({ scan_id: id, status: 'pending', created_at: now });
+      return reply.code(201).send({ scan_id: id, status: 'pending', created_at: now } satisfies ScanCreated);
     },
   );
 
-  app.post<{ Params: ScanParams; Querystring: { wait?: boolean; consent?: string; store_image?: string; closeup?: string } }>(
+  app.post<{ Params: ScanIdParams; Querystring: UploadQuery }>(
     '/api/v1/scan/:scan_id/upload',
     {
       preHandler: app.authenticate,
@@ -141,22 +137,11 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
           'Returns 202 at once; with `?wait=true` the response carries the finished result (200) or the failure.',
         security: bearerSecurity,
         consumes: ['multipart/form-data'],
-        params: scanIdParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            wait: { type: 'boolean', default: false },
-            consent: { type: 'string' },
-            store_image: { type: 'string' },
-            closeup: { type: 'string' },
-          },
-        },
+        params: responseSchema(ScanIdParams),
+        querystring: querySchema(UploadQuery),
         response: {
-          200: {
-            type: 'object',
-            properties: { scan_id: { type: 'string' }, status: scanStatusEnum, completed_at: { type: 'string' }, result: resultRef },
-          },
-          202: { type: 'object', properties: { scan_id: { type: 'string' }, status: scanStatusEnum } },
+          200: responseSchema(ScanResults),
+          202: responseSchema(ScanAccepted),
           ...errors(400, 401, 404, 409, 413, 415, 422, 429, 503),
         },
       },
@@ -164,7 +149,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     async (request, reply) => {
       const scan = await ownedScan(request.params.scan_id, request.user.sub);
       if (scan.status !== 'pending') {
-        throw new HttpError(409, 'SCAN_ALREADY_UPLOADED', `the scan is already ${scan.status}; start a new scan`, {
+        throw new HttpError('SCAN_ALREADY_UPLOADED', `the scan is already ${scan.status}; start a new scan`, {
           scan_id: scan.id,
           status: scan.status,
         });
@@ -172,13 +157,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const body = await readMultipart(request, { fileSize: config.uploadLimitBytes, maxFiles: 1, tooLarge: 'throw' });
       const fields = { ...request.query, ...body.fields };
       const file = body.files.find((f) => f.field === 'file') ?? body.files[0];
-      if (!file) throw new HttpError(400, 'MISSING_FILE', 'the multipart field `file` is required');
+      if (!file) throw new HttpError('MISSING_FILE');
       if (!flag(fields.consent)) {
-        throw new HttpError(400, 'CONSENT_REQUIRED', 'consent=true is required to analyse a photo');
+        throw new HttpError('CONSENT_REQUIRED');
       }
-      if (file.bytes.length === 0) throw new HttpError(422, 'EMPTY_IMAGE', 'the file is empty');
+      if (file.bytes.length === 0) throw new HttpError('EMPTY_IMAGE');
       const format = sniffImageFormat(file.bytes);
-      if (!format) throw new HttpError(415, 'UNSUPPORTED_FORMAT', 'the file is not a JPEG, PNG or WebP image');
+      if (!format) throw new HttpError('UNSUPPORTED_FORMAT');
 
       const reservation = queue.reserve();
       let handle;
@@ -189,10 +174,10 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         reservation.release();
       }
 
-      if (!request.query.wait) return reply.code(202).send({ scan_id: scan.id, status: 'processing' });
+      if (!request.query.wait) return reply.code(202).send({ scan_id: scan.id, status: 'processing' } satisfies ScanAccepted);
       const done = await within(handle.finished, config.waitTimeoutMs);
       const latest = await scans.get(scan.id);
-      if (!latest) throw notFound();
+      if (!latest) throw new HttpError('SCAN_NOT_FOUND');
       if (!done && latest.status === 'processing') request.log.warn({ scanId: scan.id }, 'wait=true timed out; answering 202');
       return sendOutcome(reply, latest, 202);
     },
@@ -215,11 +200,11 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     if (!ok) {
       // Another upload won the race, or the scan was deleted meanwhile.
       await images.delete(key);
-      throw new HttpError(409, 'SCAN_ALREADY_UPLOADED', 'the scan is no longer pending');
+      throw new HttpError('SCAN_ALREADY_UPLOADED', 'the scan is no longer pending');
     }
   }
 
-  app.get<{ Params: ScanParams }>(
+  app.get<{ Params: ScanIdParams }>(
     '/api/v1/scan/:scan_id/status',
     {
       preHandler: app.authenticate,
@@ -227,14 +212,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: "A scan's status; the failure code and reason when it failed",
         security: bearerSecurity,
-        params: scanIdParams,
-        response: { 200: scanStatusSchema, ...errors(400, 401, 404, 429) },
+        params: responseSchema(ScanIdParams),
+        response: { 200: responseSchema(ScanStatusView), ...errors(400, 401, 404, 429) },
       },
     },
     async (request) => statusView(await ownedScan(request.params.scan_id, request.user.sub)),
   );
 
-  app.get<{ Params: ScanParams }>(
+  app.get<{ Params: ScanIdParams }>(
     '/api/v1/scan/:scan_id/results',
     {
       preHandler: app.authenticate,
@@ -243,27 +228,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: "A completed scan's result; 409 with the status while it is not completed; the failure when it failed",
         security: bearerSecurity,
-        params: scanIdParams,
-        response: {
-          200: {
-            type: 'object',
-            required: ['scan_id', 'status', 'result'],
-            properties: {
-              scan_id: { type: 'string' },
-              status: scanStatusEnum,
-              created_at: { type: 'string' },
-              completed_at: { type: 'string' },
-              result: resultRef,
-            },
-          },
-          ...errors(400, 401, 404, 409, 415, 422, 429),
-        },
+        params: responseSchema(ScanIdParams),
+        response: { 200: responseSchema(ScanResults), ...errors(400, 401, 404, 409, 415, 422, 429) },
       },
     },
     async (request, reply) => sendOutcome(reply, await ownedScan(request.params.scan_id, request.user.sub), 409),
   );
 
-  app.get<{ Params: ScanParams }>(
+  app.get<{ Params: ScanIdParams }>(
     '/api/v1/scan/:scan_id/image',
     {
       preHandler: app.authenticate,
@@ -271,7 +243,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: 'The stored photo of a scan (only when it was uploaded with store_image=true and has not expired)',
         security: bearerSecurity,
-        params: scanIdParams,
+        params: responseSchema(ScanIdParams),
         produces: ['image/jpeg', 'image/png', 'image/webp'],
         response: { ...errors(400, 401, 404, 429) },
       },
@@ -280,13 +252,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const scan = await ownedScan(request.params.scan_id, request.user.sub);
       // An unstored upload exists only while analysing; it is never served.
       const bytes = scan.store_image === 1 && scan.image_key ? await images.get(scan.image_key) : null;
-      if (!bytes) throw notFound('image');
+      if (!bytes) throw new HttpError('IMAGE_NOT_FOUND');
       const type = MIME_TYPES[(scan.image_format as ImageFormat) ?? 'jpeg'] ?? 'application/octet-stream';
       return reply.type(type).header('cache-control', 'private, no-store').send(Buffer.from(bytes));
     },
   );
 
-  app.get<{ Querystring: { limit: number; offset: number } }>(
+  app.get<{ Querystring: HistoryQuery }>(
     '/api/v1/scan/history',
     {
       preHandler: app.authenticate,
@@ -294,49 +266,11 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: "The user's scans, newest first, paginated",
         security: bearerSecurity,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-            // Bounded so it stays a safe integer for the database driver.
-            offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0 },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              scans: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    ...scanStatusSchema.properties,
-                    summary: {
-                      type: ['object', 'null'],
-                      properties: {
-                        confidence: { type: ['number', 'null'] },
-                        acne_detected: { type: ['boolean', 'null'] },
-                        condition: { type: ['string', 'null'] },
-                        skin_type: { type: ['string', 'null'] },
-                        monk_tone: { type: ['integer', 'null'] },
-                        quality_passed: { type: ['boolean', 'null'] },
-                      },
-                    },
-                  },
-                },
-              },
-              total: { type: 'integer' },
-              limit: { type: 'integer' },
-              offset: { type: 'integer' },
-              has_more: { type: 'boolean' },
-            },
-          },
-          ...errors(400, 401, 429),
-        },
+        querystring: querySchema(HistoryQuery),
+        response: { 200: responseSchema(HistoryPage), ...errors(400, 401, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<HistoryPage> => {
       const { limit, offset } = request.query;
       const page = await scans.history(request.user.sub, limit, offset);
       return {
@@ -349,7 +283,40 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     },
   );
 
-  app.delete<{ Params: ScanParams }>(
+  app.get<{ Querystring: TrendsQuery }>(
+    '/api/v1/scan/trends',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['scans'],
+        summary:
+          "The main scores of the user's completed scans over time, oldest first (for a trend chart). `values` are the " +
+          '0–100 scores; `changes` compares each with the previous scan and marks it `real` only above the minimal ' +
+          'detectable change measured by npm run repeatability (`minimal_detectable_change`).',
+        security: bearerSecurity,
+        querystring: querySchema(TrendsQuery),
+        response: { 200: responseSchema(Trends), ...errors(400, 401, 429) },
+      },
+    },
+    async (request): Promise<Trends> => {
+      const rows = await scans.completedResults(request.user.sub, request.query.limit);
+      const values = rows.map((r) => scoreValues(parseResult(r.result_json)));
+      const mdc = mdcTable();
+      const changes = markChanges(values, mdc);
+      return {
+        points: rows.map((r, i) => ({
+          scan_id: r.id,
+          completed_at: r.completed_at ?? '',
+          scores: trendScores(r.result_json),
+          values: values[i]!,
+          changes: changes[i]!,
+        })),
+        minimal_detectable_change: mdc,
+      };
+    },
+  );
+
+  app.delete<{ Params: ScanIdParams }>(
     '/api/v1/scan/:scan_id',
     {
       preHandler: app.authenticate,
@@ -357,14 +324,11 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: 'Delete a scan: its row, result and image',
         security: bearerSecurity,
-        params: scanIdParams,
-        response: {
-          200: { type: 'object', properties: { scan_id: { type: 'string' }, deleted: { type: 'boolean' } } },
-          ...errors(400, 401, 404, 429),
-        },
+        params: responseSchema(ScanIdParams),
+        response: { 200: responseSchema(ScanDeleted), ...errors(400, 401, 404, 429) },
       },
     },
-    async (request) => {
+    async (request): Promise<ScanDeleted> => {
       const scan = await ownedScan(request.params.scan_id, request.user.sub);
       await scans.delete(scan.id);
       await checkpointAfterDelete(ctx.db);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.ts';
-import { errorBody } from '../http-errors.ts';
+import { sendError } from '../http-errors.ts';
 
 /** Paths that belong to the service itself: a miss there is a JSON 404, never the app. */
 const SERVICE_PATHS = /^\/(api|health|docs|openapi\.json)(\/|$|\?)/;
@@ -51,7 +51,7 @@ export async function webRoutes(app: FastifyInstance, opts: { ctx: ServiceContex
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const url = request.url;
     if (SERVICE_PATHS.test(url) || path.extname(url.split('?')[0]!) !== '') {
-      return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${url.split('?')[0]}`));
+      return sendError(reply, 'NOT_FOUND', `no route ${request.method} ${url.split('?')[0]}`);
     }
     return reply.header('cache-control', 'no-cache').header('content-security-policy', CSP).sendFile('index.html');
   });

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated } from 'kysely';
+import type { Role } from '../../contract/admin.ts';
 import type { ServiceConfig } from '../config.ts';
 
 export interface UsersTable {
@@ -14,7 +15,7 @@ export interface UsersTable {
   password_hash: string;
   created_at: string;
   /** Migration 0002: 'user' or 'admin' (set only by `skinsight users grant-admin`). */
-  role: Generated<string>;
+  role: Generated<Role>;
 }
 
 /** Migration 0004: one row per live access token (its `jti`); deleting the row ends the session. */

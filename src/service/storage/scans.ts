@@ -3,6 +3,7 @@
  * Every transition is one conditional UPDATE (WHERE status = expected), so a scan deleted or
  * already finished elsewhere is never overwritten.
  */
+import type { ErrorCode } from '../../contract/errors.ts';
 import type { Db, ScansTable, ScanStatus } from './db.ts';
 
 export type Scan = Omit<ScansTable, 'attempts' | 'shadow_json' | 'cache_key' | 'geometry_json'> & {
@@ -157,7 +158,7 @@ export class ScanRepo {
       .execute();
   }
 
-  async fail(id: string, code: string, message: string, now: string): Promise<boolean> {
+  async fail(id: string, code: ErrorCode, message: string, now: string): Promise<boolean> {
     return this.finish(id, 'failed', { error_code: code, error_message: message, completed_at: now, updated_at: now });
   }
 
@@ -202,6 +203,38 @@ export class ScanRepo {
   async deleteStalePending(before: string): Promise<number> {
     const res = await this.db.deleteFrom('scans').where('status', '=', 'pending').where('created_at', '<', before).executeTakeFirst();
     return Number(res.numDeletedRows);
+  }
+
+  /** A user's newest `limit` completed results, returned oldest first (the trend chart). */
+  async completedResults(userId: string, limit: number): Promise<Pick<Scan, 'id' | 'completed_at' | 'result_json'>[]> {
+    const rows = await this.db
+      .selectFrom('scans')
+      .select(['id', 'completed_at', 'result_json'])
+      .where('user_id', '=', userId)
+      .where('status', '=', 'completed')
+      .orderBy('completed_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
+  }
+
+  /**
+   * One page of the scans created since `from`, newest first, after the keyset `after`
+   * (created_at, id): the analytics read a window page by page, never all of it at once.
+   */
+  analyticsPage(
+    from: string,
+    after: { created_at: string; id: string } | null,
+    size: number,
+  ): Promise<Pick<Scan, 'id' | 'status' | 'created_at' | 'uploaded_at' | 'completed_at' | 'error_code' | 'result_json' | 'shadow_json'>[]> {
+    let q = this.db
+      .selectFrom('scans')
+      .select(['id', 'status', 'created_at', 'uploaded_at', 'completed_at', 'error_code', 'result_json', 'shadow_json'])
+      .where('created_at', '>=', from);
+    if (after) {
+      q = q.where((eb) => eb.or([eb('created_at', '<', after.created_at), eb.and([eb('created_at', '=', after.created_at), eb('id', '<', after.id)])]));
+    }
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(size).execute();
   }
 
   /** Scans a crash or restart left in processing, oldest first. */

@@ -3,12 +3,13 @@
  * user and the session in one indexed join (the lookup it already did for the user), so a
  * logout or a password change takes effect on the very next request, in every API process.
  */
+import type { Role } from '../../contract/admin.ts';
 import type { Db } from './db.ts';
 
 export interface SessionUser {
   id: string;
   email: string;
-  role: string;
+  role: Role;
 }
 
 export class SessionRepo {

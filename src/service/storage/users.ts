@@ -1,9 +1,10 @@
 /** User rows. Emails are stored lower-cased so that login is case-insensitive. */
 import type { Insertable, Selectable } from 'kysely';
+import type { Role } from '../../contract/admin.ts';
 import type { Db, UsersTable } from './db.ts';
 
 export type User = Selectable<UsersTable>;
-export type Role = 'admin' | 'user';
+export type { Role };
 
 export class UserRepo {
   constructor(private readonly db: Db) {}
