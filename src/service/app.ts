@@ -40,6 +40,8 @@ import { UserRepo } from './storage/users.ts';
 import { SessionRepo } from './storage/sessions.ts';
 import { LoginThrottle } from './storage/login-throttle.ts';
 import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
+import { createIdempotency } from './idempotency.ts';
+import { IdempotencyRepo } from './storage/idempotency.ts';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -131,9 +133,14 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const reloadable = deps.analyzer as Analyzer & { reload?: () => Promise<unknown> };
   const reloadModels = typeof reloadable.reload === 'function' ? () => reloadable.reload!() : null;
 
-  const ctx: ServiceContext = { config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels };
+  // A request holds its key at most as long as it can run: a ?wait=true answer plus the idle timeout.
+  const idempotency = createIdempotency({ repo: new IdempotencyRepo(db), clock, leaseMs: config.waitTimeoutMs + config.timeouts.idleMs });
+  idempotency.register(app);
+  const ctx: ServiceContext = {
+    config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels, idempotency,
+  };
   if (config.metrics.enabled) registerMetrics(app, () => queue.depth(), config.metrics.token);
-  const purgeDeps = { db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
+  const purgeDeps = { idempotency: new IdempotencyRepo(db), db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
   app.decorate('skinsight', {
     ...ctx,
     purge: () => purgeImages(purgeDeps),
@@ -149,8 +156,8 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     // Only the configured origins may call from a browser; none by default.
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'idempotency-key'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
   });
   await app.register(fastifyRateLimit, {
     // SKINSIGHT_RATE_LIMIT_IP=0 switches the per-IP limit off (refused in production).

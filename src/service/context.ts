@@ -4,6 +4,7 @@ import type { ResultCache } from './cache.ts';
 import type { ServiceConfig } from './config.ts';
 import type { JobQueue } from './queue/types.ts';
 import type { Db } from './storage/db.ts';
+import type { Idempotency } from './idempotency.ts';
 import type { ImageStore } from './storage/images.ts';
 import type { LoginThrottle } from './storage/login-throttle.ts';
 import type { ScanRepo } from './storage/scans.ts';
@@ -25,4 +26,6 @@ export interface ServiceContext {
   cache: ResultCache | null;
   /** Reload the model registry without downtime (the local pool, or every worker in distributed mode). */
   reloadModels: (() => Promise<unknown>) | null;
+  /** Idempotency-Key claims and replays (idempotency.ts). */
+  idempotency: Idempotency;
 }

@@ -5,12 +5,13 @@
  * - whole scans (row, result, photo, cache entry) go after SKINSIGHT_RESULT_RETENTION_DAYS,
  *   when it is set (0, the default, keeps them until the user deletes them);
  * - the face geometry kept apart for the owner's first look goes after an hour (geometry.ts);
- * - expired sessions and stale login counts are dropped.
+ * - expired sessions, stale login counts and Idempotency-Keys past 24 h are dropped.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ResultCache } from './cache.ts';
 import { GEOMETRY_KEEP_MS } from './geometry.ts';
 import { checkpointAfterDelete, type Db } from './storage/db.ts';
+import type { IdempotencyRepo } from './storage/idempotency.ts';
 import type { ImageStore } from './storage/images.ts';
 import type { LoginThrottle } from './storage/login-throttle.ts';
 import type { ScanRepo } from './storage/scans.ts';
@@ -27,6 +28,8 @@ export interface PurgeDeps {
   cache?: ResultCache | null;
   /** Days a finished scan is kept; 0 keeps it. */
   resultDays?: number;
+  /** Idempotency keys past their 24 hours. */
+  idempotency?: IdempotencyRepo;
 }
 
 const BATCH = 500;
@@ -50,6 +53,7 @@ export async function purgeImages(deps: PurgeDeps): Promise<number> {
   const geometry = await deps.scans.clearGeometry(new Date(now.getTime() - GEOMETRY_KEEP_MS).toISOString());
   await deps.sessions?.purgeExpired(now);
   await deps.throttle?.purgeStale(now);
+  await deps.idempotency?.purgeExpired(now);
   if (deps.db && (purged > 0 || results > 0 || geometry > 0)) await checkpointAfterDelete(deps.db);
   return purged;
 }

@@ -27,6 +27,10 @@ declare module '@fastify/jwt' {
 }
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** After authenticateApiKey: a digest naming the key (never the key), e.g. to scope idempotency keys. */
+    apiKeyId?: string;
+  }
   interface FastifyInstance {
     authenticate(request: FastifyRequest): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
@@ -118,6 +122,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     if (!key || !opts.apiKeys.some((k) => sameSecret(k, key))) {
       throw new HttpError(401, 'INVALID_API_KEY', 'a valid API key is required (X-API-Key header)');
     }
+    request.apiKeyId = crypto.createHash('sha256').update(key).digest('hex').slice(0, 32);
   });
 }
 

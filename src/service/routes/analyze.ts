@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
+import { fingerprintOf, multipartParts } from '../idempotency.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
 import { apiKeySecurity, errors, passthroughSerializer, resultRef } from '../schemas.ts';
@@ -74,13 +75,16 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = await readMultipart(request, {
         fileSize: ctx.config.uploadLimitBytes,
         maxFiles: ctx.config.maxFilesPerRequest,
         tooLarge: 'mark',
       });
       if (body.files.length === 0) throw new HttpError(400, 'MISSING_FILE', 'at least one file part is required');
+      const fingerprint = fingerprintOf(request.query, multipartParts(body));
+      const claimed = await ctx.idempotency.begin(request, reply, { principal: `key:${request.apiKeyId}`, userId: null, scanId: null, fingerprint });
+      if (claimed === 'answered') return reply;
       const n = body.files.length;
       if (ctx.queue.depth() + inFlight + n > ctx.queue.capacity) throw new QueueFullError(1);
       inFlight += n;
