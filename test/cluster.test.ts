@@ -236,6 +236,34 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
     assert.equal((await call(b, 'GET', '/api/v1/auth/me', { token: u.token })).status, 401);
   });
 
+  test('Idempotency-Key holds across API processes: the retry on the other API replays, no second analysis', async () => {
+    const [a, b] = cluster.apis.map((p) => p.url!);
+    const u = await user(a);
+    const initKey = { 'idempotency-key': crypto.randomUUID() };
+    const init = await call(a, 'POST', '/api/v1/scan/init', { token: u.token, headers: initKey });
+    const initAgain = await call(b, 'POST', '/api/v1/scan/init', { token: u.token, headers: initKey });
+    assert.equal(initAgain.headers.get('idempotent-replayed'), 'true');
+    assert.equal(initAgain.body.scan_id, init.body.scan_id);
+    const id = init.body.scan_id as string;
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const first = await call(a, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token: u.token, headers, form: form(FACE2) });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await call(b, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token: u.token, headers, form: form(FACE2) });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    assert.equal((await row(id)).attempts, 1, 'one analysis');
+    const reused = await call(b, 'POST', `/api/v1/scan/${id}/upload`, { token: u.token, headers, form: form(FACE) });
+    assert.equal(reused.status, 422);
+    assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    // The same key sent to both APIs at once: one scan, never two.
+    const raceKey = { 'idempotency-key': crypto.randomUUID() };
+    const race = await Promise.all([a, b, a, b].map((base) => call(base, 'POST', '/api/v1/scan/init', { token: u.token, headers: raceKey })));
+    const made = new Set(race.filter((r) => r.status === 201).map((r) => r.body.scan_id));
+    assert.equal(made.size, 1);
+    for (const r of race.filter((x) => x.status !== 201)) assert.equal(r.body.error.code, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+  });
+
   test('an API killed mid-scan and restarted: the scan completes and reads back', async () => {
     const api = cluster.apis[0]!;
     const u = await user(api.url!);

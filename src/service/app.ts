@@ -41,6 +41,7 @@ import { SessionRepo } from './storage/sessions.ts';
 import { LoginThrottle } from './storage/login-throttle.ts';
 import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
 import { createIdempotency } from './idempotency.ts';
+import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-headers.ts';
 import { IdempotencyRepo } from './storage/idempotency.ts';
 
 export interface AppDeps {
@@ -90,6 +91,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     }
   });
   securityHeaders(app);
+  retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
 
   const clock = deps.clock ?? (() => new Date());
@@ -157,13 +159,15 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'idempotency-key'],
-    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', ...RATE_LIMIT_HEADERS],
   });
   await app.register(fastifyRateLimit, {
     // SKINSIGHT_RATE_LIMIT_IP=0 switches the per-IP limit off (refused in production).
     global: config.rateLimit.perIp > 0,
     max: config.rateLimit.perIp,
     timeWindow: config.rateLimit.windowMs,
+    // RateLimit-Limit / -Remaining / -Reset (IETF draft-ietf-httpapi-ratelimit-headers) instead of X-RateLimit-*.
+    enableDraftSpec: true,
     // The plugin has already set Retry-After; the error handler writes the body.
     errorResponseBuilder: (_req, context) =>
       new HttpError(context.statusCode, 'RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),

@@ -7,7 +7,8 @@
  */
 import crypto from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { reportLimit } from '../rate-limit-headers.ts';
 import fp from 'fastify-plugin';
 import { HttpError } from '../http-errors.ts';
 import type { SessionRepo } from '../storage/sessions.ts';
@@ -32,7 +33,7 @@ declare module 'fastify' {
     apiKeyId?: string;
   }
   interface FastifyInstance {
-    authenticate(request: FastifyRequest): Promise<void>;
+    authenticate(request: FastifyRequest, reply?: FastifyReply): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
     /** Open a session for the account and sign its token. */
     issueToken(user: { id: string; email: string }): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string }>;
@@ -92,7 +93,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     return { access_token: token, token_type: 'Bearer' as const, expires_in: opts.expiresInS, expires_at: expiresAt.toISOString() };
   });
 
-  app.decorate('authenticate', async (request: FastifyRequest) => {
+  app.decorate('authenticate', async (request: FastifyRequest, reply?: FastifyReply) => {
     try {
       await request.jwtVerify();
     } catch (err) {
@@ -108,6 +109,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     if (!user) throw new HttpError(401, 'SESSION_ENDED', 'the session has ended; log in again');
     if (opts.perUserLimit === 0) return;
     const limit = await perUser(request);
+    if (reply && !limit.isAllowed) reportLimit(reply, { limit: limit.max, remaining: limit.remaining, resetS: limit.ttlInSeconds });
     if (!limit.isAllowed && limit.isExceeded) {
       throw new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${limit.ttlInSeconds} s`, {}, {
         'retry-after': String(limit.ttlInSeconds),
