@@ -43,6 +43,8 @@ import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
 import { createIdempotency } from './idempotency.ts';
 import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-headers.ts';
 import { IdempotencyRepo } from './storage/idempotency.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -105,6 +107,10 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const cache =
     deps.cache !== undefined ? deps.cache : createCache(config.cache, config.redis, (err) => app.log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
 
+  // Issue #16: signed scan events; API processes send them (workers only record them).
+  const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, app.log) : null;
+  const onFinished = webhooks ? (s: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) =>
+    webhooks.enqueue(s.status === 'completed' ? 'scan.completed' : 'scan.failed', s) : undefined;
   let queue: JobQueue;
   if (config.queue.kind === 'bullmq') {
     // Distributed mode: this process only queues; `skinsight worker` processes analyse.
@@ -122,7 +128,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   } else {
     const processor = createScanProcessor({
       analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models,
-      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts,
+      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts, onFinished,
     });
     const workers = config.queue.workers ?? 2;
     // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
@@ -139,7 +145,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const idempotency = createIdempotency({ repo: new IdempotencyRepo(db), clock, leaseMs: config.waitTimeoutMs + config.timeouts.idleMs });
   idempotency.register(app);
   const ctx: ServiceContext = {
-    config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels, idempotency,
+    config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels, idempotency, webhooks,
   };
   if (config.metrics.enabled) registerMetrics(app, () => queue.depth(), config.metrics.token);
   const purgeDeps = { idempotency: new IdempotencyRepo(db), db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
@@ -212,15 +218,18 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(analyzeRoutes, { ctx });
   await app.register(analyticsRoutes, { ctx });
   await app.register(modelAdminRoutes, { ctx });
+  await app.register(webhookRoutes, { ctx });
   await app.register(webRoutes, { ctx });
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
   app.addHook('onReady', async () => {
     await recoverScans({ scans, images, queue, clock, log: app.log });
     await purgeImages(purgeDeps);
+    webhooks?.start();
   });
   app.addHook('onClose', async () => {
     stopPurge();
+    await webhooks?.stop();
     await queue.close();
     if (deps.ownsAnalyzer) await deps.analyzer.close();
     if (deps.cache === undefined) await cache?.close();

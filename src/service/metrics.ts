@@ -65,6 +65,13 @@ export const metrics = {
     labelNames: ['code', 'source'] as const,
     registers: [registry],
   }),
+  // --- Issue #16: the work the queue hides, and webhook deliveries. ---
+  webhookDeliveries: new client.Counter({
+    name: 'skinsight_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), given_up (24 h passed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   setQueueDepthSource(fn: (() => number | Promise<number>) | undefined) {
     sources.queueDepth = fn;
   },

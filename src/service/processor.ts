@@ -36,6 +36,8 @@ export interface ProcessorDeps {
   maxAttempts?: number;
   /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
   throwWhenClosing?: boolean;
+  /** Told each final outcome once it is saved (the webhook outbox); its failure never fails the scan. */
+  onFinished?: (scan: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) => Promise<void>;
 }
 
 /** Versions a request runs with: its A/B arm, else the engine's current default (reloads change it). */
@@ -84,6 +86,19 @@ export async function analyzeWithCache(
 export function createScanProcessor(deps: ProcessorDeps) {
   const { scans, images, clock, log } = deps;
 
+  async function fail(id: string, code: string, message: string) {
+    const saved = await scans.fail(id, code, message, clock().toISOString());
+    if (saved !== false) await notify({ id, status: 'failed', error: { code, message } });
+  }
+
+  async function notify(outcome: Parameters<NonNullable<ProcessorDeps['onFinished']>>[0]) {
+    try {
+      await deps.onFinished?.(outcome);
+    } catch (err) {
+      log.error({ scanId: outcome.id, err: String(err) }, 'could not record the webhook event');
+    }
+  }
+
   return async function processScan(job: ScanJob): Promise<void> {
     const scan = await scans.get(job.scanId);
     // Deleted meanwhile, or already finished by an earlier attempt: nothing to do.
@@ -91,7 +106,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
     const key = scan.image_key;
     if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
       metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
-      await scans.fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`, clock().toISOString());
+      await fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
       await dropUnstoredUpload(scan, key);
       log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
       return;
@@ -101,7 +116,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
     let bytes = job.bytes ?? null;
     if (!bytes && key) bytes = await images.get(key);
     if (!bytes) {
-      await scans.fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis', clock().toISOString());
+      await fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis');
       metrics.errors.inc({ code: 'INTERNAL', source: 'analysis' });
       return;
     }
@@ -122,6 +137,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       // A scan deleted while analysing must not leave its result in the cache.
       if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');
+      if (saved) await notify({ id: scan.id, status: 'completed', error: null });
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'ENGINE_CLOSED') {
@@ -133,7 +149,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       if (info.code === 'INTERNAL') log.error({ scanId: scan.id, err }, 'scan failed with an internal error');
       else log.info({ scanId: scan.id, code: info.code }, 'scan failed');
       metrics.errors.inc({ code: info.code, source: 'analysis' });
-      await scans.fail(scan.id, info.code, info.message, clock().toISOString());
+      await fail(scan.id, info.code, info.message);
     }
 
     // Only now, with the outcome durable, may an unstored upload go.

@@ -91,6 +91,25 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+/** Migration 0006: webhook events to send and how their delivery went (webhooks/outbox.ts). */
+export interface WebhookDeliveriesTable {
+  /** The Standard Webhooks `webhook-id` (msg_…): the same on every retry, for the receiver's dedup. */
+  id: string;
+  event: 'scan.completed' | 'scan.failed';
+  scan_id: string;
+  url: string;
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  /** A process sending it now holds it until then (several API processes share the outbox). */
+  locked_until: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -98,6 +117,7 @@ export interface Database {
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;
