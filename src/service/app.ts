@@ -45,6 +45,7 @@ import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-hea
 import { IdempotencyRepo } from './storage/idempotency.ts';
 import { WebhookOutbox } from './webhooks/outbox.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { modelListRoutes } from './routes/model-list.ts';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -219,6 +220,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(analyticsRoutes, { ctx });
   await app.register(modelAdminRoutes, { ctx });
   await app.register(webhookRoutes, { ctx });
+  await app.register(modelListRoutes, { ctx });
   await app.register(webRoutes, { ctx });
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);

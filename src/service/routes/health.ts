@@ -1,6 +1,7 @@
 /** Liveness (the process answers) and readiness (models loaded, database reachable). */
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
+import type { RegistryEntryStatus } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 
 export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
@@ -40,9 +41,11 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         database = false;
       }
       let engine: { device: string; models: unknown[] } | null;
+      let registry: RegistryEntryStatus[] = [];
       try {
         const info = ctx.analyzer.info();
         engine = { device: info.device, models: info.models };
+        registry = info.registry ?? [];
       } catch {
         engine = null;
       }
@@ -52,6 +55,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         database,
         engine,
         queue: { depth: ctx.queue.depth(), capacity: ctx.queue.capacity },
+        // Every version in the registry with its state, as Triton's per-model readiness.
+        models: registry.map((m) => ({ task: m.task, name: m.name, version: m.version, default: m.default, state: m.state, ...(m.reason ? { reason: m.reason } : {}) })),
       });
     },
   );
@@ -82,5 +87,21 @@ const readySchema = {
       },
     },
     queue: { type: 'object', properties: { depth: { type: 'integer' }, capacity: { type: 'integer' } } },
+    models: {
+      type: 'array',
+      description: 'Every model version in the registry: ready (loaded, checked, warmed up) or unavailable with the reason',
+      items: {
+        type: 'object',
+        required: ['task', 'name', 'version', 'default', 'state'],
+        properties: {
+          task: { type: 'string' },
+          name: { type: 'string' },
+          version: { type: 'string' },
+          default: { type: 'boolean' },
+          state: { type: 'string', enum: ['ready', 'unavailable'] },
+          reason: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;
