@@ -25,6 +25,8 @@ export interface EngineOptions {
    * ONNX batch. 0 (default) runs each call at once.
    */
   batchWindowMs?: number;
+  /** Told the size of every micro-batch (not cloneable: the pool forwards it from its threads). */
+  onBatch?: (size: number) => void;
 }
 
 export interface AnalyzeOptions {

@@ -83,6 +83,15 @@ export async function analyzeWithCache(
   return { resultJson, shadowJson, cacheKey: key, cached: false };
 }
 
+const seconds = (from: string, to: string | Date) => Math.max(0, (new Date(to).getTime() - Date.parse(from)) / 1000);
+
+/** A first attempt starts: how long the scan waited for its photo, then for a worker. */
+function observeStart(scan: { created_at: string; uploaded_at: string | null }, now: Date) {
+  if (!scan.uploaded_at) return;
+  metrics.stateDuration.observe({ state: 'pending', outcome: 'uploaded' }, seconds(scan.created_at, scan.uploaded_at));
+  metrics.queueWait.observe(seconds(scan.uploaded_at, now));
+}
+
 export function createScanProcessor(deps: ProcessorDeps) {
   const { scans, images, clock, log } = deps;
 
@@ -92,6 +101,10 @@ export function createScanProcessor(deps: ProcessorDeps) {
   }
 
   async function notify(outcome: Parameters<NonNullable<ProcessorDeps['onFinished']>>[0]) {
+    const scan = await scans.get(outcome.id);
+    if (scan?.uploaded_at && scan.completed_at) {
+      metrics.stateDuration.observe({ state: 'processing', outcome: outcome.status }, seconds(scan.uploaded_at, scan.completed_at));
+    }
     try {
       await deps.onFinished?.(outcome);
     } catch (err) {
@@ -112,6 +125,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       return;
     }
     await scans.countAttempt(scan.id);
+    if (scan.attempts === 0) observeStart(scan, clock());
 
     let bytes = job.bytes ?? null;
     if (!bytes && key) bytes = await images.get(key);

@@ -50,6 +50,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     workers: config.queue.workers,
     modelsDir: config.modelsDir,
     batchWindowMs: config.models.batchWindowMs,
+    onBatch: (size) => metrics.batchSize.observe(size),
     logger: log,
   });
   const clock = () => new Date();

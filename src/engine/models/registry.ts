@@ -26,6 +26,8 @@ export interface RegistryOptions {
   pinned?: Partial<Record<ModelTask, string>>;
   /** Micro-batching window in ms (0: off); see batcher.ts. */
   batchWindowMs?: number;
+  /** Told the size of every micro-batch run. */
+  onBatch?: (size: number) => void;
 }
 
 export class ModelRegistry {
@@ -62,7 +64,7 @@ export class ModelRegistry {
     for (const entry of manifest.models) {
       try {
         const model = await loadEntry(dir, entry, options.intraOpThreads, sessions);
-        if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs);
+        if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs, options.onBatch);
         loaded.set(modelId(entry), model);
       } catch (error) {
         failures.set(modelId(entry), `${modelId(entry)} unavailable: ${(error as Error).message}`);
