@@ -10,7 +10,7 @@ import { HttpError } from '../http-errors.ts';
 import { fingerprintOf, multipartParts } from '../idempotency.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
-import { apiKeySecurity, errors, passthroughSerializer, resultRef } from '../schemas.ts';
+import { apiKeySecurity, errors, idempotencyHeaders, passthroughSerializer, resultRef } from '../schemas.ts';
 import { sniffImageFormat } from '../sniff.ts';
 import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
 
@@ -52,6 +52,7 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
           'the others a `result`. Nothing is stored.',
         security: apiKeySecurity,
         consumes: ['multipart/form-data'],
+        headers: idempotencyHeaders,
         querystring: { type: 'object', properties: { closeup: { type: 'string' } } },
         response: {
           200: {
@@ -71,7 +72,7 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
               },
             },
           },
-          ...errors(400, 401, 413, 415, 429, 503),
+          ...errors(400, 401, 409, 413, 415, 422, 429, 503),
         },
       },
     },

@@ -7,6 +7,7 @@ import { flag, readMultipart } from '../multipart.ts';
 import {
   bearerSecurity,
   errors,
+  idempotencyHeaders,
   passthroughSerializer,
   resultRef,
   scanIdParams,
@@ -108,13 +109,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: 'Start a scan; upload its photo next',
         security: bearerSecurity,
+        headers: idempotencyHeaders,
         response: {
           201: {
             type: 'object',
             required: ['scan_id', 'status', 'created_at'],
             properties: { scan_id: { type: 'string', format: 'uuid' }, status: scanStatusEnum, created_at: { type: 'string' } },
           },
-          ...errors(401, 429),
+          ...errors(400, 401, 409, 422, 429),
         },
       },
     },
@@ -146,6 +148,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
           'Returns 202 at once; with `?wait=true` the response carries the finished result (200) or the failure.',
         security: bearerSecurity,
         consumes: ['multipart/form-data'],
+        headers: idempotencyHeaders,
         params: scanIdParams,
         querystring: {
           type: 'object',
