@@ -1245,7 +1245,7 @@ export interface paths {
         put?: never;
         /**
          * Analyse one or more photos at once (API key); one result or error per file
-         * @description Multipart body with one or more file parts (any field name, e.g. `file` or `files`). Files over the size limit, of another format, or that the engine refuses get an `error` entry; the others a `result`. Nothing is stored.
+         * @description Multipart body with one or more file parts (any field name, e.g. `file` or `files`). Files over the size limit, of another format, or that the engine refuses get an `error` entry; the others a `result`. Nothing is stored, except with an `Idempotency-Key`: then the response is kept 24 h to be replayed.
          */
         post: {
             parameters: {

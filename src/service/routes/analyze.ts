@@ -49,7 +49,7 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
         description:
           'Multipart body with one or more file parts (any field name, e.g. `file` or `files`). ' +
           'Files over the size limit, of another format, or that the engine refuses get an `error` entry; ' +
-          'the others a `result`. Nothing is stored.',
+          'the others a `result`. Nothing is stored, except with an `Idempotency-Key`: then the response is kept 24 h to be replayed.',
         security: apiKeySecurity,
         consumes: ['multipart/form-data'],
         headers: idempotencyHeaders,
