@@ -92,20 +92,25 @@ function observeStart(scan: { created_at: string; uploaded_at: string | null }, 
   metrics.queueWait.observe(seconds(scan.uploaded_at, now));
 }
 
+type Finished = Parameters<NonNullable<ProcessorDeps['onFinished']>>[0];
+
 export function createScanProcessor(deps: ProcessorDeps) {
   const { scans, images, clock, log } = deps;
 
-  async function fail(id: string, code: string, message: string) {
+  /** Record a failure; returns the outcome to announce (null when the scan was no longer processing). */
+  async function fail(id: string, code: string, message: string): Promise<Finished | null> {
     const saved = await scans.fail(id, code, message, clock().toISOString());
-    if (saved !== false) await notify({ id, status: 'failed', error: { code, message } });
+    return saved !== false ? { id, status: 'failed', error: { code, message } } : null;
   }
 
-  async function notify(outcome: Parameters<NonNullable<ProcessorDeps['onFinished']>>[0]) {
-    const scan = await scans.get(outcome.id);
-    if (scan?.uploaded_at && scan.completed_at) {
-      metrics.stateDuration.observe({ state: 'processing', outcome: outcome.status }, seconds(scan.uploaded_at, scan.completed_at));
-    }
+  /** Metrics and the webhook event, only once the outcome is saved and an unstored upload is gone. */
+  async function notify(outcome: Finished | null) {
+    if (!outcome) return;
     try {
+      const scan = await scans.get(outcome.id);
+      if (scan?.uploaded_at && scan.completed_at) {
+        metrics.stateDuration.observe({ state: 'processing', outcome: outcome.status }, seconds(scan.uploaded_at, scan.completed_at));
+      }
       await deps.onFinished?.(outcome);
     } catch (err) {
       log.error({ scanId: outcome.id, err: String(err) }, 'could not record the webhook event');
@@ -119,8 +124,9 @@ export function createScanProcessor(deps: ProcessorDeps) {
     const key = scan.image_key;
     if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
       metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
-      await fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
+      const aborted = await fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
       await dropUnstoredUpload(scan, key);
+      await notify(aborted);
       log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
       return;
     }
@@ -130,12 +136,13 @@ export function createScanProcessor(deps: ProcessorDeps) {
     let bytes = job.bytes ?? null;
     if (!bytes && key) bytes = await images.get(key);
     if (!bytes) {
-      await fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis');
+      await notify(await fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis'));
       metrics.errors.inc({ code: 'INTERNAL', source: 'analysis' });
       return;
     }
 
     const started = performance.now();
+    let finished: Finished | null = null;
     try {
       const outcome = await analyzeWithCache(deps, bytes, scan.user_id, scan.closeup === 1);
       if (deps.holdMs) {
@@ -151,7 +158,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       // A scan deleted while analysing must not leave its result in the cache.
       if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');
-      if (saved) await notify({ id: scan.id, status: 'completed', error: null });
+      if (saved) finished = { id: scan.id, status: 'completed', error: null };
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'ENGINE_CLOSED') {
@@ -163,11 +170,12 @@ export function createScanProcessor(deps: ProcessorDeps) {
       if (info.code === 'INTERNAL') log.error({ scanId: scan.id, err }, 'scan failed with an internal error');
       else log.info({ scanId: scan.id, code: info.code }, 'scan failed');
       metrics.errors.inc({ code: info.code, source: 'analysis' });
-      await fail(scan.id, info.code, info.message);
+      finished = await fail(scan.id, info.code, info.message);
     }
 
     // Only now, with the outcome durable, may an unstored upload go.
     await dropUnstoredUpload(scan, key);
+    await notify(finished);
   };
 
   async function dropUnstoredUpload(scan: { id: string; store_image: number }, key: string | null) {
