@@ -16,12 +16,15 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3
 WORKDIR /app
 # .npmrc skips onnxruntime-node's CUDA download (onnxruntime-node-install=skip); the env var says it twice.
 COPY package.json package-lock.json .npmrc ./
+# The npm workspace (the typed client, which the web app is built with): npm ci needs its package.json.
+COPY packages/client/package.json ./packages/client/
 ARG NPM_CI_FLAGS=""
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_build_from_source=better-sqlite3
 # Node's headers come with the base (its prefix/include/node), so node-gyp downloads none.
 RUN npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" \
     npm ci --no-audit --no-fund $NPM_CI_FLAGS
+COPY packages ./packages
 COPY web ./web
 COPY src ./src
 RUN npm run build:web

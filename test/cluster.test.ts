@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,20 @@ const ADMIN = 'admin@example.org';
 const API_KEY = 'cluster-api-key';
 const FACE = fixture('faces', 'obama.jpg');
 const FACE2 = fixture('faces', 'biden.jpg');
+
+/** A webhook receiver on loopback: every request it got, and the status to answer with. */
+const hooks: { id: string; ts: string; sig: string; body: string }[] = [];
+let hookStatus = 200;
+const receiver = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    hooks.push({ id: String(req.headers['webhook-id']), ts: String(req.headers['webhook-timestamp']), sig: String(req.headers['webhook-signature']), body });
+    res.writeHead(hookStatus).end();
+  });
+});
+const HOOK_KEY = crypto.randomBytes(32);
+const hooksFor = (scanId: string) => hooks.filter((h) => JSON.parse(h.body).data.scan_id === scanId);
 
 let cluster: Cluster;
 let db: pg.Pool;
@@ -69,6 +85,7 @@ const completed = (id: string, timeoutMs = 60_000) =>
   }, timeoutMs);
 
 before(async () => {
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   writeTinyRegistry(modelsDir, { acneVersions: ['2.0.0', '2.1.0'] });
   cluster = await startCluster({
     apis: 2,
@@ -81,6 +98,9 @@ before(async () => {
       // Short enough that a crashed worker's job moves on within seconds in this test.
       SKINSIGHT_JOB_LOCK_MS: '3000',
       SKINSIGHT_SWEEP_INTERVAL_S: '2',
+      SKINSIGHT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`,
+      SKINSIGHT_WEBHOOK_SECRET: `whsec_${HOOK_KEY.toString('base64')}`,
+      SKINSIGHT_WEBHOOK_RETRY_BASE_MS: '200',
     },
   });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
@@ -92,6 +112,7 @@ after(async () => {
   await db?.end();
   redis?.disconnect();
   await cluster?.stop();
+  receiver.close();
   fs.rmSync(modelsDir, { recursive: true, force: true });
 });
 
@@ -236,6 +257,60 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
     assert.equal((await call(b, 'GET', '/api/v1/auth/me', { token: u.token })).status, 200);
     assert.equal((await call(a, 'POST', '/api/v1/auth/logout', { token: u.token })).status, 200);
     assert.equal((await call(b, 'GET', '/api/v1/auth/me', { token: u.token })).status, 401);
+  });
+
+  test('Idempotency-Key holds across API processes: the retry on the other API replays, no second analysis', async () => {
+    const [a, b] = cluster.apis.map((p) => p.url!);
+    const u = await user(a);
+    const initKey = { 'idempotency-key': crypto.randomUUID() };
+    const init = await call(a, 'POST', '/api/v1/scan/init', { token: u.token, headers: initKey });
+    const initAgain = await call(b, 'POST', '/api/v1/scan/init', { token: u.token, headers: initKey });
+    assert.equal(initAgain.headers.get('idempotent-replayed'), 'true');
+    assert.equal(initAgain.body.scan_id, init.body.scan_id);
+    const id = init.body.scan_id as string;
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const first = await call(a, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token: u.token, headers, form: form(FACE2) });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const again = await call(b, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token: u.token, headers, form: form(FACE2) });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    assert.equal((await row(id)).attempts, 1, 'one analysis');
+    const reused = await call(b, 'POST', `/api/v1/scan/${id}/upload`, { token: u.token, headers, form: form(FACE) });
+    assert.equal(reused.status, 422);
+    assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    // The same key sent to both APIs at once: one scan, never two.
+    const raceKey = { 'idempotency-key': crypto.randomUUID() };
+    const race = await Promise.all([a, b, a, b].map((base) => call(base, 'POST', '/api/v1/scan/init', { token: u.token, headers: raceKey })));
+    const made = new Set(race.filter((r) => r.status === 201).map((r) => r.body.scan_id));
+    assert.equal(made.size, 1);
+    for (const r of race.filter((x) => x.status !== 201)) assert.equal(r.body.error.code, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+  });
+
+  test('webhooks: each event once, signed, though both APIs dispatch; a receiver down while both APIs restart still gets it', async () => {
+    const [a] = cluster.apis.map((p) => p.url!);
+    const u = await user(a);
+    const s = await upload(a, u.token, FACE, true);
+    assert.equal(s.up.status, 200);
+    await until('the event', async () => hooksFor(s.id).length > 0);
+    const [h] = hooksFor(s.id);
+    const mac = crypto.createHmac('sha256', HOOK_KEY).update(`${h!.id}.${h!.ts}.${h!.body}`).digest('base64');
+    assert.equal(h!.sig, `v1,${mac}`);
+    assert.equal(JSON.parse(h!.body).type, 'scan.completed');
+    // The receiver refuses; both APIs go down and come back; the event still arrives, once accepted.
+    hookStatus = 500;
+    const t = await upload(a, u.token, FACE2, true);
+    await until('a refused try', async () => hooksFor(t.id).length > 0);
+    for (const api of cluster.apis) await cluster.kill(api);
+    hookStatus = 200;
+    for (const api of [...cluster.apis]) await cluster.restart(api);
+    await until('delivered after the restarts', async () => {
+      const r = await db.query('select state from webhook_deliveries where scan_id = $1', [t.id]);
+      return r.rows[0]?.state === 'delivered';
+    }, 90_000); // a send cut off by the kill holds its row for up to a minute
+    assert.equal(new Set(hooksFor(t.id).map((x) => x.id)).size, 1, 'one event id across all its tries');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(hooksFor(s.id).length, 1, 'the first event was delivered exactly once by two dispatchers');
   });
 
   test('an API killed mid-scan and restarted: the scan completes and reads back', async () => {

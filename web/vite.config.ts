@@ -10,6 +10,8 @@ export default defineConfig({
   base: './',
   // Preact's automatic JSX runtime, without a framework plugin.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // The client package from its source (no separate build step before the web app's).
+  resolve: { alias: { '@skinsight/client': new URL('../packages/client/src/index.ts', import.meta.url).pathname } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

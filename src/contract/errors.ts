@@ -65,6 +65,10 @@ const SERVICE_ERRORS = {
   TOO_MANY_FIELDS: { status: 413, message: 'too many fields in the multipart body' },
   NOT_MULTIPART: { status: 415, message: 'the request must be multipart/form-data' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  // Idempotency-Key (src/service/idempotency.ts)
+  INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
+  IDEMPOTENCY_KEY_IN_PROGRESS: { status: 409, message: 'a request with this Idempotency-Key is still being processed; retry shortly' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'this Idempotency-Key was used with a different request; use a new key for a new request' },
   // Capacity and features
   QUEUE_FULL: { status: 503, message: 'the analysis queue is full; retry later' },
   NOT_SUPPORTED: { status: 501, message: 'this engine cannot reload its models' },

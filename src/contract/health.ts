@@ -10,5 +10,16 @@ export const Ready = z.object({
   database: z.boolean(),
   engine: z.object({ device: z.string(), models: z.array(ModelStatus) }).nullable(),
   queue: z.object({ depth: z.int(), capacity: z.int() }),
+  /** Every model version in the registry: ready (loaded, checked, warmed up) or unavailable with the reason. */
+  models: z.array(
+    z.object({
+      task: z.string(),
+      name: z.string(),
+      version: z.string(),
+      default: z.boolean(),
+      state: z.enum(['ready', 'unavailable']),
+      reason: z.string().optional(),
+    }),
+  ),
 });
 export type Ready = z.infer<typeof Ready>;

@@ -25,6 +25,8 @@ export interface EngineOptions {
    * ONNX batch. 0 (default) runs each call at once.
    */
   batchWindowMs?: number;
+  /** Told the size of every micro-batch (not cloneable: the pool forwards it from its threads). */
+  onBatch?: (size: number) => void;
 }
 
 export interface AnalyzeOptions {
@@ -67,9 +69,26 @@ export interface ModelStatus {
   reason?: string;
 }
 
+/** One manifest entry and whether it loaded (Triton-style readiness per model version). */
+export interface RegistryEntryStatus {
+  task: ModelTask;
+  name: string;
+  version: string;
+  /** Serves requests that pin no version. */
+  default: boolean;
+  state: 'ready' | 'unavailable';
+  reason?: string;
+  precision: string;
+  model_card: string | null;
+  /** The card's headline numbers (held-out test set), as the manifest records them. */
+  metrics: Record<string, unknown>;
+}
+
 export interface EngineInfo {
   device: 'cpu' | 'cuda';
   models: ModelStatus[];
+  /** Every version in the registry with its state (absent from engines older than issue #16). */
+  registry?: RegistryEntryStatus[];
   faceModels: { name: string; version: string; runtime: string }[];
   loadMs: number;
 }

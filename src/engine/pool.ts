@@ -34,6 +34,7 @@ export interface EnginePool extends Analyzer {
 type Reply =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'fatal'; message: string }
+  | { type: 'batch'; size: number }
   | { type: 'result'; id: number; result: AnalysisResult }
   | { type: 'error'; id: number; code: ErrorCode; message: string };
 
@@ -47,7 +48,7 @@ const WORKER_ENTRY = new URL('./pool-worker.mjs', import.meta.url);
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
-  const { logger, workers: _workers, ...engineOptions } = options;
+  const { logger, workers: _workers, onBatch, ...engineOptions } = options;
   let nextId = 1;
   let closed = false;
   let reloading: Promise<EngineInfo> | null = null;
@@ -64,6 +65,8 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
           resolve(slot);
         } else if (msg.type === 'fatal') {
           reject(new SkinsightError('INTERNAL', `engine worker failed to start: ${msg.message}`));
+        } else if (msg.type === 'batch') {
+          onBatch?.(msg.size);
         } else {
           const job = slot.inFlight.get(msg.id);
           if (!job) return;

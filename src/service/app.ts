@@ -40,6 +40,12 @@ import { UserRepo } from './storage/users.ts';
 import { SessionRepo } from './storage/sessions.ts';
 import { LoginThrottle } from './storage/login-throttle.ts';
 import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
+import { createIdempotency } from './idempotency.ts';
+import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-headers.ts';
+import { IdempotencyRepo } from './storage/idempotency.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { modelListRoutes } from './routes/model-list.ts';
 
 export interface AppDeps {
   analyzer: Analyzer;
@@ -88,6 +94,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     }
   });
   securityHeaders(app);
+  retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
 
   const clock = deps.clock ?? (() => new Date());
@@ -101,6 +108,10 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const cache =
     deps.cache !== undefined ? deps.cache : createCache(config.cache, config.redis, (err) => app.log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
 
+  // Issue #16: signed scan events; API processes send them (workers only record them).
+  const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, app.log) : null;
+  const onFinished = webhooks ? (s: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) =>
+    webhooks.enqueue(s.status === 'completed' ? 'scan.completed' : 'scan.failed', s) : undefined;
   let queue: JobQueue;
   if (config.queue.kind === 'bullmq') {
     // Distributed mode: this process only queues; `skinsight worker` processes analyse.
@@ -118,7 +129,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   } else {
     const processor = createScanProcessor({
       analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models,
-      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts,
+      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts, onFinished,
     });
     const workers = config.queue.workers ?? 2;
     // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
@@ -131,9 +142,14 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   const reloadable = deps.analyzer as Analyzer & { reload?: () => Promise<unknown> };
   const reloadModels = typeof reloadable.reload === 'function' ? () => reloadable.reload!() : null;
 
-  const ctx: ServiceContext = { config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels };
+  // A request holds its key at most as long as it can run: a ?wait=true answer plus the idle timeout.
+  const idempotency = createIdempotency({ repo: new IdempotencyRepo(db), clock, leaseMs: config.waitTimeoutMs + config.timeouts.idleMs });
+  idempotency.register(app);
+  const ctx: ServiceContext = {
+    config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels, idempotency, webhooks,
+  };
   if (config.metrics.enabled) registerMetrics(app, () => queue.depth(), config.metrics.token);
-  const purgeDeps = { db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
+  const purgeDeps = { idempotency: new IdempotencyRepo(db), db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
   app.decorate('skinsight', {
     ...ctx,
     purge: () => purgeImages(purgeDeps),
@@ -149,14 +165,16 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     // Only the configured origins may call from a browser; none by default.
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id', 'idempotency-key'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'idempotent-replayed', ...RATE_LIMIT_HEADERS],
   });
   await app.register(fastifyRateLimit, {
     // SKINSIGHT_RATE_LIMIT_IP=0 switches the per-IP limit off (refused in production).
     global: config.rateLimit.perIp > 0,
     max: config.rateLimit.perIp,
     timeWindow: config.rateLimit.windowMs,
+    // RateLimit-Limit / -Remaining / -Reset (IETF draft-ietf-httpapi-ratelimit-headers) instead of X-RateLimit-*.
+    enableDraftSpec: true,
     // The plugin has already set Retry-After; the error handler writes the body.
     errorResponseBuilder: (_req, context) =>
       new HttpError('RATE_LIMITED', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
@@ -201,15 +219,19 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   await app.register(analyzeRoutes, { ctx });
   await app.register(adminRoutes, { ctx });
   await app.register(modelAdminRoutes, { ctx });
+  await app.register(webhookRoutes, { ctx });
+  await app.register(modelListRoutes, { ctx });
   await app.register(webRoutes, { ctx });
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
   app.addHook('onReady', async () => {
     await recoverScans({ scans, images, queue, clock, log: app.log });
     await purgeImages(purgeDeps);
+    webhooks?.start();
   });
   app.addHook('onClose', async () => {
     stopPurge();
+    await webhooks?.stop();
     await queue.close();
     if (deps.ownsAnalyzer) await deps.analyzer.close();
     if (deps.cache === undefined) await cache?.close();

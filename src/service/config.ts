@@ -73,6 +73,15 @@ const EnvSchema = z.object({
   SKINSIGHT_BODY_TIMEOUT_S: z.coerce.number().positive().default(120),
   SKINSIGHT_IDLE_TIMEOUT_S: z.coerce.number().positive().default(90),
   SKINSIGHT_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().default(5),
+  // --- Issue #16 (webhooks); to move into the config schema at merge time. ---
+  /** POSTed a signed event when a scan completes or fails (http or https only). */
+  SKINSIGHT_WEBHOOK_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL').optional(),
+  /** Standard Webhooks secret: whsec_ followed by base64 of 24 to 64 random bytes. */
+  SKINSIGHT_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'must be whsec_ followed by base64 of 24 to 64 bytes').optional(),
+  /** Production refuses loopback and private destinations (SSRF) unless this is true; development and tests allow them. */
+  SKINSIGHT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** The first retry's delay; each next one doubles (capped at 2 h) until 24 h after the event. */
+  SKINSIGHT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(5000),
   /** Test hook: hold each finished analysis this long before saving it (never in production). */
   SKINSIGHT_DEBUG_HOLD_MS: z.coerce.number().int().min(0).default(0),
 });
@@ -126,6 +135,8 @@ export interface ServiceConfig {
    */
   timeouts: { headerMs: number; bodyMs: number; idleMs: number; keepAliveMs: number };
   debugHoldMs: number;
+  /** Issue #16: signed scan events (webhooks/); null when SKINSIGHT_WEBHOOK_URL is unset. */
+  webhook: { url: string; secret: string; allowPrivate: boolean; retryBaseMs: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   }
   if (e.SKINSIGHT_IDLE_TIMEOUT_S <= e.SKINSIGHT_WAIT_TIMEOUT_S) {
     throw new ConfigError('SKINSIGHT_IDLE_TIMEOUT_S must exceed SKINSIGHT_WAIT_TIMEOUT_S (a ?wait=true upload is silent while it waits)');
+  }
+  if (e.SKINSIGHT_WEBHOOK_URL && !e.SKINSIGHT_WEBHOOK_SECRET) {
+    throw new ConfigError('SKINSIGHT_WEBHOOK_SECRET is required with SKINSIGHT_WEBHOOK_URL (e.g. whsec_$(openssl rand -base64 32))');
   }
   if (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL) {
     throw new ConfigError('SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres');
@@ -250,6 +264,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       keepAliveMs: Math.round(e.SKINSIGHT_KEEP_ALIVE_TIMEOUT_S * 1000),
     },
     debugHoldMs: e.SKINSIGHT_DEBUG_HOLD_MS,
+    webhook: e.SKINSIGHT_WEBHOOK_URL
+      ? { url: e.SKINSIGHT_WEBHOOK_URL, secret: e.SKINSIGHT_WEBHOOK_SECRET!, allowPrivate: e.SKINSIGHT_WEBHOOK_ALLOW_PRIVATE || e.NODE_ENV !== 'production', retryBaseMs: e.SKINSIGHT_WEBHOOK_RETRY_BASE_MS }
+      : null,
   };
 }
 

@@ -2,6 +2,7 @@
  * The service's entry: startServer(config?) builds the engine pool and the app and listens.
  * `node --import tsx src/service/index.ts` runs it directly; `skinsight serve` calls startServer.
  */
+import { metrics } from './metrics.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -44,6 +45,7 @@ export async function startServer(config: ServiceConfig = loadConfig()): Promise
       workers: config.queue.workers,
       modelsDir: config.modelsDir,
       batchWindowMs: config.models.batchWindowMs,
+      onBatch: (size) => metrics.batchSize.observe(size),
       logger: log.child({ component: 'engine' }),
     });
   }

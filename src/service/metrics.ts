@@ -65,6 +65,32 @@ export const metrics = {
     labelNames: ['code', 'source'] as const,
     registers: [registry],
   }),
+  // --- Issue #16: the work the queue hides, and webhook deliveries. ---
+  queueWait: new client.Histogram({
+    name: 'skinsight_queue_wait_seconds',
+    help: 'From upload to the start of analysis (each attempt): the time a scan waits for a worker',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  }),
+  stateDuration: new client.Histogram({
+    name: 'skinsight_scan_state_duration_seconds',
+    help: 'Time a scan spent in a state: pending (created to uploaded), processing (uploaded to completed or failed)',
+    labelNames: ['state', 'outcome'] as const,
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 86_400],
+    registers: [registry],
+  }),
+  batchSize: new client.Histogram({
+    name: 'skinsight_batch_size',
+    help: 'Crops per micro-batched ONNX run (only with SKINSIGHT_BATCH_WINDOW_MS > 0)',
+    buckets: [1, 2, 3, 4, 6, 8, 12, 16],
+    registers: [registry],
+  }),
+  webhookDeliveries: new client.Counter({
+    name: 'skinsight_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), given_up (24 h passed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   setQueueDepthSource(fn: (() => number | Promise<number>) | undefined) {
     sources.queueDepth = fn;
   },

@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Analyzer, AnalysisWithShadow } from '../engine/api.ts';
+import type { ErrorCode } from '../contract/errors.ts';
 import { toErrorInfo } from '../engine/errors.ts';
 import type { ModelTask } from '../engine/models/manifest.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
@@ -36,6 +37,8 @@ export interface ProcessorDeps {
   maxAttempts?: number;
   /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
   throwWhenClosing?: boolean;
+  /** Told each final outcome once it is saved (the webhook outbox); its failure never fails the scan. */
+  onFinished?: (scan: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) => Promise<void>;
 }
 
 /** Versions a request runs with: its A/B arm, else the engine's current default (reloads change it). */
@@ -81,8 +84,39 @@ export async function analyzeWithCache(
   return { resultJson, shadowJson, cacheKey: key, cached: false };
 }
 
+const seconds = (from: string, to: string | Date) => Math.max(0, (new Date(to).getTime() - Date.parse(from)) / 1000);
+
+/** A first attempt starts: how long the scan waited for its photo, then for a worker. */
+function observeStart(scan: { created_at: string; uploaded_at: string | null }, now: Date) {
+  if (!scan.uploaded_at) return;
+  metrics.stateDuration.observe({ state: 'pending', outcome: 'uploaded' }, seconds(scan.created_at, scan.uploaded_at));
+  metrics.queueWait.observe(seconds(scan.uploaded_at, now));
+}
+
+type Finished = Parameters<NonNullable<ProcessorDeps['onFinished']>>[0];
+
 export function createScanProcessor(deps: ProcessorDeps) {
   const { scans, images, clock, log } = deps;
+
+  /** Record a failure; returns the outcome to announce (null when the scan was no longer processing). */
+  async function fail(id: string, code: ErrorCode, message: string): Promise<Finished | null> {
+    const saved = await scans.fail(id, code, message, clock().toISOString());
+    return saved !== false ? { id, status: 'failed', error: { code, message } } : null;
+  }
+
+  /** Metrics and the webhook event, only once the outcome is saved and an unstored upload is gone. */
+  async function notify(outcome: Finished | null) {
+    if (!outcome) return;
+    try {
+      const scan = await scans.get(outcome.id);
+      if (scan?.uploaded_at && scan.completed_at) {
+        metrics.stateDuration.observe({ state: 'processing', outcome: outcome.status }, seconds(scan.uploaded_at, scan.completed_at));
+      }
+      await deps.onFinished?.(outcome);
+    } catch (err) {
+      log.error({ scanId: outcome.id, err: String(err) }, 'could not record the webhook event');
+    }
+  }
 
   return async function processScan(job: ScanJob): Promise<void> {
     const scan = await scans.get(job.scanId);
@@ -91,22 +125,25 @@ export function createScanProcessor(deps: ProcessorDeps) {
     const key = scan.image_key;
     if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
       metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
-      await scans.fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`, clock().toISOString());
+      const aborted = await fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
       await dropUnstoredUpload(scan, key);
+      await notify(aborted);
       log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
       return;
     }
     await scans.countAttempt(scan.id);
+    if (scan.attempts === 0) observeStart(scan, clock());
 
     let bytes = job.bytes ?? null;
     if (!bytes && key) bytes = await images.get(key);
     if (!bytes) {
-      await scans.fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis', clock().toISOString());
+      await notify(await fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis'));
       metrics.errors.inc({ code: 'INTERNAL', source: 'analysis' });
       return;
     }
 
     const started = performance.now();
+    let finished: Finished | null = null;
     try {
       const outcome = await analyzeWithCache(deps, bytes, scan.user_id, scan.closeup === 1);
       if (deps.holdMs) {
@@ -122,6 +159,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       // A scan deleted while analysing must not leave its result in the cache.
       if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');
+      if (saved) finished = { id: scan.id, status: 'completed', error: null };
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'ENGINE_CLOSED') {
@@ -133,11 +171,12 @@ export function createScanProcessor(deps: ProcessorDeps) {
       if (info.code === 'INTERNAL') log.error({ scanId: scan.id, err }, 'scan failed with an internal error');
       else log.info({ scanId: scan.id, code: info.code }, 'scan failed');
       metrics.errors.inc({ code: info.code, source: 'analysis' });
-      await scans.fail(scan.id, info.code, info.message, clock().toISOString());
+      finished = await fail(scan.id, info.code, info.message);
     }
 
     // Only now, with the outcome durable, may an unstored upload go.
     await dropUnstoredUpload(scan, key);
+    await notify(finished);
   };
 
   async function dropUnstoredUpload(scan: { id: string; store_image: number }, key: string | null) {

@@ -6,12 +6,13 @@
  *   when it is set (0, the default, keeps them until the user deletes them);
  * - the face geometry kept apart for the owner's first look goes after an hour (geometry.ts);
  * - scans that never got a photo (the upload was refused or never came) go after a day;
- * - expired sessions and stale login counts are dropped.
+ * - expired sessions, stale login counts and Idempotency-Keys past 24 h are dropped.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ResultCache } from './cache.ts';
 import { GEOMETRY_KEEP_MS } from './geometry.ts';
 import { checkpointAfterDelete, type Db } from './storage/db.ts';
+import type { IdempotencyRepo } from './storage/idempotency.ts';
 import type { ImageStore } from './storage/images.ts';
 import type { LoginThrottle } from './storage/login-throttle.ts';
 import type { ScanRepo } from './storage/scans.ts';
@@ -28,6 +29,8 @@ export interface PurgeDeps {
   cache?: ResultCache | null;
   /** Days a finished scan is kept; 0 keeps it. */
   resultDays?: number;
+  /** Idempotency keys past their 24 hours. */
+  idempotency?: IdempotencyRepo;
 }
 
 const BATCH = 500;
@@ -55,6 +58,7 @@ export async function purgeImages(deps: PurgeDeps): Promise<number> {
   if (abandoned > 0) deps.log.info({ abandoned }, 'retention: scans without a photo deleted');
   await deps.sessions?.purgeExpired(now);
   await deps.throttle?.purgeStale(now);
+  await deps.idempotency?.purgeExpired(now);
   if (deps.db && (purged > 0 || results > 0 || geometry > 0 || abandoned > 0)) await checkpointAfterDelete(deps.db);
   return purged;
 }

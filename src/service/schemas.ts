@@ -25,6 +25,17 @@ export function errors(...codes: number[]): Record<number, typeof errorRef> {
   return Object.fromEntries(codes.map((c) => [c, errorRef]));
 }
 
+/** The Idempotency-Key request header (idempotency.ts), documented on the routes that honour it. */
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      description: 'Up to 255 visible ASCII characters. The same key and request within 24 h get the first response again (header Idempotent-Replayed: true) and run nothing twice; another request under the key answers 422 IDEMPOTENCY_KEY_REUSED; while the first still runs, 409 IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After.',
+    },
+  },
+} as const;
+
 export const bearerSecurity = [{ bearerAuth: [] }];
 export const apiKeySecurity = [{ apiKey: [] }];
 

@@ -18,6 +18,7 @@ import { loadConfig, type ServiceConfig } from './config.ts';
 import { metrics, observeResult } from './metrics.ts';
 import { metricsAuthorized } from './routes/metrics.ts';
 import { createScanProcessor } from './processor.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
 import { ANALYZE_QUEUE, SCAN_QUEUE } from './queue/bullmq.ts';
 import { runAnalyzeJob, type AnalyzeJobData } from './queue/analyze-job.ts';
 import { controlChannel, enginesKey } from './queue/remote-analyzer.ts';
@@ -49,9 +50,12 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     workers: config.queue.workers,
     modelsDir: config.modelsDir,
     batchWindowMs: config.models.batchWindowMs,
+    onBatch: (size) => metrics.batchSize.observe(size),
     logger: log,
   });
   const clock = () => new Date();
+  // Events are recorded here and sent by the API processes' dispatchers (webhooks/outbox.ts).
+  const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, log) : null;
   const processScan = createScanProcessor({
     analyzer: pool,
     scans,
@@ -64,6 +68,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     storeLandmarks: config.retention.storeLandmarks,
     maxAttempts: config.queue.attempts,
     throwWhenClosing: true,
+    onFinished: webhooks ? (s) => webhooks.enqueue(s.status === 'completed' ? 'scan.completed' : 'scan.failed', s) : undefined,
   });
 
   // Workers block on Redis: BullMQ needs maxRetriesPerRequest null, and reconnects by itself.
@@ -98,7 +103,11 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   scanWorker.on('failed', (job, err) => {
     // The last try failed (infrastructure, not the photo: the processor records those itself).
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      scans.fail(job.data.scanId, 'ANALYSIS_ABORTED', `analysis failed after ${job.attemptsMade} tries: ${err.message}`, clock().toISOString()).catch(() => {});
+      const message = `analysis failed after ${job.attemptsMade} tries: ${err.message}`;
+      scans
+        .fail(job.data.scanId, 'ANALYSIS_ABORTED', message, clock().toISOString())
+        .then((saved) => (saved && webhooks ? webhooks.enqueue('scan.failed', { id: job.data.scanId, status: 'failed', error: { code: 'ANALYSIS_ABORTED', message } }) : undefined))
+        .catch(() => {});
     }
   });
 

@@ -1,7 +1,9 @@
 /**
- * The service's HTTP API, typed. One place knows the paths, the bearer token and the error
- * shape `{error: {code, message}}`; screens get an ApiError with a message fit to show.
+ * The service's HTTP API for the screens, through @skinsight/client (typed by the service's
+ * OpenAPI document). One place knows the bearer token and the error shape; screens get an
+ * ApiError with a message fit to show. Only the upload keeps XMLHttpRequest (for its progress).
  */
+import { createSkinsightClient, errorFromResponse, SkinsightApiError } from '@skinsight/client';
 import { clearSession, getSession, takeExpiredOnRequest } from './session.ts';
 import type {
   AccountDeleted,
@@ -45,20 +47,13 @@ function authHeaders(): Record<string, string> {
   return s ? { authorization: `Bearer ${s.token}` } : {};
 }
 
-async function toError(res: Response): Promise<ApiError> {
-  let code = `HTTP_${res.status}`;
-  let message = res.statusText || 'request failed';
-  try {
-    const body = await res.json();
-    if (body?.error) ({ code, message } = body.error);
-  } catch {
-    /* not JSON: keep the status line */
-  }
-  if (res.status === 429) {
-    const retry = res.headers.get('retry-after');
-    if (retry) message = `${message} (retry in ${retry} s)`;
-  }
-  return new ApiError(res.status, code, message);
+// The page's origin when VITE_API_BASE is empty (fetch needs an absolute URL to build a Request).
+const client = createSkinsightClient({ baseUrl: API_BASE || globalThis.location?.origin || '', token: () => getSession()?.token });
+
+/** The client's typed error as the screens' ApiError (a 429 says when to retry). */
+function toApiError(err: SkinsightApiError): ApiError {
+  const message = err.status === 429 && err.retryAfterS ? `${err.message} (retry in ${err.retryAfterS} s)` : err.message;
+  return new ApiError(err.status, err.code, message);
 }
 
 /**
@@ -72,24 +67,32 @@ function unauthorized(had: boolean, code: string): void {
   onUnauthorized(expiredNow ? 'TOKEN_EXPIRED' : code);
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function toError(res: Response): Promise<ApiError> {
+  return toApiError(await errorFromResponse(res));
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+type Answer = { data?: unknown; error?: unknown; response: Response };
+
+/** One call through the typed client; a 401 with a session ends it (unauthorized). */
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const had = getSession() !== null;
-  let res: Response;
+  // The screens name concrete paths (ids filled in): the typed client is called with them as they are.
+  const [pathname, query] = path.split('?');
+  const init = { body, params: { query: Object.fromEntries(new URLSearchParams(query ?? '')) } } as never;
+  let answer: Answer;
   try {
-    res = await fetch(`${API_BASE}${path}`, {
-      method,
-      headers: { ...authHeaders(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
+    const call = client.api[method] as unknown as (url: string, init: never) => Promise<Answer>;
+    answer = await call(pathname!, init);
   } catch {
     throw new ApiError(0, 'NETWORK', 'The service cannot be reached. Check your connection and try again.');
   }
-  if (!res.ok) {
-    const err = await toError(res);
-    if (res.status === 401) unauthorized(had, err.code);
+  if (!answer.response.ok) {
+    const err = toApiError(await errorFromResponse(answer.response, answer.error));
+    if (answer.response.status === 401) unauthorized(had, err.code);
     throw err;
   }
-  return (await res.json()) as T;
+  return answer.data as T;
 }
 
 export const api = {

@@ -26,6 +26,8 @@ export class MicroBatcher<I, O> {
     private readonly run: BatchFn<I, O>,
     private readonly windowMs: number,
     private readonly maxBatch = 16,
+    /** Told the size of every batch run (the service's batch-size histogram). */
+    private readonly onBatch?: (size: number) => void,
   ) {
     if (!(windowMs >= 0 && windowMs <= 5)) throw new RangeError('the batch window must be between 0 and 5 ms');
   }
@@ -49,6 +51,7 @@ export class MicroBatcher<I, O> {
     const all = batch.flatMap((p) => p.items);
     this.stats.batches++;
     this.stats.items += all.length;
+    this.onBatch?.(all.length);
     this.run(all).then(
       (out) => {
         let at = 0;

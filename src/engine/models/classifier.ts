@@ -53,8 +53,8 @@ export class Classifier {
   }
 
   /** Merge concurrent classify calls arriving within `windowMs` into one ONNX run (0 turns it off). */
-  enableBatching(windowMs: number): void {
-    this.batcher = windowMs > 0 ? new MicroBatcher((crops) => this.run(crops), windowMs) : null;
+  enableBatching(windowMs: number, onBatch?: (size: number) => void): void {
+    this.batcher = windowMs > 0 ? new MicroBatcher((crops) => this.run(crops), windowMs, undefined, onBatch) : null;
   }
 
   batchStats(): { batches: number; items: number } | null {

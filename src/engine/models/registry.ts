@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelStatus } from '../api.ts';
+import type { ModelStatus, RegistryEntryStatus } from '../api.ts';
 import { Classifier } from './classifier.ts';
 import type { SharedSession } from './shared-session.ts';
 import { Manifest, MODEL_TASKS, TASK_CLASSES, modelId, type ModelEntry, type ModelTask } from './manifest.ts';
@@ -26,6 +26,8 @@ export interface RegistryOptions {
   pinned?: Partial<Record<ModelTask, string>>;
   /** Micro-batching window in ms (0: off); see batcher.ts. */
   batchWindowMs?: number;
+  /** Told the size of every micro-batch run. */
+  onBatch?: (size: number) => void;
 }
 
 export class ModelRegistry {
@@ -35,6 +37,9 @@ export class ModelRegistry {
     private readonly loaded: Map<string, LoadedModel>,
     /** Chosen model per task, or why there is none. */
     private readonly chosen: Map<ModelTask, { id?: string; reason?: string; entry?: ModelEntry }>,
+    /** Every manifest entry, and why each one that did not load failed. */
+    private readonly manifest: ModelEntry[] = [],
+    private readonly failures: Map<string, string> = new Map(),
   ) {}
 
   static async load(options: RegistryOptions): Promise<ModelRegistry> {
@@ -59,7 +64,7 @@ export class ModelRegistry {
     for (const entry of manifest.models) {
       try {
         const model = await loadEntry(dir, entry, options.intraOpThreads, sessions);
-        if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs);
+        if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs, options.onBatch);
         loaded.set(modelId(entry), model);
       } catch (error) {
         failures.set(modelId(entry), `${modelId(entry)} unavailable: ${(error as Error).message}`);
@@ -77,7 +82,7 @@ export class ModelRegistry {
         chosen.set(task, { reason: failures.get(modelId(entry)), entry });
       }
     }
-    return new ModelRegistry(dir, loaded, chosen);
+    return new ModelRegistry(dir, loaded, chosen, manifest.models, failures);
   }
 
   /** The model serving `task` (a pinned `version`, or the default), or the reason why none can. */
@@ -103,6 +108,25 @@ export class ModelRegistry {
         version: c?.entry?.version ?? 'none',
         available: Boolean(c?.id),
         ...(c?.reason ? { reason: c.reason } : {}),
+      };
+    });
+  }
+
+  /** Every registry entry with its state; `default` marks the one serving unpinned requests. */
+  entries(): RegistryEntryStatus[] {
+    return this.manifest.map((entry) => {
+      const id = modelId(entry);
+      const { metrics_file: _file, ...metrics } = entry.metrics;
+      return {
+        task: entry.task,
+        name: entry.name,
+        version: entry.version,
+        default: this.chosen.get(entry.task)?.entry === entry,
+        state: this.loaded.has(id) ? ('ready' as const) : ('unavailable' as const),
+        ...(this.failures.has(id) ? { reason: this.failures.get(id) } : {}),
+        precision: entry.precision,
+        model_card: entry.model_card ?? null,
+        metrics,
       };
     });
   }

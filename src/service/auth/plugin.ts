@@ -8,7 +8,8 @@
  */
 import crypto from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { reportLimit } from '../rate-limit-headers.ts';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from '../../contract/errors.ts';
 import { HttpError } from '../http-errors.ts';
@@ -29,8 +30,12 @@ declare module '@fastify/jwt' {
 }
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** After authenticateApiKey: a digest naming the key (never the key), e.g. to scope idempotency keys. */
+    apiKeyId?: string;
+  }
   interface FastifyInstance {
-    authenticate(request: FastifyRequest): Promise<void>;
+    authenticate(request: FastifyRequest, reply?: FastifyReply): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
     /** `authenticate`, then 403 FORBIDDEN unless the account's role is admin (read on every request: a revoke acts at once). */
     requireAdmin(request: FastifyRequest): Promise<void>;
@@ -99,7 +104,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     return { access_token: token, token_type: 'Bearer' as const, expires_in: opts.expiresInS, expires_at: expiresAt.toISOString() };
   });
 
-  app.decorate('authenticate', async (request: FastifyRequest) => {
+  app.decorate('authenticate', async (request: FastifyRequest, reply?: FastifyReply) => {
     try {
       await request.jwtVerify();
     } catch (err) {
@@ -116,6 +121,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     request.account = user;
     if (opts.perUserLimit === 0) return;
     const limit = await perUser(request);
+    if (reply && !limit.isAllowed) reportLimit(reply, { limit: limit.max, remaining: limit.remaining, resetS: limit.ttlInSeconds });
     if (!limit.isAllowed && limit.isExceeded) {
       throw new HttpError('RATE_LIMITED', `too many requests; retry in ${limit.ttlInSeconds} s`, {}, {
         'retry-after': String(limit.ttlInSeconds),
@@ -137,6 +143,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     if (!key || !opts.apiKeys.some((k) => sameSecret(k, key))) {
       throw new HttpError('INVALID_API_KEY');
     }
+    request.apiKeyId = crypto.createHash('sha256').update(key).digest('hex').slice(0, 32);
   });
 }
 

@@ -9,9 +9,10 @@ import { ERRORS } from '../../contract/errors.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
+import { fingerprintOf, multipartParts } from '../idempotency.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
-import { apiKeySecurity, errors, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
+import { apiKeySecurity, errors, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { sniffImageFormat } from '../sniff.ts';
 import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
 
@@ -46,23 +47,27 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
         description:
           'Multipart body with one or more file parts (any field name, e.g. `file` or `files`). ' +
           'Files over the size limit, of another format, or that the engine refuses get an `error` entry; ' +
-          'the others a `result`. Nothing is stored.',
+          'the others a `result`. Nothing is stored, except with an `Idempotency-Key`: then the response is kept 24 h to be replayed.',
         security: apiKeySecurity,
         consumes: ['multipart/form-data'],
+        headers: idempotencyHeaders,
         querystring: querySchema(AnalyzeQuery),
         response: {
           200: responseSchema(AnalyzeResponse),
-          ...errors(400, 401, 413, 415, 429, 503),
+          ...errors(400, 401, 409, 413, 415, 422, 429, 503),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = await readMultipart(request, {
         fileSize: ctx.config.uploadLimitBytes,
         maxFiles: ctx.config.maxFilesPerRequest,
         tooLarge: 'mark',
       });
       if (body.files.length === 0) throw new HttpError('MISSING_FILE', 'at least one file part is required');
+      const fingerprint = fingerprintOf(request.query, multipartParts(body));
+      const claimed = await ctx.idempotency.begin(request, reply, { principal: `key:${request.apiKeyId}`, userId: null, scanId: null, fingerprint });
+      if (claimed === 'answered') return reply;
       const n = body.files.length;
       if (ctx.queue.depth() + inFlight + n > ctx.queue.capacity) throw new QueueFullError(1);
       inFlight += n;

@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { Live, Ready } from '../../contract/health.ts';
+import type { RegistryEntryStatus } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import { responseSchema } from '../schemas.ts';
 
@@ -42,9 +43,11 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         database = false;
       }
       let engine: Ready['engine'];
+      let registry: RegistryEntryStatus[] = [];
       try {
         const info = ctx.analyzer.info();
         engine = { device: info.device, models: info.models };
+        registry = info.registry ?? [];
       } catch {
         engine = null;
       }
@@ -54,6 +57,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         database,
         engine,
         queue: { depth: ctx.queue.depth(), capacity: ctx.queue.capacity },
+        // Every version in the registry with its state, as Triton's per-model readiness.
+        models: registry.map((m) => ({ task: m.task, name: m.name, version: m.version, default: m.default, state: m.state, ...(m.reason ? { reason: m.reason } : {}) })),
       };
       return reply.code(ready ? 200 : 503).send(body);
     },

@@ -18,11 +18,12 @@ import {
 import type { ServiceContext } from '../context.ts';
 import { HttpError, sendError, storedCode } from '../http-errors.ts';
 import { flag, readMultipart } from '../multipart.ts';
-import { bearerSecurity, errors, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
+import { bearerSecurity, errors, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { MIME_TYPES, sniffImageFormat, type ImageFormat } from '../sniff.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 import { imageKeyFor } from '../storage/images.ts';
 import { joinGeometry } from '../geometry.ts';
+import { fingerprintOf, idempotencyKeyOf, multipartParts } from '../idempotency.ts';
 import type { Scan } from '../storage/scans.ts';
 import { parseResult } from '../stored-result.ts';
 import { markChanges, mdcTable, scoreValues, trendScores } from '../trends.ts';
@@ -110,13 +111,18 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         tags: ['scans'],
         summary: 'Start a scan; upload its photo next',
         security: bearerSecurity,
-        response: { 201: responseSchema(ScanCreated), ...errors(401, 429) },
+        headers: idempotencyHeaders,
+        response: { 201: responseSchema(ScanCreated), ...errors(400, 401, 409, 422, 429) },
       },
     },
     async (request, reply) => {
+      const userId = request.user.sub;
+      const claimed = await ctx.idempotency.begin(request, reply, { principal: `user:${userId}`, userId, scanId: null, fingerprint: fingerprintOf(request.query) });
+      if (claimed === 'answered') return reply;
       const id = crypto.randomUUID();
+      if (request.idempotency) request.idempotency.scanId = id;
       const now = ctx.clock().toISOString();
-      await scans.create({ id, userId: request.user.sub, now });
+      await scans.create({ id, userId, now });
       return reply.code(201).send({ scan_id: id, status: 'pending', created_at: now } satisfies ScanCreated);
     },
   );
@@ -137,6 +143,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
           'Returns 202 at once; with `?wait=true` the response carries the finished result (200) or the failure.',
         security: bearerSecurity,
         consumes: ['multipart/form-data'],
+        headers: idempotencyHeaders,
         params: responseSchema(ScanIdParams),
         querystring: querySchema(UploadQuery),
         response: {
@@ -147,14 +154,21 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       },
     },
     async (request, reply) => {
-      const scan = await ownedScan(request.params.scan_id, request.user.sub);
-      if (scan.status !== 'pending') {
-        throw new HttpError('SCAN_ALREADY_UPLOADED', `the scan is already ${scan.status}; start a new scan`, {
-          scan_id: scan.id,
-          status: scan.status,
-        });
-      }
+      const userId = request.user.sub;
+      let scan = await ownedScan(request.params.scan_id, userId);
+      // With an Idempotency-Key a repeat must reach the replay, so the check waits for the claim.
+      const keyed = idempotencyKeyOf(request) !== null;
+      if (!keyed) assertPending(scan);
       const body = await readMultipart(request, { fileSize: config.uploadLimitBytes, maxFiles: 1, tooLarge: 'throw' });
+      if (keyed) {
+        // `wait` is how long to listen, not what to do: a retry may change it and still replay.
+        const { wait: _wait, ...query } = request.query;
+        const fingerprint = fingerprintOf(scan.id, query, multipartParts(body));
+        const claimed = await ctx.idempotency.begin(request, reply, { principal: `user:${userId}`, userId, scanId: scan.id, fingerprint });
+        if (claimed === 'answered') return reply;
+        scan = await ownedScan(scan.id, userId);
+        assertPending(scan);
+      }
       const fields = { ...request.query, ...body.fields };
       const file = body.files.find((f) => f.field === 'file') ?? body.files[0];
       if (!file) throw new HttpError('MISSING_FILE');
@@ -182,6 +196,15 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       return sendOutcome(reply, latest, 202);
     },
   );
+
+  function assertPending(scan: Scan) {
+    if (scan.status !== 'pending') {
+      throw new HttpError('SCAN_ALREADY_UPLOADED', `the scan is already ${scan.status}; start a new scan`, {
+        scan_id: scan.id,
+        status: scan.status,
+      });
+    }
+  }
 
   /** Store the upload, then mark the scan processing: the row never points at a missing file. */
   async function acceptUpload(scan: Scan, bytes: Buffer, format: ImageFormat, storeImage: boolean, closeup: boolean) {

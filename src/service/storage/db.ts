@@ -72,12 +72,53 @@ export interface ImagesTable {
   created_at: string;
 }
 
+/** Migration 0005: Idempotency-Key claims and the first response they got (storage/idempotency.ts). */
+export interface IdempotencyKeysTable {
+  /** sha256 of caller, method, route and the client's key: the client's key is never stored as is. */
+  key: string;
+  /** sha256 of what the request asked for (see idempotency.ts); another body under the key is refused. */
+  fingerprint: string;
+  /** A random id per claim, so a request whose lease was taken over cannot overwrite the new one. */
+  owner: string;
+  state: 'in_progress' | 'completed';
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  user_id: string | null;
+  scan_id: string | null;
+  created_at: string;
+  /** An in-progress claim older than this is abandoned (its process died) and may be taken over. */
+  locked_until: string;
+  expires_at: string;
+}
+
+/** Migration 0006: webhook events to send and how their delivery went (webhooks/outbox.ts). */
+export interface WebhookDeliveriesTable {
+  /** The Standard Webhooks `webhook-id` (msg_…): the same on every retry, for the receiver's dedup. */
+  id: string;
+  event: 'scan.completed' | 'scan.failed';
+  scan_id: string;
+  url: string;
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  /** A process sending it now holds it until then (several API processes share the outbox). */
+  locked_until: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
   images: ImagesTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
+  idempotency_keys: IdempotencyKeysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,0 +1,181 @@
+/**
+ * Issue #16, item 3: Idempotency-Key on POST /scan/init, /scan/{id}/upload and /analyze, over
+ * real HTTP against the real service and engine, with real photos and a real SQLite file.
+ * (Across two API processes on Postgres: test/cluster.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
+import { createEnginePool } from '../src/engine/pool.ts';
+import { fixture } from './helpers/fixtures.ts';
+import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
+
+const FACE = fixture('faces', 'obama.jpg');
+const OTHER_FACE = fixture('faces', 'biden.jpg');
+const API_KEY = 'idempotency-test-api-key';
+
+/** The real engine behind a gate a test can close, counting the analyses that really ran. */
+class GatedAnalyzer implements Analyzer {
+  analyses = 0;
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+  constructor(private readonly inner: Analyzer) {}
+  hold() {
+    this.gate = new Promise((r) => (this.open = r));
+  }
+  release() {
+    this.open?.();
+    this.gate = null;
+  }
+  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
+    this.analyses++;
+    if (this.gate) await this.gate;
+    return this.inner.analyze(bytes, options);
+  }
+  info() {
+    return this.inner.info();
+  }
+  async close() {}
+}
+
+function form(bytes: Buffer, filename = 'photo.jpg'): FormData {
+  const fd = new FormData();
+  fd.append('consent', 'true');
+  fd.append('file', new Blob([new Uint8Array(bytes)]), filename);
+  return fd;
+}
+
+let pool: Analyzer;
+let s: TestApp<GatedAnalyzer>;
+before(async () => {
+  pool = await createEnginePool({ workers: 1 });
+  s = await startTestApp(pool, { SKINSIGHT_API_KEYS: API_KEY }, (engine) => new GatedAnalyzer(engine));
+});
+after(async () => {
+  s.analyzer.release();
+  await s.close();
+  await pool.close();
+});
+
+function idempotencyRows(): number {
+  const conn = new SQLite(path.join(s.dataDir, 'skinsight.db'), { readonly: true });
+  try {
+    return (conn.prepare('select count(*) as n from idempotency_keys').get() as { n: number }).n;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('Idempotency-Key', () => {
+  test('POST /scan/init: the same key gives the same scan; another key or none gives a new one', async () => {
+    const { token } = await newAccount(s);
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const first = await call(s, 'POST', '/api/v1/scan/init', { token, headers });
+    const again = await call(s, 'POST', '/api/v1/scan/init', { token, headers });
+    assert.equal(first.status, 201);
+    assert.equal(again.status, 201);
+    assert.deepEqual(again.body, first.body);
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const other = await call(s, 'POST', '/api/v1/scan/init', { token, headers: { 'idempotency-key': crypto.randomUUID() } });
+    const none = await call(s, 'POST', '/api/v1/scan/init', { token });
+    assert.notEqual(other.body.scan_id, first.body.scan_id);
+    assert.notEqual(none.body.scan_id, first.body.scan_id);
+    // Keys are per caller: another account's request with the same key is its own.
+    const stranger = await newAccount(s);
+    const theirs = await call(s, 'POST', '/api/v1/scan/init', { token: stranger.token, headers });
+    assert.notEqual(theirs.body.scan_id, first.body.scan_id);
+  });
+
+  test('upload: the retry gets the first result and runs no second analysis; another photo under the key is 422', async () => {
+    const { token } = await newAccount(s);
+    const id = (await call(s, 'POST', '/api/v1/scan/init', { token })).body.scan_id;
+    const headers = { 'idempotency-key': `upload-${crypto.randomUUID()}` };
+    const before = s.analyzer.analyses;
+    const first = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token, headers, form: form(FACE) });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    // A fresh multipart body (another boundary) with the same content, and wait changed: a replay.
+    const again = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=false`, { token, headers, form: form(FACE) });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    assert.equal(s.analyzer.analyses - before, 1, 'one analysis for two requests');
+    const reused = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token, headers, form: form(OTHER_FACE) });
+    assert.equal(reused.status, 422);
+    assert.equal(reused.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    // Without the key, a second upload is what it always was.
+    const plain = await call(s, 'POST', `/api/v1/scan/${id}/upload`, { token, form: form(FACE) });
+    assert.equal(plain.status, 409);
+    assert.equal(plain.body.error.code, 'SCAN_ALREADY_UPLOADED');
+  });
+
+  test('analyze: concurrent duplicates run once: the others get 409 with Retry-After, then the replay', async () => {
+    const headers = { 'x-api-key': API_KEY, 'idempotency-key': crypto.randomUUID() };
+    const before = s.analyzer.analyses;
+    s.analyzer.hold();
+    const send = () => call(s, 'POST', '/api/v1/analyze', { headers, form: form(FACE) });
+    const first = send();
+    // Wait until the first holds the key and is inside the engine.
+    while (s.analyzer.analyses === before) await new Promise((r) => setTimeout(r, 20));
+    const duplicates = await Promise.all([send(), send(), send()]);
+    for (const d of duplicates) {
+      assert.equal(d.status, 409);
+      assert.equal(d.body.error.code, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+      assert.equal(d.headers.get('retry-after'), '1');
+    }
+    s.analyzer.release();
+    const done = await first;
+    assert.equal(done.status, 200);
+    const replay = await send();
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replay.body, done.body);
+    assert.equal(s.analyzer.analyses - before, 1);
+    const other = await call(s, 'POST', '/api/v1/analyze', { headers, form: form(OTHER_FACE, 'biden.jpg') });
+    assert.equal(other.status, 422);
+    assert.equal(other.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
+  test('simultaneous first requests: exactly one is claimed', async () => {
+    const { token } = await newAccount(s);
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const replies = await Promise.all(Array.from({ length: 6 }, () => call(s, 'POST', '/api/v1/scan/init', { token, headers })));
+    const created = replies.filter((r) => r.status === 201);
+    assert.ok(created.length >= 1);
+    assert.equal(new Set(created.map((r) => r.body.scan_id)).size, 1, 'one scan whatever the interleaving');
+    for (const r of replies.filter((x) => x.status !== 201)) assert.equal(r.body.error.code, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+  });
+
+  test('a malformed key is a 400; a key lasts 24 hours', async () => {
+    const { token } = await newAccount(s);
+    for (const bad of ['', 'x'.repeat(256), 'has space', 'caf\u00e9']) {
+      const r = await call(s, 'POST', '/api/v1/scan/init', { token, headers: { 'idempotency-key': bad } });
+      assert.equal(r.status, 400, JSON.stringify(bad));
+      assert.equal(r.body.error.code, 'INVALID_IDEMPOTENCY_KEY');
+    }
+    const headers = { 'idempotency-key': crypto.randomUUID() };
+    const first = await call(s, 'POST', '/api/v1/scan/init', { token, headers });
+    s.clock.now = new Date(Date.now() + 23 * 3_600_000);
+    assert.equal((await call(s, 'POST', '/api/v1/scan/init', { token, headers })).body.scan_id, first.body.scan_id);
+    s.clock.now = new Date(Date.now() + 25 * 3_600_000);
+    try {
+      const later = await call(s, 'POST', '/api/v1/scan/init', { token, headers });
+      assert.equal(later.status, 201);
+      assert.notEqual(later.body.scan_id, first.body.scan_id);
+    } finally {
+      s.clock.now = undefined;
+    }
+  });
+
+  test('deleting the scan deletes its stored response (which may hold the result)', async () => {
+    const { token } = await newAccount(s);
+    const id = (await call(s, 'POST', '/api/v1/scan/init', { token })).body.scan_id;
+    const rows = idempotencyRows();
+    const up = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token, headers: { 'idempotency-key': 'delete-me' }, form: form(FACE) });
+    assert.equal(up.status, 200);
+    assert.equal(idempotencyRows(), rows + 1);
+    assert.equal((await call(s, 'DELETE', `/api/v1/scan/${id}`, { token })).status, 200);
+    assert.equal(idempotencyRows(), rows);
+  });
+});
