@@ -75,7 +75,18 @@ export function alignedFaceRoi(points: Float32Array): Roi {
   return { cx: cu * cos - cv * sin, cy: cu * sin + cv * cos, size: Math.max(maxU - minU, maxV - minV) * CROP_MARGIN, angle };
 }
 
-export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceRegions {
+/** The aligned crop and its skin mask: what the quality gate needs (the capture guidance stops here). */
+export interface FaceSkin {
+  roi: Roi;
+  /** MEASURE_CROP² pixels of the aligned crop. */
+  crop: RgbImage;
+  skin: Mask;
+  /** Landmarks in crop pixels. */
+  landmarks: Point[];
+  interOcularPx: number;
+}
+
+export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const roi = alignedFaceRoi(points);
   const crop = cropRoi(image, roi, MEASURE_CROP);
   const size = MEASURE_CROP;
@@ -99,7 +110,13 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
   const candidate = subtract(oval, excluded);
-  const skin = skinColourMask(crop, candidate);
+  return { roi, crop, skin: skinColourMask(crop, candidate), landmarks: lm, interOcularPx: iod };
+}
+
+export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceRegions {
+  const { roi, crop, skin, landmarks: lm, interOcularPx: iod } = buildFaceSkin(image, points);
+  const size = MEASURE_CROP;
+  const poly = (indices: number[]) => indices.map((i) => lm[i]);
 
   const regions = {} as Record<SkinRegionName, Mask>;
   for (const name of SKIN_REGIONS) regions[name] = intersect(polygonMask(size, size, poly(REGION_OUTLINES[name])), skin);
