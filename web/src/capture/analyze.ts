@@ -2,7 +2,8 @@
  * One live check of a camera frame: the engine's own face, pose and quality code on the frame
  * (not a look-alike), so the guidance and the server's gate agree: BlazeFace and FaceMesh with
  * the engine's thresholds (FACE_DEFAULTS), the engine's pose, aligned crop and skin mask, and
- * measureQuality with DEFAULT_QUALITY (sharpness, exposure, face size, yaw and pitch). The
+ * measureQuality with DEFAULT_QUALITY (sharpness, exposure, face size, yaw and pitch; the
+ * colour-cast check is left to the server). The
  * engine refines landmarks with three more mesh passes; one is used here, which keeps the rate
  * up and the pose within a degree or two.
  */
@@ -12,7 +13,7 @@ import { estimatePose } from '../../../src/engine/face/pose.ts';
 import type { RgbImage } from '../../../src/engine/image.ts';
 import { createMeasureContext } from '../../../src/engine/measures/context.ts';
 import { measureQuality, type QualityCode } from '../../../src/engine/measures/quality.ts';
-import { buildFaceSkin } from '../../../src/engine/region/skin-regions.ts';
+import { buildFaceSkin } from '../../../src/engine/region/face-skin.ts';
 import type { FaceModels } from './face-models.ts';
 
 export interface FrameAnalysis {
@@ -63,7 +64,8 @@ export class FrameAnalyzer {
     const sizePx = Math.max(box.width, box.height) * photoScale;
     const skin = buildFaceSkin(image, points);
     const ctx = createMeasureContext(skin.crop, skin.skin, skin.interOcularPx);
-    const { quality } = measureQuality(ctx, { faceSizePx: sizePx, pose });
+    // No colour-cast check: no instruction fixes it at the camera as surely as the others.
+    const { quality } = measureQuality(ctx, { faceSizePx: sizePx, pose, colorCast: false });
     return {
       faces: this.faces,
       face: {

@@ -13,9 +13,9 @@ export type CheckId = 'face' | 'distance' | 'centre' | 'pose' | 'light' | 'sharp
 export interface Check {
   id: CheckId;
   label: string;
-  /** null: not judged (no face to judge it on). */
+  /** null: not judged (no face to judge it on, or no light to judge sharpness by). */
   ok: boolean | null;
-  /** What to do, when not ok. */
+  /** What to do when not ok; why it waits when not judged. */
   instruction: string | null;
 }
 
@@ -60,8 +60,8 @@ export function toPreview(
 export function liveChecks(analysis: FrameAnalysis, frame: { width: number; height: number }): Check[] {
   const face = analysis.face;
   const checks: Check[] = [];
-  const add = (id: CheckId, label: string, failure: string | null | undefined, judged = true) =>
-    checks.push({ id, label, ok: judged ? !failure : null, instruction: judged ? (failure ?? null) : null });
+  const add = (id: CheckId, label: string, failure: string | null, waiting: string | null = null) =>
+    checks.push({ id, label, ok: waiting ? null : !failure, instruction: waiting ?? failure });
 
   add(
     'face',
@@ -69,7 +69,7 @@ export function liveChecks(analysis: FrameAnalysis, frame: { width: number; heig
     analysis.faces === 0 ? 'Show your face to the camera' : analysis.faces > 1 ? 'Only one face in the picture, please' : null,
   );
   if (!face) {
-    for (const [id, label] of LABELS) add(id, label, null, false);
+    for (const [id, label] of LABELS) add(id, label, null, 'waiting for a face');
     return checks;
   }
   const p = toPreview(face.box, frame);
@@ -103,7 +103,9 @@ export function liveChecks(analysis: FrameAnalysis, frame: { width: number; heig
     'Light',
     issues.has('TOO_DARK') ? 'Too dark: turn to the light' : issues.has('TOO_BRIGHT') ? 'Too bright: move out of direct light' : null,
   );
-  add('sharpness', 'Sharp', issues.has('BLURRED') ? 'Hold still: the picture is blurred' : null);
+  // In the dark or in glare the skin has no detail to judge: sharpness waits for the light.
+  const lit = !issues.has('TOO_DARK') && !issues.has('TOO_BRIGHT');
+  add('sharpness', 'Sharp', issues.has('BLURRED') ? 'Hold still: the picture is blurred' : null, lit ? null : 'judged once the light is right');
   return checks;
 }
 

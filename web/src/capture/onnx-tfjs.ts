@@ -92,22 +92,21 @@ function compile(node: OnnxNode, init: Map<string, OnnxTensor>, keep: <T extends
       const [top, left, bottom, right] = ints('pads', [0, 0, 0, 0]) as [number, number, number, number];
       const oihw = tf.tensor4d(w.data as Float32Array, [outC, inPerGroup, kh, kw]);
       const bias = node.inputs[2] ? keep(tf.tensor1d(constant(2).data as Float32Array)) : null;
+      // ONNX pads [top, left, bottom, right] as TF.js' explicit NHWC padding (often asymmetric here).
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [top, bottom], [left, right], [0, 0]];
       let conv: (x: tf.Tensor4D) => tf.Tensor4D;
       if (group === 1) {
         const filter = keep(tf.transpose(oihw, [2, 3, 1, 0]) as tf.Tensor4D); // → [kh, kw, in, out]
-        conv = (x) => tf.conv2d(x, filter, [sy, sx], 'valid');
+        conv = (x) => tf.conv2d(x, filter, [sy, sx], pad);
       } else if (inPerGroup === 1 && group === outC) {
         const filter = keep(tf.transpose(oihw, [2, 3, 0, 1]) as tf.Tensor4D); // → [kh, kw, channels, 1]
-        conv = (x) => tf.depthwiseConv2d(x, filter, [sy, sx], 'valid');
+        conv = (x) => tf.depthwiseConv2d(x, filter, [sy, sx], pad);
       } else {
         throw new Error(`grouped Conv (group ${group}) is not supported`);
       }
       oihw.dispose();
-      const padded = top || left || bottom || right;
       return (get) => {
-        let x = body(get(a));
-        if (padded) x = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
-        const y = conv(x);
+        const y = conv(body(get(a)));
         return { tensor: bias ? tf.add(y, bias) : y, layout: 'body' };
       };
     }

@@ -22,7 +22,7 @@ export function GuidancePanel({ state }: { state: GuidanceState }) {
               {c.ok === null ? '–' : c.ok ? '✓' : '✗'}
             </span>
             <span class="label">{c.label}</span>
-            <span class="verdict">{c.ok === null ? 'waiting for a face' : c.ok ? 'good' : c.instruction}</span>
+            <span class="verdict">{c.ok ? 'good' : c.instruction}</span>
           </li>
         ))}
       </ul>
