@@ -80,7 +80,8 @@ describe('live capture guidance (the browser worker\'s analysis, in Node)', () =
   });
 
   test('a malformed or unsupported model file is refused with a reason, never run', () => {
-    assert.throws(() => parseOnnx(new Uint8Array([0x3a, 0x05, 0x01])), /truncated ONNX field/);
+    // A node claiming 5 bytes inside a graph of 4.
+    assert.throws(() => parseOnnx(new Uint8Array([0x3a, 0x04, 0x0a, 0x05, 0x08, 0x01])), /truncated ONNX field/);
     assert.throws(() => parseOnnx(new Uint8Array([0x08, 0x07])), /not an ONNX model/);
     const graph = parseOnnx(new Uint8Array(fs.readFileSync(blazeFaceModelPath(SHORT_RANGE))));
     graph.nodes[3] = { ...graph.nodes[3]!, op: 'Softmax' };
