@@ -12,6 +12,8 @@ export interface GuidanceState {
   checks: Check[];
   /** Checks completed per second over the last RATE_WINDOW_MS. */
   rate: number;
+  /** Mean time of one check in the worker over the same window, in ms. */
+  checkMs: number;
   /** 0..1 of the hold before the photo is taken by itself. */
   hold: number;
 }
@@ -21,7 +23,8 @@ const RATE_WINDOW_MS = 2000;
 export class LiveGuidance {
   private readonly worker: Worker;
   private readonly streak = new PassStreak();
-  private readonly done: number[] = [];
+  /** When each recent check came back, and how long the worker spent on it. */
+  private readonly done: { at: number; ms: number }[] = [];
   private stopped = false;
   private busy = false;
   private fired = false;
@@ -34,7 +37,7 @@ export class LiveGuidance {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'capture-guidance' });
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
     this.worker.onerror = (e) => this.fail(e.message || 'the guidance worker failed to start');
-    onState({ status: 'loading', checks: [], rate: 0, hold: 0 });
+    onState({ status: 'loading', checks: [], rate: 0, checkMs: 0, hold: 0 });
   }
 
   stop(): void {
@@ -45,7 +48,7 @@ export class LiveGuidance {
   private fail(reason: string): void {
     if (this.stopped) return;
     this.stop();
-    this.onState({ status: 'unavailable', reason, checks: [], rate: 0, hold: 0 });
+    this.onState({ status: 'unavailable', reason, checks: [], rate: 0, checkMs: 0, hold: 0 });
   }
 
   private receive(message: FromWorker): void {
@@ -54,13 +57,14 @@ export class LiveGuidance {
     if (message.type === 'ready') return this.next();
     this.busy = false;
     const now = performance.now();
-    this.done.push(now);
-    while (this.done.length && this.done[0]! < now - RATE_WINDOW_MS) this.done.shift();
-    const span = this.done.length > 1 ? this.done[this.done.length - 1]! - this.done[0]! : 0;
+    this.done.push({ at: now, ms: message.analysis.ms });
+    while (this.done.length && this.done[0]!.at < now - RATE_WINDOW_MS) this.done.shift();
+    const span = this.done.length > 1 ? now - this.done[0]!.at : 0;
     const rate = span > 0 ? ((this.done.length - 1) * 1000) / span : 0;
+    const checkMs = this.done.reduce((s, d) => s + d.ms, 0) / this.done.length;
     const checks = liveChecks(message.analysis, message.frame);
     const ready = this.streak.update(allPassed(checks), now);
-    this.onState({ status: 'live', checks, rate, hold: this.streak.progress(now) });
+    this.onState({ status: 'live', checks, rate, checkMs, hold: this.streak.progress(now) });
     if (ready && !this.fired) {
       this.fired = true;
       this.onReady();
