@@ -164,6 +164,13 @@ describe('live capture guidance in Chromium', { skip }, () => {
     for (const d of [dataDir, tmp]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
+  test('the app\'s CSP allows compiling WebAssembly and nothing looser', async () => {
+    const csp = (await fetch(server.url + '/')).headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+    assert.match(csp, /worker-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /'unsafe-eval'|https?:/);
+  });
+
   test('a dark feed shows "too dark" and is not shot by itself; axe finds nothing serious', async () => {
     const b = await launch(server, tmp, await fakeCamera(tmp, 'dark', 0.12));
     browsers.push(b);
