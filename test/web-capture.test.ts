@@ -196,17 +196,15 @@ describe('live capture guidance in Chromium', { skip }, () => {
     await page.locator('.camera[data-all-passed=yes]').waitFor({ timeout: 30_000 });
     // The rate and time per check as the page last showed them before the photo was taken
     // (the fullest window of the live phase), read by an observer in the page.
+    // (No named functions inside: tsx would wrap them in a helper the page does not have.)
     const measured = page.evaluate(
       () =>
         new Promise<{ rate: number; ms: number }>((resolve) => {
           const el = document.querySelector<HTMLElement>('.camera')!;
-          const last = { rate: 0, ms: 0 };
-          const read = () => {
-            const rate = Number(el.dataset.checksPerSecond);
-            if (rate > 0) Object.assign(last, { rate, ms: Number(el.dataset.checkMs) });
-          };
-          read();
-          const observer = new MutationObserver(read);
+          const last = { rate: Number(el.dataset.checksPerSecond), ms: Number(el.dataset.checkMs) };
+          const observer = new MutationObserver(() => {
+            if (Number(el.dataset.checksPerSecond) > 0) Object.assign(last, { rate: Number(el.dataset.checksPerSecond), ms: Number(el.dataset.checkMs) });
+          });
           observer.observe(el, { attributes: true });
           window.addEventListener('hashchange', () => (observer.disconnect(), resolve(last)), { once: true });
         }),
