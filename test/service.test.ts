@@ -256,14 +256,15 @@ describe('scan service', () => {
     assert.equal(waited.reply.status, 200);
     assert.equal(waited.reply.body.status, 'completed');
     AnalysisResult.parse(waited.reply.body.result);
-    const third = await newScan(s, token);
+    const third = await scanPhoto(s, token, FACE);
+    // A scan that never got a photo is not history: it is not listed.
+    await newScan(s, token);
 
     const page1 = await call(s, 'GET', '/api/v1/scan/history?limit=2', { token });
     assert.equal(page1.status, 200);
     assert.equal(page1.body.total, 3);
     assert.equal(page1.body.has_more, true);
-    assert.deepEqual(page1.body.scans.map((x: any) => x.scan_id), [third, waited.id]);
-    assert.equal(page1.body.scans[0].summary, null);
+    assert.deepEqual(page1.body.scans.map((x: any) => x.scan_id), [third.id, waited.id]);
     assert.equal(typeof page1.body.scans[1].summary.confidence, 'number');
     const page2 = await call(s, 'GET', '/api/v1/scan/history?limit=2&offset=2', { token });
     assert.deepEqual(page2.body.scans.map((x: any) => x.scan_id), [id]);
@@ -458,6 +459,27 @@ describe('scan service', () => {
     assert.equal((await call(s, 'GET', '/api/v1/auth/me', { token: u.token })).status, 401);
     assert.equal(fs.existsSync(imageFile(s, othersScan.id)), true);
     assert.equal((await call(s, 'GET', `/api/v1/scan/${othersScan.id}/results`, { token: other.token })).status, 200);
+  });
+
+  test('a refused upload leaves no pending row in the history, and the retention job deletes it after a day', async () => {
+    const u = await newUser(s);
+    const id = await newScan(s, u.token);
+    const refused = await call(s, 'POST', `/api/v1/scan/${id}/upload`, { token: u.token, form: form(Buffer.from('plain text, not a photo')) });
+    assert.equal(refused.status, 415);
+    assert.equal(refused.body.error.code, 'UNSUPPORTED_FORMAT');
+    const history = await call(s, 'GET', '/api/v1/scan/history', { token: u.token });
+    assert.equal(history.body.total, 0);
+    assert.deepEqual(history.body.scans, []);
+    // Still pending (a retry may come) until a day has passed.
+    await s.app.skinsight.purge();
+    assert.equal((await call(s, 'GET', `/api/v1/scan/${id}/status`, { token: u.token })).body.status, 'pending');
+    s.clock.now = new Date(Date.now() + 86_400_000 + 60_000);
+    try {
+      await s.app.skinsight.purge();
+    } finally {
+      s.clock.now = undefined;
+    }
+    assert.deepEqual(row(s, 'select count(*) as n from scans where id = ?', id), { n: 0 });
   });
 
   test('retention: stored images are purged after the configured days, not before', async () => {

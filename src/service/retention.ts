@@ -5,6 +5,7 @@
  * - whole scans (row, result, photo, cache entry) go after SKINSIGHT_RESULT_RETENTION_DAYS,
  *   when it is set (0, the default, keeps them until the user deletes them);
  * - the face geometry kept apart for the owner's first look goes after an hour (geometry.ts);
+ * - scans that never got a photo (the upload was refused or never came) go after a day;
  * - expired sessions and stale login counts are dropped.
  */
 import type { FastifyBaseLogger } from 'fastify';
@@ -31,6 +32,8 @@ export interface PurgeDeps {
 
 const BATCH = 500;
 const DAY_MS = 86_400_000;
+/** A pending scan older than this is abandoned: an upload takes seconds, not a day. */
+export const PENDING_KEEP_MS = DAY_MS;
 
 /** Delete every image due now (and the other expired data); returns how many images went. */
 export async function purgeImages(deps: PurgeDeps): Promise<number> {
@@ -48,9 +51,11 @@ export async function purgeImages(deps: PurgeDeps): Promise<number> {
   if (purged > 0) deps.log.info({ purged }, 'retention: images purged');
   const results = await purgeResults(deps, now);
   const geometry = await deps.scans.clearGeometry(new Date(now.getTime() - GEOMETRY_KEEP_MS).toISOString());
+  const abandoned = await deps.scans.deleteStalePending(new Date(now.getTime() - PENDING_KEEP_MS).toISOString());
+  if (abandoned > 0) deps.log.info({ abandoned }, 'retention: scans without a photo deleted');
   await deps.sessions?.purgeExpired(now);
   await deps.throttle?.purgeStale(now);
-  if (deps.db && (purged > 0 || results > 0 || geometry > 0)) await checkpointAfterDelete(deps.db);
+  if (deps.db && (purged > 0 || results > 0 || geometry > 0 || abandoned > 0)) await checkpointAfterDelete(deps.db);
   return purged;
 }
 

@@ -2,8 +2,8 @@
  * The service's HTTP API, typed. One place knows the paths, the bearer token and the error
  * shape `{error: {code, message}}`; screens get an ApiError with a message fit to show.
  */
-import { clearSession, getSession } from './session.ts';
-import type { Analytics, HistoryPage, ScanResults, ScanStatusView, Token, TrendPoint } from './types.ts';
+import { clearSession, getSession, takeExpiredOnRequest } from './session.ts';
+import type { Analytics, HistoryPage, ScanResults, ScanStatusView, Token, Trends } from './types.ts';
 
 /** Build-time API origin (VITE_API_BASE); empty means the origin that served the app. */
 export const API_BASE: string = (import.meta.env.VITE_API_BASE ?? '').replace(/\/$/, '');
@@ -46,7 +46,19 @@ async function toError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message);
 }
 
+/**
+ * A 401 for a request that carried a session (or found it expired on the way out) ends the
+ * session and tells the app, which says so: a session never ends silently.
+ */
+function unauthorized(had: boolean, code: string): void {
+  const expiredNow = takeExpiredOnRequest();
+  if (!had && !expiredNow) return;
+  clearSession();
+  onUnauthorized(expiredNow ? 'TOKEN_EXPIRED' : code);
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const had = getSession() !== null;
   let res: Response;
   try {
     res = await fetch(`${API_BASE}${path}`, {
@@ -59,10 +71,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!res.ok) {
     const err = await toError(res);
-    if (res.status === 401 && getSession()) {
-      clearSession();
-      onUnauthorized(err.code);
-    }
+    if (res.status === 401) unauthorized(had, err.code);
     throw err;
   }
   return (await res.json()) as T;
@@ -83,15 +92,20 @@ export const api = {
   status: (id: string) => request<ScanStatusView>('GET', `/api/v1/scan/${id}/status`),
   results: (id: string) => request<ScanResults>('GET', `/api/v1/scan/${id}/results`),
   history: (limit = 20, offset = 0) => request<HistoryPage>('GET', `/api/v1/scan/history?limit=${limit}&offset=${offset}`),
-  trends: (limit = 50) => request<{ points: TrendPoint[] }>('GET', `/api/v1/scan/trends?limit=${limit}`),
+  trends: (limit = 50) => request<Trends>('GET', `/api/v1/scan/trends?limit=${limit}`),
   deleteScan: (id: string) => request<{ scan_id: string; deleted: boolean }>('DELETE', `/api/v1/scan/${id}`),
   analytics: (hours = 24) => request<Analytics>('GET', `/api/v1/admin/analytics?hours=${hours}`),
 
   /** The stored photo as an object URL (the caller revokes it), or null when none is stored. */
   async image(id: string): Promise<string | null> {
+    const had = getSession() !== null;
     const res = await fetch(`${API_BASE}/api/v1/scan/${id}/image`, { headers: authHeaders() });
     if (res.status === 404) return null;
-    if (!res.ok) throw await toError(res);
+    if (!res.ok) {
+      const err = await toError(res);
+      if (res.status === 401) unauthorized(had, err.code);
+      throw err;
+    }
     return URL.createObjectURL(await res.blob());
   },
 
@@ -105,6 +119,7 @@ export const api = {
       form.append('consent', 'true');
       form.append('store_image', opts.storeImage ? 'true' : 'false');
       form.append('file', file, file instanceof File ? file.name : 'photo.jpg');
+      const had = getSession() !== null;
       const xhr = new XMLHttpRequest();
       xhr.open('POST', `${API_BASE}/api/v1/scan/${id}/upload`);
       for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v);
@@ -112,7 +127,9 @@ export const api = {
       xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'The upload failed: the service cannot be reached.'));
       xhr.onload = async () => {
         if (xhr.status >= 200 && xhr.status < 300) return resolve();
-        reject(await toError(new Response(xhr.responseText, { status: xhr.status, headers: { 'retry-after': xhr.getResponseHeader('retry-after') ?? '' } })));
+        const err = await toError(new Response(xhr.responseText, { status: xhr.status, headers: { 'retry-after': xhr.getResponseHeader('retry-after') ?? '' } }));
+        if (xhr.status === 401) unauthorized(had, err.code);
+        reject(err);
       };
       xhr.send(form);
     });

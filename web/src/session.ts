@@ -55,12 +55,22 @@ export function takeExpired(): boolean {
   return was;
 }
 
+/** Set when getSession finds the token expired just before a request: that request's 401 is the expiry, said as such. */
+let expiredOnRequest = false;
+
 export function getSession(): Session | null {
   if (current && Date.parse(current.expiresAt) <= Date.now()) {
     expired = true;
+    expiredOnRequest = true;
     clearSession();
   }
   return current;
+}
+
+export function takeExpiredOnRequest(): boolean {
+  const was = expiredOnRequest;
+  expiredOnRequest = false;
+  return was;
 }
 
 export function setSession(s: Session): void {

@@ -14,6 +14,9 @@ export type {
   Redness,
   QualityIssue,
   Unavailable,
+  Score,
+  Scores,
+  Summary,
 } from '../../src/engine/result/schema.ts';
 import type { AnalysisResult } from '../../src/engine/result/schema.ts';
 
@@ -67,7 +70,18 @@ export interface ScanResults {
 export interface TrendPoint {
   scan_id: string;
   completed_at: string;
+  /** Raw 0..1 measures (the older trend fields). */
   scores: Record<string, number | null>;
+  /** The 0–100 scores (overall and each score), null where unavailable. */
+  values: Record<string, number | null>;
+  /** Change since the previous scan with that score; `real` only above the minimal detectable change. */
+  changes: Record<string, { delta: number; real: boolean }>;
+}
+
+export interface Trends {
+  points: TrendPoint[];
+  /** MDC95 in points per score (npm run repeatability). */
+  minimal_detectable_change: Record<string, number>;
 }
 
 export interface Percentiles {

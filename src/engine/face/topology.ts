@@ -39,3 +39,7 @@ export const LEFT_BROW = [300, 293, 334, 296, 336, 285, 295, 282, 283, 276];
 export const RIGHT_BROW_UPPER = [70, 63, 105, 66, 107];
 export const LEFT_BROW_UPPER = [300, 293, 334, 296, 336];
 export const LIPS_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185];
+
+/** Nasolabial folds run from beside the nostril wing to beside the mouth corner (wrinkle zone). */
+export const NASOLABIAL_RIGHT = [203, 206, 216, 212];
+export const NASOLABIAL_LEFT = [423, 426, 436, 432];

@@ -9,7 +9,7 @@
  * drawing the indexed mesh on a frontal test face.
  */
 import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
-import { LANDMARK } from '../face/topology.ts';
+import { LANDMARK, NASOLABIAL_LEFT, NASOLABIAL_RIGHT } from '../face/topology.ts';
 import { SKIN_REGIONS, WRINKLE_ZONES, type MeasureInput, type SkinRegionName, type WrinkleZoneName } from '../measures/types.ts';
 import { buildFaceSkin, landmarkPoint, MEASURE_CROP, unionOf } from './face-skin.ts';
 import { fillPolygon, intersect, polygonMask, polylineBand } from './raster.ts';
@@ -27,10 +27,6 @@ export const REGION_OUTLINES: Record<SkinRegionName, number[]> = {
   under_eye_right: [25, 110, 24, 23, 22, 26, 112, 121, 120, 119, 118, 117, 111],
   under_eye_left: [255, 339, 254, 253, 252, 256, 341, 350, 349, 348, 347, 346, 340],
 };
-/** Nasolabial folds run from beside the nostril wing to beside the mouth corner. */
-const NASOLABIAL_RIGHT = [203, 206, 216, 212];
-const NASOLABIAL_LEFT = [423, 426, 436, 432];
-
 
 export interface FaceRegions {
   /** The crop's region in image pixels. */

@@ -2,7 +2,8 @@
  * The six bands every 0–100 score shares, and the piecewise-linear maps from a raw measure to
  * a score. A value on an edge belongs to the higher band (90 is "excellent", 89 "great").
  */
-import { SCORE_BANDS } from '../result/schema.ts';
+// A type-only import: the web app reads these edges without bundling zod.
+import type { SCORE_BANDS } from '../result/schema.ts';
 
 export type Band = (typeof SCORE_BANDS)[number];
 

@@ -175,12 +175,14 @@ export class ScanRepo {
     await this.db.updateTable('scans').set({ image_key: null, image_expires_at: null }).where('id', '=', id).execute();
   }
 
+  /** A user's scans that got a photo: a pending scan (nothing uploaded, or the upload refused) has nothing to show. */
   async history(userId: string, limit: number, offset: number): Promise<HistoryPage> {
     const [scans, count] = await Promise.all([
       this.db
         .selectFrom('scans')
         .selectAll()
         .where('user_id', '=', userId)
+        .where('status', '!=', 'pending')
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit)
@@ -190,9 +192,16 @@ export class ScanRepo {
         .selectFrom('scans')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('user_id', '=', userId)
+        .where('status', '!=', 'pending')
         .executeTakeFirstOrThrow(),
     ]);
     return { scans, total: Number(count.n) };
+  }
+
+  /** Scans still pending (no photo accepted) since before `before`: abandoned or refused uploads. */
+  async deleteStalePending(before: string): Promise<number> {
+    const res = await this.db.deleteFrom('scans').where('status', '=', 'pending').where('created_at', '<', before).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   /** Scans a crash or restart left in processing, oldest first. */

@@ -86,7 +86,16 @@ export function App() {
         Skip to content
       </a>
       <header class="top">
-        <a class="brand" href="#/scan" aria-label="skinsight, new scan">
+        <a
+          class="brand"
+          href="#/scan"
+          aria-label="skinsight, new scan"
+          onClick={(e) => {
+            // Already on #/scan (mid-flow) the browser fires no hashchange: restart the flow ourselves.
+            e.preventDefault();
+            navigate('/scan');
+          }}
+        >
           <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
             <circle cx="16" cy="16" r="15" fill="#0b5d57" />
             <ellipse cx="16" cy="16" rx="8" ry="10.5" fill="none" stroke="#fff" stroke-width="2.2" />

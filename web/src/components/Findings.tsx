@@ -1,13 +1,14 @@
 /**
- * The result in words and bars. A part the engine could not produce ({available:false})
- * is shown as unavailable with its reason, never as a value.
+ * The raw measures and model outputs, for experts, behind the result page's "details"
+ * disclosure (the page itself shows the 0–100 scores). A part the engine could not produce
+ * ({available:false}) is shown as unavailable with its reason, never as a value. Model
+ * probabilities lead with their likelihood word (lib/likelihood.ts); the number follows.
  */
 import type { ComponentChildren } from 'preact';
 import { fixed, label, level, pct } from '../lib/format.ts';
+import { likelihood } from '../lib/likelihood.ts';
 import type { AnalysisResult, Unavailable } from '../types.ts';
 
-/** The Monk Skin Tone scale, 1 (lightest) to 10 (darkest), as published by its author. */
-export const MONK_SCALE = ['#f6ede4', '#f3e7db', '#f7ead0', '#eadaba', '#d7bd96', '#a07e56', '#825c43', '#604134', '#3a312a', '#292420'];
 
 function Card({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
   return (
@@ -58,13 +59,17 @@ function Stat({ name, children }: { name: string; children: ComponentChildren })
 
 export function Findings({ result }: { result: AnalysisResult }) {
   const { acne_analysis: acne, condition_analysis: cond } = result.ml_analysis;
-  const { skin_tone: tone, skin_type: type, texture_quality: texture, wrinkles, dark_circles: dark, redness } = result.cv_analysis;
+  const { skin_type: type, texture_quality: texture, wrinkles, dark_circles: dark, redness } = result.cv_analysis;
   const q = result.quality;
 
   return (
     <div class="findings">
       <Card id="quality" title="Photo quality">
         <Bar name="confidence in this result" value={result.confidence} />
+        <p class="muted small">
+          Sharpness {fixed(q.sharpness)} · mean L* {fixed(q.exposure.mean_L, 1)}
+          {q.pose && ` · yaw ${fixed(q.pose.yaw, 0)}°, pitch ${fixed(q.pose.pitch, 0)}°, roll ${fixed(q.pose.roll, 0)}°`}
+        </p>
         {q.issues.length === 0 ? (
           <p class="ok">No quality problems found.</p>
         ) : (
@@ -83,7 +88,7 @@ export function Findings({ result }: { result: AnalysisResult }) {
         {acne.available ? (
           <>
             <p class="verdict">
-              {acne.detected ? 'Acne likely' : 'No acne detected'} <span class="muted">({pct(acne.confidence)} confident)</span>
+              Acne {likelihood(acne.probabilities.acne)} <span class="muted">(p = {pct(acne.probabilities.acne)})</span>
             </p>
             {Object.entries(acne.probabilities).map(([k, v]) => (
               <Bar key={k} name={k} value={v} highlight={k === acne.label} />
@@ -99,7 +104,7 @@ export function Findings({ result }: { result: AnalysisResult }) {
         {cond.available ? (
           <>
             <p class="verdict">
-              Most likely: {label(cond.condition)} <span class="muted">({pct(cond.confidence)})</span>
+              Most likely: {label(cond.condition)}, {likelihood(cond.confidence)} <span class="muted">(p = {pct(cond.confidence)})</span>
             </p>
             {Object.entries(cond.probabilities)
               .sort(([, a], [, b]) => b - a)
@@ -113,43 +118,12 @@ export function Findings({ result }: { result: AnalysisResult }) {
         )}
       </Card>
 
-      <Card id="tone" title="Skin tone">
-        {tone.available ? (
-          <>
-            <div class="tone">
-              <span class="swatch big" style={{ background: tone.monk_hex }} aria-hidden="true" />
-              <div>
-                <p class="verdict">Monk tone {tone.monk_tone} of 10</p>
-                <p class="muted">
-                  {label(tone.category)} · ITA {fixed(tone.ita_deg, 1)}° · Fitzpatrick {tone.fitzpatrick} (estimate)
-                </p>
-              </div>
-              <span class="swatch" style={{ background: tone.hex }} title={`measured ${tone.hex}`} aria-hidden="true" />
-            </div>
-            <ol class="monk" aria-label="Monk Skin Tone scale">
-              {MONK_SCALE.map((hex, i) => (
-                <li
-                  key={hex}
-                  class={i + 1 === tone.monk_tone ? 'current' : ''}
-                  style={{ background: hex }}
-                  aria-label={`tone ${i + 1}${i + 1 === tone.monk_tone ? ' (yours)' : ''}`}
-                  aria-current={i + 1 === tone.monk_tone ? 'true' : undefined}
-                />
-              ))}
-            </ol>
-            {!tone.reliable && <p class="note">Less reliable: {tone.warnings.join('; ') || 'uneven light'}.</p>}
-          </>
-        ) : (
-          <NotAvailable part={tone} />
-        )}
-      </Card>
-
       <Card id="type" title="Skin type, texture, wrinkles">
         <dl class="stats">
           <Stat name="Skin type">
             {type.available ? (
               <>
-                {label(type.type)} <span class="muted">({pct(type.confidence)})</span>
+                {label(type.type)}, {likelihood(type.confidence)} <span class="muted">({pct(type.confidence)})</span>
               </>
             ) : (
               <NotAvailable part={type} />
@@ -210,9 +184,6 @@ export function Findings({ result }: { result: AnalysisResult }) {
         </dl>
       </Card>
 
-      <p class="disclaimer" role="note">
-        {result.disclaimer}
-      </p>
     </div>
   );
 }

@@ -1,9 +1,11 @@
-/** The person's scans, newest first, with thumbnails where the photo was kept, and trends. */
+/** The person's scans, newest first, with thumbnails where the photo was kept; trends per score; two scans compared. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { dateTime, label, pct } from '../lib/format.ts';
 import { forgetLocalPhoto } from '../lib/photos.ts';
-import type { HistoryPage, TrendPoint } from '../types.ts';
+import { focusHeading } from '../lib/focus.ts';
+import type { HistoryPage, Trends } from '../types.ts';
+import { CompareScans } from './CompareScans.tsx';
 import { DeleteButton } from './DeleteButton.tsx';
 import { TrendChart } from './TrendChart.tsx';
 
@@ -55,7 +57,7 @@ function Summary({ item }: { item: Item }) {
 export function HistoryView() {
   const [page, setPage] = useState<HistoryPage | null>(null);
   const [items, setItems] = useState<Item[]>([]);
-  const [trend, setTrend] = useState<TrendPoint[]>([]);
+  const [trend, setTrend] = useState<Trends>({ points: [], minimal_detectable_change: {} });
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -64,7 +66,7 @@ export function HistoryView() {
       const [p, t] = await Promise.all([api.history(PAGE, offset), offset === 0 ? api.trends(50) : null]);
       setPage(p);
       setItems((prev) => (offset === 0 ? p.scans : [...prev, ...p.scans]));
-      if (t) setTrend(t.points);
+      if (t) setTrend(t);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
     }
@@ -86,7 +88,11 @@ export function HistoryView() {
       </p>
       <section class="card" aria-labelledby="trend-h">
         <h2 id="trend-h">Trends</h2>
-        <TrendChart points={trend} />
+        <TrendChart trends={trend} />
+      </section>
+      <section class="card" aria-labelledby="compare-h">
+        <h2 id="compare-h">Compare two scans</h2>
+        <CompareScans trends={trend} stored={new Set(items.filter((i) => i.image_stored).map((i) => i.scan_id))} />
       </section>
       <h2>Scans {page && <span class="muted">({page.total})</span>}</h2>
       {page && items.length === 0 && (
@@ -116,8 +122,12 @@ export function HistoryView() {
                 forgetLocalPhoto(item.scan_id);
                 setItems((prev) => prev.filter((i) => i.scan_id !== item.scan_id));
                 setPage((p) => (p ? { ...p, total: p.total - 1 } : p));
-                setTrend((prev) => prev.filter((p) => p.scan_id !== item.scan_id));
+                setTrend((prev) => ({ ...prev, points: prev.points.filter((p) => p.scan_id !== item.scan_id) }));
+                // The changes since the previous scan are the server's: read them again without the deleted one.
+                api.trends(50).then(setTrend, () => {});
                 setNotice(`Scan of ${dateTime(item.created_at)} deleted.`);
+                // The row and its buttons are gone: focus goes to the history's heading, not the body.
+                focusHeading();
               }}
             />
           </li>

@@ -1,4 +1,7 @@
-/** One scan's result: the drawn photo, the findings, and what is kept of it. */
+/**
+ * One scan's result: the summary first, then the scores on one scale, the tone, the drawn
+ * photo, and the raw measures behind a "details" disclosure.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { dateTime } from '../lib/format.ts';
@@ -8,6 +11,10 @@ import type { ScanResults, ScanStatusView } from '../types.ts';
 import { DeleteButton } from './DeleteButton.tsx';
 import { Findings } from './Findings.tsx';
 import { Overlay } from './Overlay.tsx';
+import { ScoresCard } from './ScoresCard.tsx';
+import { SummaryCard } from './SummaryCard.tsx';
+import { ToneCard } from './ToneCard.tsx';
+import { focusHeading } from '../lib/focus.ts';
 
 export function ResultView({ scanId }: { scanId: string }) {
   const [data, setData] = useState<{ results: ScanResults; status: ScanStatusView } | null>(null);
@@ -23,13 +30,19 @@ export function ResultView({ scanId }: { scanId: string }) {
       .then(async ([results, status]) => {
         if (stale) return;
         setData({ results, status });
+        // The loading heading is gone: keyboard focus goes to the result's heading, not the body.
+        focusHeading();
         // Prefer the photo still in this tab; otherwise the stored one, if the person kept it.
         if (!localPhoto(scanId) && status.image_stored) {
           fetched = await api.image(scanId).catch(() => null);
           if (!stale) setImageUrl(fetched);
         }
       })
-      .catch((err) => !stale && setError(err instanceof ApiError ? err.message : String(err)));
+      .catch((err) => {
+        if (stale) return;
+        setError(err instanceof ApiError ? err.message : String(err));
+        focusHeading();
+      });
     return () => {
       stale = true;
       if (fetched) URL.revokeObjectURL(fetched);
@@ -67,10 +80,18 @@ export function ResultView({ scanId }: { scanId: string }) {
           {status.image_stored ? `photo kept until ${dateTime(status.image_expires_at)}` : 'photo not kept on the server'}
         </p>
       </header>
+      <SummaryCard result={results.result} />
       <div class="result-grid">
         <Overlay result={results.result} imageUrl={imageUrl} />
-        <Findings result={results.result} />
+        <div class="result-side">
+          <ScoresCard result={results.result} />
+          <ToneCard result={results.result} />
+        </div>
       </div>
+      <details class="card details" data-part="details">
+        <summary>Details: raw measures and model outputs</summary>
+        <Findings result={results.result} />
+      </details>
       <footer class="actions">
         <a class="button primary" href="#/scan">
           New scan

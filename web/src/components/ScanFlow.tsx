@@ -1,6 +1,7 @@
 /** A new scan: consent → photo → uploading → analysing → the result page. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
+import { focusHeading } from '../lib/focus.ts';
 import { keepLocalPhoto } from '../lib/photos.ts';
 import { navigate } from '../lib/router.ts';
 import { CaptureView } from './CaptureView.tsx';
@@ -15,19 +16,36 @@ type Step =
 
 const STORE_KEY = 'skinsight.storeImage';
 const POLL_MS = 600;
+/** The service's default upload limit (SKINSIGHT_UPLOAD_LIMIT_MB = 10): checked here first, so a big file is refused before it is sent. */
+export const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export function ScanFlow() {
   const [step, setStep] = useState<Step>({ kind: 'consent' });
   const consent = useRef<Consent>({ storeImage: false });
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
+  // Each step is a new view: focus its heading (the first one is focused by App on the route change).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) return void (first.current = false);
+    focusHeading();
+  }, [step.kind]);
 
   async function run(photo: Blob) {
+    if (photo.size > UPLOAD_LIMIT_BYTES) {
+      return setStep({ kind: 'failed', code: 'IMAGE_TOO_LARGE', message: failureText('IMAGE_TOO_LARGE', undefined) + ` This one is ${(photo.size / 1024 / 1024).toFixed(1)} MB.` });
+    }
     setStep({ kind: 'uploading', fraction: 0 });
     try {
       const { scan_id } = await api.initScan();
       keepLocalPhoto(scan_id, photo);
-      await api.upload(scan_id, photo, consent.current, (fraction) => alive.current && setStep({ kind: 'uploading', fraction }));
+      try {
+        await api.upload(scan_id, photo, consent.current, (fraction) => alive.current && setStep({ kind: 'uploading', fraction }));
+      } catch (err) {
+        // The service refused the photo: the scan never got one, so it is deleted rather than left pending.
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 401) void api.deleteScan(scan_id).catch(() => {});
+        throw err;
+      }
       const started = Date.now();
       // Poll the status until the analysis is done; the service answers quickly, the engine takes ~1 s.
       for (;;) {

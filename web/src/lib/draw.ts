@@ -5,15 +5,19 @@
  */
 import { FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE } from '../../../src/engine/face/topology.ts';
 import type { AnalysisResult } from '../types.ts';
+import { CONCERN_LAYERS, concernAreas, layerFill, strength, type ConcernLayer } from './concerns.ts';
 import { delaunayEdges } from './delaunay.ts';
 import { label } from './format.ts';
+import { LabelPlacer, type Rect } from './labels.ts';
 
-export type Layer = 'photo' | 'mesh' | 'regions' | 'findings';
-export const LAYERS: { id: Layer; name: string }[] = [
-  { id: 'photo', name: 'Photo' },
-  { id: 'mesh', name: 'Landmark mesh' },
-  { id: 'regions', name: 'Skin regions' },
-  { id: 'findings', name: 'Findings' },
+export type Layer = 'photo' | 'face' | 'mesh' | 'regions' | ConcernLayer;
+/** Every layer with its switch's name and whether it starts on (the concerns do; the geometry does not, to keep the face readable). */
+export const LAYERS: { id: Layer; name: string; on: boolean }[] = [
+  { id: 'photo', name: 'Photo', on: true },
+  ...CONCERN_LAYERS.map((c) => ({ id: c.id, name: c.name, on: true })),
+  { id: 'face', name: 'Analysed face', on: true },
+  { id: 'regions', name: 'Skin regions', on: false },
+  { id: 'mesh', name: 'Landmark mesh', on: false },
 ];
 
 /** Region colours: distinct hues, readable on skin, each paired with a text label on the canvas. */
@@ -128,74 +132,89 @@ export function drawRegions(ctx: CanvasRenderingContext2D, result: AnalysisResul
   }
 }
 
-/** Region names, drawn after every fill and line so nothing paints over them. */
-export function drawRegionLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = unit * 13;
-  for (const [name, region] of Object.entries(result.regions)) {
-    if (region.polygon.length < 3 || name.startsWith('under_eye')) continue;
-    const [cx, cy] = centroid(region.polygon);
-    chip(ctx, label(name), cx * w, cy * h, size * 0.8, REGION_COLORS[name]);
+/** One concern layer: each area tinted (or patterned) with the strength its score calls for, a thin outline to show where it was measured. */
+export function drawConcern(ctx: CanvasRenderingContext2D, result: AnalysisResult, id: ConcernLayer, w: number, h: number, unit: number) {
+  const layer = CONCERN_LAYERS.find((l) => l.id === id)!;
+  const fill = layerFill(ctx, layer, unit);
+  const [r, g, b] = layer.color;
+  for (const area of concernAreas(result, id)) {
+    path(ctx, area.polygon, w, h);
+    // Patterns cover part of the area, so they get a little more opacity for the same reading.
+    ctx.globalAlpha = Math.min(0.9, strength(area.score) * (layer.pattern === 'solid' ? 1 : 1.4));
+    ctx.fillStyle = fill;
+    ctx.fill();
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([unit * 4, unit * 3]);
+    ctx.lineWidth = unit * 1.2;
+    ctx.strokeStyle = `rgba(${r}, ${g}, ${b}, 0.85)`;
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 }
 
-export function drawFindings(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = unit * 14.5;
-  const cv = result.cv_analysis;
-  // Redness as a heat fill per region: the redder the region measured, the stronger the tint.
-  if (cv.redness.available) {
-    for (const [name, score] of Object.entries(cv.redness.per_region)) {
-      const poly = result.regions[name]?.polygon;
-      if (!score || !poly || poly.length < 3) continue;
-      path(ctx, poly, w, h);
-      ctx.fillStyle = `rgba(230, 30, 40, ${0.12 + 0.6 * score.score})`;
-      ctx.fill();
-    }
-  }
-  // Dark circles: the under-eye regions outlined, with the measured lightness drop.
-  if (cv.dark_circles.available) {
-    const sides = [['under_eye_right', cv.dark_circles.per_side.right], ['under_eye_left', cv.dark_circles.per_side.left]] as const;
-    for (const [name, side] of sides) {
-      const poly = result.regions[name]?.polygon;
-      if (!side || !poly || poly.length < 3) continue;
-      path(ctx, poly, w, h);
-      ctx.setLineDash([size * 0.5, size * 0.3]);
-      ctx.lineWidth = Math.max(2, size / 5);
-      ctx.strokeStyle = cv.dark_circles.detected ? '#b388ff' : '#cfd8dc';
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-  }
-  // Where the face was found.
+/** Where the analysed face was found: the largest one, when the photo has several. */
+export function drawFaceBox(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
   const face = result.face;
-  if (face) {
-    const { x, y, width, height } = face.box;
-    ctx.lineWidth = Math.max(2, size / 6);
-    ctx.strokeStyle = '#ffd54f';
-    ctx.strokeRect((x / result.image.width) * w, (y / result.image.height) * h, (width / result.image.width) * w, (height / result.image.height) * h);
-  }
+  if (!face) return;
+  const { x, y, width, height } = face.box;
+  ctx.lineWidth = Math.max(2, unit * 2.4);
+  ctx.strokeStyle = '#ffd54f';
+  ctx.strokeRect((x / result.image.width) * w, (y / result.image.height) * h, (width / result.image.width) * w, (height / result.image.height) * h);
 }
 
-/** The findings' numbers as chips, drawn last so lines and fills never cover them. */
-export function drawFindingLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, w: number, h: number, unit: number) {
-  const size = unit * 14.5;
-  const cv = result.cv_analysis;
-  // Per-region redness scores, on the larger regions only to keep the face readable.
-  if (cv.redness.available) {
-    for (const name of ['forehead', 'left_cheek', 'right_cheek', 'nose', 'chin']) {
-      const score = cv.redness.per_region[name as keyof typeof cv.redness.per_region];
-      const poly = result.regions[name]?.polygon;
-      if (!score || !poly || poly.length < 3) continue;
-      const [cx, cy] = centroid(poly);
-      chip(ctx, `red ${Math.round(score.score * 100)}`, cx * w, cy * h + size * 1.3, size * 0.75, '#ff5252');
-    }
-  }
+interface Chip {
+  text: string;
+  x: number;
+  y: number;
+  accent: string;
+}
+
+/** Every label of the switched-on layers, most important first (the face box, then the concerns). */
+function chipsFor(result: AnalysisResult, on: Record<Layer, boolean>, w: number, h: number): Chip[] {
+  const chips: Chip[] = [];
   const face = result.face;
-  if (face) {
+  if (on.face && face) {
     const { x, y, width } = face.box;
-    const sx = w / result.image.width;
-    const sy = h / result.image.height;
-    chip(ctx, `face ${Math.round(face.detection_confidence * 100)} %`, (x + width / 2) * sx, Math.max(size, y * sy - size), size * 0.8, '#ffd54f');
+    const several = face.faces_detected > 1;
+    chips.push({
+      text: several ? `analysed face (largest of ${face.faces_detected})` : 'analysed face',
+      x: ((x + width / 2) / result.image.width) * w,
+      y: (y / result.image.height) * h,
+      accent: '#ffd54f',
+    });
   }
+  for (const layer of CONCERN_LAYERS) {
+    if (!on[layer.id]) continue;
+    for (const area of concernAreas(result, layer.id)) {
+      if (!area.label) continue;
+      const [cx, cy] = centroid(area.polygon);
+      chips.push({ text: area.label, x: cx * w, y: cy * h, accent: `rgb(${layer.color.join(', ')})` });
+    }
+  }
+  if (on.regions) {
+    for (const [name, region] of Object.entries(result.regions)) {
+      if (region.polygon.length < 3 || name.startsWith('under_eye')) continue;
+      const [cx, cy] = centroid(region.polygon);
+      chips.push({ text: label(name), x: cx * w, y: cy * h, accent: REGION_COLORS[name] ?? '#fff' });
+    }
+  }
+  return chips;
+}
+
+/** The labels, placed so none overlaps another (labels.ts); returns the rects drawn, in canvas pixels. */
+export function drawLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, on: Record<Layer, boolean>, w: number, h: number, unit: number, view: View): Rect[] {
+  const size = unit * 11;
+  const placer = new LabelPlacer();
+  const bounds = { x: view.x * w, y: view.y * h, w: view.w * w, h: view.h * h };
+  ctx.font = `600 ${size}px system-ui, sans-serif`;
+  for (const c of chipsFor(result, on, w, h)) {
+    const cw = ctx.measureText(c.text).width + size * 0.8;
+    const ch = size * 1.5;
+    const r = placer.place(c.x, c.y, cw, ch, bounds);
+    if (r) chip(ctx, c.text, r.x + r.w / 2, r.y + r.h / 2, size, c.accent);
+  }
+  // In canvas pixels (the view's corner at 0, 0), for tests and for debugging.
+  return placer.placed.map((r) => ({ x: Math.round(r.x - bounds.x), y: Math.round(r.y - bounds.y), w: Math.round(r.w), h: Math.round(r.h) }));
 }
 
 /** A part of the image, in normalised coordinates. */
@@ -245,7 +264,7 @@ export function drawAll(
   view: View = WHOLE,
   /** Canvas pixels per CSS pixel as displayed: labels and lines keep one on-screen size. */
   unit = 1,
-) {
+): Rect[] {
   const c = ctx.canvas;
   // Everything is drawn in whole-image canvas units, shifted so the view's corner is at (0, 0).
   const w = c.width / view.w;
@@ -254,11 +273,12 @@ export function drawAll(
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.translate(-view.x * w, -view.y * h);
   drawPhoto(ctx, img, w, h, on.photo);
-  // Shapes first, then the mesh, then every label on top.
+  // Shapes first, then the lines, then every label on top (placed so none overlaps another).
   if (on.regions) drawRegions(ctx, result, w, h, unit);
-  if (on.findings) drawFindings(ctx, result, w, h, unit);
+  for (const layer of CONCERN_LAYERS) if (on[layer.id]) drawConcern(ctx, result, layer.id, w, h, unit);
   if (on.mesh) drawMesh(ctx, result, w, h, unit);
-  if (on.regions) drawRegionLabels(ctx, result, w, h, unit);
-  if (on.findings) drawFindingLabels(ctx, result, w, h, unit);
+  if (on.face) drawFaceBox(ctx, result, w, h, unit);
+  const labels = drawLabels(ctx, result, on, w, h, unit, view);
   ctx.setTransform(1, 0, 0, 1, 0, 0);
+  return labels;
 }
