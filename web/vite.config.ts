@@ -2,7 +2,13 @@
  * Vite build of the web app: `npm run build:web` writes web/dist, which the service serves at /.
  * VITE_API_BASE (build time) points the app at a service on another origin; empty = same origin.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { defineConfig } from 'vite';
+
+// FaceMesh's weights for the camera's live guidance (web/src/capture/): the package's exports
+// hide its models/ folder, so it gets an alias.
+const human = path.dirname(createRequire(import.meta.url).resolve('@vladmandic/human'));
 
 export default defineConfig({
   root: import.meta.dirname,
@@ -10,8 +16,15 @@ export default defineConfig({
   base: './',
   // Preact's automatic JSX runtime, without a framework plugin.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  // The client package from its source (no separate build step before the web app's).
-  resolve: { alias: { '@skinsight/client': new URL('../packages/client/src/index.ts', import.meta.url).pathname } },
+  resolve: {
+    alias: {
+      // The client package from its source (no separate build step before the web app's).
+      '@skinsight/client': new URL('../packages/client/src/index.ts', import.meta.url).pathname,
+      '@facemesh': path.join(human, '..', 'models'),
+    },
+  },
+  // The capture worker is an ES module (Chromium, Firefox, Safari 15+).
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -11,7 +11,7 @@ import type { FaceDetector } from './face/detector.ts';
 import { confirmFaces, type FindOptions } from './face/find.ts';
 import type { FaceMesh } from './face/facemesh.ts';
 import { cropRoi, type Roi } from './face/geometry.ts';
-import { locateLandmarks, type FaceLandmarks } from './face/landmarks.ts';
+import { landmarkBox, locateLandmarks, type FaceLandmarks } from './face/landmarks.ts';
 import { estimatePose } from './face/pose.ts';
 import { MESH_POINTS } from './face/facemesh.ts';
 import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
@@ -284,19 +284,6 @@ async function runCondition(registry: ModelRegistry, inputs: ModelInputs, versio
     },
     probabilities: p,
   };
-}
-
-function landmarkBox(points: Float32Array): { x: number; y: number; width: number; height: number } {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < MESH_POINTS; i++) {
-    const x = points[i * 3];
-    const y = points[i * 3 + 1];
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;

@@ -16,15 +16,9 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { RgbImage } from '../image.ts';
 
-export const MESH_INPUT = 192;
-export const MESH_POINTS = 468;
+import { MESH_INPUT, meshArtifacts, runMesh, runMeshBatch, type MeshModel, type RawMesh } from './mesh-model.ts';
 
-export interface RawMesh {
-  /** 468 × [x, y, z] in crop pixels (z in the same scale as x). */
-  points: Float32Array;
-  /** Face presence, 0..1. */
-  score: number;
-}
+export { MESH_INPUT, MESH_POINTS, type MeshModel, type RawMesh } from './mesh-model.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -57,7 +51,7 @@ export function faceMeshModelDir(): string {
   return path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
 }
 
-export class FaceMesh {
+export class FaceMesh implements MeshModel {
   private constructor(private readonly model: GraphModel) {}
 
   static async load(): Promise<FaceMesh> {
@@ -65,18 +59,7 @@ export class FaceMesh {
     const dir = faceMeshModelDir();
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'facemesh.json'), 'utf8'));
     const bin = fs.readFileSync(path.join(dir, 'facemesh.bin'));
-    const model = await loadGraphModel({
-      load: async () => ({
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        signature: json.signature,
-        userDefinedMetadata: json.userDefinedMetadata,
-        weightSpecs: json.weightsManifest.flatMap((m: { weights: unknown[] }) => m.weights),
-        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-      }),
-    });
+    const model = await loadGraphModel({ load: async () => meshArtifacts(json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)) });
     const mesh = new FaceMesh(model);
     mesh.run({ width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) }); // warm-up
     return mesh;
@@ -84,29 +67,12 @@ export class FaceMesh {
 
   /** `crop` must be MESH_INPUT × MESH_INPUT. */
   run(crop: RgbImage): RawMesh {
-    return this.runBatch([crop])[0];
+    return runMesh(this.model, crop);
   }
 
-  /**
-   * Several crops in one model execution (batch N): the graph's per-op dispatch in TF.js costs
-   * about as much as the arithmetic of one crop, so a batch of two costs well under two runs.
-   */
+  /** Several crops in one model execution (mesh-model.ts). */
   runBatch(crops: RgbImage[]): RawMesh[] {
-    const plane = MESH_INPUT * MESH_INPUT * 3;
-    const input = new Float32Array(plane * crops.length);
-    crops.forEach((crop, n) => {
-      const d = crop.data;
-      const base = n * plane;
-      for (let i = 0; i < plane; i++) input[base + i] = d[i] / 255;
-    });
-    return tf.tidy(() => {
-      const x = tf.tensor4d(input, [crops.length, MESH_INPUT, MESH_INPUT, 3]);
-      const [mesh, flag] = this.model.execute(x, ['Identity_2:0', 'Identity_1:0']) as tf.Tensor[];
-      const points = mesh.dataSync() as Float32Array;
-      const scores = flag.dataSync() as Float32Array;
-      const per = MESH_POINTS * 3;
-      return crops.map((_, n) => ({ points: points.slice(n * per, (n + 1) * per), score: scores[n] }));
-    });
+    return runMeshBatch(this.model, crops);
   }
 
   close(): void {

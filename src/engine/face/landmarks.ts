@@ -11,8 +11,8 @@
  * detector's box fell, so a border or a tighter crop no longer moves the landmarks either.
  */
 import type { RgbImage } from '../image.ts';
-import type { FaceDetection } from './blazeface.ts';
-import { FaceMesh, MESH_INPUT, MESH_POINTS } from './facemesh.ts';
+import type { FaceDetection } from './blazeface-decode.ts';
+import { MESH_INPUT, MESH_POINTS, type MeshModel } from './mesh-model.ts';
 import { cropRoi, roiToImage, type Roi } from './geometry.ts';
 import { MESH_MIRROR } from './mirror.ts';
 import { LANDMARK } from './topology.ts';
@@ -76,7 +76,7 @@ export function roiFromLandmarks(points: Float32Array): Roi {
   };
 }
 
-export function meshInRoi(mesh: FaceMesh, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
+export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
   const crop = cropRoi(image, roi, MESH_INPUT);
   // The mirrored crop runs in the same batch as the plain one.
   const [raw, flipped] = mirrored ? mesh.runBatch([crop, flipCrop(crop)]) : [mesh.run(crop)];
@@ -124,10 +124,24 @@ function flipCrop(crop: RgbImage): RgbImage {
  * of where the detector's box fell; on 53 tight crops (test/face-landmarks.test.ts measures a
  * subset) this pair halved the landmark shift caused by a border, against one mirrored pass alone.
  */
-export function locateLandmarks(mesh: FaceMesh, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): FaceLandmarks {
+export function locateLandmarks(mesh: MeshModel, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): FaceLandmarks {
   const first = firstPass ?? meshInRoi(mesh, image, roiFromDetection(face));
   const refit = meshInRoi(mesh, image, roiFromLandmarks(first.points));
   const base = refit.score >= first.score * 0.9 ? refit : first;
   const final = meshInRoi(mesh, image, roiFromLandmarks(base.points), true);
   return final.score >= base.score * 0.9 ? final : base;
+}
+
+/** Bounding box of the landmarks in image pixels (the face size the quality gate judges). */
+export function landmarkBox(points: Float32Array): { x: number; y: number; width: number; height: number } {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i < MESH_POINTS; i++) {
+    const x = points[i * 3];
+    const y = points[i * 3 + 1];
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }

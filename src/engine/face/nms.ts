@@ -1,5 +1,5 @@
 /** Merging overlapping face detections, from one model or from several. */
-import type { FaceDetection } from './blazeface.ts';
+import type { FaceDetection } from './blazeface-decode.ts';
 
 export function iou(a: FaceDetection, b: FaceDetection): number {
   const x0 = Math.max(a.x, b.x);

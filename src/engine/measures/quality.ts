@@ -119,6 +119,8 @@ export interface QualityContext {
   /** Face size in the source image in pixels (null in close-up mode). */
   faceSizePx: number | null;
   pose: Pose | null;
+  /** false skips the colour-cast check (the camera's live guidance does not judge it). */
+  colorCast?: boolean;
 }
 
 export function measureQuality(
@@ -160,8 +162,10 @@ export function measureQuality(
   if (q.pose !== null && (Math.abs(q.pose.yaw) > t.maxYawDeg || Math.abs(q.pose.pitch) > t.maxPitchDeg)) {
     issues.push(issue('FACE_TURNED', `yaw ${q.pose.yaw.toFixed(0)}°, pitch ${q.pose.pitch.toFixed(0)}°`));
   }
-  const cast = estimateColorCast(ctx);
-  if (cast.cast) issues.push(issue('COLOR_CAST', cast.reasons.join('; ')));
+  if (q.colorCast !== false) {
+    const cast = estimateColorCast(ctx);
+    if (cast.cast) issues.push(issue('COLOR_CAST', cast.reasons.join('; ')));
+  }
 
   const confidence = issues.reduce((c, i) => c * ISSUE_PENALTY[i.code], 1);
   return {

@@ -13,9 +13,15 @@ import { sendError } from '../http-errors.ts';
 /** Paths that belong to the service itself: a miss there is a JSON 404, never the app. */
 const SERVICE_PATHS = /^\/(api|health|docs|openapi\.json)(\/|$|\?)/;
 
-/** Same-origin only: the app needs nothing from elsewhere (no CDNs, no fonts). */
+/**
+ * Same-origin only: the app needs nothing from elsewhere (no CDNs, no fonts). The camera's live
+ * checks compile TF.js' WebAssembly in a same-origin worker: 'wasm-unsafe-eval' allows
+ * compiling WebAssembly and nothing else (no eval of strings).
+ */
 const CSP = [
   "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
   "img-src 'self' blob: data:",
   "media-src 'self' blob: mediastream:",
   "style-src 'self' 'unsafe-inline'",

@@ -1,8 +1,12 @@
 /**
  * Take the photo with the camera (getUserMedia, front camera, an oval guide for the face) or
  * pick a file. The preview is mirrored like a mirror; the captured photo is not.
+ * While the camera runs, live checks (web/src/capture/) tell the person what to fix and take
+ * the photo by themselves once every check has passed for about a second; the button stays.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { LiveGuidance, type GuidanceState } from '../capture/live-guidance.ts';
+import { GuidancePanel } from './GuidancePanel.tsx';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
 
@@ -11,9 +15,14 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
   const stream = useRef<MediaStream | null>(null);
   const [camera, setCamera] = useState<'off' | 'starting' | 'on'>('off');
   const [error, setError] = useState<string | null>(null);
+  const [guidance, setGuidance] = useState<GuidanceState | null>(null);
+  const live = useRef<LiveGuidance | null>(null);
   const canUseCamera = typeof navigator !== 'undefined' && !!navigator.mediaDevices?.getUserMedia;
 
   const stop = () => {
+    live.current?.stop();
+    live.current = null;
+    setGuidance(null);
     stream.current?.getTracks().forEach((t) => t.stop());
     stream.current = null;
     setCamera('off');
@@ -48,6 +57,7 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
     if (camera === 'on' && video.current && stream.current) {
       video.current.srcObject = stream.current;
       void video.current.play().catch(() => {});
+      live.current = new LiveGuidance(video.current, setGuidance, () => snap());
     }
   }, [camera]);
 
@@ -78,7 +88,13 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
         Face the camera in even daylight (a window in front of you is ideal), no glasses, hair off the forehead, neutral face.
       </p>
       {camera !== 'off' && (
-        <div class="camera">
+        <div
+          class="camera"
+          data-guidance={guidance?.status ?? 'off'}
+          data-all-passed={guidance?.status === 'live' && guidance.checks.every((c) => c.ok) ? 'yes' : 'no'}
+          data-checks-per-second={guidance ? guidance.rate.toFixed(1) : undefined}
+          data-check-ms={guidance ? guidance.checkMs.toFixed(1) : undefined}
+        >
           <video ref={video} playsInline muted autoPlay aria-label="Camera preview" />
           {/* The guide: where the face should sit for the landmarks and regions to be reliable. */}
           <svg class="guide" viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true">
@@ -89,11 +105,14 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
               </mask>
             </defs>
             <rect width="100" height="100" fill="rgba(0,0,0,0.45)" mask="url(#guide-mask)" />
-            <ellipse cx="50" cy="47" rx="22" ry="33" fill="none" stroke="#fff" stroke-width="0.8" stroke-dasharray="3 2" vector-effect="non-scaling-stroke" />
+            <ellipse class="guide-oval" cx="50" cy="47" rx="22" ry="33" fill="none" stroke-width="0.8" stroke-dasharray="3 2" vector-effect="non-scaling-stroke" />
           </svg>
-          <p class="guide-text">Fit your face inside the oval</p>
+          <p class="guide-text" aria-live="polite">
+            {mainInstruction(guidance)}
+          </p>
         </div>
       )}
+      {camera === 'on' && guidance && <GuidancePanel state={guidance} />}
       {error && (
         <p class="error" role="alert">
           {error}
@@ -136,4 +155,12 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
       <p class="hint">JPEG, PNG or WebP, up to 10 MB.</p>
     </section>
   );
+}
+
+/** The one instruction over the preview: the first check that fails, or what happens next. */
+function mainInstruction(g: GuidanceState | null): string {
+  if (!g || g.status !== 'live') return 'Fit your face inside the oval';
+  const failing = g.checks.find((c) => c.ok === false);
+  if (failing?.instruction) return failing.instruction;
+  return 'Hold still: taking the photo…';
 }

@@ -1,0 +1,144 @@
+/**
+ * The first half of stage 3 (skin-regions.ts has the rest): the eye-line-aligned square crop
+ * around the face oval and its skin mask, with eyes, brows, lips and nostrils (dilated) left
+ * out and any pixel whose colour is far from the face's own skin colour. This is all the
+ * quality gate needs; the camera's live guidance (web/src/capture/) runs it on every frame,
+ * so it imports nothing that the browser does not need.
+ */
+import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
+import { cropRoi, imageToRoi, type Roi } from '../face/geometry.ts';
+import { FACE_OVAL, LANDMARK, LEFT_BROW, LEFT_EYE, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE } from '../face/topology.ts';
+import { dilate, fillPolygon, polygonMask, subtract } from './raster.ts';
+
+const NOSTRILS = [64, 98, 97, 2, 326, 327, 294, 1];
+
+/** Side of the aligned crop used by the measures. */
+export const MEASURE_CROP = 384;
+const CROP_MARGIN = 1.12;
+
+export function landmarkPoint(points: Float32Array, i: number): Point {
+  return { x: points[i * 3], y: points[i * 3 + 1] };
+}
+
+/** Square ROI around the face oval, rotated so the outer eye corners are level. */
+export function alignedFaceRoi(points: Float32Array): Roi {
+  const r = landmarkPoint(points, LANDMARK.rightEyeOuter);
+  const l = landmarkPoint(points, LANDMARK.leftEyeOuter);
+  const angle = Math.atan2(l.y - r.y, l.x - r.x);
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+  for (const i of FACE_OVAL) {
+    const p = landmarkPoint(points, i);
+    const u = p.x * cos + p.y * sin;
+    const v = -p.x * sin + p.y * cos;
+    minU = Math.min(minU, u);
+    maxU = Math.max(maxU, u);
+    minV = Math.min(minV, v);
+    maxV = Math.max(maxV, v);
+  }
+  const cu = (minU + maxU) / 2;
+  const cv = (minV + maxV) / 2;
+  return { cx: cu * cos - cv * sin, cy: cu * sin + cv * cos, size: Math.max(maxU - minU, maxV - minV) * CROP_MARGIN, angle };
+}
+
+/** The aligned crop and its skin mask: what the quality gate needs (the capture guidance stops here). */
+export interface FaceSkin {
+  roi: Roi;
+  /** MEASURE_CROP² pixels of the aligned crop. */
+  crop: RgbImage;
+  skin: Mask;
+  /** Landmarks in crop pixels. */
+  landmarks: Point[];
+  interOcularPx: number;
+}
+
+export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
+  const roi = alignedFaceRoi(points);
+  const crop = cropRoi(image, roi, MEASURE_CROP);
+  const size = MEASURE_CROP;
+  const lm: Point[] = [];
+  for (let i = 0; i < points.length / 3; i++) lm.push(imageToRoi(roi, size, landmarkPoint(points, i)));
+  const poly = (indices: number[]) => indices.map((i) => lm[i]);
+
+  const iod = Math.hypot(lm[LANDMARK.leftEyeOuter].x - lm[LANDMARK.rightEyeOuter].x, lm[LANDMARK.leftEyeOuter].y - lm[LANDMARK.rightEyeOuter].y);
+
+  // Non-skin features, padded so lashes, lid creases, lipstick edges and nostril shadows stay out.
+  const features = createMask(size, size);
+  fillPolygon(features, poly(RIGHT_EYE));
+  fillPolygon(features, poly(LEFT_EYE));
+  const eyesAndBrows = dilate(features, iod * 0.03);
+  fillPolygon(eyesAndBrows, poly(RIGHT_BROW));
+  fillPolygon(eyesAndBrows, poly(LEFT_BROW));
+  const mouthAndNose = createMask(size, size);
+  fillPolygon(mouthAndNose, poly(LIPS_OUTER));
+  fillPolygon(mouthAndNose, poly(NOSTRILS));
+  const excluded = dilate(unionOf(eyesAndBrows, mouthAndNose), iod * 0.015);
+
+  const oval = polygonMask(size, size, poly(FACE_OVAL));
+  const candidate = subtract(oval, excluded);
+  return { roi, crop, skin: skinColourMask(crop, candidate), landmarks: lm, interOcularPx: iod };
+}
+
+export function unionOf(a: Mask, b: Mask): Mask {
+  const out = new Uint8Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[i] | b.data[i];
+  return { width: a.width, height: a.height, data: out };
+}
+
+/**
+ * The pixels of `within` whose chroma (Cb, Cr of ITU-R BT.601 YCbCr) lies near their own median
+ * chroma, within 3.5 robust standard deviations (MAD·1.4826), and that are not black.
+ * Adapts to every skin tone because the reference is the face itself.
+ */
+export function skinColourMask(image: RgbImage, within: Mask): Mask {
+  const n = image.width * image.height;
+  const d = image.data;
+  // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.
+  const Q = 4;
+  const cb = new Uint16Array(n);
+  const cr = new Uint16Array(n);
+  const histCb = new Uint32Array(256 * Q);
+  const histCr = new Uint32Array(256 * Q);
+  let samples = 0;
+  for (let i = 0; i < n; i++) {
+    if (!within.data[i]) continue;
+    const r = d[i * 3], g = d[i * 3 + 1], b = d[i * 3 + 2];
+    const vb = (128 - 0.168736 * r - 0.331264 * g + 0.5 * b) * Q;
+    const vr = (128 + 0.5 * r - 0.418688 * g - 0.081312 * b) * Q;
+    cb[i] = vb < 0 ? 0 : vb > 256 * Q - 1 ? 256 * Q - 1 : vb;
+    cr[i] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
+    histCb[cb[i]]++;
+    histCr[cr[i]]++;
+    samples++;
+  }
+  const out = createMask(image.width, image.height);
+  if (samples < 64) return out;
+  const mCb = histMedian(histCb, samples);
+  const mCr = histMedian(histCr, samples);
+  const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, samples));
+  const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, samples));
+  // Only pixels inside `within` can be skin: the others are never tested.
+  for (let i = 0; i < n; i++) {
+    if (!within.data[i]) continue;
+    const y = 0.299 * d[i * 3] + 0.587 * d[i * 3 + 1] + 0.114 * d[i * 3 + 2];
+    out.data[i] = Math.abs(cb[i] - mCb) <= tCb && Math.abs(cr[i] - mCr) <= tCr && y > 20 ? 1 : 0;
+  }
+  return out;
+}
+
+function histMedian(hist: Uint32Array, total: number): number {
+  let acc = 0;
+  for (let v = 0; v < hist.length; v++) {
+    acc += hist[v];
+    if (acc * 2 >= total) return v;
+  }
+  return hist.length - 1;
+}
+
+/** Median absolute deviation from `m`, from the same histogram. */
+function histMad(hist: Uint32Array, m: number, total: number): number {
+  const dev = new Uint32Array(hist.length);
+  for (let v = 0; v < hist.length; v++) dev[Math.abs(v - m)] += hist[v];
+  return histMedian(dev, total);
+}
