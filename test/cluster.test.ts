@@ -14,8 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
-import { call, registerAndLogin, until } from './helpers/http.ts';
+import { runCli } from '../testkit/cli.ts';
+import { fixture } from '../testkit/fixtures.ts';
+import { call, registerAndLogin, until } from '../testkit/http.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -40,12 +41,9 @@ const PASSWORD = 'correct horse battery';
 const user = (base: string, email = `u${++n}-${Date.now()}@example.org`) => registerAndLogin(base, email, PASSWORD);
 
 /** The operator's `skinsight users grant-admin`, against the cluster's PostgreSQL. */
-function grantAdmin(email: string) {
-  execFileSync(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', email], {
-    cwd: REPO,
-    env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl },
-    stdio: 'pipe',
-  });
+async function grantAdmin(email: string) {
+  const run = await runCli(['users', 'grant-admin', email], { NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl });
+  assert.equal(run.status, 0, run.stderr);
 }
 
 async function upload(base: string, token: string, bytes: Buffer, wait = false) {
@@ -133,7 +131,7 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
 
     // The dashboard compares versions, shadow agreement included.
     const admin = await user(a, ADMIN);
-    grantAdmin(ADMIN);
+    await grantAdmin(ADMIN);
     const an = await call(b, 'GET', '/api/v1/admin/analytics', { token: admin.token });
     assert.equal(an.status, 200);
     const names = an.body.versions.map((v: any) => v.version).join(' | ');

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/service/config.ts';
 import { renderEnvExample } from '../src/service/env-example.ts';
 import { EnvSchema, envDoc, type EnvKey } from '../src/service/env-schema.ts';
-import { REPO } from './helpers/fixtures.ts';
+import { REPO } from '../testkit/fixtures.ts';
 
 /** The problems listed by the ConfigError that loadConfig(env) throws. */
 function problems(env: Record<string, string>): string[] {

@@ -3,7 +3,6 @@
  * service and engine, with real photos, a real SQLite file and the real CLI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +11,8 @@ import SQLite from 'better-sqlite3';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { loadConfig } from '../src/service/index.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
+import { runCli } from '../testkit/cli.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { PASSWORD, call, login, median, newAccount, scanPhoto, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
@@ -65,25 +65,20 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     const u = await newAccount(s);
     const role = async () => (await call(s, 'GET', '/api/v1/admin/role', { token: u.token })).body.role;
     assert.equal(await role(), 'user');
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['bin/skinsight.js', 'users', ...args], {
-        cwd: REPO,
-        env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' },
-        encoding: 'utf8',
-      });
-    const grant = cli('grant-admin', u.email.toUpperCase());
+    const cli = (...args: string[]) => runCli(['users', ...args], { NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' });
+    const grant = await cli('grant-admin', u.email.toUpperCase());
     assert.equal(grant.status, 0, grant.stderr);
     assert.equal(grant.stdout.trim(), `${u.email}: role admin`);
     assert.equal(await role(), 'admin');
     assert.equal((await call(s, 'GET', '/api/v1/admin/analytics', { token: u.token })).status, 200);
-    const revoke = cli('revoke-admin', u.email);
+    const revoke = await cli('revoke-admin', u.email);
     assert.equal(revoke.status, 0, revoke.stderr);
     assert.equal(await role(), 'user', 'a revoke takes effect on the next request');
     assert.equal((await call(s, 'GET', '/api/v1/admin/analytics', { token: u.token })).status, 403);
-    const missing = cli('grant-admin', 'nobody@example.org');
+    const missing = await cli('grant-admin', 'nobody@example.org');
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no account with the e-mail nobody@example.org/);
-    assert.equal(cli('promote', u.email).status, 2);
+    assert.equal((await cli('promote', u.email)).status, 2);
   });
 
   test('per-account throttle: 10 failures from 10 IPs, then 429 with a growing Retry-After; never a permanent lock', async () => {
