@@ -48,6 +48,7 @@ export interface Services {
   sessions: SessionRepo;
   throttle: LoginThrottle;
   images: ImageStore;
+  /** The result cache (null when SKINSIGHT_CACHE=off); entries are deleted with their scan or user. */
   cache: ResultCache | null;
   analyzer: Analyzer;
   /** The engine pool built here (null when the analyzer was supplied, or is remote). */
