@@ -83,7 +83,7 @@ export async function startServiceProcess(options: StartOptions = {}): Promise<S
       exited.then((code) => (clearTimeout(timer), reject(new Error(`${role} exited (${code}) before the expected log line\n${stderr}`))));
     });
 
-  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+  const readyOrExit = new Promise<ReadyMessage>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start in ${options.timeoutMs ?? 120_000} ms\n${stderr}`)), options.timeoutMs ?? 120_000);
     timer.unref();
     proc.on('message', (m: ReadyMessage) => {
@@ -92,6 +92,11 @@ export async function startServiceProcess(options: StartOptions = {}): Promise<S
       resolve(m);
     });
     exited.then((code) => (clearTimeout(timer), reject(new Error(`${role} exited (${code}) before it was ready\n${stderr}`))));
+  });
+  // A process that never got ready is not left running behind the failed start.
+  const ready = await readyOrExit.catch((err: unknown) => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    throw err;
   });
   // The channel is only for the handshake: without it, the child can exit on its own.
   proc.disconnect();
