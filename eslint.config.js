@@ -14,8 +14,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests poke at loosely typed JSON responses.
-    files: ['test/**/*.ts'],
+    // Tests and the test kit poke at loosely typed JSON responses.
+    files: ['test/**/*.ts', 'testkit/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-empty': ['error', { allowEmptyCatch: true }] },
   },
 );

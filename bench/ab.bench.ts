@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({
   options: { base: { type: 'string' }, only: { type: 'string' }, runs: { type: 'string', default: '30' } },

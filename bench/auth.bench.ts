@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { accountToken, spawnService } from '../test/helpers/service-process.ts';
+import { accountToken } from '../testkit/http.ts';
+import { spawnService } from '../testkit/service-process.ts';
 
 const { values: args } = parseArgs({ options: { n: { type: 'string', default: '40' } } });
 const n = Number(args.n);

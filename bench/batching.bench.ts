@@ -5,13 +5,10 @@
  *
  *   node --import tsx bench/batching.bench.ts [--workers 2] [--n 240] [--windows 0,2,5] [--models DIR]
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { createEnginePool } from '../src/engine/pool.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: '2' },
@@ -21,7 +18,7 @@ const { values } = parseArgs({
     models: { type: 'string' },
   },
 });
-const photos = ['obama.jpg', 'biden.jpg', 'obama2.jpg', 'obama3.jpg'].map((f) => fs.readFileSync(path.resolve(ROOT, '../shared/fixtures/faces', f)));
+const photos = ['obama.jpg', 'biden.jpg', 'obama2.jpg', 'obama3.jpg'].map((f) => fixture('faces', f));
 const n = Number(values.n);
 const concurrency = Number(values.concurrency);
 

@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { fixture, REPO } from '../test/helpers/fixtures.ts';
-import { watchRss } from '../test/helpers/rss.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
+import { watchRss } from '../testkit/rss.ts';
 import { deflatedZeros, pngBomb, type BombKind } from './bombs.ts';
 import { startServiceChild } from './fuzz.ts';
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({ options: { photos: { type: 'string', default: '1000' }, workers: { type: 'string', default: '2' } } });
 const photos = Number(values.photos);

@@ -14,11 +14,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from '../scripts/cluster.ts';
-import { accountToken } from '../test/helpers/service-process.ts';
+import { fixture } from '../testkit/fixtures.ts';
+import { accountToken } from '../testkit/http.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     workers: { type: 'string', default: '1,2' },
@@ -30,9 +29,7 @@ const { values: args } = parseArgs({
     models: { type: 'string' },
   },
 });
-const PHOTOS = ['obama.jpg', 'biden.jpg', 'obama2.jpg', 'obama3.jpg', 'biden2.jpg', 'obama-720p.jpg'].map((f) =>
-  fs.readFileSync(path.resolve(ROOT, '../shared/fixtures/faces', f)),
-);
+const PHOTOS = ['obama.jpg', 'biden.jpg', 'obama2.jpg', 'obama3.jpg', 'biden2.jpg', 'obama-720p.jpg'].map((f) => fixture('faces', f));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

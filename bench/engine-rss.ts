@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createEngine } from '../src/engine/index.ts';
-import { FACES, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, faceFixtures } from '../testkit/fixtures.ts';
 
 const afterImport = process.memoryUsage().rss;
 const engine = await createEngine({});

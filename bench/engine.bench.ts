@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine/index.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import type { RgbImage } from '../src/engine/image.ts';
-import { FACES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({
   options: {

@@ -13,7 +13,8 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import sharp from 'sharp';
-import { accountToken, spawnService } from '../test/helpers/service-process.ts';
+import { accountToken } from '../testkit/http.ts';
+import { spawnService } from '../testkit/service-process.ts';
 import { crc32, deflatedZeros, pngBomb, type BombKind } from './bombs.ts';
 
 export interface FuzzCase {

@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { accountToken, spawnService } from '../test/helpers/service-process.ts';
+import { accountToken } from '../testkit/http.ts';
+import { spawnService } from '../testkit/service-process.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({

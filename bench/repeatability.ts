@@ -131,7 +131,7 @@ export function formatTable(r: RepeatabilityReport): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { write: { type: 'boolean' }, json: { type: 'boolean' } } });
   const { createEngine } = await import('../src/engine/index.ts');
-  const { FACES } = await import('../test/helpers/fixtures.ts');
+  const { FACES } = await import('../testkit/fixtures.ts');
   const engine = await createEngine({});
   const t0 = performance.now();
   const report = await measureRepeatability(engine, (f) => fs.readFileSync(path.join(FACES, f)), REPEAT_FIXTURES, BENIGN_CHANGES, SAME_PERSON);

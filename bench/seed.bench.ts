@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, FIXTURES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, FIXTURES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({
   options: {

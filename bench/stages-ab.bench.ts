@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, REPO } from '../test/helpers/fixtures.ts';
+import { FACES, REPO } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({
   options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '40' }, stage: { type: 'string' } },

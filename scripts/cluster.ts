@@ -9,18 +9,16 @@
  * SKINSIGHT_PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/test) and Redis
  * (SKINSIGHT_REDIS_URL, default redis://127.0.0.1:6379).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createDb } from '../src/service/storage/db.ts';
 import { migrateToLatest } from '../src/service/storage/migrations.ts';
+import { startServiceProcess, type ServiceProcess } from '../testkit/service-process.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PG_ADMIN_URL = process.env.SKINSIGHT_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.SKINSIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -36,14 +34,9 @@ export interface ClusterOptions {
   echo?: boolean;
 }
 
-export interface Proc {
-  role: 'api' | 'worker';
+/** One process of the cluster: the test kit's child process, with its role and index. */
+export interface Proc extends ServiceProcess {
   index: number;
-  proc: ChildProcess;
-  url?: string;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 export interface Cluster {
@@ -105,54 +98,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const all: Proc[] = [];
 
   const launch = async (role: 'api' | 'worker', index: number, extraEnv: Record<string, string> = {}): Promise<Proc> => {
-    const args = role === 'api' ? ['--import', 'tsx', 'src/service/index.ts'] : ['--import', 'tsx', 'src/cli/main.ts', 'worker'];
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs: Record<string, unknown>[] = [];
-    const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-    let stderr = '';
-    proc.stderr!.on('data', (d) => {
-      stderr += d;
-      if (options.echo) process.stderr.write(`[${role}${index}] ${d}`);
+    const child = await startServiceProcess({
+      role,
+      env: { ...env, ...extraEnv },
+      echo: options.echo ? (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`[${role}${index}] ${line}\n`) : undefined,
     });
-    readline.createInterface({ input: proc.stdout! }).on('line', (text) => {
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        line = { msg: text };
-      }
-      if (options.echo) process.stdout.write(`[${role}${index}] ${text}\n`);
-      logs.push(line);
-      if (logs.length > 5000) logs.splice(0, 1000);
-      for (const w of waiters.slice()) {
-        if (w.pred(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    });
-    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-    const waitFor = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 120_000) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const found = logs.find(pred);
-        if (found) return resolve(found);
-        const timer = setTimeout(() => reject(new Error(`${role}${index}: expected log line not seen in ${timeoutMs} ms\n${stderr}`)), timeoutMs);
-        waiters.push({
-          pred,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-        exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`${role}${index} exited (${code}) before the expected log line\n${stderr}`));
-        });
-      });
-    const p: Proc = { role, index, proc, logs, exited, waitFor };
+    const p: Proc = Object.assign(child, { index });
     all.push(p);
-    if (role === 'api') p.url = String((await waitFor((l) => l.msg === 'ML Inference Service initialized successfully')).url);
-    else await waitFor((l) => l.msg === 'skinsight worker ready');
     return p;
   };
 
@@ -178,15 +130,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return w;
     },
     async stop() {
-      await Promise.all(
-        all.map(async (p) => {
-          if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
-          p.proc.kill('SIGTERM');
-          const timer = setTimeout(() => p.proc.kill('SIGKILL'), 5000);
-          await p.exited;
-          clearTimeout(timer);
-        }),
-      );
+      await Promise.all(all.map((p) => p.stop()));
       const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
       try {
         let cursor = '0';

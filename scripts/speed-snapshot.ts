@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createEngine } from '../src/engine/index.ts';
-import { FACES, REPO, faceFixtures } from '../test/helpers/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const engine = await createEngine({});
 const results: Record<string, unknown> = {};

@@ -16,7 +16,7 @@ import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { runAnalyzeJob, type AnalyzeJobData } from '../src/service/queue/analyze-job.ts';
 import { ANALYZE_QUEUE } from '../src/service/queue/bullmq.ts';
 import { RemoteAnalyzer } from '../src/service/queue/remote-analyzer.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
 const REDIS_URL = process.env.SKINSIGHT_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

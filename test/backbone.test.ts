@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import { modelInputFromCrop } from '../src/cli/crop.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
 
 const run = promisify(execFile);
 const PHOTOS = ['obama.jpg', 'biden2.jpg', 'sergey.png'];

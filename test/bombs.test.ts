@@ -13,8 +13,8 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { deflatedZeros, pngBomb, type BombKind } from '../bench/bombs.ts';
 import { startServiceChild } from '../bench/fuzz.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
-import { watchRss } from './helpers/rss.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
+import { watchRss } from '../testkit/rss.ts';
 
 const BUDGET_MB = 100;
 const KINDS: BombKind[] = ['png-iccp', 'png-ztxt', 'png-itxt-xmp'];

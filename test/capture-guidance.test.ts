@@ -21,7 +21,7 @@ import { allPassed, liveChecks, PassStreak, AUTO_CAPTURE_MS, toPreview } from '.
 import { loadFaceModels, type FaceModels } from '../web/src/capture/face-models.ts';
 import { parseOnnx } from '../web/src/capture/onnx-proto.ts';
 import { OnnxTfjsGraph } from '../web/src/capture/onnx-tfjs.ts';
-import { FACES, rawPixels } from './helpers/fixtures.ts';
+import { FACES, rawPixels } from '../testkit/fixtures.ts';
 
 async function frameOf(file: string, transform: (s: Sharp) => Sharp = (s) => s, width = 480, height = 640): Promise<RgbImage> {
   const bytes = await transform(sharp(path.join(FACES, file)).rotate().resize(width, height, { fit: 'cover' })).toBuffer();

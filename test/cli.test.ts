@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { FACES, NON_FACES, REPO } from './helpers/fixtures.ts';
+import { FACES, NON_FACES, REPO } from '../testkit/fixtures.ts';
 
 const run = promisify(execFile);
 const BIN = path.join(REPO, 'bin', 'skinsight.js');

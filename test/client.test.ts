@@ -14,7 +14,7 @@ import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { webhookHeaders } from '../src/service/webhooks/signature.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 let pool: Analyzer;

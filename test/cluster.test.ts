@@ -6,10 +6,9 @@
  * Every wait polls a condition with a deadline; nothing sleeps blindly.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { REDIS_URL, startCluster, type Cluster } from '../scripts/cluster.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
-import { call, registerAndLogin, until } from './helpers/http.ts';
+import { runCli } from '../testkit/cli.ts';
+import { fixture } from '../testkit/fixtures.ts';
+import { call, registerAndLogin, until } from '../testkit/http.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const ADMIN = 'admin@example.org';
@@ -57,13 +57,9 @@ const PASSWORD = 'correct horse battery';
 const user = (base: string, email = `u${++n}-${Date.now()}@example.org`) => registerAndLogin(base, email, PASSWORD);
 
 /** The operator's `skinsight users grant-admin`, against the cluster's PostgreSQL. */
-// Asynchronous: a synchronous spawn blocks this process past the APIs' 5 s keep-alive under load,
-// and fetch then reuses a socket the server has closed ('fetch failed').
 async function grantAdmin(email: string) {
-  await promisify(execFile)(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', email], {
-    cwd: REPO,
-    env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl },
-  });
+  const run = await runCli(['users', 'grant-admin', email], { NODE_ENV: 'test', SKINSIGHT_DB: 'postgres', SKINSIGHT_DATABASE_URL: cluster.databaseUrl });
+  assert.equal(run.status, 0, run.stderr);
 }
 
 async function upload(base: string, token: string, bytes: Buffer, wait = false) {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { ERROR_CODES, ERRORS, isErrorCode } from '../src/contract/errors.ts';
 import { createEngine } from '../src/engine/index.ts';
 import { ERROR_CODES as ENGINE_CODES } from '../src/engine/errors.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
 import { call, newAccount, scanPhoto, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 /** Every .ts file under a folder. */

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { dropSrgbProfile } from '../src/engine/decode/icc.ts';
 import { decodeImage } from '../src/engine/decode/decode.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
 test('an embedded sRGB profile is dropped without changing a pixel (JPEG and PNG)', async () => {
   for (const name of ['obama.jpg', 'biden2.jpg', 'astronaut.png']) {

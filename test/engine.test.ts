@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
-import { faceFixtures, fixture, forEachPixelIn, rawPixels, toPng } from './helpers/fixtures.ts';
+import { faceFixtures, fixture, forEachPixelIn, rawPixels, toPng } from '../testkit/fixtures.ts';
 
 let engine: Engine;
 const cache = new Map<string, AnalysisResult>();

@@ -17,7 +17,7 @@ import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { findFaces, type FindOptions } from '../src/engine/face/find.ts';
 import { weightedNms } from '../src/engine/face/nms.ts';
 import { GROUPS, NEGATIVE_SETS, closeupList, measureFairness, maxGap } from '../scripts/detection-fairness.ts';
-import { FIXTURES, REPO, fixture } from './helpers/fixtures.ts';
+import { FIXTURES, REPO, fixture } from '../testkit/fixtures.ts';
 
 const DATASETS = path.resolve(REPO, '../shared/datasets');
 const SHIPPED: FindOptions = {

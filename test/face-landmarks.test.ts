@@ -18,7 +18,7 @@ import { createEngine, type Engine } from '../src/engine/index.ts';
 import { estimatePose } from '../src/engine/face/pose.ts';
 import { MESH_MIRROR } from '../src/engine/face/mirror.ts';
 import { GROUPS, portraits } from '../scripts/detection-fairness.ts';
-import { FACES, REPO } from './helpers/fixtures.ts';
+import { FACES, REPO } from '../testkit/fixtures.ts';
 
 const DATASETS = path.resolve(REPO, '../shared/datasets');
 const POINTS = 468;

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FUZZ_RSS_BUDGET_MB, makeSeeds, runFuzz, startServiceChild, warmUp } from '../bench/fuzz.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
-import { watchRss } from './helpers/rss.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
+import { watchRss } from '../testkit/rss.ts';
 
 test('300 fuzzed uploads: no 5xx, bounded memory, the service stays up', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-fuzz-test-'));

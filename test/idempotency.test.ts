@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');

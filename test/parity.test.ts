@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import { modelInputFromCrop } from '../src/cli/crop.ts';
 import { MODEL_TASKS } from '../src/engine/models/manifest.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
+import { fixture, REPO } from '../testkit/fixtures.ts';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';

@@ -10,9 +10,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture } from './helpers/fixtures.ts';
-import { call, registerAndLogin, until } from './helpers/http.ts';
-import { spawnService, type ServiceProcess } from './helpers/service-process.ts';
+import { fixture } from '../testkit/fixtures.ts';
+import { call, registerAndLogin, until } from '../testkit/http.ts';
+import { spawnService, type ServiceProcess } from '../testkit/service-process.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-queue-metrics-'));
 let service: ServiceProcess;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createEngine } from '../src/engine/index.ts';
 import { blazeFaceModelPath } from '../src/engine/face/blazeface.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { tinyClassifierOnnx } from './helpers/tiny-onnx.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

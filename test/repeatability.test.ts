@@ -10,7 +10,7 @@ import { SCORE_NAMES } from '../src/engine/result/schema.ts';
 import { REPEATABILITY } from '../src/engine/scores/uncertainty.ts';
 import { formatTable, measureRepeatability } from '../bench/repeatability.ts';
 import { REDUCED_CHANGES } from '../bench/perturb.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
 let engine: Engine;
 before(async () => {

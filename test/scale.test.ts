@@ -16,7 +16,7 @@ import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
 import { assignVersions, parseAbSplit, parseShadow } from '../src/service/ab.ts';
 import { cacheKey, MemoryResultCache } from '../src/service/cache.ts';
 import { buildApp, loadConfig } from '../src/service/index.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const FACE = fixture('faces', 'obama.jpg');

@@ -3,7 +3,6 @@
  * service and engine, with real photos, a real SQLite file and the real CLI.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +11,8 @@ import SQLite from 'better-sqlite3';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { loadConfig } from '../src/service/index.ts';
-import { fixture, REPO } from './helpers/fixtures.ts';
+import { runCli } from '../testkit/cli.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { PASSWORD, call, login, median, newAccount, scanPhoto, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
@@ -65,15 +65,7 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     const u = await newAccount(s);
     const role = async () => (await call(s, 'GET', '/api/v1/admin/role', { token: u.token })).body.role;
     assert.equal(await role(), 'user');
-    // Run asynchronously: the server lives in this process, and a synchronous spawn would freeze
-    // it for seconds, long enough for its keep-alive timer to close the socket fetch then reuses.
-    const cli = (...args: string[]) =>
-      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const env = { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' };
-        execFile(process.execPath, ['bin/skinsight.js', 'users', ...args], { cwd: REPO, env, encoding: 'utf8' }, (err, stdout, stderr) =>
-          resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
-        );
-      });
+    const cli = (...args: string[]) => runCli(['users', ...args], { NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' });
     const grant = await cli('grant-admin', u.email.toUpperCase());
     assert.equal(grant.status, 0, grant.stderr);
     assert.equal(grant.stdout.trim(), `${u.email}: role admin`);

@@ -17,7 +17,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
 import { buildApp, loadConfig } from '../src/service/index.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
 const SECRET = 'limits-secret-0123456789abcdef';
 const API_KEY = 'limits-api-key';

@@ -3,97 +3,40 @@
  * is mid-analysis, restarted on the same data folder, and the scan completes.
  * Determinism: the first server runs with SKINSIGHT_DEBUG_HOLD_MS, so every analysis waits
  * (10 minutes) after the engine ran and before the result is saved; the kill comes after the
- * server logged that hold, so the scan is provably in `processing` when it dies.
+ * server logged that hold, so the scan is provably in `processing` when it dies. Each start is
+ * awaited on the server's IPC ready message (testkit/service-process.ts).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
-import { registerAndLogin } from './helpers/http.ts';
+import { fixture } from '../testkit/fixtures.ts';
+import { call, registerAndLogin } from '../testkit/http.ts';
+import { spawnService, type ServiceProcess } from '../testkit/service-process.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 const SECRET = 'recovery-secret-0123456789';
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  logs: any[];
-  /** Resolves with the first log line matching. */
-  waitFor(pred: (line: any) => boolean): Promise<any>;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+const started: ServiceProcess[] = [];
+after(async () => {
+  for (const c of started) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
 });
 
-function startChild(dataDir: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      SKINSIGHT_DATA_DIR: dataDir,
-      SKINSIGHT_JWT_SECRET: SECRET,
-      SKINSIGHT_WORKERS: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  const logs: any[] = [];
-  const waiters: { pred: (l: any) => boolean; resolve: (l: any) => void }[] = [];
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  readline.createInterface({ input: proc.stdout! }).on('line', (text) => {
-    let line: any;
-    try {
-      line = JSON.parse(text);
-    } catch {
-      line = { msg: text };
-    }
-    logs.push(line);
-    for (const w of waiters.slice()) {
-      if (w.pred(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const waitFor = (pred: (l: any) => boolean) =>
-    new Promise<any>((resolve, reject) => {
-      const found = logs.find(pred);
-      if (found) return resolve(found);
-      waiters.push({ pred, resolve });
-      exited.then((code) => reject(new Error(`server exited (${code}) before the expected log line:\n${stderr}`)));
-    });
-  return waitFor((l) => l.msg === 'ML Inference Service initialized successfully').then((l) => ({
-    proc,
-    url: l.url,
-    logs,
-    waitFor,
-    exited,
-  }));
+async function startChild(dataDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const child = await spawnService(dataDir, { SKINSIGHT_JWT_SECRET: SECRET, SKINSIGHT_WORKERS: '1', ...env });
+  started.push(child);
+  return child;
 }
 
-async function call(base: string, method: string, url: string, token?: string, body?: BodyInit, json?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(base + url, { method, headers, body: json !== undefined ? JSON.stringify(json) : body });
-  return { status: res.status, body: (await res.json()) as any };
+function scanPhoto(base: string, token: string) {
+  const fd = new FormData();
+  fd.append('consent', 'true');
+  fd.append('file', new Blob([new Uint8Array(fixture('faces/obama.jpg'))]), 'obama.jpg');
+  return call(base, 'POST', `/api/v1/scan/init`, { token }).then((init) =>
+    call(base, 'POST', `/api/v1/scan/${init.body.scan_id}/upload`, { token, form: fd }).then((up) => ({ id: init.body.scan_id as string, up })),
+  );
 }
 
 function scanRow(dataDir: string, id: string): any {
@@ -111,12 +54,7 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
     const first = await startChild(dataDir, { SKINSIGHT_DEBUG_HOLD_MS: '600000' });
     assert.ok(first.logs.some((l) => l.msg === 'Using device: cpu'), 'logs the device');
     const { token } = await registerAndLogin(first.url, 'crash@example.org', 'correct horse battery');
-    const init = await call(first.url, 'POST', '/api/v1/scan/init', token);
-    const id = init.body.scan_id;
-    const fd = new FormData();
-    fd.append('consent', 'true');
-    fd.append('file', new Blob([new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'faces/obama.jpg')))]), 'obama.jpg');
-    const up = await call(first.url, 'POST', `/api/v1/scan/${id}/upload`, token, fd);
+    const { id, up } = await scanPhoto(first.url, token);
     assert.equal(up.status, 202);
 
     await first.waitFor((l) => l.scanId === id && String(l.msg).startsWith('debug hold'));
@@ -136,7 +74,7 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
       const done = await second.waitFor((l) => l.scanId === id && l.msg === 'scan completed');
       assert.ok(done);
       // The token from before the crash still works: the secret is configuration, not per process.
-      const res = await call(second.url, 'GET', `/api/v1/scan/${id}/results`, token);
+      const res = await call(second.url, 'GET', `/api/v1/scan/${id}/results`, { token });
       assert.equal(res.status, 200);
       AnalysisResult.parse(res.body.result);
       const afterRow = scanRow(dataDir, id);
@@ -159,11 +97,8 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
   try {
     let server = await startChild(dataDir, env);
     const { token } = await registerAndLogin(server.url, 'poison@example.org', 'correct horse battery');
-    const id = (await call(server.url, 'POST', '/api/v1/scan/init', token)).body.scan_id;
-    const fd = new FormData();
-    fd.append('consent', 'true');
-    fd.append('file', new Blob([new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'faces/obama.jpg')))]), 'obama.jpg');
-    assert.equal((await call(server.url, 'POST', `/api/v1/scan/${id}/upload`, token, fd)).status, 202);
+    const { id, up } = await scanPhoto(server.url, token);
+    assert.equal(up.status, 202);
     // Tries 1 and 2 each end in kill -9 mid-analysis (the hold stands in for a crashing photo).
     for (let attempt = 1; attempt <= 2; attempt++) {
       await server.waitFor((l) => l.scanId === id && String(l.msg).startsWith('debug hold'));
@@ -176,7 +111,7 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
     await server.waitFor((l) => l.scanId === id && l.msg === 'scan given up after its last attempt');
     const row = scanRow(dataDir, id);
     assert.deepEqual([row.status, row.attempts, row.image_key], ['failed', 2, null]);
-    const res = await call(server.url, 'GET', `/api/v1/scan/${id}/results`, token);
+    const res = await call(server.url, 'GET', `/api/v1/scan/${id}/results`, { token });
     assert.equal(res.status, 422);
     assert.equal(res.body.error.code, 'ANALYSIS_ABORTED');
     server.proc.kill('SIGTERM');
@@ -187,15 +122,10 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
 });
 
 test('production mode refuses to start without a JWT secret', { timeout: 60_000 }, async () => {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', SKINSIGHT_JWT_SECRET: '', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((r) => proc.on('exit', r));
-  assert.equal(code, 1);
-  assert.match(stderr, /SKINSIGHT_JWT_SECRET is required/);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-prod-'));
+  try {
+    await assert.rejects(startChild(dataDir, { NODE_ENV: 'production', SKINSIGHT_JWT_SECRET: '' }), /exited \(1\) before it was ready\n[^]*SKINSIGHT_JWT_SECRET is required/);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createEngine, type Engine } from '../src/engine/index.ts';
-import { FACES, REPO } from './helpers/fixtures.ts';
+import { FACES, REPO } from '../testkit/fixtures.ts';
 
 interface Snapshot {
   taken_from: string;

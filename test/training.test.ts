@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { REPO } from './helpers/fixtures.ts';
+import { REPO } from '../testkit/fixtures.ts';
 
 const run = promisify(execFile);
 

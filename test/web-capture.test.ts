@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadConfig, startServer, type RunningServer } from '../src/service/index.ts';
-import { FACES, REPO } from './helpers/fixtures.ts';
+import { FACES, REPO } from '../testkit/fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');

@@ -4,8 +4,7 @@
  * Builds the app first (vite, well under a second). Screenshots go to test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +13,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadConfig, type RunningServer } from '../src/service/index.ts';
 import { startServer } from '../src/service/index.ts';
-import { FACES, FIXTURES, REPO } from './helpers/fixtures.ts';
-import { accountToken } from './helpers/service-process.ts';
+import { runCli } from '../testkit/cli.ts';
+import { FACES, FIXTURES, REPO } from '../testkit/fixtures.ts';
+import { accountToken } from '../testkit/http.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');
@@ -616,11 +616,8 @@ describe('web app in Chromium', { skip }, () => {
     await p.getByRole('heading', { name: 'Log in' }).waitFor();
     // Registering never makes an admin: the operator grants the role with the CLI.
     await accountToken(server.url, ADMIN, PASSWORD);
-    // Asynchronously: a synchronous spawn would freeze the in-process server for seconds.
-    await promisify(execFile)(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', ADMIN], {
-      cwd: REPO,
-      env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: dataDir },
-    });
+    const grant = await runCli(['users', 'grant-admin', ADMIN], { NODE_ENV: 'test', SKINSIGHT_DATA_DIR: dataDir });
+    assert.equal(grant.status, 0, grant.stderr);
     await logIn(p, ADMIN);
     await p.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
     await consent(p, false);

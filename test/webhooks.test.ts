@@ -18,9 +18,9 @@ import { buildApp, loadConfig } from '../src/service/index.ts';
 import { isPrivateAddress } from '../src/service/webhooks/destination.ts';
 import { retryDelayMs } from '../src/service/webhooks/outbox.ts';
 import { postWebhook } from '../src/service/webhooks/send.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 import { call, newAccount, SECRET, scanPhoto } from './helpers/http-app.ts';
-import { until } from './helpers/http.ts';
+import { until } from '../testkit/http.ts';
 
 const SECRET_BYTES = crypto.randomBytes(32);
 const WEBHOOK_SECRET = `whsec_${SECRET_BYTES.toString('base64')}`;

@@ -10,7 +10,7 @@ import { createEngine, type Engine } from '../src/engine/index.ts';
 import type { AnalysisResult } from '../src/engine/result/schema.ts';
 import { cctOf, planckRgb } from '../src/engine/measures/illuminant.ts';
 import { exposure, whiteShift } from '../bench/perturb.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture } from '../testkit/fixtures.ts';
 
 let engine: Engine;
 before(async () => {

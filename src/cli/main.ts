@@ -105,7 +105,9 @@ async function main(argv: string[]): Promise<number> {
       if (!service || typeof (service as { startServer?: unknown }).startServer !== 'function') {
         throw new UsageError('the HTTP service is not part of this build.');
       }
-      await (service as { startServer: () => Promise<unknown> }).startServer();
+      const server = await (service as typeof import('../service/index.ts')).startServer();
+      const { announceReady } = await import('../service/ready.ts');
+      announceReady({ role: 'api', url: server.url, ...server.app.skinsight.sizing });
       return -1; // keep running
     }
     case 'worker': {

@@ -1,7 +1,7 @@
 /**
- * buildApp: the Fastify application with its plugins, routes, queue and background jobs,
- * from a validated config and the dependencies a caller may supply (the analyzer always;
- * a clock, database or image store for tests). Does not listen: startServer does.
+ * buildApp: the Fastify application with its plugins, routes and background jobs, on the
+ * services createServices builds from a validated config (parts a caller supplies, e.g. a test's
+ * engine or clock, are used instead). Does not listen: startServer does.
  */
 import fastifyCors from '@fastify/cors';
 import fastifyMultipart from '@fastify/multipart';
@@ -15,9 +15,6 @@ import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { HttpError, handleError, sendError } from './http-errors.ts';
 import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
-import { createScanProcessor } from './processor.ts';
-import { MemoryJobQueue } from './queue/memory.ts';
-import type { JobQueue } from './queue/types.ts';
 import { recoverScans } from './recovery.ts';
 import { purgeImages, schedulePurge } from './retention.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -27,44 +24,33 @@ import { healthRoutes } from './routes/health.ts';
 import { scanRoutes } from './routes/scans.ts';
 import { webRoutes } from './routes/web.ts';
 import { analysisResultSchema, errorSchema } from './schemas.ts';
-import { createDb, type Db } from './storage/db.ts';
-import type { ImageStore } from './storage/images.ts';
-import { createImageStore } from './storage/factory.ts';
-import { createCache, type ResultCache } from './cache.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { modelAdminRoutes } from './routes/models.ts';
-import { BullMqJobQueue } from './queue/bullmq.ts';
-import { migrateToLatest } from './storage/migrations.ts';
-import { ScanRepo } from './storage/scans.ts';
-import { UserRepo } from './storage/users.ts';
-import { SessionRepo } from './storage/sessions.ts';
-import { LoginThrottle } from './storage/login-throttle.ts';
 import { DOCS_CSP, docsCsp, securityHeaders } from './security-headers.ts';
 import { createIdempotency } from './idempotency.ts';
 import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-headers.ts';
 import { IdempotencyRepo } from './storage/idempotency.ts';
-import { WebhookOutbox } from './webhooks/outbox.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { modelListRoutes } from './routes/model-list.ts';
+import { createServices, type ServiceParts } from './services.ts';
+import type { Sizing } from './sizing.ts';
 
-export interface AppDeps {
-  analyzer: Analyzer;
-  /** Closed with the app when true (startServer owns the pool it made). */
-  ownsAnalyzer?: boolean;
-  clock?: () => Date;
-  db?: Db;
-  images?: ImageStore;
+/** Parts a caller may supply (tests: an engine, a clock, a cache); the rest is built from the config and closed with the app. */
+export interface AppDeps extends ServiceParts {
   /** Fastify logger options; default: pino JSON at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   /** A ready pino logger to use instead (startServer shares its own with the engine). */
   loggerInstance?: FastifyBaseLogger;
-  /** Replaces the configured result cache (tests). */
-  cache?: ResultCache | null;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    skinsight: ServiceContext & { purge(): Promise<number>; recover(): Promise<number> };
+    skinsight: ServiceContext & {
+      purge(): Promise<number>;
+      recover(): Promise<number>;
+      /** Engine threads and jobs in flight here (sizing.ts); null when the workers analyse (distributed mode). */
+      sizing: Sizing | null;
+    };
   }
 }
 
@@ -97,63 +83,26 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
 
-  const clock = deps.clock ?? (() => new Date());
-  const db = deps.db ?? (await createDb(config.db));
-  await migrateToLatest(db);
-  const images = deps.images ?? createImageStore(config, db);
-  const users = new UserRepo(db);
-  const scans = new ScanRepo(db);
-  const sessions = new SessionRepo(db);
-  const throttle = new LoginThrottle(db, config.jwt.secret);
-  const cache =
-    deps.cache !== undefined ? deps.cache : createCache(config.cache, config.redis, (err) => app.log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
-
-  // Issue #16: signed scan events; API processes send them (workers only record them).
-  const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, app.log) : null;
-  const onFinished = webhooks ? (s: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) =>
-    webhooks.enqueue(s.status === 'completed' ? 'scan.completed' : 'scan.failed', s) : undefined;
-  let queue: JobQueue;
-  if (config.queue.kind === 'bullmq') {
-    // Distributed mode: this process only queues; `skinsight worker` processes analyse.
-    queue = new BullMqJobQueue({
-      url: config.redis!.url,
-      prefix: config.redis!.prefix,
-      capacity: config.queue.size,
-      attempts: config.queue.attempts,
-      scans,
-      log: app.log,
-      waitTimeoutMs: config.waitTimeoutMs,
-      sweepIntervalMs: config.queue.sweepIntervalMs,
-      clock,
-    });
-  } else {
-    const processor = createScanProcessor({
-      analyzer: deps.analyzer, scans, images, clock, log: app.log, holdMs: config.debugHoldMs, cache, models: config.models,
-      storeLandmarks: config.retention.storeLandmarks, maxAttempts: config.queue.attempts, onFinished,
-    });
-    const workers = config.queue.workers ?? 2;
-    // Two jobs per worker thread keep every thread busy while the event loop does the I/O around them.
-    queue = new MemoryJobQueue(processor, {
-      capacity: config.queue.size,
-      concurrency: workers * 2,
-      onError: (err, job) => app.log.error({ err, scanId: job.scanId }, 'scan job crashed'),
-    });
-  }
-  const reloadable = deps.analyzer as Analyzer & { reload?: () => Promise<unknown> };
+  // The same composition root as `skinsight worker` (services.ts), on this app's logger.
+  const services = await createServices(config, { ...deps, role: 'api', log: app.log });
+  const { db, users, scans, sessions, throttle, images, cache, analyzer, clock } = services;
+  const queue = services.queue!;
+  const reloadable = analyzer as Analyzer & { reload?: () => Promise<unknown> };
   const reloadModels = typeof reloadable.reload === 'function' ? () => reloadable.reload!() : null;
+
+  const webhooks = services.webhooks;
 
   // A request holds its key at most as long as it can run: a ?wait=true answer plus the idle timeout.
   const idempotency = createIdempotency({ repo: new IdempotencyRepo(db), clock, leaseMs: config.waitTimeoutMs + config.timeouts.idleMs });
   idempotency.register(app);
-  const ctx: ServiceContext = {
-    config, db, users, scans, sessions, throttle, images, queue, analyzer: deps.analyzer, clock, cache, reloadModels, idempotency, webhooks,
-  };
+  const ctx: ServiceContext = { config, db, users, scans, sessions, throttle, images, queue, analyzer, clock, cache, reloadModels, idempotency, webhooks };
   if (config.metrics.enabled) registerMetrics(app, () => queue.depth(), config.metrics.token);
   const purgeDeps = { idempotency: new IdempotencyRepo(db), db, scans, sessions, throttle, images, cache, clock, log: app.log, resultDays: config.retention.resultDays };
   app.decorate('skinsight', {
     ...ctx,
     purge: () => purgeImages(purgeDeps),
     recover: () => recoverScans({ scans, images, queue, clock, log: app.log }),
+    sizing: services.processScan ? services.sizing : null,
   });
 
   app.setErrorHandler(handleError);
@@ -231,11 +180,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   });
   app.addHook('onClose', async () => {
     stopPurge();
-    await webhooks?.stop();
-    await queue.close();
-    if (deps.ownsAnalyzer) await deps.analyzer.close();
-    if (deps.cache === undefined) await cache?.close();
-    if (!deps.db) await db.destroy();
+    await services.close();
   });
   return app;
 }

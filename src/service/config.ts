@@ -1,143 +1,16 @@
 /**
- * Service configuration: read from environment variables once, validated with zod at start.
+ * Service configuration: read from environment variables once, validated at start against the
+ * one schema in env-schema.ts, then shaped into the nested `ServiceConfig` by `toServiceConfig`.
  * Everything else in the service takes the typed `ServiceConfig`, never `process.env`.
+ * Every problem is reported at once, in one ConfigError: each bad variable, then each broken
+ * rule between variables (a rule is checked only when the variables it reads are valid).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import type { ModelTask } from '../engine/models/manifest.ts';
-import { parseAbSplit, parseShadow, type AbSplit } from './ab.ts';
+import { EnvSchema, type Env, type EnvKey } from './env-schema.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
-
-const positiveInt = z.coerce.number().int().positive();
-
-/** The environment variables the service reads, with their defaults. `.env.example` documents each. */
-const EnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  // Loopback unless told otherwise: a container sets HOST=0.0.0.0 (the Dockerfile does).
-  HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SKINSIGHT_DATA_DIR: z.string().min(1).default('./data'),
-  SKINSIGHT_DB: z.enum(['sqlite', 'postgres']).default('sqlite'),
-  SKINSIGHT_DATABASE_URL: z.string().optional(),
-  SKINSIGHT_QUEUE: z.enum(['memory', 'bullmq']).default('memory'),
-  SKINSIGHT_REDIS_URL: z.string().url().optional(),
-  SKINSIGHT_REDIS_PREFIX: z.string().regex(/^[\w.-]{1,64}$/).default('skinsight'),
-  SKINSIGHT_IMAGE_STORE: z.enum(['local', 'postgres']).default('local'),
-  SKINSIGHT_CACHE: z.enum(['memory', 'redis', 'off']).optional(),
-  SKINSIGHT_CACHE_ENTRIES: positiveInt.default(1000),
-  SKINSIGHT_CACHE_TTL_S: positiveInt.default(86_400),
-  SKINSIGHT_AB_SPLIT: z.string().optional(),
-  SKINSIGHT_SHADOW: z.string().optional(),
-  SKINSIGHT_BATCH_WINDOW_MS: z.coerce.number().min(0).max(5).default(0),
-  SKINSIGHT_JOB_ATTEMPTS: positiveInt.default(3),
-  SKINSIGHT_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
-  SKINSIGHT_SWEEP_INTERVAL_S: positiveInt.default(30),
-  SKINSIGHT_WORKER_CONCURRENCY: positiveInt.optional(),
-  SKINSIGHT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  SKINSIGHT_METRICS: bool.default(true),
-  SKINSIGHT_METRICS_TOKEN: z.string().min(16, 'SKINSIGHT_METRICS_TOKEN must be at least 16 characters').optional(),
-  SKINSIGHT_JWT_SECRET: z.string().min(16, 'SKINSIGHT_JWT_SECRET must be at least 16 characters').optional(),
-  SKINSIGHT_JWT_EXPIRES_IN: positiveInt.default(3600),
-  SKINSIGHT_UPLOAD_LIMIT_MB: z.coerce.number().positive().default(10),
-  SKINSIGHT_MAX_FILES_PER_REQUEST: positiveInt.default(16),
-  SKINSIGHT_RETENTION_DAYS: z.coerce.number().positive().default(30),
-  SKINSIGHT_PURGE_INTERVAL_MIN: z.coerce.number().positive().default(60),
-  /** Days a scan (row and result) is kept; 0 keeps them until the user deletes them. */
-  SKINSIGHT_RESULT_RETENTION_DAYS: z.coerce.number().min(0).default(0),
-  SKINSIGHT_STORE_LANDMARKS: bool.default(false),
-  SKINSIGHT_QUEUE_SIZE: positiveInt.default(64),
-  SKINSIGHT_WORKERS: z.coerce.number().int().min(1).optional(),
-  SKINSIGHT_MODELS_DIR: z.string().optional(),
-  SKINSIGHT_CORS_ORIGINS: list.default([]),
-  /** Removed (admin by registration): refused with a pointer to `skinsight users grant-admin`. */
-  SKINSIGHT_ADMIN_EMAILS: z.string().optional(),
-  SKINSIGHT_WEB_DIR: z.string().optional(),
-  SKINSIGHT_API_KEYS: list.default([]),
-  // 0 switches a limit off (benches, tests); refused in production.
-  SKINSIGHT_RATE_LIMIT_IP: z.coerce.number().int().min(0).default(600),
-  SKINSIGHT_RATE_LIMIT_USER: z.coerce.number().int().min(0).default(300),
-  SKINSIGHT_RATE_LIMIT_AUTH: z.coerce.number().int().min(0).default(30),
-  SKINSIGHT_RATE_LIMIT_WINDOW_S: positiveInt.default(60),
-  SKINSIGHT_TRUST_PROXY: bool.default(false),
-  SKINSIGHT_WAIT_TIMEOUT_S: positiveInt.default(60),
-  SKINSIGHT_HEADER_TIMEOUT_S: z.coerce.number().positive().default(10),
-  SKINSIGHT_BODY_TIMEOUT_S: z.coerce.number().positive().default(120),
-  SKINSIGHT_IDLE_TIMEOUT_S: z.coerce.number().positive().default(90),
-  SKINSIGHT_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().default(5),
-  // --- Issue #16 (webhooks); to move into the config schema at merge time. ---
-  /** POSTed a signed event when a scan completes or fails (http or https only). */
-  SKINSIGHT_WEBHOOK_URL: z.string().url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL').optional(),
-  /** Standard Webhooks secret: whsec_ followed by base64 of 24 to 64 random bytes. */
-  SKINSIGHT_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'must be whsec_ followed by base64 of 24 to 64 bytes').optional(),
-  /** Production refuses loopback and private destinations (SSRF) unless this is true; development and tests allow them. */
-  SKINSIGHT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
-  /** The first retry's delay; each next one doubles (capped at 2 h) until 24 h after the event. */
-  SKINSIGHT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(5000),
-  /** Test hook: hold each finished analysis this long before saving it (never in production). */
-  SKINSIGHT_DEBUG_HOLD_MS: z.coerce.number().int().min(0).default(0),
-});
-
-export interface ServiceConfig {
-  env: 'development' | 'production' | 'test';
-  port: number;
-  host: string;
-  logLevel: string;
-  dataDir: string;
-  db: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
-  queue: {
-    kind: 'memory' | 'bullmq';
-    size: number;
-    workers: number | undefined;
-    /** Analysis tries per scan in both modes (a crash mid-analysis counts); then the scan fails ANALYSIS_ABORTED. */
-    attempts: number;
-    /** BullMQ: a job whose worker stops renewing its lock for this long is handed to another worker. */
-    lockMs: number;
-    /** Scans left in processing without a queued job (e.g. Redis lost its data) are re-queued this often. */
-    sweepIntervalMs: number;
-    /** Jobs one worker process runs at once (default: 2 per engine thread). */
-    workerConcurrency: number | undefined;
-  };
-  /** Redis for the BullMQ queue and the shared result cache; keys start with `prefix:`. */
-  redis: { url: string; prefix: string } | null;
-  imageStore: 'local' | 'postgres';
-  cache: { kind: 'memory' | 'redis' | 'off'; entries: number; ttlS: number };
-  /** A/B traffic split per task (sticky per user) and shadow candidates; see ab.ts. */
-  models: { abSplit: AbSplit; shadow: Partial<Record<ModelTask, string>>; batchWindowMs: number };
-  /** Prometheus metrics at /metrics; worker processes serve them on metricsPort when set. */
-  metrics: { enabled: boolean; port: number | undefined; token: string | undefined };
-  jwt: { secret: string; expiresInS: number; generated: boolean };
-  uploadLimitBytes: number;
-  maxFilesPerRequest: number;
-  /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
-  retention: { days: number; purgeIntervalMs: number; resultDays: number; storeLandmarks: boolean };
-  modelsDir: string | undefined;
-  corsOrigins: string[];
-  /** The built web app served at `/` (default: the repository's web/dist, when it exists). */
-  webDir: string;
-  apiKeys: string[];
-  rateLimit: { perIp: number; perUser: number; auth: number; windowMs: number };
-  trustProxy: boolean;
-  waitTimeoutMs: number;
-  /**
-   * Connection timeouts (slow clients and slow-loris): the request line and headers, then the
-   * whole request with its body, must arrive within headerMs / bodyMs; a socket with no traffic
-   * either way for idleMs is closed (longer than a ?wait=true answer takes); an idle keep-alive
-   * connection between requests is closed after keepAliveMs.
-   */
-  timeouts: { headerMs: number; bodyMs: number; idleMs: number; keepAliveMs: number };
-  debugHoldMs: number;
-  /** Issue #16: signed scan events (webhooks/); null when SKINSIGHT_WEBHOOK_URL is unset. */
-  webhook: { url: string; secret: string; allowPrivate: boolean; retryBaseMs: number } | null;
-}
+/** What the service runs with: the shape `toServiceConfig` returns. */
+export type ServiceConfig = ReturnType<typeof toServiceConfig>;
 
 export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
@@ -147,80 +20,128 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse and check the environment; throws ConfigError listing every bad variable. */
+/** A rule between variables: the keys it reads and, when broken, the problem in one line (or several). */
+interface Rule {
+  reads: readonly EnvKey[];
+  check(e: Env): string | string[] | null;
+}
+
+const production = (e: Env) => e.NODE_ENV === 'production';
+
+const RULES: readonly Rule[] = [
+  {
+    reads: ['NODE_ENV', 'SKINSIGHT_JWT_SECRET'],
+    check: (e) => (production(e) && !e.SKINSIGHT_JWT_SECRET ? 'SKINSIGHT_JWT_SECRET is required when NODE_ENV=production' : null),
+  },
+  {
+    reads: ['SKINSIGHT_ADMIN_EMAILS'],
+    check: (e) =>
+      e.SKINSIGHT_ADMIN_EMAILS !== undefined
+        ? 'SKINSIGHT_ADMIN_EMAILS was removed (anyone could register a listed e-mail): run `skinsight users grant-admin EMAIL` instead'
+        : null,
+  },
+  {
+    reads: ['NODE_ENV', 'SKINSIGHT_JWT_SECRET', 'SKINSIGHT_API_KEYS', 'SKINSIGHT_JWT_EXPIRES_IN', 'SKINSIGHT_RATE_LIMIT_IP', 'SKINSIGHT_RATE_LIMIT_USER', 'SKINSIGHT_RATE_LIMIT_AUTH'],
+    check: (e) => (production(e) ? productionProblems(e).map((p) => `refused in production (NODE_ENV=production): ${p}`) : null),
+  },
+  {
+    reads: ['SKINSIGHT_WEBHOOK_URL', 'SKINSIGHT_WEBHOOK_SECRET'],
+    check: (e) =>
+      e.SKINSIGHT_WEBHOOK_URL && !e.SKINSIGHT_WEBHOOK_SECRET
+        ? 'SKINSIGHT_WEBHOOK_SECRET is required with SKINSIGHT_WEBHOOK_URL (e.g. whsec_$(openssl rand -base64 32))'
+        : null,
+  },
+  {
+    reads: ['NODE_ENV', 'SKINSIGHT_DEBUG_HOLD_MS'],
+    check: (e) => (production(e) && e.SKINSIGHT_DEBUG_HOLD_MS > 0 ? 'SKINSIGHT_DEBUG_HOLD_MS is a test hook and is refused when NODE_ENV=production' : null),
+  },
+  {
+    reads: ['SKINSIGHT_QUEUE', 'SKINSIGHT_CACHE', 'SKINSIGHT_REDIS_URL'],
+    check: (e) =>
+      (e.SKINSIGHT_QUEUE === 'bullmq' || e.SKINSIGHT_CACHE === 'redis') && !e.SKINSIGHT_REDIS_URL
+        ? 'SKINSIGHT_REDIS_URL is required when SKINSIGHT_QUEUE=bullmq or SKINSIGHT_CACHE=redis'
+        : null,
+  },
+  {
+    reads: ['SKINSIGHT_IMAGE_STORE', 'SKINSIGHT_DB'],
+    check: (e) => (e.SKINSIGHT_IMAGE_STORE === 'postgres' && e.SKINSIGHT_DB !== 'postgres' ? 'SKINSIGHT_IMAGE_STORE=postgres needs SKINSIGHT_DB=postgres' : null),
+  },
+  {
+    reads: ['SKINSIGHT_QUEUE', 'SKINSIGHT_DB', 'SKINSIGHT_IMAGE_STORE'],
+    // Workers on other machines must see the same rows and uploads.
+    check: (e) =>
+      e.SKINSIGHT_QUEUE === 'bullmq' && (e.SKINSIGHT_DB !== 'postgres' || e.SKINSIGHT_IMAGE_STORE !== 'postgres')
+        ? 'SKINSIGHT_QUEUE=bullmq needs SKINSIGHT_DB=postgres and SKINSIGHT_IMAGE_STORE=postgres'
+        : null,
+  },
+  {
+    reads: ['SKINSIGHT_HEADER_TIMEOUT_S', 'SKINSIGHT_BODY_TIMEOUT_S'],
+    check: (e) =>
+      e.SKINSIGHT_HEADER_TIMEOUT_S > e.SKINSIGHT_BODY_TIMEOUT_S
+        ? 'SKINSIGHT_HEADER_TIMEOUT_S must not exceed SKINSIGHT_BODY_TIMEOUT_S (the body timeout covers the headers too)'
+        : null,
+  },
+  {
+    reads: ['SKINSIGHT_IDLE_TIMEOUT_S', 'SKINSIGHT_WAIT_TIMEOUT_S'],
+    check: (e) =>
+      e.SKINSIGHT_IDLE_TIMEOUT_S <= e.SKINSIGHT_WAIT_TIMEOUT_S
+        ? 'SKINSIGHT_IDLE_TIMEOUT_S must exceed SKINSIGHT_WAIT_TIMEOUT_S (a ?wait=true upload is silent while it waits)'
+        : null,
+  },
+  {
+    reads: ['SKINSIGHT_DB', 'SKINSIGHT_DATABASE_URL'],
+    check: (e) => (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL ? 'SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres' : null),
+  },
+];
+
+/** Parse and check the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   // Empty strings mean "unset" (a blank line in .env should not override a default).
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const problems: string[] = [];
+  // Key by key, so that one bad variable does not hide the rules that do not read it.
+  const valid: Partial<Record<EnvKey, unknown>> = {};
+  for (const [key, schema] of Object.entries(EnvSchema.shape) as [EnvKey, (typeof EnvSchema.shape)[EnvKey]][]) {
+    const parsed = schema.safeParse(input[key]);
+    if (parsed.success) valid[key] = parsed.data;
+    else for (const issue of parsed.error.issues) problems.push(issue.message.startsWith(key) ? issue.message : `${key}: ${issue.message}`);
   }
-  const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.SKINSIGHT_JWT_SECRET) {
-    throw new ConfigError('SKINSIGHT_JWT_SECRET is required when NODE_ENV=production');
+  for (const rule of RULES) {
+    if (!rule.reads.every((k) => k in valid)) continue;
+    const broken = rule.check(valid as Env);
+    if (broken) problems.push(...[broken].flat());
   }
-  if (e.SKINSIGHT_ADMIN_EMAILS !== undefined) {
-    throw new ConfigError('SKINSIGHT_ADMIN_EMAILS was removed (anyone could register a listed e-mail): run `skinsight users grant-admin EMAIL` instead');
-  }
-  if (e.NODE_ENV === 'production') {
-    const problems = productionProblems(e);
-    if (problems.length > 0) throw new ConfigError(`refused in production (NODE_ENV=production):\n  ${problems.join('\n  ')}`);
-  }
-  if (e.NODE_ENV === 'production' && e.SKINSIGHT_DEBUG_HOLD_MS > 0) {
-    throw new ConfigError('SKINSIGHT_DEBUG_HOLD_MS is a test hook and is refused when NODE_ENV=production');
-  }
-  const needsRedis = e.SKINSIGHT_QUEUE === 'bullmq' || e.SKINSIGHT_CACHE === 'redis';
-  if (needsRedis && !e.SKINSIGHT_REDIS_URL) {
-    throw new ConfigError('SKINSIGHT_REDIS_URL is required when SKINSIGHT_QUEUE=bullmq or SKINSIGHT_CACHE=redis');
-  }
-  if (e.SKINSIGHT_IMAGE_STORE === 'postgres' && e.SKINSIGHT_DB !== 'postgres') {
-    throw new ConfigError('SKINSIGHT_IMAGE_STORE=postgres needs SKINSIGHT_DB=postgres');
-  }
-  if (e.SKINSIGHT_QUEUE === 'bullmq' && (e.SKINSIGHT_DB !== 'postgres' || e.SKINSIGHT_IMAGE_STORE !== 'postgres')) {
-    // Workers on other machines must see the same rows and uploads.
-    throw new ConfigError('SKINSIGHT_QUEUE=bullmq needs SKINSIGHT_DB=postgres and SKINSIGHT_IMAGE_STORE=postgres');
-  }
-  let abSplit: AbSplit;
-  let shadow: Partial<Record<ModelTask, string>>;
-  try {
-    abSplit = parseAbSplit(e.SKINSIGHT_AB_SPLIT ?? '');
-    shadow = parseShadow(e.SKINSIGHT_SHADOW ?? '');
-  } catch (err) {
-    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
-  }
-  if (e.SKINSIGHT_HEADER_TIMEOUT_S > e.SKINSIGHT_BODY_TIMEOUT_S) {
-    throw new ConfigError('SKINSIGHT_HEADER_TIMEOUT_S must not exceed SKINSIGHT_BODY_TIMEOUT_S (the body timeout covers the headers too)');
-  }
-  if (e.SKINSIGHT_IDLE_TIMEOUT_S <= e.SKINSIGHT_WAIT_TIMEOUT_S) {
-    throw new ConfigError('SKINSIGHT_IDLE_TIMEOUT_S must exceed SKINSIGHT_WAIT_TIMEOUT_S (a ?wait=true upload is silent while it waits)');
-  }
-  if (e.SKINSIGHT_WEBHOOK_URL && !e.SKINSIGHT_WEBHOOK_SECRET) {
-    throw new ConfigError('SKINSIGHT_WEBHOOK_SECRET is required with SKINSIGHT_WEBHOOK_URL (e.g. whsec_$(openssl rand -base64 32))');
-  }
-  if (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL) {
-    throw new ConfigError('SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres');
-  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
+  return toServiceConfig(valid as Env);
+}
+
+/** The nested configuration, from valid variables. */
+function toServiceConfig(e: Env) {
   const dataDir = path.resolve(e.SKINSIGHT_DATA_DIR);
+  const db: { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string } =
+    e.SKINSIGHT_DB === 'postgres' ? { dialect: 'postgres', url: e.SKINSIGHT_DATABASE_URL! } : { dialect: 'sqlite', file: path.join(dataDir, 'skinsight.db') };
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL as string,
     dataDir,
-    db:
-      e.SKINSIGHT_DB === 'postgres'
-        ? { dialect: 'postgres', url: e.SKINSIGHT_DATABASE_URL! }
-        : { dialect: 'sqlite', file: path.join(dataDir, 'skinsight.db') },
+    db,
     queue: {
       kind: e.SKINSIGHT_QUEUE,
       size: e.SKINSIGHT_QUEUE_SIZE,
+      /** Engine threads per analysing process (undefined: the cores); see sizing.ts. */
       workers: e.SKINSIGHT_WORKERS,
+      /** Analysis tries per scan in both modes (a crash mid-analysis counts); then the scan fails ANALYSIS_ABORTED. */
       attempts: e.SKINSIGHT_JOB_ATTEMPTS,
+      /** BullMQ: a job whose worker stops renewing its lock for this long is handed to another worker. */
       lockMs: e.SKINSIGHT_JOB_LOCK_MS,
+      /** Scans left in processing without a queued job (e.g. Redis lost its data) are re-queued this often. */
       sweepIntervalMs: e.SKINSIGHT_SWEEP_INTERVAL_S * 1000,
+      /** Jobs one analysing process runs at once (undefined: 2 per engine thread); see sizing.ts. */
       workerConcurrency: e.SKINSIGHT_WORKER_CONCURRENCY,
     },
+    /** Redis for the BullMQ queue and the shared result cache; keys start with `prefix:`. */
     redis: e.SKINSIGHT_REDIS_URL ? { url: e.SKINSIGHT_REDIS_URL, prefix: e.SKINSIGHT_REDIS_PREFIX } : null,
     imageStore: e.SKINSIGHT_IMAGE_STORE,
     // Distributed mode shares the cache in Redis; one process keeps it in memory.
@@ -229,7 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       entries: e.SKINSIGHT_CACHE_ENTRIES,
       ttlS: e.SKINSIGHT_CACHE_TTL_S,
     },
-    models: { abSplit, shadow, batchWindowMs: e.SKINSIGHT_BATCH_WINDOW_MS },
+    /** A/B traffic split per task (sticky per user) and shadow candidates; see ab.ts. */
+    models: { abSplit: e.SKINSIGHT_AB_SPLIT, shadow: e.SKINSIGHT_SHADOW, batchWindowMs: e.SKINSIGHT_BATCH_WINDOW_MS },
+    /** Prometheus metrics at /metrics; worker processes serve them on metricsPort when set. */
     metrics: { enabled: e.SKINSIGHT_METRICS, port: e.SKINSIGHT_METRICS_PORT, token: e.SKINSIGHT_METRICS_TOKEN },
     // Development without a secret gets a random one: tokens then die with the process.
     jwt: {
@@ -239,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     uploadLimitBytes: Math.round(e.SKINSIGHT_UPLOAD_LIMIT_MB * 1024 * 1024),
     maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
+    /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
     retention: {
       days: e.SKINSIGHT_RETENTION_DAYS,
       purgeIntervalMs: e.SKINSIGHT_PURGE_INTERVAL_MIN * 60_000,
@@ -247,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     modelsDir: e.SKINSIGHT_MODELS_DIR,
     corsOrigins: e.SKINSIGHT_CORS_ORIGINS,
+    /** The built web app served at `/` (default: the repository's web/dist, when it exists). */
     webDir: path.resolve(e.SKINSIGHT_WEB_DIR ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')),
     apiKeys: e.SKINSIGHT_API_KEYS,
     rateLimit: {
@@ -257,6 +182,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     trustProxy: e.SKINSIGHT_TRUST_PROXY,
     waitTimeoutMs: e.SKINSIGHT_WAIT_TIMEOUT_S * 1000,
+    /**
+     * Connection timeouts (slow clients and slow-loris): the request line and headers, then the
+     * whole request with its body, must arrive within headerMs / bodyMs; a socket with no traffic
+     * either way for idleMs is closed (longer than a ?wait=true answer takes); an idle keep-alive
+     * connection between requests is closed after keepAliveMs.
+     */
     timeouts: {
       headerMs: Math.round(e.SKINSIGHT_HEADER_TIMEOUT_S * 1000),
       bodyMs: Math.round(e.SKINSIGHT_BODY_TIMEOUT_S * 1000),
@@ -264,8 +195,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       keepAliveMs: Math.round(e.SKINSIGHT_KEEP_ALIVE_TIMEOUT_S * 1000),
     },
     debugHoldMs: e.SKINSIGHT_DEBUG_HOLD_MS,
+    /** Signed scan events (webhooks/); null when SKINSIGHT_WEBHOOK_URL is unset. */
     webhook: e.SKINSIGHT_WEBHOOK_URL
-      ? { url: e.SKINSIGHT_WEBHOOK_URL, secret: e.SKINSIGHT_WEBHOOK_SECRET!, allowPrivate: e.SKINSIGHT_WEBHOOK_ALLOW_PRIVATE || e.NODE_ENV !== 'production', retryBaseMs: e.SKINSIGHT_WEBHOOK_RETRY_BASE_MS }
+      ? {
+          url: e.SKINSIGHT_WEBHOOK_URL,
+          secret: e.SKINSIGHT_WEBHOOK_SECRET!,
+          allowPrivate: e.SKINSIGHT_WEBHOOK_ALLOW_PRIVATE || e.NODE_ENV !== 'production',
+          retryBaseMs: e.SKINSIGHT_WEBHOOK_RETRY_BASE_MS,
+        }
       : null,
   };
 }
@@ -273,7 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
 const DAY_S = 86_400;
 
 /** What production refuses to run with (issue #9, item 17); one line per problem. */
-function productionProblems(e: z.infer<typeof EnvSchema>): string[] {
+function productionProblems(e: Env): string[] {
   const out: string[] = [];
   const secret = e.SKINSIGHT_JWT_SECRET ?? '';
   const bits = secretBits(secret);

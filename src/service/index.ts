@@ -1,24 +1,17 @@
 /**
- * The service's entry: startServer(config?) builds the engine pool and the app and listens.
+ * The service's entry: startServer(config?) builds the app (and with it the services, engine
+ * pool included: services.ts) and listens.
  * `node --import tsx src/service/index.ts` runs it directly; `skinsight serve` calls startServer.
  */
-import { metrics } from './metrics.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { Analyzer, EngineOptions } from '../engine/api.ts';
 import { buildApp } from './app.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
+import { announceReady } from './ready.ts';
 
 export { buildApp, type AppDeps } from './app.ts';
 export { loadConfig, ConfigError, type ServiceConfig } from './config.ts';
-
-type PoolFactory = (options: EngineOptions & { workers?: number }) => Promise<Analyzer>;
-
-async function loadEnginePool(): Promise<PoolFactory> {
-  const mod = (await import('../engine/pool.ts')) as { createEnginePool: PoolFactory };
-  return mod.createEnginePool;
-}
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -32,37 +25,20 @@ export async function startServer(config: ServiceConfig = loadConfig()): Promise
   if (config.jwt.generated) {
     log.warn('SKINSIGHT_JWT_SECRET is not set: using a random secret, tokens will not survive a restart');
   }
-  let analyzer: Analyzer;
-  if (config.queue.kind === 'bullmq') {
-    // Distributed mode: a stateless API; the engines run in `skinsight worker` processes.
-    const { RemoteAnalyzer } = await import('./queue/remote-analyzer.ts');
-    const remote = new RemoteAnalyzer(config.redis!.url, config.redis!.prefix, config.waitTimeoutMs);
-    await remote.ready(2000);
-    analyzer = remote;
-  } else {
-    const createEnginePool = await loadEnginePool();
-    analyzer = await createEnginePool({
-      workers: config.queue.workers,
-      modelsDir: config.modelsDir,
-      batchWindowMs: config.models.batchWindowMs,
-      onBatch: (size) => metrics.batchSize.observe(size),
-      logger: log.child({ component: 'engine' }),
-    });
-  }
-  // The pool logs `Using device: …` and `Loaded acne model from …` through the logger we gave it.
+  // The engine pool (or, in distributed mode, the link to the workers) is built by createServices inside buildApp.
+  const app = await buildApp(config, { loggerInstance: log });
+  // The pool logs `Using device: …` and `Loaded acne model from …` through the app's logger.
   let info: { loadMs: number } = { loadMs: 0 };
   try {
-    info = analyzer.info();
+    info = app.skinsight.analyzer.info();
   } catch {
     log.warn('no analysis worker is up yet; /health/ready answers 503 until one is');
   }
-
-  const app = await buildApp(config, { analyzer, ownsAnalyzer: true, loggerInstance: log });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  log.info({ url, loadMs: info.loadMs, workers: config.queue.workers, queue: config.queue.kind }, 'ML Inference Service initialized successfully');
+  log.info({ url, loadMs: info.loadMs, ...app.skinsight.sizing, queue: config.queue.kind }, 'ML Inference Service initialized successfully');
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= app.close());
@@ -76,6 +52,7 @@ function isMain(): boolean {
 if (isMain()) {
   startServer()
     .then((server) => {
+      announceReady({ role: 'api', url: server.url, ...server.app.skinsight.sizing });
       // SIGHUP: reload the model registry without downtime (as POST /api/v1/admin/models/reload).
       process.on('SIGHUP', () => {
         server.app.skinsight.reloadModels?.().catch((err: unknown) => server.app.log.error({ err: String(err) }, 'model reload failed'));

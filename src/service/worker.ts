@@ -12,72 +12,47 @@ import os from 'node:os';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import { createEnginePool, type EnginePool } from '../engine/pool.ts';
-import { createCache } from './cache.ts';
+import type { EnginePool } from '../engine/pool.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
 import { metrics, observeResult } from './metrics.ts';
 import { metricsAuthorized } from './routes/metrics.ts';
-import { createScanProcessor } from './processor.ts';
-import { WebhookOutbox } from './webhooks/outbox.ts';
 import { ANALYZE_QUEUE, SCAN_QUEUE } from './queue/bullmq.ts';
 import { runAnalyzeJob, type AnalyzeJobData } from './queue/analyze-job.ts';
 import { controlChannel, enginesKey } from './queue/remote-analyzer.ts';
-import { createImageStore } from './storage/factory.ts';
-import { createDb } from './storage/db.ts';
-import { migrateToLatest } from './storage/migrations.ts';
-import { ScanRepo } from './storage/scans.ts';
+import { announceReady } from './ready.ts';
+import { createServices } from './services.ts';
+import type { Sizing } from './sizing.ts';
 
 export interface RunningWorker {
   id: string;
   pool: EnginePool;
+  /** Engine threads and jobs in flight, by the rule serve uses too (sizing.ts). */
+  sizing: Sizing;
   close(): Promise<void>;
 }
 
 export async function startWorker(config: ServiceConfig = loadConfig()): Promise<RunningWorker> {
-  if (config.queue.kind !== 'bullmq' || !config.redis) {
-    throw new Error('skinsight worker needs SKINSIGHT_QUEUE=bullmq and SKINSIGHT_REDIS_URL');
-  }
-  const { url, prefix } = config.redis;
   const pino = (await import('pino')).default;
   const id = `${os.hostname()}:${process.pid}`;
   const log = pino({ level: config.logLevel }).child({ worker: id }) as unknown as FastifyBaseLogger;
-  const db = await createDb(config.db);
-  await migrateToLatest(db);
-  const scans = new ScanRepo(db);
-  const images = createImageStore(config, db);
-  const cache = createCache(config.cache, config.redis, (err) => log.warn({ err: String(err) }, 'result cache unavailable; treated as a miss'));
-  const pool = await createEnginePool({
-    workers: config.queue.workers,
-    modelsDir: config.modelsDir,
-    batchWindowMs: config.models.batchWindowMs,
-    onBatch: (size) => metrics.batchSize.observe(size),
-    logger: log,
-  });
-  const clock = () => new Date();
+  // The same composition root as `serve` (services.ts): the same engine threads and jobs in flight.
+  const services = await createServices(config, { role: 'worker', log });
   // Events are recorded here and sent by the API processes' dispatchers (webhooks/outbox.ts).
-  const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, log) : null;
-  const processScan = createScanProcessor({
-    analyzer: pool,
-    scans,
-    images,
-    clock,
-    log,
-    cache,
-    models: config.models,
-    holdMs: config.debugHoldMs,
-    storeLandmarks: config.retention.storeLandmarks,
-    maxAttempts: config.queue.attempts,
-    throwWhenClosing: true,
-    onFinished: webhooks ? (s) => webhooks.enqueue(s.status === 'completed' ? 'scan.completed' : 'scan.failed', s) : undefined,
-  });
+  const { scans, clock, sizing, webhooks } = services;
+  const pool = services.pool!;
+  const processScan = services.processScan!;
+  const { url, prefix } = config.redis!;
 
   // Workers block on Redis: BullMQ needs maxRetriesPerRequest null, and reconnects by itself.
+  // BullMQ leaves connections it was given open on close: they are closed here, last.
+  const connections: Redis[] = [];
   const connection = () => {
     const r = new Redis(url, { maxRetriesPerRequest: null });
     r.on('error', () => {});
+    connections.push(r);
     return r;
   };
-  const concurrency = config.queue.workerConcurrency ?? pool.size * 2;
+  const concurrency = sizing.jobConcurrency;
   const common = {
     prefix,
     concurrency,
@@ -161,6 +136,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     await new Promise<void>((r) => server!.listen(config.metrics.port, config.host, r));
   }
   log.info({ concurrency, engines: pool.size, lockMs: config.queue.lockMs }, 'skinsight worker ready');
+  announceReady({ role: 'worker', engineThreads: pool.size, jobConcurrency: concurrency });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -170,15 +146,12 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
       // Finish the jobs in hand before the engine goes.
       await Promise.allSettled([scanWorker.close(), analyzeWorker.close()]);
       await control.hdel(enginesKey(prefix), id).catch(() => {});
-      subscriber.disconnect();
       await counts.close().catch(() => {});
-      control.disconnect();
+      for (const r of connections) r.disconnect();
       server?.close();
-      await pool.close();
-      await cache?.close();
-      await db.destroy();
+      await services.close();
     })());
-  return { id, pool, close };
+  return { id, pool, sizing, close };
 }
 
 /** Entry for `skinsight worker`. */

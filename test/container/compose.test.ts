@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { buildImages, createStack, leftovers, preflight, removeStale, run, type Stack } from '../../scripts/container/stack.ts';
-import { fixture } from '../helpers/fixtures.ts';
-import { call as request, registerAndLogin, until, type CallOptions } from '../helpers/http.ts';
+import { fixture } from '../../testkit/fixtures.ts';
+import { call as request, registerAndLogin, until, type CallOptions } from '../../testkit/http.ts';
 
 const stack: Stack = createStack();
 const apis: string[] = [];

@@ -10,10 +10,10 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer, AnalyzeOptions } from '../../src/engine/api.ts';
 import { buildApp, loadConfig, type ServiceConfig } from '../../src/service/index.ts';
-import { call as request, registerAndLogin, type CallOptions as RequestOptions } from './http.ts';
+import { call as request, registerAndLogin, type CallOptions as RequestOptions } from '../../testkit/http.ts';
 
 export { request, type RequestOptions };
-export type { Reply } from './http.ts';
+export type { Reply } from '../../testkit/http.ts';
 
 export const SECRET = 'http-app-test-secret-0123456789';
 export const PASSWORD = 'correct horse battery';

@@ -22,7 +22,8 @@ interface Entry {
 
 export class MemoryJobQueue implements JobQueue {
   readonly capacity: number;
-  private readonly concurrency: number;
+  /** Jobs handed to the processor at once. */
+  readonly concurrency: number;
   private readonly typicalJobS: number;
   private readonly waiting: Entry[] = [];
   private running = 0;

@@ -1,4 +1,4 @@
-/** Polling with a deadline and a small JSON/multipart HTTP client, for tests against running services. */
+/** Polling with a deadline and the one small JSON/multipart HTTP client, for tests, benches and scripts against running services. */
 
 /** Polls fn until it returns something truthy; throws with the last error after timeoutMs. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
@@ -66,4 +66,9 @@ export async function registerAndLogin(base: string, email: string, password: st
   const login = await call(base, 'POST', '/api/v1/auth/login', { ...opts, json: { email, password } });
   if (login.status !== 200) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body)}`);
   return { token: login.body.access_token as string, id: login.body.user.id as string };
+}
+
+/** A new account's access token (benches and the web test). */
+export async function accountToken(base: string, email: string, password = 'correct horse battery'): Promise<string> {
+  return (await registerAndLogin(base, email, password)).token;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const FIXTURES = path.resolve(REPO, '../shared/fixtures');
 export const FACES = path.join(FIXTURES, 'faces');
 export const NON_FACES = path.join(FIXTURES, 'non-faces');
