@@ -43,7 +43,9 @@ interface Slot {
   inFlight: Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>;
 }
 
-const WORKER_ENTRY = new URL('./pool-worker.mjs', import.meta.url);
+// Built (dist/*.js): the emitted worker runs as is. From the sources (*.ts under tsx): a shim
+// that registers tsx on the new thread first.
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.mjs' : './pool-worker.js', import.meta.url);
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
