@@ -14,6 +14,34 @@ export default tseslint.config(
     },
   },
   {
+    // The engine boundary: the service and the CLI use the engine's public API only: index.ts
+    // (the engine), pool.ts (engines on threads), api.ts (types, errors, the result schema; no
+    // native modules). Their process set-up (src/boot) is outside the engine too.
+    files: ['src/service/**', 'src/cli/**', 'src/boot/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)engine/(?!(index|pool|api)\\.ts$)', message: "Use the engine's public API (src/engine/index.ts, pool.ts or api.ts), not its stages." }],
+      }],
+    },
+  },
+  {
+    // The browser gets the public types (type-only) and the landmark topology (plain data to draw).
+    files: ['web/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)engine/(?!api\\.ts$|face/topology\\.ts$)', message: 'The web app imports the engine\'s public types from src/engine/api.ts only.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(\\.\\./)+(service|cli|boot)/', message: 'The engine depends on nothing of the service, the CLI or their process set-up.' }],
+      }],
+    },
+  },
+  {
     // Tests poke at loosely typed JSON responses.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-empty': ['error', { allowEmptyCatch: true }] },

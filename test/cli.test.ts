@@ -67,7 +67,7 @@ test('a missing file is reported, not thrown', async () => {
 /**
  * 2,000 paths of 100 characters: 3 symlinks to real photos, the rest missing files. The engine
  * starts either way (ONNX Runtime 1.30 crashed with SIGSEGV at its first session when argv
- * passed ~29 KB; see src/engine/runtime/ort-telemetry.ts).
+ * passed ~29 KB; see src/boot/ort-telemetry.ts).
  */
 function longPathList(): { paths: string[]; real: Set<string> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-argv-'));

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createEngine } from '../engine/index.ts';
-import { toErrorInfo } from '../engine/errors.ts';
-import { resizeArea } from '../engine/face/geometry.ts';
-import type { RgbImage } from '../engine/image.ts';
-import { PATCH_REGIONS, regionPatch } from '../engine/region/patches.ts';
+import { toErrorInfo } from '../engine/api.ts';
+import { resizeArea } from '../engine/index.ts';
+import type { RgbImage } from '../engine/index.ts';
+import { PATCH_REGIONS, regionPatch } from '../engine/index.ts';
 import { expandInputs } from './files.ts';
 import { startProgress } from './progress.ts';
 

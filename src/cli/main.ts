@@ -10,11 +10,12 @@
  *   skinsight users grant-admin EMAIL | revoke-admin EMAIL   (the admin role, on the configured database)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
+// First: process settings that must exist before ONNX Runtime loads.
+import '../boot/ort-telemetry.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { toErrorInfo } from '../engine/errors.ts';
-import { resultJsonSchema } from '../engine/result/schema.ts';
+import { resultJsonSchema, toErrorInfo } from '../engine/api.ts';
 import { runAnalyze } from './analyze.ts';
 import { runCrop } from './crop.ts';
 

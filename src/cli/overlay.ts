@@ -3,7 +3,7 @@
  * panel with the findings. Used by `skinsight analyze --overlay DIR`.
  */
 import sharp from 'sharp';
-import type { AnalysisResult } from '../engine/result/schema.ts';
+import type { AnalysisResult } from '../engine/api.ts';
 
 const REGION_COLOURS: Record<string, string> = {
   forehead: '#4fc3f7',

@@ -25,6 +25,8 @@ export interface EngineOptions {
    * ONNX batch. 0 (default) runs each call at once.
    */
   batchWindowMs?: number;
+  /** 'auto' (default): CUDA when its ONNX Runtime provider is installed, else CPU; 'cpu' forces CPU. */
+  device?: 'auto' | 'cpu';
 }
 
 export interface AnalyzeOptions {
@@ -80,3 +82,11 @@ export interface Analyzer {
   info(): EngineInfo;
   close(): Promise<void>;
 }
+
+// The light runtime half of the public surface (no native modules, no model loading): what the
+// service, the CLI and the queue use without starting ONNX Runtime. `index.ts` adds the engine.
+export { ERROR_CODES, SkinsightError, isSkinsightError, isErrorCode, toErrorInfo, type ErrorCode } from './errors.ts';
+export * from './result/schema.ts';
+export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
+export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
+export { minimalDetectableChange } from './scores/uncertainty.ts';

@@ -1,32 +1,37 @@
 /**
  * Typed engine errors. `code` is stable and machine-readable; the service maps it to an
- * HTTP status, the CLI to an exit code. Messages are for people.
+ * HTTP status (src/service/engine-status.ts), the CLI to an exit code. Messages are for people.
+ * The engine knows nothing of HTTP.
  */
-export const ERROR_CODES = {
-  UNSUPPORTED_FORMAT: 415,
-  CORRUPT_IMAGE: 422,
-  IMAGE_TOO_LARGE: 413,
-  IMAGE_TOO_SMALL: 422,
-  EMPTY_IMAGE: 422,
-  NO_FACE: 422,
-  INVALID_OPTIONS: 400,
-  ENGINE_CLOSED: 503,
+export const ERROR_CODES = [
+  'UNSUPPORTED_FORMAT',
+  'CORRUPT_IMAGE',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_TOO_SMALL',
+  'EMPTY_IMAGE',
+  'NO_FACE',
+  'INVALID_OPTIONS',
+  'ENGINE_CLOSED',
   /** The engine thread analysing the photo died (e.g. out of memory); the photo may be the cause. */
-  ENGINE_CRASHED: 422,
-  INTERNAL: 500,
-} as const;
+  'ENGINE_CRASHED',
+  'INTERNAL',
+] as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES);
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN.has(code);
+}
 
 export class SkinsightError extends Error {
   readonly code: ErrorCode;
-  readonly statusCode: number;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SkinsightError';
     this.code = code;
-    this.statusCode = ERROR_CODES[code];
   }
 
   toJSON(): { code: ErrorCode; message: string } {
@@ -42,8 +47,8 @@ export function isSkinsightError(error: unknown): error is SkinsightError {
 export function toErrorInfo(error: unknown): { code: ErrorCode; message: string } {
   if (isSkinsightError(error)) return error.toJSON();
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
-    const code = String((error as { code: unknown }).code);
-    if (code in ERROR_CODES) return { code: code as ErrorCode, message: String((error as { message: unknown }).message) };
+    const code = (error as { code: unknown }).code;
+    if (isErrorCode(code)) return { code, message: String((error as { message: unknown }).message) };
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

@@ -6,10 +6,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-// The threads' ORT reads the process environment, which only this thread can change.
-import './runtime/ort-telemetry.ts';
 import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
+import { parseEngineOptions } from './options.ts';
 import type { AnalysisResult } from './result/schema.ts';
 
 export interface PoolOptions extends EngineOptions {
@@ -49,7 +48,9 @@ const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.mj
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
-  const { logger, workers: _workers, ...engineOptions } = options;
+  const { logger, workers: _workers, ...given } = options;
+  // Checked here once, so a bad option fails the caller instead of every thread's start-up.
+  const engineOptions = parseEngineOptions(given);
   let nextId = 1;
   let closed = false;
   let reloading: Promise<EngineInfo> | null = null;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { ModelTask } from '../engine/models/manifest.ts';
+import type { ModelTask } from '../engine/api.ts';
 import { parseAbSplit, parseShadow, type AbSplit } from './ab.ts';
 
 const bool = z

@@ -3,7 +3,8 @@
  * Fastify's, the plugins') into `{error: {code, message}}` with the right status.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isSkinsightError } from '../engine/errors.ts';
+import { isSkinsightError } from '../engine/api.ts';
+import { ENGINE_ERROR_STATUS } from './engine-status.ts';
 import { QueueFullError } from './queue/types.ts';
 
 export class HttpError extends Error {
@@ -54,8 +55,9 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     return reply.code(err.statusCode).send(errorBody(err.code, err.message, err.extra));
   }
   if (isSkinsightError(err)) {
-    if (err.statusCode >= 500) request.log.error({ err }, 'engine error');
-    return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    const status = ENGINE_ERROR_STATUS[err.code];
+    if (status >= 500) request.log.error({ err }, 'engine error');
+    return reply.code(status).send(errorBody(err.code, err.message));
   }
   if (err instanceof QueueFullError) {
     reply.header('retry-after', String(err.retryAfterS));

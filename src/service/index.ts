@@ -4,8 +4,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// First: process settings that must exist before ONNX Runtime loads.
+import '../boot/ort-telemetry.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer, EngineOptions } from '../engine/api.ts';
+import { deviceFromEnv } from '../boot/engine-env.ts';
 import { buildApp } from './app.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
 
@@ -44,6 +47,7 @@ export async function startServer(config: ServiceConfig = loadConfig()): Promise
       workers: config.queue.workers,
       modelsDir: config.modelsDir,
       batchWindowMs: config.models.batchWindowMs,
+    device: deviceFromEnv(),
       logger: log.child({ component: 'engine' }),
     });
   }

@@ -5,9 +5,7 @@
  * (crash recovery, a BullMQ retry): each step is conditional on the row still being in `processing`.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Analyzer, AnalysisWithShadow } from '../engine/api.ts';
-import { toErrorInfo } from '../engine/errors.ts';
-import type { ModelTask } from '../engine/models/manifest.ts';
+import { toErrorInfo, type Analyzer, type AnalysisWithShadow, type ModelTask } from '../engine/api.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
 import { splitGeometry } from './geometry.ts';

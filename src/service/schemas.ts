@@ -3,7 +3,7 @@
  * @fastify/swagger turns them into the OpenAPI document; the analysis result's schema comes
  * from the engine's zod schema, so the docs can never drift from what is returned.
  */
-import { resultJsonSchema } from '../engine/result/schema.ts';
+import { resultJsonSchema } from '../engine/api.ts';
 
 export function analysisResultSchema(): Record<string, unknown> {
   const { $schema: _drop, ...rest } = resultJsonSchema();

@@ -12,8 +12,9 @@ import os from 'node:os';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import { deviceFromEnv } from '../boot/engine-env.ts';
 import { createEnginePool, type EnginePool } from '../engine/pool.ts';
-import { toErrorInfo } from '../engine/errors.ts';
+import { toErrorInfo } from '../engine/api.ts';
 import { createCache } from './cache.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';
 import { metrics, observeResult } from './metrics.ts';
@@ -49,6 +50,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     workers: config.queue.workers,
     modelsDir: config.modelsDir,
     batchWindowMs: config.models.batchWindowMs,
+    device: deviceFromEnv(),
     logger: log,
   });
   const clock = () => new Date();

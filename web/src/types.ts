@@ -14,8 +14,8 @@ export type {
   Redness,
   QualityIssue,
   Unavailable,
-} from '../../src/engine/result/schema.ts';
-import type { AnalysisResult } from '../../src/engine/result/schema.ts';
+} from '../../src/engine/api.ts';
+import type { AnalysisResult } from '../../src/engine/api.ts';
 
 export type ScanStatus = 'pending' | 'processing' | 'completed' | 'failed';
 

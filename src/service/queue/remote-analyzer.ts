@@ -6,9 +6,7 @@
  */
 import { QueueEvents, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Analyzer, AnalyzeOptions, EngineInfo } from '../../engine/api.ts';
-import { ERROR_CODES, SkinsightError, type ErrorCode } from '../../engine/errors.ts';
-import type { AnalysisResult } from '../../engine/result/schema.ts';
+import { isErrorCode, SkinsightError, type AnalysisResult, type Analyzer, type AnalyzeOptions, type EngineInfo } from '../../engine/api.ts';
 import { ANALYZE_QUEUE, apiConnection } from './bullmq.ts';
 
 /** Workers write their engine info here every few seconds; older entries mean a dead worker. */
@@ -27,7 +25,7 @@ export function encodeError(code: string, message: string): string {
 }
 export function decodeError(text: string): SkinsightError {
   const m = /^([A-Z_]+): ([\s\S]*)$/.exec(text);
-  if (m && m[1]! in ERROR_CODES) return new SkinsightError(m[1] as ErrorCode, m[2]!);
+  if (m && isErrorCode(m[1])) return new SkinsightError(m[1], m[2]!);
   return new SkinsightError('INTERNAL', text || 'the analysis failed');
 }
 

@@ -7,7 +7,7 @@
  * Admins: users whose role is 'admin', set only by the operator (`skinsight users grant-admin`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AnalysisResult } from '../../engine/result/schema.ts';
+import type { AnalysisResult } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { bearerSecurity, errors } from '../schemas.ts';

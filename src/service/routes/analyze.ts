@@ -4,7 +4,7 @@
  * result or error; nothing is stored.
  */
 import type { FastifyInstance } from 'fastify';
-import { toErrorInfo } from '../../engine/errors.ts';
+import { toErrorInfo } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';

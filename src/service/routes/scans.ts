@@ -1,6 +1,7 @@
 /** The scan resource: init, upload, status, results, history, image, delete. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ERROR_CODES, type ErrorCode } from '../../engine/errors.ts';
+import { isErrorCode } from '../../engine/api.ts';
+import { ENGINE_ERROR_STATUS } from '../engine-status.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError, errorBody, notFound } from '../http-errors.ts';
 import { flag, readMultipart } from '../multipart.ts';
@@ -42,12 +43,12 @@ export function statusView(scan: Scan) {
 }
 
 /**
- * HTTP status for a failed scan's code: the engine's own mapping, 422 for anything else. A
+ * HTTP status for a failed scan's code: the service's mapping of engine codes, 422 for anything else. A
  * failed scan is a final state the request read correctly, so it is never a 5xx (a 5xx would
  * tell clients to retry a read that will answer the same forever).
  */
 function failureStatus(code: string | null): number {
-  const status = code && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode] : 422;
+  const status = isErrorCode(code) ? ENGINE_ERROR_STATUS[code] : 422;
   return status >= 500 ? 422 : status;
 }
 
