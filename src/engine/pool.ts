@@ -48,9 +48,9 @@ const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.mj
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
-  const { logger, workers: _workers, ...given } = options;
+  const { workers: _workers, ...given } = options;
   // Checked here once, so a bad option fails the caller instead of every thread's start-up.
-  const engineOptions = parseEngineOptions(given);
+  const { logger, ...engineOptions } = parseEngineOptions(given);
   let nextId = 1;
   let closed = false;
   let reloading: Promise<EngineInfo> | null = null;
