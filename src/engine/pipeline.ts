@@ -14,7 +14,7 @@ import { cropRoi, type Roi } from './face/geometry.ts';
 import { locateLandmarks, type FaceLandmarks } from './face/landmarks.ts';
 import { estimatePose } from './face/pose.ts';
 import { MESH_POINTS } from './face/facemesh.ts';
-import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
+import { buildFaceRegions, MEASURE_CROP, skinColorMask, type FaceRegions } from './region/skin-regions.ts';
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { clipProbabilities, combinedConfidence, RELIABLE_MIN_QUALITY } from './models/calibration.ts';
@@ -87,7 +87,7 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     const crop = cropRoi(decoded.image, roi, MEASURE_CROP);
     const all = createMask(MEASURE_CROP, MEASURE_CROP);
     all.data.fill(1);
-    const closeupSkin = skinColourMask(crop, all);
+    const closeupSkin = skinColorMask(crop, all);
     watch.lap('regions');
     return { decoded, crop, mode: 'closeup', face: null, regions: null, closeupSkin, timings: watch.timings };
   }

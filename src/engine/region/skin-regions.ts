@@ -99,7 +99,7 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
   const candidate = subtract(oval, excluded);
-  const skin = skinColourMask(crop, candidate);
+  const skin = skinColorMask(crop, candidate);
 
   const regions = {} as Record<SkinRegionName, Mask>;
   for (const name of SKIN_REGIONS) regions[name] = intersect(polygonMask(size, size, poly(REGION_OUTLINES[name])), skin);
@@ -147,7 +147,7 @@ function unionOf(a: Mask, b: Mask): Mask {
  * chroma, within 3.5 robust standard deviations (MAD·1.4826), and that are not black.
  * Adapts to every skin tone because the reference is the face itself.
  */
-export function skinColourMask(image: RgbImage, within: Mask): Mask {
+export function skinColorMask(image: RgbImage, within: Mask): Mask {
   const n = image.width * image.height;
   const d = image.data;
   // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.

@@ -85,7 +85,7 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
         </p>
       )}
       {on.regions && (
-        <ul class="legend" aria-label="Region colours">
+        <ul class="legend" aria-label="Region colors">
           {regions.map((r) => (
             <li key={r}>
               <span class="dot" style={{ background: REGION_COLORS[r] ?? '#fff' }} aria-hidden="true" />
