@@ -5,14 +5,6 @@
  */
 export type {
   AnalysisResult,
-  AcneAnalysis,
-  ConditionAnalysis,
-  SkinTone,
-  SkinType,
-  Wrinkles,
-  DarkCircles,
-  Redness,
-  QualityIssue,
   Unavailable,
 } from '../../src/engine/api.ts';
 import type { AnalysisResult } from '../../src/engine/api.ts';

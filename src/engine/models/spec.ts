@@ -30,5 +30,3 @@ export const MODEL_SPEC = {
     std: [0.229, 0.224, 0.225],
   },
 } as const;
-
-export type ModelSpec = typeof MODEL_SPEC;
