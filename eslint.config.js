@@ -25,11 +25,11 @@ export default tseslint.config(
     },
   },
   {
-    // The browser gets the public types (type-only) and the landmark topology (plain data to draw).
+    // The browser gets the public types (type-only), the landmark topology and the stage names (plain data).
     files: ['web/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ regex: '(^|/)engine/(?!api\\.ts$|face/topology\\.ts$)', message: 'The web app imports the engine\'s public types from src/engine/api.ts only.' }],
+        patterns: [{ regex: '(^|/)engine/(?!api\\.ts$|face/topology\\.ts$|stages\\.ts$)', message: 'The web app imports the engine\'s public types from src/engine/api.ts only.' }],
       }],
     },
   },

@@ -64,3 +64,19 @@ test('a bad engine option is one INVALID_OPTIONS error naming every bad field, b
     assert.ok(performance.now() - started < 1000, 'refused before loading anything');
   }
 });
+
+test('the timings name the exported stages in pipeline order; a close-up skips detect and landmarks', async () => {
+  const { STAGES } = await import('../src/engine/stages.ts');
+  const { fixture } = await import('./helpers/fixtures.ts');
+  const engine = await createEngine();
+  try {
+    const face = await engine.analyze(fixture('faces', 'obama.jpg'));
+    assert.deepEqual(Object.keys(face.timings_ms), [...STAGES, 'total']);
+    const closeup = await engine.analyze(fixture('faces', 'obama.jpg'), { closeup: true });
+    assert.deepEqual(Object.keys(closeup.timings_ms), [...STAGES.filter((s) => s !== 'detect' && s !== 'landmarks'), 'total']);
+    assert.equal(closeup.face, null);
+    assert.equal('shadow' in face, false, 'no shadow field unless shadow versions were asked for');
+  } finally {
+    await engine.close();
+  }
+});

@@ -77,8 +77,11 @@ export interface EngineInfo {
 }
 
 export interface Analyzer {
-  /** Bytes of a JPEG, PNG, WebP or AVIF file in, one result out. Throws SkinsightError with a code. */
-  analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalysisResult>;
+  /**
+   * Bytes of a JPEG, PNG, WebP or AVIF file in, one result out (with `shadow` beside it when
+   * shadow versions were asked for). Throws SkinsightError with a code.
+   */
+  analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalysisWithShadow>;
   info(): EngineInfo;
   close(): Promise<void>;
 }
@@ -90,3 +93,4 @@ export * from './result/schema.ts';
 export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
 export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
 export { minimalDetectableChange } from './scores/uncertainty.ts';
+export { STAGES, type Stage } from './stages.ts';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError } from './errors.ts';
 import { DEFAULT_DECODE_OPTIONS } from './decode/decode.ts';
 import { FaceDetector } from './face/detector.ts';
@@ -14,7 +14,6 @@ import { ModelRegistry } from './models/registry.ts';
 import { detectDevice } from './runtime/onnx.ts';
 import { parseEngineOptions } from './options.ts';
 import { analyzePrepared, prepare, type PipelineParts, type PreparedFace } from './pipeline.ts';
-import type { AnalysisResult } from './result/schema.ts';
 
 export * from './api.ts';
 // What `skinsight crop` needs beyond the engine: the training crops are made as the engine's.
@@ -29,7 +28,7 @@ export interface Engine extends Analyzer {
   /** Decode, detect and crop only: what the models would see (used by `skinsight crop`). */
   prepare(bytes: Uint8Array, options?: AnalyzeOptions): Promise<PreparedFace>;
   /** Models and measures on an already prepared face (pipelines that batch the models). */
-  analyzePrepared(prepared: PreparedFace, options?: AnalyzeOptions): Promise<AnalysisResult>;
+  analyzePrepared(prepared: PreparedFace, options?: AnalyzeOptions): Promise<AnalysisWithShadow>;
   readonly registry: ModelRegistry;
 }
 

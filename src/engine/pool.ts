@@ -6,10 +6,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
 import { parseEngineOptions } from './options.ts';
-import type { AnalysisResult } from './result/schema.ts';
 
 export interface PoolOptions extends EngineOptions {
   /** Worker threads (default: the number of CPU cores). */
@@ -33,13 +32,13 @@ export interface EnginePool extends Analyzer {
 type Reply =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'fatal'; message: string }
-  | { type: 'result'; id: number; result: AnalysisResult }
+  | { type: 'result'; id: number; result: AnalysisWithShadow }
   | { type: 'error'; id: number; code: ErrorCode; message: string };
 
 interface Slot {
   worker: Worker;
   info?: EngineInfo;
-  inFlight: Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>;
+  inFlight: Map<number, { resolve: (r: AnalysisWithShadow) => void; reject: (e: Error) => void }>;
 }
 
 // Built (dist/*.js): the emitted worker runs as is. From the sources (*.ts under tsx): a shim
@@ -136,7 +135,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
       reloading ??= replaceAll().finally(() => (reloading = null));
       return reloading;
     },
-    analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisWithShadow> {
       if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
       const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
       const id = nextId++;

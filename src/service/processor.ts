@@ -5,7 +5,7 @@
  * (crash recovery, a BullMQ retry): each step is conditional on the row still being in `processing`.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { toErrorInfo, type Analyzer, type AnalysisWithShadow, type ModelTask } from '../engine/api.ts';
+import { toErrorInfo, type Analyzer, type ModelTask } from '../engine/api.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
 import { splitGeometry } from './geometry.ts';
@@ -68,10 +68,8 @@ export async function analyzeWithCache(
     const hit = await deps.cache.get(key);
     if (hit) return { ...unpackEntry(hit), cacheKey: key, cached: true };
   }
-  const result = (await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow })) as AnalysisWithShadow;
   // Shadow predictions are stored apart and never reach the public result.
-  const shadowPreds = result.shadow;
-  delete result.shadow;
+  const { shadow: shadowPreds, ...result } = await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow });
   observeResult(result, shadowPreds);
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
