@@ -3,7 +3,7 @@
  * service and engine, with real photos, a real SQLite file and the real CLI.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -65,25 +65,28 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     const u = await newAccount(s);
     const role = async () => (await call(s, 'GET', '/api/v1/admin/role', { token: u.token })).body.role;
     assert.equal(await role(), 'user');
+    // Run asynchronously: the server lives in this process, and a synchronous spawn would freeze
+    // it for seconds, long enough for its keep-alive timer to close the socket fetch then reuses.
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ['bin/skinsight.js', 'users', ...args], {
-        cwd: REPO,
-        env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' },
-        encoding: 'utf8',
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const env = { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: s.dataDir, SKINSIGHT_JWT_SECRET: '' };
+        execFile(process.execPath, ['bin/skinsight.js', 'users', ...args], { cwd: REPO, env, encoding: 'utf8' }, (err, stdout, stderr) =>
+          resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
       });
-    const grant = cli('grant-admin', u.email.toUpperCase());
+    const grant = await cli('grant-admin', u.email.toUpperCase());
     assert.equal(grant.status, 0, grant.stderr);
     assert.equal(grant.stdout.trim(), `${u.email}: role admin`);
     assert.equal(await role(), 'admin');
     assert.equal((await call(s, 'GET', '/api/v1/admin/analytics', { token: u.token })).status, 200);
-    const revoke = cli('revoke-admin', u.email);
+    const revoke = await cli('revoke-admin', u.email);
     assert.equal(revoke.status, 0, revoke.stderr);
     assert.equal(await role(), 'user', 'a revoke takes effect on the next request');
     assert.equal((await call(s, 'GET', '/api/v1/admin/analytics', { token: u.token })).status, 403);
-    const missing = cli('grant-admin', 'nobody@example.org');
+    const missing = await cli('grant-admin', 'nobody@example.org');
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no account with the e-mail nobody@example.org/);
-    assert.equal(cli('promote', u.email).status, 2);
+    assert.equal((await cli('promote', u.email)).status, 2);
   });
 
   test('per-account throttle: 10 failures from 10 IPs, then 429 with a growing Retry-After; never a permanent lock', async () => {

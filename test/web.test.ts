@@ -4,7 +4,8 @@
  * Builds the app first (vite, well under a second). Screenshots go to test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -338,10 +339,10 @@ describe('web app in Chromium', { skip }, () => {
     await p.getByRole('heading', { name: 'Log in' }).waitFor();
     // Registering never makes an admin: the operator grants the role with the CLI.
     await accountToken(server.url, ADMIN, PASSWORD);
-    execFileSync(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', ADMIN], {
+    // Asynchronously: a synchronous spawn would freeze the in-process server for seconds.
+    await promisify(execFile)(process.execPath, ['bin/skinsight.js', 'users', 'grant-admin', ADMIN], {
       cwd: REPO,
       env: { ...process.env, NODE_ENV: 'test', SKINSIGHT_DATA_DIR: dataDir },
-      stdio: 'pipe',
     });
     await logIn(p, ADMIN);
     await p.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
