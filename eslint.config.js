@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'web/dist/', 'data/', 'tmp/', 'training/', 'test-artifacts/', 'models/'] },
+  { ignores: ['node_modules/', 'dist/', '.build-test-*/', 'web/dist/', 'data/', 'tmp/', 'training/', 'test-artifacts/', 'models/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
