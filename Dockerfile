@@ -1,6 +1,6 @@
 # skinsight: one image for both roles of the distributed layout (docker-compose.yml):
-#   API:    node --import tsx src/cli/main.ts serve   (the default command)
-#   worker: node --import tsx src/cli/main.ts worker
+#   API:    node dist/cli/main.js serve   (the default command)
+#   worker: node dist/cli/main.js worker
 #
 #   docker build -t skinsight .                      # official Node image, packages from the npm registry
 # Offline with podman and local bases (what `npm run test:container` does, see README "Containers"):
@@ -14,7 +14,8 @@ FROM ${BASE} AS build
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# .npmrc skips onnxruntime-node's CUDA download (onnxruntime-node-install=skip); the env var says it twice.
+# No CUDA download for onnxruntime-node: package.json's allowScripts denies its postinstall
+# (npm >= 11.19); the base's older npm ignores that field, so the env var its script reads says it too.
 COPY package.json package-lock.json .npmrc ./
 # The npm workspace (the typed client, which the web app is built with): npm ci needs its package.json.
 COPY packages/client/package.json ./packages/client/
@@ -27,7 +28,9 @@ RUN npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" \
 COPY packages ./packages
 COPY web ./web
 COPY src ./src
-RUN npm run build:web
+COPY tsconfig.json tsconfig.build.json ./
+# The TypeScript to JavaScript in dist/ (tsx is a dev dependency: production runs plain node).
+RUN npm run build
 # Production packages only, and onnxruntime-node's binaries for this platform only (the others are ~250 MB).
 RUN npm prune --omit=dev --no-audit --no-fund $NPM_CI_FLAGS \
  && arch="$(node -p process.arch)" \
@@ -36,7 +39,7 @@ RUN npm prune --omit=dev --no-audit --no-fund $NPM_CI_FLAGS \
  && rm -rf node_modules/better-sqlite3/build/Release/obj* node_modules/better-sqlite3/deps \
  && node -e "require('better-sqlite3')(':memory:').close(); require('onnxruntime-node'); require('sharp')"
 
-# ---- runtime: the TypeScript sources (run by tsx), production packages, models and the built web app.
+# ---- runtime: the emitted JavaScript, production packages, models and the built web app.
 FROM ${BASE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -46,7 +49,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY src ./src
+COPY --from=build /app/dist ./dist
 COPY models ./models
 COPY --from=build /app/web/dist ./web/dist
 # The SQLite database and uploads of a single-container run; unused with PostgreSQL.
@@ -56,5 +59,5 @@ EXPOSE 8080
 # The API's liveness route; the compose file points the worker's check at its metrics port.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "--import", "tsx", "src/cli/main.ts"]
+ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve"]

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', 'packages/*/dist/', 'packages/client/src/schema.gen.ts', 'data/', 'tmp/', 'training/', 'test-artifacts/', 'models/'] },
+  { ignores: ['node_modules/', 'dist/', '.build-test-*/', 'web/dist/', 'packages/*/dist/', 'packages/client/src/schema.gen.ts', 'data/', 'tmp/', 'training/', 'test-artifacts/', 'models/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,6 +11,34 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'warn',
+    },
+  },
+  {
+    // The engine boundary: the service and the CLI use the engine's public API only: index.ts
+    // (the engine), pool.ts (engines on threads), api.ts (types, errors, the result schema; no
+    // native modules). Their process set-up (src/boot) is outside the engine too.
+    files: ['src/service/**', 'src/cli/**', 'src/boot/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)engine/(?!(index|pool|api)\\.ts$)', message: "Use the engine's public API (src/engine/index.ts, pool.ts or api.ts), not its stages." }],
+      }],
+    },
+  },
+  {
+    // The browser gets the public types (type-only), the browser-safe code (browser.ts), the landmark topology and the stage names (plain data).
+    files: ['web/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)engine/(?!api\\.ts$|browser\\.ts$|face/topology\\.ts$|stages\\.ts$)', message: 'The web app imports the engine through src/engine/api.ts (types) or browser.ts (browser-safe code) only.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/engine/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(\\.\\./)+(service|cli|boot)/', message: 'The engine depends on nothing of the service, the CLI or their process set-up.' }],
+      }],
     },
   },
   {

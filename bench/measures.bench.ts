@@ -5,7 +5,7 @@
  * machine the minimum is the better estimate of the uncontended cost.
  */
 import { fileURLToPath } from 'node:url';
-import { fixtureInput, loadSquareRgb } from '../src/engine/measures/fixture.ts';
+import { fixtureInput, loadSquareRgb } from '../test/fixtures/measure-masks.ts';
 import { measureFace } from '../src/engine/measures/index.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
 

@@ -67,7 +67,7 @@ test('a missing file is reported, not thrown', async () => {
 /**
  * 2,000 paths of 100 characters: 3 symlinks to real photos, the rest missing files. The engine
  * starts either way (ONNX Runtime 1.30 crashed with SIGSEGV at its first session when argv
- * passed ~29 KB; see src/engine/runtime/ort-telemetry.ts).
+ * passed ~29 KB; see src/boot/ort-telemetry.ts).
  */
 function longPathList(): { paths: string[]; real: Set<string> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-argv-'));
@@ -183,4 +183,27 @@ test('schema prints the result JSON Schema with the seed field names', async () 
   for (const key of ['ml_analysis', 'cv_analysis', 'confidence', 'generated_at', 'face', 'regions', 'quality', 'models', 'timings_ms', 'disclaimer']) {
     assert.ok(key in schema.properties, key);
   }
+});
+
+test('every command answers --help with its own usage, exit 0, and does nothing else', async () => {
+  const commands = ['analyze', 'crop', 'schema', 'info', 'models', 'serve', 'worker', 'users'];
+  // A fresh data folder and a queue that would need Redis: any side effect (a database, a
+  // worker starting, an engine loading) would show as a file, an error or a slow exit.
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-help-'));
+  const env = { ...process.env, SKINSIGHT_DATA_DIR: data, SKINSIGHT_QUEUE: 'bullmq', SKINSIGHT_REDIS_URL: 'redis://127.0.0.1:1' };
+  for (const command of commands) {
+    for (const flag of command === 'worker' ? ['--help', '-h'] : ['--help']) {
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [BIN, command, flag], { cwd: data, env, timeout: 60_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+      assert.equal(code, 0, `${command} ${flag}: ${stderr}`);
+      assert.equal(stderr, '', `${command} ${flag}`);
+      assert.match(stdout, new RegExp(`^Usage:\\n  skinsight ${command}\\b`), `${command} ${flag}`);
+      assert.doesNotMatch(stdout, command === 'analyze' ? /skinsight crop/ : /skinsight analyze/, 'only this command');
+    }
+  }
+  assert.deepEqual(fs.readdirSync(data), [], 'nothing written');
+  fs.rmSync(data, { recursive: true, force: true });
 });

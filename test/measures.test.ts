@@ -13,7 +13,7 @@ import {
 } from '../src/engine/result/schema.ts';
 import { deltaE76, hexToLab, imageToLab, labToSrgb, srgbToLab, type Lab } from '../src/engine/measures/color.ts';
 import { createMeasureContext } from '../src/engine/measures/context.ts';
-import { fixtureInput, loadSquareRgb } from '../src/engine/measures/fixture.ts';
+import { fixtureInput, loadSquareRgb } from '../test/fixtures/measure-masks.ts';
 import { measureCloseup, measureFace, type MeasureOutput } from '../src/engine/measures/index.ts';
 import {
   MONK_HEX, fitzpatrickFromIta, itaCategory, itaDegrees, measureSkinTone,

@@ -48,7 +48,7 @@ def write_card(task: str, version: str, m: dict, splits: dict, path: Path, run_d
          f"{TITLES[task]}. Classes: " + ", ".join("`%s`" % c for c in t["confusion"]["labels"]) + ".", "",
          "## Intended use", "",
          "- Input: the engine's eye-line-aligned square face crop, or for a close-up photo (no detectable face) the "
-         "centre square of the whole image, resized to 224x224 RGB (bilinear), ImageNet mean/std.",
+         "centre square of the whole image, resized to 224x224 RGB by area averaging, normalised with the model spec's (ImageNet) mean/std (models/spec.json).",
          "- Output: softmax probabilities. " + (f"`acne` is reported when P(acne) >= {m['threshold']} (chosen on validation data to maximise binary macro-F1)."
                                                if positive else "The predicted condition is the argmax."),
          "- Use: self-hosted cosmetic skin analysis, demos and research. Not a medical device.", "",

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONDITION_CLASSES = ["normal", "acne", "rosacea", "eczema", "pigmentation"]
-ACNE_CLASSES = ["no_acne", "acne"]
+from .spec import ACNE_CLASSES, CONDITION_CLASSES  # noqa: F401  (re-exported: D.ACNE_CLASSES)
 
 # Whole sources held out for the test set (never seen in training or validation).
 # Chosen from the dataset README's table of sources that can be held out while every class

@@ -28,13 +28,14 @@ def main(argv=None) -> int:
     from training.export import export_onnx
     from training.models import ARCH_DESCRIPTIONS
     from training.register import sha256_file
+    from training.spec import ACNE_CLASSES, CONDITION_CLASSES, manifest_input
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("weights", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--version", default="1.0.0")
-    ap.add_argument("--acne-classes", default="no_acne,acne")
-    ap.add_argument("--condition-classes", default="normal,acne,rosacea,eczema,pigmentation")
+    ap.add_argument("--acne-classes", default=",".join(ACNE_CLASSES))
+    ap.add_argument("--condition-classes", default=",".join(CONDITION_CLASSES))
     ap.add_argument("--license", default="as provided by the seed weights' owner (unknown)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -62,8 +63,7 @@ def main(argv=None) -> int:
         entry = {
             "name": task, "version": a.version, "task": task, "file": onnx_path.name, "sha256": sha256_file(onnx_path),
             "classes": classes,
-            "input": {"size": 224, "layout": "NCHW", "resize": "bilinear", "crop": "face",
-                      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+            "input": manifest_input(),
             "threshold": 0.5, "precision": "fp32", "architecture": ARCH_DESCRIPTIONS[arch], "default": False,
             "license": a.license, "training_data": f"seed project weights imported from {w.name} (training data unknown)",
             "metrics": {},

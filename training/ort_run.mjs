@@ -2,13 +2,14 @@
 //   node training/ort_run.mjs logits MODEL.onnx IN.u8 N OUT.f32 [OUTPUT] -> output `OUTPUT` (default logits) float32 [N,C]
 //   node training/ort_run.mjs ranges MODEL.onnx IN.u8 N OUT.json     -> {output name: [min, max]} over all outputs
 //   node training/ort_run.mjs bench  MODEL.onnx [MODEL2.onnx ...]     -> JSON ms per call at batch 1 and 8
-// Normalisation: (x/255 - mean)/std with ImageNet mean/std, NCHW, as the model registry specifies.
+// Normalisation: (x/255 - mean)/std, NCHW, with the model spec's mean/std (models/spec.json).
 import * as ort from 'onnxruntime-node';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
-const S = 224;
+const SPEC = JSON.parse(readFileSync(new URL('../models/spec.json', import.meta.url), 'utf8')).input;
+const MEAN = SPEC.mean;
+const STD = SPEC.std;
+const S = SPEC.size;
 
 function toTensor(u8, start, n) {
   const out = new Float32Array(n * 3 * S * S);

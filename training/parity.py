@@ -10,8 +10,8 @@ A multi-head file (entries with `output`, e.g. skin_mnv2-3.0.0.onnx) is rebuilt 
 backbone and training/checkpoints/<file stem>.pt; MODEL may then be followed by the task name.
 The entry's calibration temperature T is applied (softmax(logits / T)), as the engine does.
 
-Preprocessing (the registry's input spec): RGB, float32 x/255, (x - mean)/std with ImageNet
-mean [0.485, 0.456, 0.406] and std [0.229, 0.224, 0.225], NCHW, batch 1. No resize.
+Preprocessing (the model spec, models/spec.json): RGB, float32 x/255, (x - mean)/std with the
+spec's per-channel mean and std, NCHW, batch 1. No resize.
 
 Prints one JSON line: {"model", "classes", "probabilities": {class: p}, "logits": [...]}.
 Probabilities are the softmax of the logits, computed in float64.
@@ -84,8 +84,10 @@ def main(argv=None) -> int:
         if im.size != (224, 224):
             raise SystemExit(f"{png} is {im.size[0]}x{im.size[1]}; expected a 224x224 crop from `skinsight crop`")
         x = np.asarray(im, dtype=np.float32) / 255.0
-    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-    std = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+    from training.spec import MEAN, STD
+
+    mean = np.array(MEAN, dtype=np.float32)
+    std = np.array(STD, dtype=np.float32)
     x = ((x - mean) / std).transpose(2, 0, 1)[None].copy()
     with torch.no_grad():
         logits = model(torch.from_numpy(x))[0].double().numpy()

@@ -20,6 +20,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .export import ort_ranges
+from .spec import MEAN, STD
 
 QUANT_INPUT_OPS = {"Conv", "Gemm", "MaxPool", "GlobalAveragePool"}
 
@@ -46,7 +47,7 @@ def quantize_qdq(fp32_path: Path, out_path: Path, calib_u8: np.ndarray) -> dict:
         probe = Path(td) / "probe.onnx"
         onnx.save(_with_all_outputs(model), str(probe))
         ranges = ort_ranges(probe, calib_u8)
-    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    mean, std = np.array(MEAN), np.array(STD)
     ranges[g.input[0].name] = [float(((0 - mean) / std).min()), float(((1 - mean) / std).max())]
 
     new_inits: list[onnx.TensorProto] = []

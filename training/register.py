@@ -20,6 +20,7 @@ from . import metrics as M
 from .export import compare_torch_ort, export_onnx, ort_bench, ort_logits, softmax
 from .models import ARCH_DESCRIPTIONS, build, n_params
 from .quantize import quantize_qdq
+from .spec import manifest_input
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
@@ -166,8 +167,7 @@ def register_run(run_dir: Path, version: str, tasks: list[str], X, items: list[D
         entry = {
             "name": task, "version": version, "task": task, "file": onnx_path.name, "sha256": sha256_file(onnx_path),
             "classes": classes,
-            "input": {"size": 224, "layout": "NCHW", "resize": "bilinear", "crop": "face",
-                      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+            "input": manifest_input(),
             "threshold": threshold if threshold is not None else 0.5, "precision": "fp32",
             "architecture": ARCH_DESCRIPTIONS[arch], "default": make_default, "license": LICENSE,
             "training_data": training_data_summary(items), "model_card": f"cards/{task}.md", "metrics": summary,

@@ -16,6 +16,7 @@ from . import metrics as M
 from .backbone.net import Backbone, SkinNet
 from .calibrate import PROB_MAX, PROB_MIN, clip_probs, softmax_t
 from .export import ort_bench, ort_logits
+from .spec import manifest_input
 from .register import CKPT, LICENSE, MODELS, load_manifest, save_manifest, sha256_file, upsert
 
 NAME = "skin_mnv2"
@@ -88,8 +89,7 @@ def register(run_dir: Path, version: str, heads: dict, results: dict, X, items, 
             "output": task, "calibration": {"method": "temperature", "temperature": res["temperature"],
                                             "fitted_on": "validation split (NLL, cell-balanced weights)"},
             "classes": TASKS[task],
-            "input": {"size": 224, "layout": "NCHW", "resize": "bilinear", "crop": "face",
-                      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+            "input": manifest_input(),
             "threshold": res["threshold"] if res["threshold"] is not None else 0.5, "precision": "fp32",
             "architecture": ARCH.format(head=head_desc), "default": True, "license": LICENSE + "; backbone weights: nsfwjs (MIT)",
             "training_data": "../shared/datasets conditions task (engine crops) + engine-cut healthy skin patches of UTKFace; see the model card",

@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 from .models import SeedNet, build
+from .spec import ACNE_CLASSES, CONDITION_CLASSES
 
 
 def _pairs(sd: dict) -> list[tuple[str, torch.Tensor, torch.Tensor | None]]:
@@ -72,5 +73,5 @@ def load_any(path: Path) -> tuple[torch.nn.Module, dict]:
         obj = obj.state_dict()
     m = seed_from_state_dict(obj)
     n = m.classifier[-1].out_features
-    classes = ["no_acne", "acne"] if n == 2 else ["normal", "acne", "rosacea", "eczema", "pigmentation"][:n]
+    classes = list(ACNE_CLASSES) if n == 2 else CONDITION_CLASSES[:n]
     return m, {"arch": "seed", "classes": classes}

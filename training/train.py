@@ -24,12 +24,13 @@ import torch.nn.functional as F
 
 from . import data as D
 from . import metrics as M
+from . import spec as S
 from .runlog import run_logger
 from .models import ARCH_DESCRIPTIONS, build, n_params
 
 REPO = Path(__file__).resolve().parent.parent
-MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+MEAN = torch.tensor(S.MEAN).view(1, 3, 1, 1)
+STD = torch.tensor(S.STD).view(1, 3, 1, 1)
 
 TASKS = {
     "acne_binary": {"classes": D.ACNE_CLASSES, "seed_arch": "seed_acne"},

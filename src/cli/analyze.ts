@@ -6,9 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliErrorInfo } from '../contract/errors.ts';
-import type { Analyzer } from '../engine/api.ts';
-import { toErrorInfo } from '../engine/errors.ts';
-import type { AnalysisResult } from '../engine/result/schema.ts';
+import { deviceFromEnv } from '../boot/engine-env.ts';
+import { toErrorInfo, type AnalysisResult, type Analyzer } from '../engine/api.ts';
 import { expandInputs, type InputFile } from './files.ts';
 import { renderOverlay } from './overlay.ts';
 import { startProgress } from './progress.ts';
@@ -33,7 +32,7 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
   }
   if (options.overlayDir) fs.mkdirSync(options.overlayDir, { recursive: true });
 
-  const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold };
+  const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold, device: deviceFromEnv() };
   const workers = Math.min(options.workers, inputs.length);
   let analyzer: Analyzer;
   if (workers > 1) {

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createEngine } from '../engine/index.ts';
-import { toErrorInfo } from '../engine/errors.ts';
-import { resizeArea } from '../engine/face/geometry.ts';
-import type { RgbImage } from '../engine/image.ts';
-import { PATCH_REGIONS, regionPatch } from '../engine/region/patches.ts';
+import { toErrorInfo } from '../engine/api.ts';
+import { resizeArea } from '../engine/index.ts';
+import type { RgbImage } from '../engine/index.ts';
+import { PATCH_REGIONS, regionPatch } from '../engine/index.ts';
 import { expandInputs } from './files.ts';
 import { startProgress } from './progress.ts';
 
@@ -57,7 +57,7 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
         fs.mkdirSync(path.dirname(output), { recursive: true });
         await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(output);
         line = { source: input.path, output, mode: prepared.mode };
-        if (options.patches && prepared.regions) {
+        if (options.patches && prepared.mode === 'face') {
           for (const region of PATCH_REGIONS) {
             const patch = regionPatch(prepared.regions.measure.image, prepared.regions.measure.landmarks, region, options.patchSize);
             const file = output.replace(/\.png$/, `.${region}.png`);

@@ -10,30 +10,57 @@
  *   skinsight users grant-admin EMAIL | revoke-admin EMAIL   (the admin role, on the configured database)
  * Exit codes: 0 all good, 1 some input failed, 2 usage or start-up error.
  */
+// First: process settings that must exist before ONNX Runtime loads.
+import '../boot/ort-telemetry.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { toErrorInfo } from '../engine/errors.ts';
-import { resultJsonSchema } from '../engine/result/schema.ts';
+import { resultJsonSchema, toErrorInfo } from '../engine/api.ts';
 import { runAnalyze } from './analyze.ts';
 import { runCrop } from './crop.ts';
 
-const USAGE = `Usage:
-  skinsight analyze <files or folders…> [--files-from FILE|-] [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7]
-  skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches [--patch-size 96]] <files or folders…>
-  skinsight schema
-  skinsight info [--models DIR]
-  skinsight models list [--models DIR]
-  skinsight models import-seed acne_binary_v1.pt other_condition_v1.pt [--out DIR] [--version 1.0.0]
-  skinsight serve
-  skinsight worker
-  skinsight users grant-admin EMAIL | revoke-admin EMAIL
-Results are cosmetic estimates, not a medical diagnosis.`;
+/** Each command's usage lines and what it does: `skinsight COMMAND --help` prints its entry. */
+const COMMANDS: Record<string, { usage: string[]; does: string }> = {
+  analyze: {
+    usage: ['skinsight analyze <files or folders…> [--files-from FILE|-] [--pretty] [--overlay DIR] [--closeup] [--workers N] [--models DIR] [--threshold 0.7] [--quiet]'],
+    does: 'Analyse photos: one JSON result per line on stdout; exit 1 if any input failed.',
+  },
+  crop: {
+    usage: ['skinsight crop --out DIR [--size 224] [--closeup-fallback] [--closeup] [--patches [--patch-size 96]] [--quiet] <files or folders…>'],
+    does: 'Write the crops the models see (the training inputs) and DIR/crops.jsonl.',
+  },
+  schema: { usage: ['skinsight schema'], does: "Print the result's JSON Schema." },
+  info: { usage: ['skinsight info [--models DIR]'], does: 'Load the engine and print its device and models.' },
+  models: {
+    usage: ['skinsight models list [--models DIR]', 'skinsight models import-seed acne_binary_v1.pt other_condition_v1.pt [--out DIR] [--version 1.0.0]'],
+    does: 'List the model registry, or import seed weights into it.',
+  },
+  serve: { usage: ['skinsight serve'], does: 'Start the HTTP service (configured by SKINSIGHT_* environment variables; see .env.example).' },
+  worker: { usage: ['skinsight worker'], does: 'Distributed mode: an analysis worker on the BullMQ queue (needs SKINSIGHT_QUEUE=bullmq and Redis).' },
+  users: { usage: ['skinsight users grant-admin EMAIL | revoke-admin EMAIL'], does: 'Grant or revoke the admin role on the configured database.' },
+};
+const NOTICE = 'Results are cosmetic estimates, not a medical diagnosis.';
+const USAGE = ['Usage:', ...Object.values(COMMANDS).flatMap((c) => c.usage.map((u) => `  ${u}`)), NOTICE].join('\n');
+
+function commandUsage(command: string): string {
+  const c = COMMANDS[command]!;
+  return ['Usage:', ...c.usage.map((u) => `  ${u}`), '', c.does, NOTICE].join('\n');
+}
+
+/** `--help`/`-h` anywhere before a `--`: the command's usage, and nothing else happens. */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(COMMANDS, command) && wantsHelp(rest)) {
+    process.stdout.write(commandUsage(command) + '\n');
+    return 0;
+  }
   switch (command) {
     case 'analyze': {
       const { values, positionals } = parse(rest, {
@@ -130,10 +157,6 @@ async function main(argv: string[]): Promise<number> {
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 
 function parse(args: string[], options: OptionSpec) {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    process.exit(0);
-  }
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -3,9 +3,9 @@
  * panel with the findings. Used by `skinsight analyze --overlay DIR`.
  */
 import sharp from 'sharp';
-import type { AnalysisResult } from '../engine/result/schema.ts';
+import type { AnalysisResult } from '../engine/api.ts';
 
-const REGION_COLOURS: Record<string, string> = {
+const REGION_COLORS: Record<string, string> = {
   forehead: '#4fc3f7',
   left_cheek: '#81c784',
   right_cheek: '#81c784',
@@ -27,8 +27,8 @@ export async function renderOverlay(bytes: Uint8Array, result: AnalysisResult): 
   if (face) {
     for (const [name, region] of Object.entries(result.regions)) {
       const pts = region.polygon.map(([x, y]) => `${(x * w).toFixed(1)},${(y * h).toFixed(1)}`).join(' ');
-      const colour = REGION_COLOURS[name] ?? '#ffffff';
-      parts.push(`<polygon points="${pts}" fill="${colour}" fill-opacity="0.25" stroke="${colour}" stroke-width="1.5"/>`);
+      const color = REGION_COLORS[name] ?? '#ffffff';
+      parts.push(`<polygon points="${pts}" fill="${color}" fill-opacity="0.25" stroke="${color}" stroke-width="1.5"/>`);
     }
     const r = Math.max(0.8, (face.box.width / result.image.width) * w / 250);
     for (const [x, y] of face.landmarks) parts.push(`<circle cx="${(x * w).toFixed(1)}" cy="${(y * h).toFixed(1)}" r="${r.toFixed(2)}" fill="#00e5ff"/>`);

@@ -27,6 +27,8 @@ export interface EngineOptions {
   batchWindowMs?: number;
   /** Told the size of every micro-batch (not cloneable: the pool forwards it from its threads). */
   onBatch?: (size: number) => void;
+  /** 'auto' (default): CUDA when its ONNX Runtime provider is installed, else CPU; 'cpu' forces CPU. */
+  device?: 'auto' | 'cpu';
 }
 
 export interface AnalyzeOptions {
@@ -94,8 +96,20 @@ export interface EngineInfo {
 }
 
 export interface Analyzer {
-  /** Bytes of a JPEG, PNG, WebP or AVIF file in, one result out. Throws SkinsightError with a code. */
-  analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalysisResult>;
+  /**
+   * Bytes of a JPEG, PNG, WebP or AVIF file in, one result out (with `shadow` beside it when
+   * shadow versions were asked for). Throws SkinsightError with a code.
+   */
+  analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalysisWithShadow>;
   info(): EngineInfo;
   close(): Promise<void>;
 }
+
+// The light runtime half of the public surface (no native modules, no model loading): what the
+// service, the CLI and the queue use without starting ONNX Runtime. `index.ts` adds the engine.
+export { ERROR_CODES, SkinsightError, isSkinsightError, isErrorCode, toErrorInfo, type ErrorCode } from './errors.ts';
+export * from './result/schema.ts';
+export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
+export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
+export { minimalDetectableChange } from './scores/uncertainty.ts';
+export { STAGES, type Stage } from './stages.ts';

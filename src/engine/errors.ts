@@ -20,6 +20,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES);
 
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN.has(code);
+}
+
 export class SkinsightError extends Error {
   readonly code: ErrorCode;
 
@@ -42,8 +46,8 @@ export function isSkinsightError(error: unknown): error is SkinsightError {
 export function toErrorInfo(error: unknown): { code: ErrorCode; message: string } {
   if (isSkinsightError(error)) return error.toJSON();
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
-    const code = String((error as { code: unknown }).code);
-    if (KNOWN.has(code)) return { code: code as ErrorCode, message: String((error as { message: unknown }).message) };
+    const code = (error as { code: unknown }).code;
+    if (isErrorCode(code)) return { code, message: String((error as { message: unknown }).message) };
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

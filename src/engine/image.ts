@@ -20,16 +20,6 @@ export interface Point {
   y: number;
 }
 
-export function createRgbImage(width: number, height: number): RgbImage {
-  return { width, height, data: new Uint8Array(width * height * 3) };
-}
-
 export function createMask(width: number, height: number): Mask {
   return { width, height, data: new Uint8Array(width * height) };
-}
-
-export function maskArea(mask: Mask): number {
-  let n = 0;
-  for (let i = 0; i < mask.data.length; i++) n += mask.data[i];
-  return n;
 }

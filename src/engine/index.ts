@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError } from './errors.ts';
 import { DEFAULT_DECODE_OPTIONS } from './decode/decode.ts';
 import { FaceDetector } from './face/detector.ts';
@@ -12,12 +12,14 @@ import { detectorOptions, FACE_DEFAULTS } from './face/defaults.ts';
 import { FaceMesh } from './face/facemesh.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { detectDevice } from './runtime/onnx.ts';
+import { parseEngineOptions } from './options.ts';
 import { analyzePrepared, prepare, type PipelineParts, type PreparedFace } from './pipeline.ts';
-import type { AnalysisResult } from './result/schema.ts';
 
-export type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
-export { SkinsightError, toErrorInfo } from './errors.ts';
-export { AnalysisResult, resultJsonSchema, DISCLAIMER } from './result/schema.ts';
+export * from './api.ts';
+// What `skinsight crop` needs beyond the engine: the training crops are made as the engine's.
+export { resizeArea } from './face/geometry.ts';
+export type { RgbImage } from './image.ts';
+export { PATCH_REGIONS, regionPatch } from './region/patches.ts';
 
 /** The repository's bundled model registry. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -26,16 +28,16 @@ export interface Engine extends Analyzer {
   /** Decode, detect and crop only: what the models would see (used by `skinsight crop`). */
   prepare(bytes: Uint8Array, options?: AnalyzeOptions): Promise<PreparedFace>;
   /** Models and measures on an already prepared face (pipelines that batch the models). */
-  analyzePrepared(prepared: PreparedFace, options?: AnalyzeOptions): Promise<AnalysisResult>;
+  analyzePrepared(prepared: PreparedFace, options?: AnalyzeOptions): Promise<AnalysisWithShadow>;
   readonly registry: ModelRegistry;
 }
 
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   const started = performance.now();
+  const options = parseEngineOptions(given);
   const threads = options.intraOpThreads ?? 1;
   const threshold = options.detectionThreshold ?? FACE_DEFAULTS.detectionThreshold;
-  if (!(threshold > 0 && threshold < 1)) throw new SkinsightError('INVALID_OPTIONS', 'detectionThreshold must be between 0 and 1.');
-  const device = detectDevice();
+  const device = detectDevice(options.device);
   options.logger?.info({ device }, `Using device: ${device}`);
 
   const [detector, mesh, registry] = await Promise.all([

@@ -14,7 +14,7 @@ import { cropRoi, type Roi } from './face/geometry.ts';
 import { landmarkBox, locateLandmarks, type FaceLandmarks } from './face/landmarks.ts';
 import { estimatePose } from './face/pose.ts';
 import { MESH_POINTS } from './face/facemesh.ts';
-import { buildFaceRegions, MEASURE_CROP, skinColourMask, type FaceRegions } from './region/skin-regions.ts';
+import { buildFaceRegions, MEASURE_CROP, skinColorMask, type FaceRegions } from './region/skin-regions.ts';
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { clipProbabilities, combinedConfidence, RELIABLE_MIN_QUALITY } from './models/calibration.ts';
@@ -29,7 +29,8 @@ import {
   type Face,
 } from './result/schema.ts';
 import { createMask } from './image.ts';
-import type { ShadowPrediction } from './api.ts';
+import type { AnalysisWithShadow, ShadowPrediction } from './api.ts';
+import type { Stage } from './stages.ts';
 
 export interface PipelineParts {
   detector: FaceDetector;
@@ -48,23 +49,40 @@ export interface PipelineOptions {
   shadowVersions?: Partial<Record<ModelTask, string>>;
 }
 
-/** What the models and the measures look at, before any of them runs. */
-export interface PreparedFace {
+/** What the models and the measures look at, before any of them runs: a face, or a close-up. */
+export type PreparedFace = PreparedFaceCrop | PreparedCloseup;
+
+interface PreparedCommon {
   decoded: DecodedImage;
   /** The aligned square crop (MEASURE_CROP²) the models and measures read. */
   crop: RgbImage;
-  mode: 'face' | 'closeup';
-  face: { detection: FaceDetection; landmarks: FaceLandmarks; count: number } | null;
-  regions: FaceRegions | null;
-  closeupSkin: Mask | null;
-  timings: Record<string, number>;
+  timings: Partial<Record<Stage, number>>;
+}
+
+export interface PreparedFaceCrop extends PreparedCommon {
+  mode: 'face';
+  face: { detection: FaceDetection; landmarks: FaceLandmarks; count: number };
+  regions: FaceRegions;
+}
+
+export interface PreparedCloseup extends PreparedCommon {
+  mode: 'closeup';
+  /** The skin-colored pixels of the crop: a close-up has no landmarks to draw regions from. */
+  closeupSkin: Mask;
+}
+
+/** What the models ran to, before the measures: the live tasks and any shadow candidates. */
+interface ModelStage {
+  acne: ModelOutcome<AcneAnalysis>;
+  condition: ModelOutcome<ConditionAnalysis>;
+  shadow: ShadowPrediction[];
 }
 
 class Stopwatch {
-  readonly timings: Record<string, number> = {};
+  readonly timings: Partial<Record<Stage, number>> = {};
   private last = performance.now();
   private readonly start = this.last;
-  lap(stage: string): void {
+  lap(stage: Stage): void {
     const now = performance.now();
     this.timings[stage] = round2(now - this.last);
     this.last = now;
@@ -87,9 +105,9 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     const crop = cropRoi(decoded.image, roi, MEASURE_CROP);
     const all = createMask(MEASURE_CROP, MEASURE_CROP);
     all.data.fill(1);
-    const closeupSkin = skinColourMask(crop, all);
+    const closeupSkin = skinColorMask(crop, all);
     watch.lap('regions');
-    return { decoded, crop, mode: 'closeup', face: null, regions: null, closeupSkin, timings: watch.timings };
+    return { decoded, crop, mode: 'closeup', closeupSkin, timings: watch.timings };
   }
 
   const detections = await parts.detector.detect(decoded.image, parts.find.detectionThreshold);
@@ -112,12 +130,11 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
     mode: 'face',
     face: { detection: chosen.detection, landmarks: chosen.landmarks, count },
     regions,
-    closeupSkin: null,
     timings: watch.timings,
   };
 }
 
-export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace, options: PipelineOptions = {}): Promise<AnalysisResult> {
+export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFace, options: PipelineOptions = {}): Promise<AnalysisWithShadow> {
   const watch = new Stopwatch();
   const versions = options.modelVersions ?? {};
   const shadowWanted = Object.entries(options.shadowVersions ?? {}) as [ModelTask, string][];
@@ -130,48 +147,63 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   ]);
   watch.lap('models');
 
-  const { decoded } = prepared;
-  let faceBlock: Face | null = null;
-  let measured;
-  let regionsBlock: AnalysisResult['regions'] = {};
-  if (prepared.mode === 'face' && prepared.face && prepared.regions) {
-    const { detection, landmarks, count } = prepared.face;
-    const pose = estimatePose(landmarks.points);
-    const box = landmarkBox(landmarks.points);
-    const faceSizePx = Math.max(box.width, box.height) / decoded.scale;
-    measured = measureFace(prepared.regions.measure, { faceSizePx, pose });
-    const w = decoded.image.width;
-    const h = decoded.image.height;
-    const lm: [number, number, number][] = [];
-    for (let i = 0; i < MESH_POINTS; i++) {
-      lm.push([round4(landmarks.points[i * 3] / w), round4(landmarks.points[i * 3 + 1] / h), round4(landmarks.points[i * 3 + 2] / w)]);
-    }
-    faceBlock = {
-      box: {
-        x: round1(box.x / decoded.scale),
-        y: round1(box.y / decoded.scale),
-        width: round1(box.width / decoded.scale),
-        height: round1(box.height / decoded.scale),
-      },
-      landmarks: lm,
-      detection_confidence: round4(detection.score),
-      mesh_confidence: round4(landmarks.score),
-      faces_detected: count,
-      pose,
-    };
-    for (const [name, outline] of Object.entries(prepared.regions.outlines)) {
-      const mask = prepared.regions.measure.regions[name as keyof typeof prepared.regions.measure.regions];
-      let area = 0;
-      for (let i = 0; i < mask.data.length; i++) area += mask.data[i];
-      regionsBlock[name] = { polygon: outline.map((p) => [round4(p.x / w), round4(p.y / h)] as [number, number]), area_px: area };
-    }
-  } else {
-    measured = measureCloseup(prepared.crop, prepared.closeupSkin ?? createMask(MEASURE_CROP, MEASURE_CROP));
-    regionsBlock = {};
-  }
+  const measured = measure(prepared);
   watch.lap('measures');
+  return assemble(prepared, { acne, condition, shadow }, measured, { ...prepared.timings, ...watch.timings });
+}
 
-  const models = [acne, condition]
+type Measured = ReturnType<typeof measureFace>;
+
+/** The face's pose, its size in the original photo and the measures on its regions (close-ups: on the skin mask). */
+function measure(prepared: PreparedFace): Measured {
+  if (prepared.mode === 'closeup') return measureCloseup(prepared.crop, prepared.closeupSkin);
+  const { landmarks } = prepared.face;
+  const box = landmarkBox(landmarks.points);
+  const faceSizePx = Math.max(box.width, box.height) / prepared.decoded.scale;
+  return measureFace(prepared.regions.measure, { faceSizePx, pose: estimatePose(landmarks.points) });
+}
+
+/** The face block of the wire result: box, landmarks and outlines in the original photo's coordinates. */
+function faceBlocks(prepared: PreparedFaceCrop): { face: Face; regions: AnalysisResult['regions'] } {
+  const { decoded } = prepared;
+  const { detection, landmarks, count } = prepared.face;
+  const pose = estimatePose(landmarks.points);
+  const box = landmarkBox(landmarks.points);
+  const w = decoded.image.width;
+  const h = decoded.image.height;
+  const lm: [number, number, number][] = [];
+  for (let i = 0; i < MESH_POINTS; i++) {
+    lm.push([round4(landmarks.points[i * 3] / w), round4(landmarks.points[i * 3 + 1] / h), round4(landmarks.points[i * 3 + 2] / w)]);
+  }
+  const face: Face = {
+    box: {
+      x: round1(box.x / decoded.scale),
+      y: round1(box.y / decoded.scale),
+      width: round1(box.width / decoded.scale),
+      height: round1(box.height / decoded.scale),
+    },
+    landmarks: lm,
+    detection_confidence: round4(detection.score),
+    mesh_confidence: round4(landmarks.score),
+    faces_detected: count,
+    pose,
+  };
+  const regions: AnalysisResult['regions'] = {};
+  for (const [name, outline] of Object.entries(prepared.regions.outlines)) {
+    const mask = prepared.regions.measure.regions[name as keyof typeof prepared.regions.measure.regions];
+    let area = 0;
+    for (let i = 0; i < mask.data.length; i++) area += mask.data[i];
+    regions[name] = { polygon: outline.map((p) => [round4(p.x / w), round4(p.y / h)] as [number, number]), area_px: area };
+  }
+  return { face, regions };
+}
+
+/** The one place engine data becomes the wire result (AnalysisResult), shadow predictions beside it. */
+function assemble(prepared: PreparedFace, models: ModelStage, measured: Measured, timings: Partial<Record<Stage, number>>): AnalysisWithShadow {
+  const { decoded } = prepared;
+  const { acne, condition, shadow } = models;
+  const { face: faceBlock, regions: regionsBlock } = prepared.mode === 'face' ? faceBlocks(prepared) : { face: null, regions: {} };
+  const used = [acne, condition]
     .filter((m) => m.available)
     .map((m) => m.model!)
     .map((e) => ({ name: e.name, version: e.version, task: e.task, sha256: e.sha256 }));
@@ -182,11 +214,11 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   const ml_analysis = {
     acne_analysis: acne.analysis,
     condition_analysis: condition.analysis,
-    ml_models_used: models.map(modelId),
+    ml_models_used: used.map(modelId),
   };
   const scoreInputs = { ml: ml_analysis, cv: measured.cv, quality: measured.quality };
   const scores = computeScores(scoreInputs);
-  const result: AnalysisResult & { shadow?: ShadowPrediction[] } = {
+  const result: AnalysisWithShadow = {
     schema_version: RESULT_SCHEMA_VERSION,
     mode: prepared.mode,
     image: { width: decoded.originalWidth, height: decoded.originalHeight, format: decoded.format },
@@ -198,8 +230,8 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
     regions: regionsBlock,
     quality: measured.quality,
     confidence: round4(confidence),
-    models,
-    timings_ms: { ...prepared.timings, ...watch.timings },
+    models: used,
+    timings_ms: timings as Record<string, number>,
     generated_at: new Date().toISOString(),
     disclaimer: DISCLAIMER,
   };

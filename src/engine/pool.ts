@@ -6,11 +6,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-// The threads' ORT reads the process environment, which only this thread can change.
-import './runtime/ort-telemetry.ts';
-import type { Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
-import type { AnalysisResult } from './result/schema.ts';
+import { parseEngineOptions } from './options.ts';
 
 export interface PoolOptions extends EngineOptions {
   /** Worker threads (default: the number of CPU cores). */
@@ -35,20 +33,24 @@ type Reply =
   | { type: 'ready'; info: EngineInfo }
   | { type: 'fatal'; message: string }
   | { type: 'batch'; size: number }
-  | { type: 'result'; id: number; result: AnalysisResult }
+  | { type: 'result'; id: number; result: AnalysisWithShadow }
   | { type: 'error'; id: number; code: ErrorCode; message: string };
 
 interface Slot {
   worker: Worker;
   info?: EngineInfo;
-  inFlight: Map<number, { resolve: (r: AnalysisResult) => void; reject: (e: Error) => void }>;
+  inFlight: Map<number, { resolve: (r: AnalysisWithShadow) => void; reject: (e: Error) => void }>;
 }
 
-const WORKER_ENTRY = new URL('./pool-worker.mjs', import.meta.url);
+// Built (dist/*.js): the emitted worker runs as is. From the sources (*.ts under tsx): a shim
+// that registers tsx on the new thread first.
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.mjs' : './pool-worker.js', import.meta.url);
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
-  const { logger, workers: _workers, onBatch, ...engineOptions } = options;
+  const { workers: _workers, ...given } = options;
+  // Checked here once, so a bad option fails the caller instead of every thread's start-up.
+  const { logger, onBatch, ...engineOptions } = parseEngineOptions(given);
   let nextId = 1;
   let closed = false;
   let reloading: Promise<EngineInfo> | null = null;
@@ -136,7 +138,7 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
       reloading ??= replaceAll().finally(() => (reloading = null));
       return reloading;
     },
-    analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisResult> {
+    analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisWithShadow> {
       if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
       const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
       const id = nextId++;

@@ -8,7 +8,7 @@
  * flips between versions from one scan to the next, and the buckets are independent per task.
  */
 import { createHash } from 'node:crypto';
-import { MODEL_TASKS, type ModelTask } from '../engine/models/manifest.ts';
+import { MODEL_TASKS, type ModelTask } from '../engine/api.ts';
 
 export type AbSplit = Partial<Record<ModelTask, { version: string; weight: number }[]>>;
 export type ModelVersions = Partial<Record<ModelTask, string>>;

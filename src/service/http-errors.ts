@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../contract/common.ts';
 import { ERRORS, isErrorCode, statusOf, type ErrorCode } from '../contract/errors.ts';
-import { isSkinsightError } from '../engine/errors.ts';
+import { isSkinsightError } from '../engine/api.ts';
 import { QueueFullError } from './queue/types.ts';
 
 export class HttpError extends Error {

@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// First: process settings that must exist before ONNX Runtime loads.
+import '../boot/ort-telemetry.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { loadConfig, type ServiceConfig } from './config.ts';

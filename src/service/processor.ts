@@ -5,10 +5,8 @@
  * (crash recovery, a BullMQ retry): each step is conditional on the row still being in `processing`.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Analyzer, AnalysisWithShadow } from '../engine/api.ts';
+import { toErrorInfo, type Analyzer, type ModelTask } from '../engine/api.ts';
 import type { ErrorCode } from '../contract/errors.ts';
-import { toErrorInfo } from '../engine/errors.ts';
-import type { ModelTask } from '../engine/models/manifest.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
 import { splitGeometry } from './geometry.ts';
@@ -73,10 +71,8 @@ export async function analyzeWithCache(
     const hit = await deps.cache.get(key);
     if (hit) return { ...unpackEntry(hit), cacheKey: key, cached: true };
   }
-  const result = (await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow })) as AnalysisWithShadow;
   // Shadow predictions are stored apart and never reach the public result.
-  const shadowPreds = result.shadow;
-  delete result.shadow;
+  const { shadow: shadowPreds, ...result } = await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow });
   observeResult(result, shadowPreds);
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;

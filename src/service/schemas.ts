@@ -6,7 +6,7 @@
  */
 import { ErrorBody } from '../contract/common.ts';
 import { responseSchema } from '../contract/json-schema.ts';
-import { resultJsonSchema } from '../engine/result/schema.ts';
+import { resultJsonSchema } from '../engine/api.ts';
 
 export { bodySchema, querySchema, responseSchema } from '../contract/json-schema.ts';
 

@@ -3,7 +3,7 @@
  * never from the file name or the declared type. AVIF decodes in the engine but is not
  * offered for upload.
  */
-import { sniffImageFormat as sniffAnyImage } from '../engine/decode/sniff.ts';
+import { sniffImageFormat as sniffAnyImage } from '../engine/api.ts';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 

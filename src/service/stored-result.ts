@@ -2,7 +2,7 @@
  * Reading a stored result back. The engine wrote it against the result schema, but rows may
  * predate a schema change, so every read is optional: a missing part counts as unavailable.
  */
-import type { AnalysisResult } from '../engine/result/schema.ts';
+import type { AnalysisResult } from '../engine/api.ts';
 
 export type StoredResult = DeepPartial<AnalysisResult>;
 type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

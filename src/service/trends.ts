@@ -4,8 +4,7 @@
  * `npm run repeatability`, scores/uncertainty.ts); smaller changes are within the noise of
  * taking the photo again.
  */
-import { SCORE_NAMES, type ScoreName } from '../engine/result/schema.ts';
-import { minimalDetectableChange } from '../engine/scores/uncertainty.ts';
+import { minimalDetectableChange, SCORE_NAMES, type ScoreName } from '../engine/api.ts';
 import { parseResult, whenAvailable } from './stored-result.ts';
 
 export const TREND_SCORES = ['overall', ...SCORE_NAMES] as const;

@@ -10,18 +10,17 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from ..spec import MEAN, STD
 from .mobilenet import POOLED, load_mobilenet
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class Backbone(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = load_mobilenet([POOLED])
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
 
     def forward(self, x):
         return self.net(x * self.std + self.mean)

@@ -87,7 +87,7 @@ export async function decodeImage(file: Uint8Array, options: DecodeOptions = DEF
         fastShrinkOnLoad: true,
       });
     }
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline.removeAlpha().toColorspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected ${info.channels} channels`);
     return {
       image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },

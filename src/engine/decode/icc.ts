@@ -98,7 +98,7 @@ function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
       icc = inflateSync(data.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new SkinsightError('CORRUPT_IMAGE', `The PNG's embedded colour profile inflates past ${MAX_ICC_BYTES / 1024 / 1024} MB (a decompression bomb?).`);
+        throw new SkinsightError('CORRUPT_IMAGE', `The PNG's embedded color profile inflates past ${MAX_ICC_BYTES / 1024 / 1024} MB (a decompression bomb?).`);
       }
       return bytes; // a damaged profile: let the decoder judge the file
     }

@@ -18,7 +18,7 @@ import type { RgbImage } from '../image.ts';
 
 import { MESH_INPUT, meshArtifacts, runMesh, runMeshBatch, type MeshModel, type RawMesh } from './mesh-model.ts';
 
-export { MESH_INPUT, MESH_POINTS, type MeshModel, type RawMesh } from './mesh-model.ts';
+export { MESH_POINTS, type RawMesh } from './mesh-model.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -30,14 +30,9 @@ export const FACE_OVAL = [
 ];
 export const RIGHT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246];
 export const LEFT_EYE = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466];
-/** Lower lids from outer to inner corner. */
-export const RIGHT_LOWER_LID = [33, 7, 163, 144, 145, 153, 154, 155, 133];
-export const LEFT_LOWER_LID = [263, 249, 390, 373, 374, 380, 381, 382, 362];
 /** Brows: upper edge outer→inner, then lower edge inner→outer (a closed outline). */
 export const RIGHT_BROW = [70, 63, 105, 66, 107, 55, 65, 52, 53, 46];
 export const LEFT_BROW = [300, 293, 334, 296, 336, 285, 295, 282, 283, 276];
-export const RIGHT_BROW_UPPER = [70, 63, 105, 66, 107];
-export const LEFT_BROW_UPPER = [300, 293, 334, 296, 336];
 export const LIPS_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185];
 
 /** Nasolabial folds run from beside the nostril wing to beside the mouth corner (wrinkle zone). */

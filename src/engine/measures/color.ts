@@ -121,7 +121,7 @@ export function deltaE76(p: Lab, q: Lab): number {
 /** `#rrggbb` (or `rrggbb`) → [r, g, b]. */
 export function hexToRgb(hex: string): [number, number, number] {
   const h = hex.replace(/^#/, '');
-  if (!/^[0-9a-fA-F]{6}$/.test(h)) throw new Error(`not a hex colour: ${hex}`);
+  if (!/^[0-9a-fA-F]{6}$/.test(h)) throw new Error(`not a hex color: ${hex}`);
   const n = parseInt(h, 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }

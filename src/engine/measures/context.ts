@@ -200,12 +200,6 @@ export function maskPixels(mask: Mask): Int32Array {
   return out;
 }
 
-export function meanAt(values: Float32Array, idx: Int32Array): number {
-  let s = 0;
-  for (let k = 0; k < idx.length; k++) s += values[idx[k]];
-  return idx.length > 0 ? s / idx.length : NaN;
-}
-
 /**
  * Quantiles of `values` at the given pixels from a histogram (bin width 1/binsPerUnit over
  * [lo, hi], linear within a bin): O(n + bins) instead of a sort.

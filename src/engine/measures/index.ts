@@ -105,6 +105,4 @@ function withWhiteBalance(tone: SkinTone, wb: WhiteBalance): SkinTone {
   return { ...tone, reliable: false, warnings: [...tone.warnings, 'no trustworthy white-balance reference (eyes or neutral background): the tone follows the light'] };
 }
 
-export { createMeasureContext } from './context.ts';
-export type { MeasureContext } from './context.ts';
 export type { MeasureInput } from './types.ts';

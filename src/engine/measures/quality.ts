@@ -66,7 +66,7 @@ const TEXT: Record<QualityCode, { message: string; advice: string }> = {
     advice: 'Hold the camera still, tap to focus on the face, clean the lens, and use more light so the shutter is fast.',
   },
   TOO_DARK: {
-    message: 'The photo is too dark: colours and fine detail are lost in the shadows.',
+    message: 'The photo is too dark: colors and fine detail are lost in the shadows.',
     advice: 'Face a window or a soft light source; avoid a bright light behind you.',
   },
   TOO_BRIGHT: {
@@ -82,8 +82,8 @@ const TEXT: Record<QualityCode, { message: string; advice: string }> = {
     advice: 'Look straight into the camera with your head level.',
   },
   COLOR_CAST: {
-    message: 'The picture has a strong colour tint: skin colour measures are unreliable.',
-    advice: 'Use daylight or a neutral white light and avoid coloured lamps or walls.',
+    message: 'The picture has a strong color tint: skin color measures are unreliable.',
+    advice: 'Use daylight or a neutral white light and avoid colored lamps or walls.',
   },
 };
 

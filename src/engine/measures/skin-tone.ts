@@ -89,14 +89,14 @@ export function measureSkinTone(ctx: MeasureContext, regions: Partial<Record<Reg
   // Rounded once so the reported angle and its category always agree at a boundary.
   const ita = round(itaDegrees(lab.L, lab.b), 2);
   const warnings: string[] = [];
-  if (lab.b <= 0) warnings.push('b* ≤ 0: the measured colour is not a plausible skin colour');
+  if (lab.b <= 0) warnings.push('b* ≤ 0: the measured color is not a plausible skin color');
   if (lab.L < TONE_MIN_L) warnings.push(`skin is very dark in the picture (L* ${lab.L.toFixed(0)}): underexposed?`);
   if (lab.L > TONE_MAX_L) warnings.push(`skin is very bright in the picture (L* ${lab.L.toFixed(0)}): overexposed?`);
   if (lab.clippedFraction > TONE_MAX_CLIPPED) {
     warnings.push(`${(lab.clippedFraction * 100).toFixed(0)}% of skin pixels are clipped`);
   }
   const cast = estimateColorCast(ctx);
-  for (const r of cast.reasons) warnings.push(`colour cast: ${r}`);
+  for (const r of cast.reasons) warnings.push(`color cast: ${r}`);
 
   const perRegion = {} as Record<RegionName, number | null>;
   for (const name of REGION_NAMES) {

@@ -4,26 +4,30 @@
  * (or the version an option names). Validated once at load.
  */
 import { z } from 'zod';
+import { MODEL_SPEC } from './spec.ts';
 
-export const MODEL_TASKS = ['acne_binary', 'skin_condition'] as const;
-export type ModelTask = (typeof MODEL_TASKS)[number];
+export type ModelTask = keyof typeof MODEL_SPEC.tasks;
+export const MODEL_TASKS = Object.keys(MODEL_SPEC.tasks) as [ModelTask, ...ModelTask[]];
 
-export const TASK_CLASSES: Record<ModelTask, readonly string[]> = {
-  acne_binary: ['no_acne', 'acne'],
-  skin_condition: ['normal', 'acne', 'rosacea', 'eczema', 'pigmentation'],
-};
+/** Each task's classes in logit order (the model spec's). */
+export const TASK_CLASSES: { readonly [T in ModelTask]: (typeof MODEL_SPEC.tasks)[T]['classes'] } = Object.fromEntries(
+  MODEL_TASKS.map((task) => [task, MODEL_SPEC.tasks[task].classes]),
+) as never;
+
+const spec = MODEL_SPEC.input;
+const rgb = z.tuple([z.number(), z.number(), z.number()]);
 
 export const ModelInputSpec = z.object({
   /** Square side in pixels the model takes. */
-  size: z.number().int().min(16).max(1024).default(224),
-  layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
-  /** How the engine's face crop is resized to `size`. */
-  resize: z.enum(['bilinear']).default('bilinear'),
+  size: z.number().int().min(16).max(1024).default(spec.size),
+  layout: z.enum(['NCHW', 'NHWC']).default(spec.layout),
+  /** How the engine's face crop is resized to `size`: area averaging is what the engine does (see spec.ts). */
+  resize: z.enum([spec.resize]).default(spec.resize),
   /** What the model sees: the aligned face crop (close-ups: the whole image, centre square). */
-  crop: z.enum(['face']).default('face'),
-  /** Per-channel mean and std on 0..1 RGB values; ImageNet's by default. */
-  mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
-  std: z.tuple([z.number(), z.number(), z.number()]).default([0.229, 0.224, 0.225]),
+  crop: z.enum([spec.crop]).default(spec.crop),
+  /** Per-channel mean and std on 0..1 RGB values; the model spec's by default. */
+  mean: rgb.default([...spec.mean]),
+  std: rgb.default([...spec.std]),
 });
 export type ModelInputSpec = z.infer<typeof ModelInputSpec>;
 

@@ -77,7 +77,7 @@ export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
   const candidate = subtract(oval, excluded);
-  return { roi, crop, skin: skinColourMask(crop, candidate), landmarks: lm, interOcularPx: iod };
+  return { roi, crop, skin: skinColorMask(crop, candidate), landmarks: lm, interOcularPx: iod };
 }
 
 export function unionOf(a: Mask, b: Mask): Mask {
@@ -91,7 +91,7 @@ export function unionOf(a: Mask, b: Mask): Mask {
  * chroma, within 3.5 robust standard deviations (MAD·1.4826), and that are not black.
  * Adapts to every skin tone because the reference is the face itself.
  */
-export function skinColourMask(image: RgbImage, within: Mask): Mask {
+export function skinColorMask(image: RgbImage, within: Mask): Mask {
   const n = image.width * image.height;
   const d = image.data;
   // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.

@@ -70,13 +70,6 @@ export function dilate(mask: Mask, radius: number): Mask {
   return { width: w, height: h, data: out };
 }
 
-/** a AND b. */
-export function intersect(a: Mask, b: Mask): Mask {
-  const out = new Uint8Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = a.data[i] & b.data[i];
-  return { width: a.width, height: a.height, data: out };
-}
-
 /** a AND NOT b. */
 export function subtract(a: Mask, b: Mask): Mask {
   const out = new Uint8Array(a.data.length);

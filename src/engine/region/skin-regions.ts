@@ -15,7 +15,7 @@ import { buildFaceSkin, landmarkPoint, MEASURE_CROP, unionOf } from './face-skin
 import { fillPolygon, polygonMask, polylineBand } from './raster.ts';
 import type { Roi } from '../face/geometry.ts';
 
-export { alignedFaceRoi, buildFaceSkin, MEASURE_CROP, skinColourMask, type FaceSkin } from './face-skin.ts';
+export { MEASURE_CROP, skinColorMask } from './face-skin.ts';
 
 /** Outlines of the skin regions (subject's left/right). */
 export const REGION_OUTLINES: Record<SkinRegionName, number[]> = {

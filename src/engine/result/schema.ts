@@ -6,6 +6,7 @@
  * The same zod schema validates results in tests and is exported as JSON Schema.
  */
 import { z } from 'zod';
+import { MODEL_SPEC } from '../models/spec.ts';
 
 export const RESULT_SCHEMA_VERSION = '1.0.0';
 
@@ -22,6 +23,7 @@ export const Unavailable = z.object({
 });
 export type Unavailable = z.infer<typeof Unavailable>;
 
+const ACNE_CLASSES = MODEL_SPEC.tasks.acne_binary.classes;
 const ModelRef = z.object({ name: z.string(), version: z.string() });
 
 export const AcneAnalysis = z.discriminatedUnion('available', [
@@ -29,8 +31,8 @@ export const AcneAnalysis = z.discriminatedUnion('available', [
     available: z.literal(true),
     detected: z.boolean(),
     confidence: unit,
-    label: z.enum(['no_acne', 'acne']),
-    probabilities: z.object({ no_acne: unit, acne: unit }),
+    label: z.enum(ACNE_CLASSES),
+    probabilities: z.object(Object.fromEntries(ACNE_CLASSES.map((c) => [c, unit])) as Record<(typeof ACNE_CLASSES)[number], typeof unit>),
     threshold: unit,
     /** False when image quality is below the documented level (src/engine/models/calibration.ts). */
     reliable: z.boolean(),
@@ -40,19 +42,13 @@ export const AcneAnalysis = z.discriminatedUnion('available', [
 ]);
 export type AcneAnalysis = z.infer<typeof AcneAnalysis>;
 
-export const CONDITIONS = ['normal', 'acne', 'rosacea', 'eczema', 'pigmentation'] as const;
+export const CONDITIONS = MODEL_SPEC.tasks.skin_condition.classes;
 export const ConditionAnalysis = z.discriminatedUnion('available', [
   z.object({
     available: z.literal(true),
     condition: z.enum(CONDITIONS),
     confidence: unit,
-    probabilities: z.object({
-      normal: unit,
-      acne: unit,
-      rosacea: unit,
-      eczema: unit,
-      pigmentation: unit,
-    }),
+    probabilities: z.object(Object.fromEntries(CONDITIONS.map((c) => [c, unit])) as Record<(typeof CONDITIONS)[number], typeof unit>),
     /** False when image quality is below the documented level (src/engine/models/calibration.ts). */
     reliable: z.boolean(),
     model: ModelRef,

@@ -3,23 +3,24 @@
  * creating sessions repeatedly leaks native memory in onnxruntime-node.
  */
 import fs from 'node:fs';
-// Must run before ORT creates its environment (see the bug report there).
-import './ort-telemetry.ts';
+// ORT's telemetry is switched off by the entry points before this loads (src/boot/ort-telemetry.ts).
 import ort from 'onnxruntime-node';
 
 export type Device = 'cpu' | 'cuda';
+export type DevicePreference = 'auto' | 'cpu';
 
 let detectedDevice: Device | undefined;
 
 /**
  * CUDA when the CUDA execution provider's libraries are installed and a session can use
  * them, else CPU. (onnxruntime-node ships CPU binaries; CUDA needs its optional download,
- * which this project skips by default in .npmrc.)
+ * which this project skips: see allowScripts in package.json.) `'cpu'` as the preference
+ * forces CPU. The first call decides for the process: all sessions share one device.
  */
-export function detectDevice(): Device {
+export function detectDevice(preference: DevicePreference = 'auto'): Device {
   if (detectedDevice) return detectedDevice;
   detectedDevice = 'cpu';
-  if (process.env.SKINSIGHT_DEVICE === 'cpu') return detectedDevice;
+  if (preference === 'cpu') return detectedDevice;
   try {
     const cuda = ort.listSupportedBackends().find((b) => b.name === 'cuda');
     const dir = new URL('../../../node_modules/onnxruntime-node/bin/', import.meta.url);

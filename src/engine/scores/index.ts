@@ -17,7 +17,7 @@ export function scoreOne(name: ScoreName, inputs: ScoreInputs): Score {
   const anchors = def.anchors(inputs);
   const value = toScore(piecewise(anchors, raw.value));
   const issues = inputs.quality.issues.map((i) => i.code).filter((c) => def.sensitiveTo.includes(c));
-  const wbUntrusted = def.colour && !inputs.cv.white_balance.reliable;
+  const wbUntrusted = def.color && !inputs.cv.white_balance.reliable;
   return {
     available: true,
     value,

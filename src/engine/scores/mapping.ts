@@ -42,11 +42,11 @@ export interface ScoreDefinition {
   /** Quality issues that make this score unreliable on the photo. */
   sensitiveTo: readonly QualityCode[];
   /** Colour-based: also unreliable when the white balance could not be trusted. */
-  colour: boolean;
+  color: boolean;
 }
 
 const GEOMETRY: readonly QualityCode[] = ['BLURRED', 'FACE_TOO_SMALL', 'FACE_TURNED'];
-const COLOUR: readonly QualityCode[] = ['TOO_DARK', 'TOO_BRIGHT', 'COLOR_CAST', 'FACE_TURNED'];
+const COLOR: readonly QualityCode[] = ['TOO_DARK', 'TOO_BRIGHT', 'COLOR_CAST', 'FACE_TURNED'];
 const DETECTED_AT = 70;
 
 function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial'): ScoreDefinition {
@@ -61,7 +61,7 @@ function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial
       return z === null ? { reason: `the ${zone.replace('_', ' ')} zone is missing or too small` } : { value: z.density };
     },
     sensitiveTo: GEOMETRY,
-    colour: false,
+    color: false,
   };
 }
 
@@ -80,15 +80,15 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
         ? { value: ml.acne_analysis.probabilities.acne }
         : { reason: `the acne model is unavailable: ${ml.acne_analysis.reason}` },
     sensitiveTo: [...GEOMETRY, 'TOO_DARK', 'TOO_BRIGHT'],
-    colour: false,
+    color: false,
   },
   redness: {
     measures: ['cv_analysis.redness.score'],
     anchors: () => [[0, 100], [1, 0]],
     unit: 'redness score',
     raw: ({ cv }) => (cv.redness.available ? { value: cv.redness.score } : { reason: `redness unavailable: ${cv.redness.reason}` }),
-    sensitiveTo: COLOUR,
-    colour: true,
+    sensitiveTo: COLOR,
+    color: true,
   },
   wrinkles: {
     measures: ['cv_analysis.wrinkles.density'],
@@ -96,7 +96,7 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
     unit: 'density',
     raw: ({ cv }) => (cv.wrinkles.available ? { value: cv.wrinkles.density } : { reason: `wrinkles unavailable: ${cv.wrinkles.reason}` }),
     sensitiveTo: GEOMETRY,
-    colour: false,
+    color: false,
   },
   wrinkles_forehead: wrinkleZone('forehead'),
   wrinkles_crows_feet: wrinkleZone('crows_feet'),
@@ -108,7 +108,7 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
     unit: 'texture quality',
     raw: ({ cv }) => (cv.texture_quality === null ? { reason: 'texture unavailable: too little interior skin' } : { value: cv.texture_quality }),
     sensitiveTo: GEOMETRY,
-    colour: false,
+    color: false,
   },
   dark_circles: {
     measures: ['cv_analysis.dark_circles.severity'],
@@ -116,8 +116,8 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
     unit: 'severity',
     raw: ({ cv }) =>
       cv.dark_circles.available ? { value: cv.dark_circles.severity } : { reason: `dark circles unavailable: ${cv.dark_circles.reason}` },
-    sensitiveTo: [...COLOUR, 'BLURRED'],
-    colour: true,
+    sensitiveTo: [...COLOR, 'BLURRED'],
+    color: true,
   },
   evenness: {
     measures: ['cv_analysis.evenness.quality'],
@@ -125,7 +125,7 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
     unit: 'evenness quality',
     raw: ({ cv }) => (cv.evenness.available ? { value: cv.evenness.quality } : { reason: `evenness unavailable: ${cv.evenness.reason}` }),
     sensitiveTo: [...GEOMETRY, 'TOO_DARK', 'TOO_BRIGHT'],
-    colour: false,
+    color: false,
   },
   oiliness: {
     measures: ['cv_analysis.skin_type.shine.t_zone', 'cv_analysis.skin_type.shine.cheeks'],
@@ -136,6 +136,6 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
         ? { value: (cv.skin_type.shine.t_zone + cv.skin_type.shine.cheeks) / 2 }
         : { reason: `skin type unavailable: ${cv.skin_type.reason}` },
     sensitiveTo: ['TOO_BRIGHT', 'FACE_TURNED', 'BLURRED'],
-    colour: false,
+    color: false,
   },
 };

@@ -5,11 +5,9 @@
  * "passwords-common" list of zxcvbn-ts (@zxcvbn-ts/language-common, MIT), compared
  * case-insensitively; it is loaded on first use.
  */
-import { PASSWORD_MAX_LENGTH } from '../../contract/auth.ts';
 import { HttpError } from '../http-errors.ts';
 
 export const MIN_LENGTH = 8;
-export const MAX_LENGTH = PASSWORD_MAX_LENGTH;
 
 let common: Promise<Set<string>> | undefined;
 function commonPasswords(): Promise<Set<string>> {

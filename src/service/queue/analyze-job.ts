@@ -6,9 +6,7 @@
  * (`failedReason`), so a worker throws only to have the job retried.
  */
 import type { Job } from 'bullmq';
-import type { Analyzer, AnalyzeOptions } from '../../engine/api.ts';
-import { SkinsightError, toErrorInfo, type ErrorCode } from '../../engine/errors.ts';
-import type { AnalysisResult } from '../../engine/result/schema.ts';
+import { SkinsightError, toErrorInfo, type AnalysisResult, type Analyzer, type AnalyzeOptions, type ErrorCode } from '../../engine/api.ts';
 
 export interface AnalyzeJobData {
   bytes: string; // base64: job data is JSON

@@ -7,9 +7,7 @@
  */
 import { QueueEvents, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Analyzer, AnalyzeOptions, EngineInfo } from '../../engine/api.ts';
-import { SkinsightError } from '../../engine/errors.ts';
-import type { AnalysisResult } from '../../engine/result/schema.ts';
+import { SkinsightError, type AnalysisResult, type Analyzer, type AnalyzeOptions, type EngineInfo } from '../../engine/api.ts';
 import { ANALYZE_JOB_ATTEMPTS, fromOutcome, type AnalyzeJobData, type AnalyzeJobOutcome } from './analyze-job.ts';
 import { ANALYZE_QUEUE, apiConnection } from './bullmq.ts';
 

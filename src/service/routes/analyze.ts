@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AnalyzeQuery, AnalyzeResponse, type AnalyzeItem } from '../../contract/analyze.ts';
 import { ERRORS } from '../../contract/errors.ts';
-import { toErrorInfo } from '../../engine/errors.ts';
+import { toErrorInfo } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
 import { fingerprintOf, multipartParts } from '../idempotency.ts';

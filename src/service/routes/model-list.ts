@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RegistryEntryStatus } from '../../engine/api.ts';
-import type { ModelTask } from '../../engine/models/manifest.ts';
+import type { ModelTask } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import type { AbSplit } from '../ab.ts';
 import { errors } from '../schemas.ts';

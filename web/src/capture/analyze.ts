@@ -7,13 +7,7 @@
  * engine refines landmarks with three more mesh passes; one is used here, which keeps the rate
  * up and the pose within a degree or two.
  */
-import { FACE_DEFAULTS } from '../../../src/engine/face/defaults.ts';
-import { landmarkBox, meshInRoi, roiFromDetection, roiFromLandmarks } from '../../../src/engine/face/landmarks.ts';
-import { estimatePose } from '../../../src/engine/face/pose.ts';
-import type { RgbImage } from '../../../src/engine/image.ts';
-import { createMeasureContext } from '../../../src/engine/measures/context.ts';
-import { measureQuality, type QualityCode } from '../../../src/engine/measures/quality.ts';
-import { buildFaceSkin } from '../../../src/engine/region/face-skin.ts';
+import { FACE_DEFAULTS, landmarkBox, meshInRoi, roiFromDetection, roiFromLandmarks, estimatePose, type RgbImage, createMeasureContext, measureQuality, type QualityCode, buildFaceSkin } from '../../../src/engine/browser.ts';
 import type { FaceModels } from './face-models.ts';
 
 export interface FrameAnalysis {

@@ -5,7 +5,7 @@
  * means the server's gate would pass the same frame; the server still judges the photo.
  * Distance and centring are judged in the preview as the person sees it (the oval guide).
  */
-import { DEFAULT_QUALITY } from '../../../src/engine/measures/quality.ts';
+import { DEFAULT_QUALITY } from '../../../src/engine/browser.ts';
 import type { FrameAnalysis } from './analyze.ts';
 
 export type CheckId = 'face' | 'distance' | 'centre' | 'pose' | 'light' | 'sharpness';

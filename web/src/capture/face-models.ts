@@ -7,11 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { buildAnchors, concat, decodeCandidates, paddedView, SHORT_RANGE, blazeFaceInput, type FaceDetection } from '../../../src/engine/face/blazeface-decode.ts';
-import { FACE_DEFAULTS } from '../../../src/engine/face/defaults.ts';
-import { meshArtifacts, runMesh, runMeshBatch, type MeshModel } from '../../../src/engine/face/mesh-model.ts';
-import { weightedNms } from '../../../src/engine/face/nms.ts';
-import type { RgbImage } from '../../../src/engine/image.ts';
+import { buildAnchors, concat, decodeCandidates, paddedView, SHORT_RANGE, blazeFaceInput, type FaceDetection, FACE_DEFAULTS, meshArtifacts, runMesh, runMeshBatch, type MeshModel, weightedNms, type RgbImage } from '../../../src/engine/browser.ts';
 import { parseOnnx } from './onnx-proto.ts';
 import { OnnxTfjsGraph } from './onnx-tfjs.ts';
 

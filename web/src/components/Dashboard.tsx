@@ -6,9 +6,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { label } from '../lib/format.ts';
 import type { Agreement, Analytics, VersionStats } from '../types.ts';
+import { STAGES } from '../../../src/engine/stages.ts';
 
 const REFRESH_MS = 15_000;
-const STAGE_ORDER = ['decode', 'detect', 'landmarks', 'regions', 'models', 'measures', 'total', 'end_to_end'];
+// The engine's stages in order, then their sum and the service's end-to-end time.
+const STAGE_ORDER: readonly string[] = [...STAGES, 'total', 'end_to_end'];
 
 function HourBars({ v, from, hours }: { v: VersionStats; from: string; hours: number }) {
   // One bar per hour of the window, so quiet hours show as gaps, not as nothing.

@@ -3,7 +3,7 @@
  * definition), a colour each and a word each. Colour is never the only cue: the band's word
  * and the number are always printed beside it.
  */
-import { BAND_EDGES, bandOf, type Band } from '../../../src/engine/scores/bands.ts';
+import { BAND_EDGES, bandOf, type Band } from '../../../src/engine/browser.ts';
 
 export { BAND_EDGES, bandOf, type Band };
 

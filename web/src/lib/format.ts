@@ -17,10 +17,6 @@ export function dateTime(iso: string | null | undefined): string {
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-export function shortDate(iso: string): string {
-  return new Date(iso).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-}
-
 /** Date and time, short: scans of one day still get different axis labels ("Dec 1, 09:05"). */
 export function shortDateTime(iso: string, seconds = false): string {
   return new Date(iso).toLocaleString(undefined, {

@@ -2,7 +2,7 @@
  * The Monk Skin Tone scale (Monk 2019; the ten swatches as published by Google, also the
  * engine's MONK_HEX in measures/skin-tone.ts) and the range of tones across the face.
  */
-import { deltaE76, hexToLab, type Lab } from '../../../src/engine/measures/color.ts';
+import { deltaE76, hexToLab, type Lab } from '../../../src/engine/browser.ts';
 import type { SkinTone } from '../types.ts';
 
 export const MONK_SCALE = ['#f6ede4', '#f3e7db', '#f7ead0', '#eadaba', '#d7bd96', '#a07e56', '#825c43', '#604134', '#3a312a', '#292420'];

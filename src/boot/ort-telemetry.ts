@@ -1,8 +1,10 @@
 /**
  * Turns ONNX Runtime's telemetry off for this process, before any ORT environment exists.
- * Imported ahead of onnxruntime-node (onnx.ts) and by the engine pool before it starts threads:
- * worker threads get their own copy of `process.env`, but the native getenv reads the process's
- * environment, which only the main thread's assignment changes.
+ * A process setting, so the entry points own it, not the engine: the CLI (src/cli/main.ts)
+ * and the service (src/service/index.ts) import this first, on the main thread, before
+ * anything loads onnxruntime-node or starts engine threads (worker threads get their own copy
+ * of `process.env`, but the native getenv reads the process's environment, which only the
+ * main thread's assignment changes). Embedders of the engine set ORT_DISABLE_TELEMETRY=1 too.
  *
  * Why, as reported upstream-style:
  *
