@@ -113,7 +113,7 @@ export function Overlay({ result, imageUrl }: { result: AnalysisResult; imageUrl
             scored on the whole face, so they are not drawn.
           </p>
           {on.regions && (
-            <ul class="legend" aria-label="Region colours">
+            <ul class="legend" aria-label="Region colors">
               {regions.map((r) => (
                 <li key={r}>
                   <span class="dot" style={{ background: REGION_COLORS[r] ?? '#fff' }} aria-hidden="true" />

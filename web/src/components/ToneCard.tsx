@@ -20,7 +20,7 @@ export function ToneCard({ result }: { result: AnalysisResult }) {
       ) : !tone.reliable || !wb.reliable ? (
         <div data-tone="unreliable">
           <p class="note">
-            <strong>Retake in daylight</strong> to measure your skin tone: the light in this photo changes its colour (
+            <strong>Retake in daylight</strong> to measure your skin tone: the light in this photo changes its color (
             {[...tone.warnings, ...(wb.reliable ? [] : ['the light could not be corrected'])].join('; ') || 'uneven light'}).
           </p>
           <MonkScale current={null} />
@@ -40,7 +40,7 @@ function Reliable({ tone }: { tone: Extract<AnalysisResult['cv_analysis']['skin_
         <span class="swatch big" style={{ background: tone.hex }} aria-hidden="true" />
         <div>
           <p class="verdict">
-            Your measured skin colour: Monk tone {tone.monk_tone} of 10
+            Your measured skin color: Monk tone {tone.monk_tone} of 10
           </p>
           <p class="muted small" data-range={`${range.from}-${range.to}`}>
             {range.from === range.to ? 'The same tone on every measured area.' : `Range across your face: ${range.from} to ${range.to}.`}{' '}

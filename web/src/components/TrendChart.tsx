@@ -86,7 +86,7 @@ export function TrendChart({ trends }: { trends: Trends }) {
   const when = distinctDateTimes(trends.points.map((p) => p.completed_at));
   return (
     <div class="trend">
-      <p class="muted small">Each score on the same 0–100 scale; higher is healthier-looking. Band colours behind the lines.</p>
+      <p class="muted small">Each score on the same 0–100 scale; higher is healthier-looking. Band colors behind the lines.</p>
       <div class="charts">
         {names.map((name) => (
           <MiniChart key={name} name={name} trends={trends} />
