@@ -23,6 +23,12 @@ interface Claim {
   owner: string;
   /** The scan the response belongs to (its row cascades the stored response away). */
   scanId: string | null;
+  /**
+   * What to keep for replays when it differs from the answer: the completed scan without the
+   * face mesh, which the owner's first look gets but which is kept only an hour (geometry.ts),
+   * never for the key's 24 hours.
+   */
+  storedBody?: string;
 }
 
 declare module 'fastify' {
@@ -112,12 +118,13 @@ export function createIdempotency(deps: IdempotencyDeps) {
       request.idempotency = undefined;
       const status = reply.statusCode;
       const retryable = status >= 500 || status === 429;
-      if (retryable || typeof payload !== 'string' || payload.length > MAX_STORED_BYTES) {
+      const body = claim.storedBody ?? payload;
+      if (retryable || typeof body !== 'string' || body.length > MAX_STORED_BYTES) {
         await deps.repo.release(claim.key, claim.owner);
         return payload;
       }
       const type = String(reply.getHeader('content-type') ?? 'application/json');
-      await deps.repo.complete(claim.key, claim.owner, { status, type, body: payload }, claim.scanId);
+      await deps.repo.complete(claim.key, claim.owner, { status, type, body }, claim.scanId);
       return payload;
     });
   }

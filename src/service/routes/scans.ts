@@ -64,6 +64,8 @@ export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 |
   if (scan.status === 'completed') {
     const fields: Omit<ScanResults, 'result'> = { scan_id: scan.id, status: 'completed', created_at: scan.created_at, completed_at: scan.completed_at! };
     const head = JSON.stringify(fields);
+    // A replay of this answer (Idempotency-Key) is kept 24 h: keep it without the face mesh.
+    if (reply.request.idempotency) reply.request.idempotency.storedBody = `${head.slice(0, -1)},"result":${scan.result_json!}}`;
     return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${joinGeometry(scan.result_json!, scan.geometry_json)}}`);
   }
   if (scan.status === 'failed') {

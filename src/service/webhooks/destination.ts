@@ -7,26 +7,27 @@
 import dns from 'node:dns';
 import net from 'node:net';
 
-/** IPv4 ranges that are not the public Internet (RFC 6890 special-purpose registry). */
-const V4_BLOCKED: [string, number][] = [
+/**
+ * Addresses that are not the public Internet: the IPv4 and IPv6 special-purpose registries
+ * (RFC 6890). Node's BlockList also matches IPv4-mapped IPv6 (::ffff:7f00:1 is 127.0.0.1), in
+ * whatever notation the URL parser leaves it; the IPv6 forms that embed an IPv4 address some
+ * other way (IPv4-compatible ::/96, SIIT ::ffff:0:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16)
+ * are refused whole rather than decoded.
+ */
+const BLOCKED = new net.BlockList();
+for (const [base, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-];
-
-function v4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => (acc << 8) + Number(part), 0) >>> 0;
-}
+] as const) BLOCKED.addSubnet(base, bits, 'ipv4');
+for (const [base, bits] of [
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32], ['2002::', 16],
+  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) BLOCKED.addSubnet(base, bits, 'ipv6');
 
 export function isPrivateAddress(ip: string): boolean {
-  if (net.isIPv4(ip)) {
-    const n = v4ToInt(ip);
-    return V4_BLOCKED.some(([base, bits]) => (n >>> (32 - bits)) === (v4ToInt(base) >>> (32 - bits)));
-  }
-  const lower = ip.toLowerCase();
-  const mapped = lower.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped) return isPrivateAddress(mapped[1]!);
-  // ::, ::1, fc00::/7 unique-local, fe80::/10 link-local, ff00::/8 multicast.
-  return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || lower.startsWith('ff');
+  const family = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
+  // Not an address at all: refuse rather than guess.
+  return family === null || BLOCKED.check(ip, family);
 }
 
 export class DestinationRefused extends Error {
