@@ -154,6 +154,25 @@ describe('webhooks', () => {
     assert.equal(log.event, 'scan.completed');
     const user = await call(s, 'GET', '/api/v1/admin/webhooks/deliveries', { token });
     assert.equal(user.status, 403);
+    // Deleting the scan deletes its events: the delivery log never outlives what it names.
+    assert.equal((await call(s, 'DELETE', `/api/v1/scan/${scan.id}`, { token })).status, 200);
+    const after = await call(s, 'GET', '/api/v1/admin/webhooks/deliveries', { token: admin });
+    assert.equal(after.body.deliveries.some((x: { scan_id: string }) => x.scan_id === scan.id), false, 'the deleted scan left an event behind');
+  });
+
+  test('the delivery log keeps an ended event 7 days; the retention job then drops it, and never a pending one', async () => {
+    const { db } = s.app.skinsight;
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    const row = (id: string, state: 'pending' | 'delivered' | 'failed') => ({
+      id, event: 'scan.completed' as const, scan_id: crypto.randomUUID(), url: receiver.url, payload: '{}', state,
+      next_attempt_at: new Date(Date.now() + 86_400_000).toISOString(), locked_until: null, last_status: null, last_error: null, created_at: old, updated_at: old,
+    });
+    const ids = { delivered: `msg_${crypto.randomUUID()}`, failed: `msg_${crypto.randomUUID()}`, pending: `msg_${crypto.randomUUID()}` };
+    await db.insertInto('webhook_deliveries').values([row(ids.delivered, 'delivered'), row(ids.failed, 'failed'), row(ids.pending, 'pending')]).execute();
+    await s.app.skinsight.purge();
+    const left = (await db.selectFrom('webhook_deliveries').select('id').where('id', 'in', Object.values(ids)).execute()).map((r) => r.id);
+    assert.deepEqual(left, [ids.pending]);
+    await db.deleteFrom('webhook_deliveries').where('id', '=', ids.pending).execute();
   });
 
   test('no event is lost across a restart: what was not delivered is sent by the next start', async () => {

@@ -6,7 +6,8 @@
  *   when it is set (0, the default, keeps them until the user deletes them);
  * - the face geometry kept apart for the owner's first look goes after an hour (geometry.ts);
  * - scans that never got a photo (the upload was refused or never came) go after a day;
- * - expired sessions, stale login counts and Idempotency-Keys past 24 h are dropped.
+ * - expired sessions, stale login counts and Idempotency-Keys past 24 h are dropped;
+ * - webhook events that ended go from the delivery log after 7 days (with their scan at once).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ResultCache } from './cache.ts';
@@ -37,6 +38,8 @@ const BATCH = 500;
 const DAY_MS = 86_400_000;
 /** A pending scan older than this is abandoned: an upload takes seconds, not a day. */
 export const PENDING_KEEP_MS = DAY_MS;
+/** How long the webhook delivery log keeps an event that ended: long enough to debug a receiver. */
+export const DELIVERY_LOG_KEEP_MS = 7 * DAY_MS;
 
 /** Delete every image due now (and the other expired data); returns how many images went. */
 export async function purgeImages(deps: PurgeDeps): Promise<number> {
@@ -59,6 +62,7 @@ export async function purgeImages(deps: PurgeDeps): Promise<number> {
   await deps.sessions?.purgeExpired(now);
   await deps.throttle?.purgeStale(now);
   await deps.idempotency?.purgeExpired(now);
+  await deps.scans.purgeDeliveries(new Date(now.getTime() - DELIVERY_LOG_KEEP_MS).toISOString());
   if (deps.db && (purged > 0 || results > 0 || geometry > 0 || abandoned > 0)) await checkpointAfterDelete(deps.db);
   return purged;
 }

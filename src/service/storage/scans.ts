@@ -253,13 +253,25 @@ export class ScanRepo {
     return rows.map((r) => r.image_key!);
   }
 
+  /** Deletes the scan and its webhook events (the delivery log names the scan; nothing outlives it). */
   async delete(id: string): Promise<boolean> {
+    await this.db.deleteFrom('webhook_deliveries').where('scan_id', '=', id).execute();
     const res = await this.db.deleteFrom('scans').where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows) === 1;
   }
 
   async deleteOfUser(userId: string): Promise<number> {
+    await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('scan_id', 'in', (eb) => eb.selectFrom('scans').select('id').where('user_id', '=', userId))
+      .execute();
     const res = await this.db.deleteFrom('scans').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** Webhook events that ended (delivered or given up) before `before`: the delivery log's retention. */
+  async purgeDeliveries(before: string): Promise<number> {
+    const res = await this.db.deleteFrom('webhook_deliveries').where('state', '!=', 'pending').where('updated_at', '<', before).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 
