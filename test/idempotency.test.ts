@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
-import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
+import { SkinsightError, type Analyzer, type AnalyzeOptions } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
@@ -19,6 +19,8 @@ const API_KEY = 'idempotency-test-api-key';
 /** The real engine behind a gate a test can close, counting the analyses that really ran. */
 class GatedAnalyzer implements Analyzer {
   analyses = 0;
+  /** The next analysis fails as a crashed engine thread would. */
+  crashNext = false;
   private gate: Promise<void> | null = null;
   private open: (() => void) | null = null;
   constructor(private readonly inner: Analyzer) {}
@@ -31,6 +33,10 @@ class GatedAnalyzer implements Analyzer {
   }
   async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
     this.analyses++;
+    if (this.crashNext) {
+      this.crashNext = false;
+      throw new SkinsightError('ENGINE_CRASHED', 'the engine thread stopped during the analysis');
+    }
     if (this.gate) await this.gate;
     return this.inner.analyze(bytes, options);
   }
@@ -141,6 +147,23 @@ describe('Idempotency-Key', () => {
     const other = await call(s, 'POST', '/api/v1/analyze', { headers, form: form(OTHER_FACE, 'biden.jpg') });
     assert.equal(other.status, 422);
     assert.equal(other.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
+  test('analyze: an answer with a file the service failed (engine crashed) is not kept; the retry analyses again', async () => {
+    const headers = { 'x-api-key': API_KEY, 'idempotency-key': crypto.randomUUID() };
+    const before = s.analyzer.analyses;
+    s.analyzer.crashNext = true;
+    const first = await call(s, 'POST', '/api/v1/analyze', { headers, form: form(FACE) });
+    assert.equal(first.status, 200);
+    assert.equal(first.body.results[0].error.code, 'ENGINE_CRASHED');
+    const retry = await call(s, 'POST', '/api/v1/analyze', { headers, form: form(FACE) });
+    assert.equal(retry.status, 200);
+    assert.equal(retry.headers.get('idempotent-replayed'), null, 'the failure was replayed');
+    assert.ok(retry.body.results[0].result, JSON.stringify(retry.body).slice(0, 200));
+    assert.equal(s.analyzer.analyses - before, 2);
+    // The good answer is the one kept.
+    const replay = await call(s, 'POST', '/api/v1/analyze', { headers, form: form(FACE) });
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
   });
 
   test('simultaneous first requests: exactly one is claimed', async () => {

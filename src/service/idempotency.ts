@@ -29,6 +29,8 @@ interface Claim {
    * never for the key's 24 hours.
    */
   storedBody?: string;
+  /** Set by a route whose 2xx answer must not be replayed (a per-item failure a retry may fix). */
+  retryable?: boolean;
 }
 
 declare module 'fastify' {
@@ -117,7 +119,7 @@ export function createIdempotency(deps: IdempotencyDeps) {
       if (!claim) return payload;
       request.idempotency = undefined;
       const status = reply.statusCode;
-      const retryable = status >= 500 || status === 429;
+      const retryable = status >= 500 || status === 429 || claim.retryable === true;
       const body = claim.storedBody ?? payload;
       if (retryable || typeof body !== 'string' || body.length > MAX_STORED_BYTES) {
         await deps.repo.release(claim.key, claim.owner);

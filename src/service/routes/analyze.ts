@@ -16,6 +16,9 @@ import { apiKeySecurity, errors, idempotencyHeaders, passthroughSerializer, quer
 import { sniffImageFormat } from '../sniff.ts';
 import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
 
+/** Per-file codes that say nothing about the file: a retry may well succeed. */
+const TRANSIENT: ReadonlySet<string> = new Set(['INTERNAL', 'ENGINE_CLOSED', 'ENGINE_CRASHED', 'QUEUE_FULL']);
+
 export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
   // Images being analysed here, counted against the same capacity as the scan queue.
@@ -74,6 +77,9 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
       try {
         const closeup = flag(body.fields.closeup ?? request.query.closeup);
         const results = await Promise.all(body.files.map((f, i) => analyzeOne(f, i, closeup)));
+        // A file that failed for the service's sake (engine down or crashed, a timeout) must be
+        // analysed again on a retry: such an answer is not kept under the Idempotency-Key.
+        if (request.idempotency && results.some((r) => r.error && TRANSIENT.has(r.error.code))) request.idempotency.retryable = true;
         return JSON.stringify({ results } satisfies AnalyzeResponse);
       } finally {
         inFlight -= n;
