@@ -160,6 +160,23 @@ describe('webhooks', () => {
     assert.equal(after.body.deliveries.some((x: { scan_id: string }) => x.scan_id === scan.id), false, 'the deleted scan left an event behind');
   });
 
+  test('a scan that recovery marks failed (its upload lost in a crash) sends scan.failed too', async () => {
+    const { token } = await newAccount(s);
+    const id = (await call(s, 'POST', '/api/v1/scan/init', { token })).body.scan_id;
+    // As a crash leaves it: processing, its upload gone.
+    await s.app.skinsight.db
+      .updateTable('scans')
+      .set({ status: 'processing', image_key: `missing-${id}`, uploaded_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
+    assert.equal(await s.app.skinsight.recover(), 0);
+    const [event] = await until('the scan.failed event', async () => receiver.for(id).length >= 1 && receiver.for(id));
+    assert.ok(verify(event!));
+    const body = JSON.parse(event!.body);
+    assert.equal(body.type, 'scan.failed');
+    assert.equal(body.data.error.code, 'INTERNAL');
+  });
+
   test('the delivery log keeps an ended event 7 days; the retention job then drops it, and never a pending one', async () => {
     const { db } = s.app.skinsight;
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString();

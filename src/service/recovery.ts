@@ -13,6 +13,8 @@ export async function recoverScans(deps: {
   queue: JobQueue;
   clock: () => Date;
   log: FastifyBaseLogger;
+  /** Told of each scan this marks failed (the webhook event), once the failure is saved. */
+  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
 }): Promise<number> {
   const stuck = await deps.scans.listProcessing();
   let requeued = 0;
@@ -21,7 +23,9 @@ export async function recoverScans(deps: {
       deps.queue.enqueue({ scanId: scan.id }, { force: true });
       requeued++;
     } else {
-      await deps.scans.fail(scan.id, 'INTERNAL', 'the upload was lost before analysis; upload again', deps.clock().toISOString());
+      const message = 'the upload was lost before analysis; upload again';
+      const saved = await deps.scans.fail(scan.id, 'INTERNAL', message, deps.clock().toISOString());
+      if (saved !== false) await deps.onFailed?.({ id: scan.id, status: 'failed', error: { code: 'INTERNAL', message } });
     }
   }
   if (stuck.length > 0) deps.log.info({ requeued, lost: stuck.length - requeued }, 'recovery: re-queued interrupted scans');

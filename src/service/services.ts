@@ -67,6 +67,8 @@ export interface Services {
    * records events in it; only API processes start its sender (app.ts).
    */
   webhooks: WebhookOutbox | null;
+  /** The webhook event for a scan failed outside the processor (recovery.ts); undefined without webhooks. */
+  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,8 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
   const analyzer = options.analyzer ?? pool ?? (await remoteAnalyzer(config));
 
   const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, log) : null;
+  /** A scan failed outside the processor (recovery, the sweeper): its webhook event. */
+  const onFailed = webhooks ? (f: { id: string; status: 'failed'; error: { code: string; message: string } }) => webhooks.enqueue('scan.failed', f) : undefined;
   const processScan = remote
     ? null
     : createScanProcessor({
@@ -122,6 +126,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
       waitTimeoutMs: config.waitTimeoutMs,
       sweepIntervalMs: config.queue.sweepIntervalMs,
       clock,
+      onFailed,
     });
   } else if (role === 'api') {
     queue = new MemoryJobQueue(processScan!, {
@@ -150,6 +155,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
     processScan,
     queue,
     webhooks,
+    onFailed,
     // The webhook sender and the queue first (jobs in hand finish), then the engine they ran on, then storage.
     close: () =>
       (closing ??= (async () => {

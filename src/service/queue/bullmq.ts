@@ -28,6 +28,8 @@ export interface BullQueueOptions {
   waitTimeoutMs: number;
   sweepIntervalMs: number;
   clock: () => Date;
+  /** Told of each scan the sweeper marks failed (the webhook event), once the failure is saved. */
+  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
 }
 
 /** The connection an API-side Queue uses: commands fail fast while Redis is away (the sweeper retries). */
@@ -141,7 +143,9 @@ export class BullMqJobQueue implements JobQueue {
         if (existing) {
           // A job that used all its tries and whose failure was not recorded: record it now.
           if (await existing.isFailed()) {
-            await this.o.scans.fail(scan.id, 'INTERNAL', existing.failedReason || 'the analysis failed after retries', this.o.clock().toISOString());
+            const message = existing.failedReason || 'the analysis failed after retries';
+            const saved = await this.o.scans.fail(scan.id, 'INTERNAL', message, this.o.clock().toISOString());
+            if (saved !== false) await this.o.onFailed?.({ id: scan.id, status: 'failed', error: { code: 'INTERNAL', message } });
           }
           continue;
         }
