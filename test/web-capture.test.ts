@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import sharp from 'sharp';
 import { loadConfig, startServer, type RunningServer } from '../src/service/index.ts';
+import { writeFakeCamera } from '../testkit/camera.ts';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,35 +27,8 @@ const AXE = fs.readFileSync(path.join(path.dirname(createRequire(import.meta.url
 
 const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
-/**
- * A fake camera at 30 frames/s (a webcam's rate, so the check rate is not capped by the feed):
- * Y4M 4:2:0 frames of a fixture, cropped to the preview's 3:4, times `gain` (0.12: a dim room).
- */
-async function fakeCamera(dir: string, name: string, gain: number): Promise<string> {
-  const W = 480;
-  const H = 640;
-  const rgb = await sharp(path.join(FACES, 'biden2.jpg')).rotate().resize(W, H, { fit: 'cover' }).linear(gain, 0).removeAlpha().raw().toBuffer();
-  const y = Buffer.alloc(W * H);
-  const u = Buffer.alloc((W / 2) * (H / 2));
-  const v = Buffer.alloc((W / 2) * (H / 2));
-  // BT.601 limited range, as Chromium's Y4M reader expects.
-  for (let j = 0; j < H; j++) {
-    for (let i = 0; i < W; i++) {
-      const k = (j * W + i) * 3;
-      const [r, g, b] = [rgb[k]!, rgb[k + 1]!, rgb[k + 2]!];
-      y[j * W + i] = Math.round(0.257 * r + 0.504 * g + 0.098 * b + 16);
-      if (j % 2 === 0 && i % 2 === 0) {
-        const c = (j / 2) * (W / 2) + i / 2;
-        u[c] = Math.round(-0.148 * r - 0.291 * g + 0.439 * b + 128);
-        v[c] = Math.round(0.439 * r - 0.368 * g - 0.071 * b + 128);
-      }
-    }
-  }
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v]);
-  const file = path.join(dir, `${name}.y4m`);
-  fs.writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F30:1 Ip A1:1 C420jpeg\n`), ...Array.from({ length: 3 }, () => frame)]));
-  return file;
-}
+/** A fake camera at 30 frames/s (a webcam's rate, so the check rate is not capped by the feed), dimmed by `gain`. */
+const fakeCamera = (dir: string, name: string, gain: number) => writeFakeCamera(path.join(FACES, 'biden2.jpg'), path.join(dir, `${name}.y4m`), { gain });
 
 interface Browser {
   context: BrowserContext;

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import sharp from 'sharp';
 import { loadConfig, type RunningServer } from '../src/service/index.ts';
 import { startServer } from '../src/service/index.ts';
 import { runCli } from '../testkit/cli.ts';
+import { writeFakeCamera } from '../testkit/camera.ts';
 import { FACES, FIXTURES, REPO } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
 
@@ -25,35 +25,8 @@ const PHONE = { width: 390, height: 844 };
 
 const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
-/**
- * A fake camera: Y4M (4:2:0) frames of a fixture photo. Chromium loops the file as the
- * camera's video, so getUserMedia sees a face that holds still.
- */
-async function fakeCameraFile(dir: string): Promise<string> {
-  const W = 480;
-  const H = 640;
-  const rgb = await sharp(path.join(FACES, 'obama.jpg')).rotate().resize(W, H, { fit: 'cover' }).removeAlpha().raw().toBuffer();
-  const y = Buffer.alloc(W * H);
-  const u = Buffer.alloc((W / 2) * (H / 2));
-  const v = Buffer.alloc((W / 2) * (H / 2));
-  for (let j = 0; j < H; j++) {
-    for (let i = 0; i < W; i++) {
-      const k = (j * W + i) * 3;
-      const [r, g, b] = [rgb[k]!, rgb[k + 1]!, rgb[k + 2]!];
-      y[j * W + i] = Math.round(0.257 * r + 0.504 * g + 0.098 * b + 16);
-      if (j % 2 === 0 && i % 2 === 0) {
-        const c = (j / 2) * (W / 2) + i / 2;
-        u[c] = Math.round(-0.148 * r - 0.291 * g + 0.439 * b + 128);
-        v[c] = Math.round(0.439 * r - 0.368 * g - 0.071 * b + 128);
-      }
-    }
-  }
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, u, v]);
-  const file = path.join(dir, 'camera.y4m');
-  const header = Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`);
-  fs.writeFileSync(file, Buffer.concat([header, ...Array.from({ length: 5 }, () => frame)]));
-  return file;
-}
+/** A fake camera showing obama.jpg, 10 frames/s. */
+const fakeCameraFile = (dir: string) => writeFakeCamera(path.join(FACES, 'obama.jpg'), path.join(dir, 'camera.y4m'), { fps: 10, frames: 5 });
 
 /** A digest of the canvas pixels, to tell whether a layer changed what is drawn. */
 async function canvasPixels(page: Page): Promise<{ sum: number }> {

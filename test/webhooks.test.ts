@@ -207,6 +207,27 @@ describe('webhooks', () => {
     assert.equal(got.last_status, 200);
   });
 
+  test('a receiver that trickles its answer a byte a second is cut off at the 10 s deadline (found by review)', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const slow = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Never silent long enough for a socket timeout, never finished: bounded at 60 s here.
+      for (let i = 1; i <= 60; i++) timers.push(setTimeout(() => res.write('.'), i * 1000));
+      timers.push(setTimeout(() => res.end(), 61_000));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const t0 = Date.now();
+    try {
+      await postWebhook(`http://127.0.0.1:${(slow.address() as { port: number }).port}/`, {}, '{}', true).catch(() => 0);
+      const took = Date.now() - t0;
+      assert.ok(took < 15_000, `the attempt held the sender ${took} ms`);
+    } finally {
+      timers.forEach(clearTimeout);
+      slow.closeAllConnections();
+      slow.close();
+    }
+  });
+
   test('redirects are not followed: a 302 is a failed try', async () => {
     const before = receiver.received.length;
     receiver.plan = [302];

@@ -1,6 +1,7 @@
 /**
  * One delivery attempt: a POST of the signed body, no redirects followed (node:http never
- * follows them; a 3xx counts as a failure), a 10 s deadline, and the destination check of
+ * follows them; a 3xx counts as a failure), a 10 s deadline for the whole exchange (a receiver
+ * that trickles its answer byte by byte cannot hold the sender), and the destination check of
  * destination.ts. Resolves with the receiver's status, or throws why there was none.
  */
 import http from 'node:http';
@@ -29,6 +30,8 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
         lookup: guardedLookup(allowPrivate),
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'skinsight-webhooks' },
         timeout: TIMEOUT_MS,
+        // `timeout` is only the longest silence; this bounds the whole request and its answer.
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       },
       (res) => {
         let seen = 0;
