@@ -15,6 +15,7 @@ import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { webhookHeaders } from '../src/service/webhooks/signature.ts';
 import { fixture } from '../testkit/fixtures.ts';
+import { withoutGeometry } from '../testkit/http.ts';
 import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
 
 let pool: Analyzer;
@@ -85,7 +86,7 @@ describe('@skinsight/client', () => {
     const first = await client.scan(fixture('faces', 'obama2.jpg'), { wait: true, idempotencyKey: key });
     const retry = await client.scan(fixture('faces', 'obama2.jpg'), { wait: true, idempotencyKey: key });
     assert.equal(retry.scan_id, first.scan_id);
-    assert.deepEqual(retry.result, first.result);
+    assert.deepEqual(retry.result, withoutGeometry(first.result!), 'the replay is the first result without the face mesh');
     assert.equal(s.analyzer.analyses - before, 1);
   });
 
