@@ -9,9 +9,9 @@
  * - acne: the acne model's p(acne). 0 → 100, the model's threshold → 70, 1 → 0.
  * - redness: the redness score (logistic of skin mean a*, midpoint a* 18, redness.ts):
  *   100·(1 − s), so a* 18 → 50 and typical unirritated skin (a* ≈ 10–13) → 75–88.
- * - wrinkles (overall and per zone): ridge density; 0 → 100, the detection density 0.25 → 70,
- *   0.5 (half the zone on lines) → 0. On UTKFace the median 16–29-year-old face scores 79, the
- *   median 45–60-year-old 63 (npm run validity).
+ * - wrinkles (overall and per zone): ridge density; 0 → 100, the detection density 0.36 → 70,
+ *   twice that (0.72) → 0. On the UTKFace test half the median 16–29-year-old face scores 73,
+ *   the median 45–60-year-old 62 (npm run validity).
  * - texture: texture quality q = 1/(1 + (E/E0)²) (texture.ts): 100·q.
  * - dark circles: severity (ΔL* 2…12 mapped to 0…1): 0 → 100, the detection level 0.25 → 70, 1 → 0.
  * - evenness: evenness quality (evenness.ts): 100·q.
@@ -65,7 +65,7 @@ function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial
   };
 }
 
-const WRINKLE_ANCHORS: Anchors = [[0, 100], [WRINKLE_DENSITY_THRESHOLD, DETECTED_AT], [0.5, 0]];
+const WRINKLE_ANCHORS: Anchors = [[0, 100], [WRINKLE_DENSITY_THRESHOLD, DETECTED_AT], [2 * WRINKLE_DENSITY_THRESHOLD, 0]];
 
 export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
   acne: {
