@@ -9,7 +9,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { meshArtifacts, runMeshBatch, type MeshModel } from '../src/engine/face/mesh-model.ts';
+import type { MeshModel } from '../src/engine/face/mesh-model.ts';
+import { meshArtifacts, runMeshBatch } from '../src/engine/face/mesh-tfjs.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -1,13 +1,10 @@
 /**
- * What the landmark stage needs from a FaceMesh model, how it is fed and read, and how the TF.js
- * graph model runs. No Node here. The engine runs our ONNX conversion of the same weights on
- * onnxruntime-node (facemesh.ts, training/facemesh/convert.py); the web app's live capture
- * guidance (web/src/capture/) runs the TF.js graph model in a browser worker, and the parity
- * test (test/facemesh-parity.test.ts) holds the two to the same outputs.
+ * What the landmark stage needs from a FaceMesh model, and how it is fed and read. No Node and no
+ * runtime here. The engine runs our ONNX conversion of the weights on onnxruntime-node
+ * (facemesh.ts, training/facemesh/convert.py); the web app's live capture guidance
+ * (web/src/capture/) runs the TF.js graph model in a browser worker (mesh-tfjs.ts), and the
+ * parity test (test/facemesh-parity.test.ts) holds the two to the same outputs.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
-import type { io } from '@tensorflow/tfjs-core';
 import type { RgbImage } from '../image.ts';
 
 export const MESH_INPUT = 192;
@@ -51,38 +48,4 @@ export function meshInput(crops: RgbImage[]): Float32Array {
 export function splitMesh(points: Float32Array, scores: Float32Array, n: number): RawMesh[] {
   const per = MESH_POINTS * 3;
   return Array.from({ length: n }, (_, i) => ({ points: points.slice(i * per, (i + 1) * per), score: scores[i] }));
-}
-
-/** The model as TF.js loads it, from the package's facemesh.json (parsed) and facemesh.bin. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function meshArtifacts(json: any, weights: ArrayBuffer): io.ModelArtifacts {
-  return {
-    modelTopology: json.modelTopology,
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
-    signature: json.signature,
-    userDefinedMetadata: json.userDefinedMetadata,
-    weightSpecs: json.weightsManifest.flatMap((m: { weights: io.WeightsManifestEntry[] }) => m.weights),
-    weightData: weights,
-  };
-}
-
-/** One pass: RGB in [0, 1] in; the 468 points (crop pixels) and the presence score out. */
-export function runMesh(model: GraphModel, crop: RgbImage): RawMesh {
-  return runMeshBatch(model, [crop])[0];
-}
-
-/**
- * Several crops in one model execution (batch N): the graph's per-op dispatch in TF.js costs
- * about as much as the arithmetic of one crop, so a batch of two costs well under two runs.
- */
-export function runMeshBatch(model: GraphModel, crops: RgbImage[]): RawMesh[] {
-  const input = meshInput(crops);
-  const [points, scores] = tf.tidy(() => {
-    const x = tf.tensor4d(input, [crops.length, MESH_INPUT, MESH_INPUT, 3]);
-    const [mesh, flag] = model.execute(x, ['Identity_2:0', 'Identity_1:0']) as tf.Tensor[];
-    return [mesh.dataSync() as Float32Array, flag.dataSync() as Float32Array];
-  });
-  return splitMesh(points, scores, crops.length);
 }
