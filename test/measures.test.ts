@@ -219,6 +219,16 @@ test('thin dark lines drawn across the forehead raise forehead wrinkle density',
   assert.deepEqual(after.per_region.nasolabial, before.per_region.nasolabial);
 });
 
+test('overall wrinkle density is the mean of the zone densities, each zone counting once', () => {
+  const w = baseline.cv.wrinkles;
+  assert.ok(w.available);
+  if (!w.available) return;
+  const zones = Object.values(w.per_region).filter((z) => z !== null);
+  assert.ok(zones.length >= 3, 'most zones measured on the fixture');
+  const mean = zones.reduce((s, z) => s + z.density, 0) / zones.length;
+  assert.ok(Math.abs(w.density - mean) < 1e-3, `overall ${w.density}, mean of zones ${mean.toFixed(4)}`);
+});
+
 test('reddening the cheeks raises cheek redness, much more than elsewhere', () => {
   const red = (rgb: number[]) => [rgb[0] + 25, rgb[1] - 12, rgb[2] - 4];
   let img = editPixels(face, base.regions.left_cheek, red);
