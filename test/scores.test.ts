@@ -32,7 +32,7 @@ test('piecewise maps are linear between anchors and flat beyond them', () => {
 
 /** Inputs with every raw measure set; `edit` changes some. */
 function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
-  const zone = (density: number) => ({ detected: density >= 0.25, density });
+  const zone = (density: number) => ({ detected: density >= 0.3, density });
   const i: any = {
     ml: {
       acne_analysis: {
@@ -51,7 +51,7 @@ function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
       texture_quality: 0.83,
       wrinkles: {
         available: true, detected: true, density: 0.36,
-        per_region: { forehead: zone(0), crows_feet: zone(0.72), under_eye: zone(0.54), nasolabial: null },
+        per_region: { forehead: zone(0), crows_feet: zone(0.62), under_eye: zone(0.555), nasolabial: null },
       },
       dark_circles: { available: true, detected: true, severity: 0.25, delta_L: 4.5, delta_E: 5, per_side: { left: null, right: null } },
       redness: { available: true, score: 0.5, mean_a: 18, per_region: {} },
@@ -73,8 +73,9 @@ test('each mapping meets its anchors: a detection threshold lands on 70, the bot
   assert.equal(value(s.redness), 50, 'redness score 0.5 (a* 18) → 50');
   assert.equal(value(s.wrinkles), 70, 'wrinkle density at the detection threshold 0.36 → 70');
   assert.equal(value(s.wrinkles_forehead), 100);
-  assert.equal(value(s.wrinkles_crows_feet), 0, 'density 0.72 (twice the threshold) → 0');
-  assert.equal(value(s.wrinkles_under_eye), 35, 'density 0.54, halfway from 0.36 to 0.72 → 35');
+  assert.equal(value(s.wrinkles_crows_feet), 0, "crow's-feet density 0.62 (twice its threshold 0.31) → 0");
+  assert.equal(value(s.wrinkles_under_eye), 35, 'under-eye density 0.555, halfway from its threshold 0.37 to 0.74 → 35');
+  assert.equal(value(computeScores(inputs((i) => (i.cv.wrinkles.per_region.under_eye = { detected: true, density: 0.37 }))).wrinkles_under_eye), 70, 'under-eye density at its threshold 0.37 → 70');
   assert.equal(value(s.texture), 83);
   assert.equal(value(s.dark_circles), 70, 'dark-circle detection severity 0.25 → 70');
   assert.equal(value(s.evenness), 90);

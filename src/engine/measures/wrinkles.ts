@@ -18,16 +18,19 @@
  * Zone density = fraction of the zone's pixels with R > WRINKLE_RIDGE_THRESHOLD (1 L*: a line
  * about 0.5 L* darker than its surroundings). Overall density = the mean of the zones'
  * densities, each zone counting once (pooling pixels let the large forehead, the zone that
- * follows age least, outweigh the rest). A zone is `detected` when its density ≥
- * WRINKLE_DENSITY_THRESHOLD; overall `detected` when any zone is.
+ * follows age least, outweigh the rest). A zone is `detected` when its density ≥ its
+ * WRINKLE_ZONE_THRESHOLDS entry; overall `detected` when the overall density ≥
+ * WRINKLE_DENSITY_THRESHOLD (so `detected` and the score's "below good" always agree; with one
+ * threshold for every zone and "any zone", 82 % of the 16–29-year-olds were `detected`).
  *
  * Both chosen on the validation half of the UTKFace portraits (npm run validity -- --half
  * validation, 283 faces; the README gives the test half): Spearman ρ of density with age at
  * ridge thresholds 0.5–6 L* and smoothing scales ×1…×4: 1 L* with the scales ×1, ×2 was best
  * for the zones together (crow's feet 0.28 → 0.32, forehead 0.17 → 0.19 against 2 L*; larger
  * scales did not help), and the mean of zones raised the overall ρ from 0.33 (pooled, 2 L*) to
- * 0.41. The detection density 0.36 lies midway between the validation medians of the overall
- * density at 16–29 years (0.32) and at 45–60 (0.40).
+ * 0.41. Each detection density lies midway between the validation medians of that density at
+ * 16–29 years and at 45–60: overall 0.32 / 0.40 → 0.36; forehead 0.24 / 0.33 → 0.29; crow's feet
+ * 0.25 / 0.36 → 0.31; under-eye 0.32 / 0.42 → 0.37; nasolabial 0.42 / 0.49 → 0.45.
  *
  * Cost: everything stays within the bounding box of the zones; the Frangi exponential is only
  * evaluated where λ2 exceeds the threshold (R ≤ λ2, so nothing below it can count).
@@ -40,6 +43,12 @@ import { minRegionPixels, pixelsOf, round, unionPixels, type MeasureContext } fr
 
 export const WRINKLE_RIDGE_THRESHOLD = 1;
 export const WRINKLE_DENSITY_THRESHOLD = 0.36;
+export const WRINKLE_ZONE_THRESHOLDS: Readonly<Record<WrinkleZoneName, number>> = {
+  forehead: 0.29,
+  crows_feet: 0.31,
+  under_eye: 0.37,
+  nasolabial: 0.45,
+};
 export const WRINKLE_SCALE = 0.012;
 /** Multiples of the base smoothing radius at which ridges are looked for. */
 export const WRINKLE_SCALES = [1, 2] as const;
@@ -179,7 +188,6 @@ export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<Wrink
   };
 
   const perRegion = {} as Record<WrinkleZoneName, { detected: boolean; density: number } | null>;
-  let anyDetected = false;
   let sum = 0, zonesMeasured = 0;
   for (const z of WRINKLE_ZONES) {
     const m = zones[z];
@@ -195,15 +203,14 @@ export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<Wrink
     const density = c.hits / c.valid;
     sum += density;
     zonesMeasured++;
-    const detected = density >= WRINKLE_DENSITY_THRESHOLD;
-    anyDetected ||= detected;
-    perRegion[z] = { detected, density: round(density, 4) };
+    perRegion[z] = { detected: density >= WRINKLE_ZONE_THRESHOLDS[z], density: round(density, 4) };
   }
   if (zonesMeasured === 0) return { available: false, reason: 'wrinkle zones too small or too close to the crop border' };
+  const density = sum / zonesMeasured;
   return {
     available: true,
-    detected: anyDetected,
-    density: round(sum / zonesMeasured, 4),
+    detected: density >= WRINKLE_DENSITY_THRESHOLD,
+    density: round(density, 4),
     per_region: perRegion,
   };
 }
