@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { abShare } from '../src/service/routes/model-list.ts';
-import { call, startTestApp, type TestApp } from './helpers/http-app.ts';
+import { call, startTestApp, type TestApp } from '../testkit/app.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-models-api-'));

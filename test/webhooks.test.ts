@@ -14,12 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
-import { buildApp, loadConfig } from '../src/service/index.ts';
 import { isPrivateAddress } from '../src/service/webhooks/destination.ts';
 import { retryDelayMs } from '../src/service/webhooks/outbox.ts';
 import { postWebhook } from '../src/service/webhooks/send.ts';
+import { loadConfig } from '../src/service/index.ts';
 import { fixture } from '../testkit/fixtures.ts';
-import { call, newAccount, SECRET, scanPhoto } from './helpers/http-app.ts';
+import { call, newAccount, scanPhoto, startTestApp } from '../testkit/app.ts';
 import { until } from '../testkit/http.ts';
 
 const SECRET_BYTES = crypto.randomBytes(32);
@@ -78,22 +78,12 @@ after(async () => {
 });
 
 /** The service on a data folder of the caller's, so a test can stop it and start it again on the same data. */
-async function startOn(dataDir: string, env: Record<string, string> = {}) {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    SKINSIGHT_DATA_DIR: dataDir,
-    SKINSIGHT_JWT_SECRET: SECRET,
-    SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-    SKINSIGHT_CACHE: 'off',
-    SKINSIGHT_WEBHOOK_URL: receiver.url,
-    SKINSIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    SKINSIGHT_WEBHOOK_RETRY_BASE_MS: '100',
-    ...env,
-  });
-  const app = await buildApp(config, { analyzer: pool, logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+function startOn(dataDir: string, env: Record<string, string> = {}) {
+  return startTestApp(
+    pool,
+    { SKINSIGHT_WEBHOOK_URL: receiver.url, SKINSIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET, SKINSIGHT_WEBHOOK_RETRY_BASE_MS: '100', ...env },
+    { dataDir, wrap: (engine) => engine },
+  );
 }
 
 async function adminToken(s: { app: FastifyInstance; base: string }) {
@@ -109,7 +99,7 @@ describe('webhooks', () => {
     s = await startOn(dataDir);
   });
   after(async () => {
-    await s?.app.close();
+    await s?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -197,7 +187,7 @@ describe('webhooks', () => {
     receiver.plan = Array(1000).fill(503);
     const scan = await scanPhoto(s, token, fixture('faces', 'obama2.jpg'));
     await until('a refused try', async () => receiver.for(scan.id).length >= 1);
-    await s.app.close();
+    await s.close();
     receiver.plan = [];
     s = await startOn(dataDir);
     const got = await until('delivered after the restart', async () => {

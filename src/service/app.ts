@@ -32,6 +32,7 @@ import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-hea
 import { IdempotencyRepo } from './storage/idempotency.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { modelListRoutes } from './routes/model-list.ts';
+import { declareRouteErrors, type UndeclaredError } from './route-errors.ts';
 import { createServices, type ServiceParts } from './services.ts';
 import type { Sizing } from './sizing.ts';
 
@@ -41,6 +42,8 @@ export interface AppDeps extends ServiceParts {
   logger?: FastifyServerOptions['logger'];
   /** A ready pino logger to use instead (startServer shares its own with the engine). */
   loggerInstance?: FastifyBaseLogger;
+  /** Called when a route answers an error code it does not declare (default: an error log line; the test app fails). */
+  onUndeclaredError?: (e: UndeclaredError) => void;
 }
 
 declare module 'fastify' {
@@ -80,6 +83,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     }
   });
   securityHeaders(app);
+  declareRouteErrors(app, deps.onUndeclaredError ?? ((e) => app.log.error(e, 'a route answered an error code it does not declare')));
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
 

@@ -28,6 +28,42 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -55,6 +91,42 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
                 /** @description Default Response */
                 503: {
                     headers: {
@@ -176,22 +248,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WEAK_PASSWORD" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -251,31 +395,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_CREDENTIALS`: wrong email or password */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_CREDENTIALS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `LOGIN_THROTTLED`: too many failed logins for this account; retry later; `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "LOGIN_THROTTLED" | "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -316,22 +541,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -380,40 +695,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WEAK_PASSWORD" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WRONG_PASSWORD`: the current password is wrong */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WRONG_PASSWORD";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later; `LOGIN_THROTTLED`: too many failed logins for this account; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED" | "LOGIN_THROTTLED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -454,22 +859,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -504,40 +963,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WRONG_PASSWORD`: the current password is wrong */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WRONG_PASSWORD";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later; `LOGIN_THROTTLED`: too many failed logins for this account; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED" | "LOGIN_THROTTLED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -584,49 +1133,148 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -698,85 +1346,184 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CONSENT_REQUIRED`: consent=true is required to analyse a photo; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CONSENT_REQUIRED" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED" | "INVALID_OPTIONS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly; `SCAN_ALREADY_UPLOADED`: the scan is no longer pending; start a new scan */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS" | "SCAN_ALREADY_UPLOADED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `TOO_MANY_FILES`: too many files in the request; `TOO_MANY_PARTS`: too many parts in the multipart body; `TOO_MANY_FIELDS`: too many fields in the multipart body; `IMAGE_TOO_LARGE`: the image is too large; `PAYLOAD_TOO_LARGE`: the request body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `NOT_MULTIPART`: the request must be multipart/form-data; `UNSUPPORTED_FORMAT`: the file is not a JPEG, PNG or WebP image; `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_MULTIPART" | "UNSUPPORTED_FORMAT" | "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request; `EMPTY_IMAGE`: the file is empty; `CORRUPT_IMAGE`: the image is damaged or cannot be read; `IMAGE_TOO_SMALL`: the image is too small to analyse; `NO_FACE`: no human face was found in the image; `ENGINE_CLOSED`: the analysis engine is not running; `ENGINE_CRASHED`: the engine thread stopped during the analysis; `INTERNAL`: internal error; `ANALYSIS_ABORTED`: the analysis was interrupted too many times */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED" | "EMPTY_IMAGE" | "CORRUPT_IMAGE" | "IMAGE_TOO_SMALL" | "NO_FACE" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "ANALYSIS_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `QUEUE_FULL`: the analysis queue is full; retry later */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "QUEUE_FULL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -833,40 +1580,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -914,67 +1715,166 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_COMPLETED`: results are available once the scan is completed */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_COMPLETED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IMAGE_TOO_LARGE`: the image is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IMAGE_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_FORMAT`: the file is not a JPEG, PNG or WebP image */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_FORMAT";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CORRUPT_IMAGE`: the image is damaged or cannot be read; `IMAGE_TOO_SMALL`: the image is too small to analyse; `EMPTY_IMAGE`: the file is empty; `NO_FACE`: no human face was found in the image; `ENGINE_CLOSED`: the analysis engine is not running; `ENGINE_CRASHED`: the engine thread stopped during the analysis; `INTERNAL`: internal error; `ANALYSIS_ABORTED`: the analysis was interrupted too many times */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CORRUPT_IMAGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "ANALYSIS_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1006,48 +1906,94 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found; `IMAGE_NOT_FOUND`: image not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1121,31 +2067,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1206,31 +2197,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1277,40 +2313,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1367,76 +2493,166 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_API_KEY`: a valid API key is required (X-API-Key header) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_API_KEY";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `TOO_MANY_FILES`: too many files in the request; `TOO_MANY_PARTS`: too many parts in the multipart body; `TOO_MANY_FIELDS`: too many fields in the multipart body; `PAYLOAD_TOO_LARGE`: the request body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `NOT_MULTIPART`: the request must be multipart/form-data; `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `QUEUE_FULL`: the analysis queue is full; retry later */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "QUEUE_FULL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1476,22 +2692,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1582,40 +2852,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1665,40 +2989,148 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `NOT_SUPPORTED`: this engine cannot reload its models */
                 501: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_SUPPORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1754,40 +3186,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1846,22 +3332,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `ENGINE_CLOSED`: the analysis engine is not running */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ENGINE_CLOSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };

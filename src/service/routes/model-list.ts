@@ -8,7 +8,6 @@ import type { RegistryEntryStatus } from '../../engine/api.ts';
 import type { ModelTask } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import type { AbSplit } from '../ab.ts';
-import { errors } from '../schemas.ts';
 
 /** The share of users an entry serves: its A/B weight over the task's total, else 1 for the default. */
 export function abShare(split: AbSplit, entry: Pick<RegistryEntryStatus, 'task' | 'version' | 'default' | 'state'>): number {
@@ -24,6 +23,7 @@ export async function modelListRoutes(app: FastifyInstance, opts: { ctx: Service
   app.get(
     '/api/v1/models',
     {
+      config: { errors: ['ENGINE_CLOSED'] },
       schema: {
         tags: ['models'],
         summary: 'Model versions: state, headline metrics from their cards, and their A/B share',
@@ -55,7 +55,6 @@ export async function modelListRoutes(app: FastifyInstance, opts: { ctx: Service
               },
             },
           },
-          ...errors(429, 503),
         },
       },
     },
