@@ -72,6 +72,10 @@ export const EnvSchema = z.object({
     'BullMQ: how long (ms) a worker may go silent before its job is handed to another worker (crash detection).',
   ),
   SKINSIGHT_SWEEP_INTERVAL_S: doc(positiveInt.default(30), 'BullMQ: how often (s) scans left in processing without a queued job are re-queued.'),
+  SKINSIGHT_DEVICE: doc(
+    z.enum(['auto', 'cpu']).default('auto'),
+    'Where ONNX Runtime runs the models, in `serve`, `skinsight worker` and `skinsight analyze`: auto (CUDA where its provider is installed, else the CPU) or cpu (never CUDA).',
+  ),
   SKINSIGHT_WORKERS: doc(z.coerce.number().int().min(1).optional(), 'Engine worker threads in each process that analyses (`serve` with the memory queue, or `skinsight worker`). Default: the number of CPU cores.'),
   SKINSIGHT_WORKER_CONCURRENCY: doc(
     positiveInt.optional(),
