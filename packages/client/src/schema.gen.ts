@@ -81,7 +81,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready to analyse: models loaded and the database reachable (503 otherwise) */
+        /**
+         * Ready to analyse: models loaded and the database reachable (503 otherwise)
+         * @description An unavailable model shows a `reason_code`; the full `reason` only with an admin bearer token.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -144,6 +147,9 @@ export interface paths {
                                     name: string;
                                     version: string;
                                     available: boolean;
+                                    /** @enum {string} */
+                                    reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                    /** @description the full reason, for admins only (it may name server paths) */
                                     reason?: string;
                                 }[];
                             } | null;
@@ -158,6 +164,9 @@ export interface paths {
                                 default: boolean;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description the full reason, for admins only (it may name server paths) */
                                 reason?: string;
                             }[];
                         };
@@ -180,6 +189,9 @@ export interface paths {
                                     name: string;
                                     version: string;
                                     available: boolean;
+                                    /** @enum {string} */
+                                    reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                    /** @description the full reason, for admins only (it may name server paths) */
                                     reason?: string;
                                 }[];
                             } | null;
@@ -194,6 +206,9 @@ export interface paths {
                                 default: boolean;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description the full reason, for admins only (it may name server paths) */
                                 reason?: string;
                             }[];
                         };
@@ -3316,6 +3331,9 @@ export interface paths {
                                 version: string;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description The full reason, for admins only (it may name server paths) */
                                 reason?: string;
                                 default: boolean;
                                 /** @description Answers some users (A/B share above 0) */
