@@ -16,6 +16,7 @@ import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { isPrivateAddress } from '../src/service/webhooks/destination.ts';
 import { retryDelayMs } from '../src/service/webhooks/outbox.ts';
+import { redactIn, redactUrl } from '../src/service/webhooks/redact.ts';
 import { postWebhook } from '../src/service/webhooks/send.ts';
 import { loadConfig } from '../src/service/index.ts';
 import { fixture } from '../testkit/fixtures.ts';
@@ -148,6 +149,33 @@ describe('webhooks', () => {
     assert.equal((await call(s, 'DELETE', `/api/v1/scan/${scan.id}`, { token })).status, 200);
     const after = await call(s, 'GET', '/api/v1/admin/webhooks/deliveries', { token: admin });
     assert.equal(after.body.deliveries.some((x: { scan_id: string }) => x.scan_id === scan.id), false, 'the deleted scan left an event behind');
+  });
+
+  test('a webhook URL with credentials: they are sent, but the delivery log shows them redacted (found by review)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-webhooks-creds-'));
+    const withCreds = receiver.url.replace('http://', 'http://hook-user:s3cret-pass@');
+    const other = await startOn(dir, { SKINSIGHT_WEBHOOK_URL: withCreds });
+    try {
+      const { token } = await newAccount(other);
+      const scan = await scanPhoto(other, token, fixture('faces', 'obama.jpg'));
+      const [got] = await until('the event', async () => receiver.for(scan.id).length > 0 && receiver.for(scan.id));
+      assert.equal(got!.headers.authorization, `Basic ${Buffer.from('hook-user:s3cret-pass').toString('base64')}`, 'the receiver still gets them');
+      const admin = await adminToken(other);
+      const r = await call(other, 'GET', '/api/v1/admin/webhooks/deliveries', { token: admin });
+      const d = r.body.deliveries.find((x: { scan_id: string }) => x.scan_id === scan.id);
+      assert.equal(d.url, receiver.url.replace('http://', 'http://***:***@'));
+      assert.doesNotMatch(JSON.stringify(r.body), /s3cret|hook-user/);
+    } finally {
+      await other.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('redaction: credentials in a URL and in a message quoting it', () => {
+    assert.equal(redactUrl('https://u:p%40ss@example.org/h?x=1'), 'https://***:***@example.org/h?x=1');
+    assert.equal(redactUrl('https://token@example.org/h'), 'https://***@example.org/h');
+    assert.equal(redactUrl('https://example.org/h'), 'https://example.org/h');
+    assert.equal(redactIn('connect to https://u:p%40ss@example.org/h failed (p@ss)', 'https://u:p%40ss@example.org/h'), 'connect to https://***:***@example.org/h failed (***)');
   });
 
   test('a scan that recovery marks failed (its upload lost in a crash) sends scan.failed too', async () => {
