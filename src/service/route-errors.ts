@@ -53,12 +53,13 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The codes any route like this one can give without saying so. */
 function implied(route: RouteOptions): ErrorCode[] {
-  // A fault of ours, and a framework 4xx with no code of its own (BAD_REQUEST keeps the framework's status).
-  const codes: ErrorCode[] = ['INTERNAL', 'BAD_REQUEST'];
+  // A fault of ours, a client gone mid-request, and a framework 4xx with no code of its own
+  // (BAD_REQUEST keeps the framework's status).
+  const codes: ErrorCode[] = ['INTERNAL', 'CLIENT_ABORTED', 'BAD_REQUEST'];
   if (route.config?.rateLimit !== false) codes.push('RATE_LIMITED');
   const methods = [route.method].flat();
-  // Any request with a body: its size, its media type, JSON that does not parse, a client gone mid-body.
-  if (methods.some((m) => BODY_METHODS.has(m))) codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_REQUEST', 'CLIENT_ABORTED');
+  // Any request with a body: its size, its media type, JSON that does not parse.
+  if (methods.some((m) => BODY_METHODS.has(m))) codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_REQUEST');
   // Validated parameters; every query value must also be finite (app.ts).
   const schema = route.schema ?? {};
   if (schema.params || schema.querystring || schema.body || schema.headers) codes.push('INVALID_REQUEST');

@@ -28,7 +28,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -37,7 +37,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -94,7 +94,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description `BAD_REQUEST`: bad request */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -103,7 +103,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -263,7 +263,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `WEAK_PASSWORD`: the password is too weak; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -272,7 +272,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "WEAK_PASSWORD" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "WEAK_PASSWORD" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -410,7 +410,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -419,7 +419,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -556,7 +556,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -565,7 +565,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -710,7 +710,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `WEAK_PASSWORD`: the password is too weak; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -719,7 +719,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "WEAK_PASSWORD" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "WEAK_PASSWORD" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -874,7 +874,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -883,7 +883,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -978,7 +978,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -987,7 +987,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1148,7 +1148,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1157,7 +1157,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "INVALID_IDEMPOTENCY_KEY" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "INVALID_IDEMPOTENCY_KEY" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1361,7 +1361,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CONSENT_REQUIRED`: consent=true is required to analyse a photo; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection; `INVALID_OPTIONS`: the analysis options are not valid */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CONSENT_REQUIRED`: consent=true is required to analyse a photo; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1370,7 +1370,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CONSENT_REQUIRED" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED" | "INVALID_OPTIONS";
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CONSENT_REQUIRED" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1595,7 +1595,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1604,7 +1604,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1730,7 +1730,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1739,7 +1739,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1921,7 +1921,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1930,7 +1930,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2082,7 +2082,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2091,7 +2091,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2212,7 +2212,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2221,7 +2221,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2328,7 +2328,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2337,7 +2337,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2508,7 +2508,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2517,7 +2517,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2707,7 +2707,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2716,7 +2716,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -2867,7 +2867,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2876,7 +2876,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -3004,7 +3004,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `CLIENT_ABORTED`: the client closed the connection */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3013,7 +3013,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST" | "CLIENT_ABORTED";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -3201,7 +3201,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3210,7 +3210,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST" | "INVALID_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
@@ -3350,7 +3350,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `BAD_REQUEST`: bad request */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -3359,7 +3359,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "BAD_REQUEST";
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
                                 message: string;
                             };
                             scan_id?: string;
