@@ -74,7 +74,8 @@ export async function registerAndLogin(base: string, email: string, password: st
  * observation per stage per result). An event to wait on that no log sentence stands in for.
  */
 export async function analysesDone(base: string, token?: string): Promise<number> {
-  const r = await call(base, 'GET', '/metrics', { token });
+  // An API's base URL, or a worker's metrics URL (its ready message's metricsUrl).
+  const r = await call(base.endsWith('/metrics') ? base.slice(0, -'/metrics'.length) : base, 'GET', '/metrics', { token });
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
   const counts = [...String(r.body).matchAll(/^skinsight_inference_stage_duration_seconds_count\{stage="[^"]+"\} (\d+)$/gm)].map((m) => Number(m[1]));
   return Math.max(0, ...counts);
