@@ -43,8 +43,8 @@ after(async () => {
 });
 
 /** A raw connection that collects what the server sends and when it closes. */
-function connect() {
-  const socket = net.connect(port, '127.0.0.1');
+function connect(to = port) {
+  const socket = net.connect(to, '127.0.0.1');
   let received = '';
   const waiters: (() => void)[] = [];
   const wake = () => waiters.splice(0).forEach((w) => w());
@@ -248,4 +248,36 @@ test('a client that aborts mid-upload is logged at info level, without a stack t
   assert.equal(line.level, 30);
   assert.doesNotMatch(JSON.stringify(line), /\\n\s+at /);
   assert.ok(!s.logs.some((l) => Number(l.level) >= 50 && /abort|ECONNRESET/i.test(JSON.stringify(l))), 'no error-level line for it');
+});
+
+test('uploads in flight share one budget: past it the next is refused at once with 503 UPLOADS_BUSY and Retry-After', async () => {
+  // 2.5 MB for the process; each upload below declares 1 MB (the route's limit is 1 MB + overhead).
+  const tight = await startTestApp(pool, { SKINSIGHT_UPLOAD_LIMIT_MB: '1', SKINSIGHT_UPLOAD_INFLIGHT_MB: '2.5' }, { wrap: (engine) => engine });
+  const tightPort = Number(new URL(tight.base).port);
+  const conns: ReturnType<typeof connect>[] = [];
+  try {
+    const t = (await newAccount(tight)).token;
+    const start = async () => {
+      const scanId = (await call(tight, 'POST', '/api/v1/scan/init', { token: t })).body.scan_id;
+      const c = connect(tightPort);
+      conns.push(c);
+      await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${LIMIT}\r\n\r\n--b\r\n`);
+      return c;
+    };
+    const [a, b] = [await start(), await start()];
+    const third = await start();
+    assert.ok(await third.until(() => responses(third.received()) > 0, 3000), 'the third is answered without sending its body');
+    assert.equal(status(third.received()), 503);
+    assert.match(third.received(), /UPLOADS_BUSY/);
+    assert.match(third.received(), /retry-after: 1/i);
+    assert.equal(responses(a.received()) + responses(b.received()), 0, 'the first two are still being read');
+    // One goes away: its bytes are free again, and the next upload is read.
+    a.socket.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const fourth = await start();
+    assert.equal(await fourth.until(() => responses(fourth.received()) > 0, 500), false, 'the fourth is being read');
+  } finally {
+    for (const c of conns) c.socket.destroy();
+    await tight.close();
+  }
 });

@@ -15,6 +15,7 @@ import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { HttpError, handleError, sendError } from './http-errors.ts';
 import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
+import { registerUploadBudget } from './upload-budget.ts';
 import { recoverScans } from './recovery.ts';
 import { purgeImages, schedulePurge } from './retention.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -86,6 +87,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   declareRouteErrors(app, deps.onUndeclaredError ?? ((e) => app.log.error(e, 'a route answered an error code it does not declare')));
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
+  registerUploadBudget(app, config.uploadInflightBytes);
 
   // The same composition root as `skinsight worker` (services.ts), on this app's logger.
   const services = await createServices(config, { ...deps, role: 'api', log: app.log });

@@ -172,6 +172,8 @@ function toServiceConfig(e: Env) {
     },
     uploadLimitBytes: Math.round(e.SKINSIGHT_UPLOAD_LIMIT_MB * 1024 * 1024),
     maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
+    /** Upload bytes in flight in one process (upload-budget.ts); 0: no budget. */
+    uploadInflightBytes: Math.round(e.SKINSIGHT_UPLOAD_INFLIGHT_MB * 1024 * 1024),
     /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
     retention: {
       days: e.SKINSIGHT_RETENTION_DAYS,

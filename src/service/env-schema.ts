@@ -125,6 +125,10 @@ export const EnvSchema = z.object({
 
   SKINSIGHT_UPLOAD_LIMIT_MB: doc(z.coerce.number().positive().default(10), 'Largest upload in megabytes, enforced while streaming (413 over it).'),
   SKINSIGHT_MAX_FILES_PER_REQUEST: doc(positiveInt.default(16), 'Most files in one POST /api/v1/analyze request.'),
+  SKINSIGHT_UPLOAD_INFLIGHT_MB: doc(
+    z.coerce.number().min(0).default(512),
+    'Upload megabytes all requests of one process may have in flight (each is held in memory while it is read): past it an upload is refused at once with 503 UPLOADS_BUSY and Retry-After. A request reserves its Content-Length, or its route\'s whole limit when chunked. 0: no budget.',
+  ),
   SKINSIGHT_RETENTION_DAYS: doc(z.coerce.number().positive().default(30), 'Days a photo uploaded with store_image=true is kept.'),
   SKINSIGHT_PURGE_INTERVAL_MIN: doc(z.coerce.number().positive().default(60), 'How often (minutes) the purge of expired photos and scans runs.'),
   SKINSIGHT_RESULT_RETENTION_DAYS: doc(
