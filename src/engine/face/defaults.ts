@@ -34,6 +34,7 @@ export function detectorOptions(overrides: Partial<FaceDetectorOptions> = {}): F
     shortRange: true,
     shortRangePad: FACE_DEFAULTS.shortRangePad,
     skipFullRangeAbove: FACE_DEFAULTS.skipFullRangeAbove,
+    shortRangeLetterbox: true,
     intraOpThreads: 1,
     ...overrides,
   };
