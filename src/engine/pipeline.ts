@@ -139,8 +139,9 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   const versions = options.modelVersions ?? {};
   const shadowWanted = Object.entries(options.shadowVersions ?? {}) as [ModelTask, string][];
   // Every model gets the measure crop itself and resizes it while building its input tensor
-  // (classifier.ts); heads sharing one file share one run on this crop object.
-  const crop = prepared.crop;
+  // (classifier.ts); heads sharing one file share one run on this crop object, a new one per
+  // analysis (the same pixels), so analysing a prepared face again runs the models again.
+  const crop: RgbImage = { ...prepared.crop };
   const [acne, condition, shadow] = await Promise.all([
     runAcne(parts.registry, crop, versions.acne_binary),
     runCondition(parts.registry, crop, versions.skin_condition),
