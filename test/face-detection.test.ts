@@ -177,6 +177,21 @@ describe('two ranges and padding', () => {
     }
   });
 
+  test('on an elongated photo (over 1.6:1) the letterbox pass goes first and settles it alone', async () => {
+    const short = await BlazeFace.load(SHORT_RANGE, 1);
+    try {
+      // obama2.jpg (626×1200): both short-range views find its face; the letterbox one is used.
+      const image = (await decodeImage(fixture('faces', 'obama2.jpg'))).image;
+      const letterbox = weightedNms(await short.candidates(image, paddedView(image, 0), FACE_DEFAULTS.detectionThreshold), FACE_DEFAULTS.iouThreshold);
+      const padded = weightedNms(await short.candidates(image, paddedView(image, FACE_DEFAULTS.shortRangePad), FACE_DEFAULTS.detectionThreshold), FACE_DEFAULTS.iouThreshold);
+      assert.equal(padded.length, 1, 'the padded view finds it too');
+      assert.notEqual(padded[0].score, letterbox[0].score);
+      assert.deepEqual((await detector.detect(image)).map((f) => f.score), letterbox.map((f) => f.score));
+    } finally {
+      await short.close();
+    }
+  });
+
   test('the face fixtures: two faces in two_people.jpg, one in obama_small.jpg', async () => {
     for (const [name, faces] of [['two_people.jpg', 2], ['obama_small.jpg', 1]] as const) {
       const image = (await decodeImage(fixture('faces', name))).image;
