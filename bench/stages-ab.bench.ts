@@ -59,7 +59,7 @@ for (const photo of photos) {
   }
 }
 for (const s of Object.values(sides)) {
-  s.mesh.close();
+  await s.mesh.close();
   await s.detector.close();
 }
 await Promise.all([sides.base.engine.close(), sides.new.engine.close()]);

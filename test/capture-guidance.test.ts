@@ -13,7 +13,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp, { type Sharp } from 'sharp';
 import { blazeFaceModelPath, SHORT_RANGE } from '../src/engine/face/blazeface.ts';
 import { blazeFaceInput, paddedView } from '../src/engine/face/blazeface-decode.ts';
-import { faceMeshModelDir, FaceMesh } from '../src/engine/face/facemesh.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { createSession, ort } from '../src/engine/runtime/onnx.ts';
 import { FrameAnalyzer, MESH_EVERY } from '../web/src/capture/analyze.ts';
@@ -22,6 +21,7 @@ import { loadFaceModels, type FaceModels } from '../web/src/capture/face-models.
 import { parseOnnx } from '../web/src/capture/onnx-proto.ts';
 import { OnnxTfjsGraph } from '../web/src/capture/onnx-tfjs.ts';
 import { FACES, rawPixels } from '../testkit/fixtures.ts';
+import { faceMeshModelDir, initTfjsWasm } from '../testkit/tfjs-mesh.ts';
 
 async function frameOf(file: string, transform: (s: Sharp) => Sharp = (s) => s, width = 480, height = 640): Promise<RgbImage> {
   const bytes = await transform(sharp(path.join(FACES, file)).rotate().resize(width, height, { fit: 'cover' })).toBuffer();
@@ -45,8 +45,8 @@ function modelFiles() {
 describe('live capture guidance (the browser worker\'s analysis, in Node)', () => {
   let models: FaceModels;
   before(async () => {
-    // The engine's mesh loader sets up TF.js' WebAssembly backend, as the worker does in the browser.
-    (await FaceMesh.load()).close();
+    // TF.js' WebAssembly backend, as the worker sets it up in the browser.
+    await initTfjsWasm();
     models = await loadFaceModels(modelFiles());
   });
   after(() => tf.disposeVariables());
