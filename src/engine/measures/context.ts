@@ -305,22 +305,38 @@ export function quantilesAt(
 }
 
 /**
- * Integral images of `values·mask` and of `mask` ((w+1)×(h+1), float64): any box mean over
- * the masked pixels only (normalised convolution, Knutsson & Westin 1993) in O(1).
+ * Integral images of `values·mask` and of `mask` ((w+1)×(h+1); sums in float64, counts in
+ * int32): any box mean over the masked pixels only (normalised convolution, Knutsson & Westin
+ * 1993) in O(1).
  */
 export interface MaskedIntegral {
   readonly width: number;
   readonly height: number;
   readonly sum: Float64Array;
-  readonly count: Float64Array;
+  readonly count: Int32Array;
 }
 
+const integrals = new WeakMap<Float32Array, WeakMap<Mask, MaskedIntegral>>();
+
+/**
+ * The masked integral of `values` over `mask`, built once per (values, mask) pair: texture,
+ * skin type and wrinkles ask for the same one when the wrinkle support is the skin itself.
+ * Neither array may change afterwards (none does: both belong to one measure context).
+ */
 export function maskedIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
+  let byMask = integrals.get(values);
+  if (byMask === undefined) integrals.set(values, (byMask = new WeakMap()));
+  let I = byMask.get(mask);
+  if (I === undefined) byMask.set(mask, (I = buildIntegral(values, mask)));
+  return I;
+}
+
+function buildIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
   const w = mask.width;
   const h = mask.height;
   const W = w + 1;
   const sum = new Float64Array(W * (h + 1));
-  const count = new Float64Array(W * (h + 1));
+  const count = new Int32Array(W * (h + 1));
   const md = mask.data;
   for (let y = 0; y < h; y++) {
     let rs = 0;
