@@ -356,39 +356,6 @@ function buildIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
   return { width: w, height: h, sum, count };
 }
 
-/**
- * Masked box mean of radius r (box (2r+1)²) for every pixel of the image; pixels whose box
- * holds fewer than `minCount` masked pixels get NaN. Optional per-pixel coverage output
- * (fraction of the box that is masked).
- */
-export function maskedBoxMean(I: MaskedIntegral, r: number, minCount = 1, coverage?: Float32Array): Float32Array {
-  const w = I.width;
-  const h = I.height;
-  const W = w + 1;
-  const out = new Float32Array(w * h);
-  const { sum, count } = I;
-  for (let y = 0; y < h; y++) {
-    const y0 = y - r < 0 ? 0 : y - r;
-    const y1 = y + r + 1 > h ? h : y + r + 1;
-    const r0 = y0 * W;
-    const r1 = y1 * W;
-    const area = (y1 - y0);
-    for (let x = 0; x < w; x++) {
-      const x0 = x - r < 0 ? 0 : x - r;
-      const x1 = x + r + 1 > w ? w : x + r + 1;
-      const c = count[r1 + x1] - count[r1 + x0] - count[r0 + x1] + count[r0 + x0];
-      const i = y * w + x;
-      if (coverage !== undefined) coverage[i] = c / (area * (x1 - x0));
-      if (c < minCount) {
-        out[i] = NaN;
-        continue;
-      }
-      out[i] = (sum[r1 + x1] - sum[r1 + x0] - sum[r0 + x1] + sum[r0 + x0]) / c;
-    }
-  }
-  return out;
-}
-
 /** Get or build a cached value. */
 export function cached<T>(ctx: MeasureContext, key: string, build: () => T): T {
   if (ctx.cache.has(key)) return ctx.cache.get(key) as T;
