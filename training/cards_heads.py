@@ -39,7 +39,7 @@ def write_card(full: dict, out: Path) -> None:
          f"One ONNX file (`{full['onnx']['file']}`, {full['onnx']['bytes'] / 1e6:.1f} MB) with one input and one output per task. "
          "The registry lists two entries (`acne_binary`, `skin_condition`) naming the same file; the engine shares one session "
          "and runs the backbone once per face for both heads.", "",
-         "- **Backbone:** MobileNetV2 x1.0, 224x224, from the npm package `nsfwjs@4.4.0` (MIT): ImageNet weights "
+         "- **Backbone:** MobileNetV2 x1.0, 224x224, from the npm package `nsfwjs@4.3.0` (MIT): ImageNet weights "
          "(keras.applications), then the whole network fine-tuned on a 5-class NSFW image set by the nsfw_model project (MIT). "
          "Converted by our own tfjs-layers -> PyTorch converter (`training/backbone/`); parity tfjs vs PyTorch vs onnxruntime "
          "<= 1e-4 on real crops (`test/backbone.test.ts`). Frozen: only the heads are trained.",
