@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     ap.add_argument("--run-dir", type=Path, default=None)
     ap.add_argument("--register", action="store_true")
     ap.add_argument("--version", default="3.0.1")
+    ap.add_argument("--tasks", default=",".join(TASKS), help="comma-separated (one process per task runs them in parallel)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     run_dir = a.run_dir or (REPO / "training" / "runs" / f"calibrate-oos-seed{a.seed}")
@@ -86,7 +87,8 @@ def main(argv=None) -> int:
     base = json.loads((REPO / "models" / f"skin_mnv2-{BASE}.metrics.json").read_text())
     te = np.where(d.split == "test")[0]
     results = {}
-    for task, classes in TASKS.items():
+    for task in a.tasks.split(","):
+        classes = TASKS[task]
         y = labels(task, d.rows)
         hp = ck["hparams"][task]
         b = base["tasks"][task]

@@ -62,11 +62,11 @@ def register(version: str, base_version: str, base: dict, results: dict, log) ->
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run-dir", type=Path, required=True)
+    ap.add_argument("--run-dir", type=Path, required=True, nargs="+", help="one per task when the tasks ran apart")
     ap.add_argument("--version", required=True)
     ap.add_argument("--base", default="3.0.0")
     a = ap.parse_args(argv)
-    results = json.loads((a.run_dir / "metrics.json").read_text())
+    results = {k: v for d in a.run_dir for k, v in json.loads((d / "metrics.json").read_text()).items()}
     base = json.loads((MODELS / f"{NAME}-{a.base}.metrics.json").read_text())
     register(a.version, a.base, base, results, print)
     return 0
