@@ -21,7 +21,7 @@ import { call, newAccount, startTestApp, type TestApp } from '../testkit/app.ts'
 let pool: Analyzer;
 let s: TestApp;
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
   s = await startTestApp(pool);
 });
 after(async () => {

@@ -57,7 +57,7 @@ function form(bytes: Buffer, filename = 'photo.jpg'): FormData {
 let pool: Analyzer;
 let s: TestApp<GatedAnalyzer>;
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
   s = await startTestApp(pool, { SKINSIGHT_API_KEYS: API_KEY }, { wrap: (engine) => new GatedAnalyzer(engine) });
 });
 after(async () => {

@@ -27,7 +27,7 @@ before(async () => {
   fs.writeFileSync(manifestFile, JSON.stringify(manifest));
   // 2.2.0's file no longer matches its sha256: that version alone is unavailable.
   fs.appendFileSync(path.join(modelsDir, 'acne_tiny-2.2.0.onnx'), Buffer.from([0]));
-  pool = await createEnginePool({ workers: 1, modelsDir });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1, modelsDir });
   s = await startTestApp(pool, { SKINSIGHT_AB_SPLIT: 'acne_binary=2.0.0:75,2.1.0:25', SKINSIGHT_SHADOW: 'acne_binary=2.2.0' });
 });
 after(async () => {

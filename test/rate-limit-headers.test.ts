@@ -10,7 +10,7 @@ import { call, newAccount, startTestApp } from '../testkit/app.ts';
 
 let pool: Analyzer;
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
 });
 after(async () => {
   await pool.close();

@@ -118,3 +118,25 @@ test('a calibration temperature flattens the probabilities the engine reports', 
   const logit = (x: number) => Math.log(x / (1 - x));
   assert.ok(Math.abs(logit(q.probabilities.acne) - logit(p.probabilities.acne) / 4) < 0.01);
 });
+
+test('an engine loads only the version it serves per task; loadVersions "all" loads every listed one', async () => {
+  const serving = await createEngine({});
+  const all = await createEngine({ loadVersions: 'all' });
+  try {
+    const ids = (e: typeof serving) => e.registry.loadedModels().map((m) => `${m.entry.task}@${m.entry.version}`).sort();
+    assert.deepEqual(ids(serving), serving.info().models.map((m) => `${m.task}@${m.version}`).sort());
+    assert.equal(ids(all).length, all.registry.entries().length);
+    assert.ok(ids(all).length > ids(serving).length);
+    // An analysis pinned to a version this engine did not load says so; it is never made up.
+    const pinned = await serving.analyze(fixture('faces', 'obama.jpg'), { modelVersions: { acne_binary: '2.1.0' } });
+    assert.equal(pinned.ml_analysis.acne_analysis.available, false);
+    assert.match((pinned.ml_analysis.acne_analysis as { reason: string }).reason, /2\.1\.0/);
+    const state = serving.registry.entries().find((e) => e.version === '2.1.0');
+    assert.equal(state?.state, 'unavailable');
+    assert.match(state?.reason ?? '', /not loaded/);
+    const ok = await all.analyze(fixture('faces', 'obama.jpg'), { modelVersions: { acne_binary: '2.1.0' } });
+    assert.equal(ok.ml_analysis.acne_analysis.available, true);
+  } finally {
+    await Promise.all([serving.close(), all.close()]);
+  }
+});

@@ -25,7 +25,7 @@ writeTinyRegistry(modelsDir, { acneVersions: ['2.0.0', '2.1.0'] });
 let pool: EnginePool;
 
 before(async () => {
-  pool = await createEnginePool({ workers: 1, modelsDir, batchWindowMs: 2 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1, modelsDir, batchWindowMs: 2 });
 });
 after(async () => {
   await pool.close();

@@ -21,7 +21,7 @@ const prod = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'production
 
 let pool: Analyzer;
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
 });
 after(async () => {
   await pool.close();

@@ -20,7 +20,7 @@ let s: TestApp<EnginePool>;
 let port: number;
 
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
   s = await startTestApp(
     pool,
     {

@@ -133,7 +133,7 @@ function claimsOf(token: string): { sub: string; jti: string; exp: number } {
 }
 
 before(async () => {
-  pool = await createEnginePool({ workers: 2 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 2 });
 });
 
 after(async () => {

@@ -70,7 +70,7 @@ function verify(r: Received): boolean {
 let pool: Analyzer;
 const receiver = new Receiver();
 before(async () => {
-  pool = await createEnginePool({ workers: 1 });
+  pool = await createEnginePool({ loadVersions: 'all', workers: 1 });
   await receiver.start();
 });
 after(async () => {

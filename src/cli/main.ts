@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     case 'info': {
       const { values } = parse(rest, { models: { type: 'string' } });
       const { createEngine } = await import('../engine/index.ts');
-      const engine = await createEngine({ modelsDir: values.models as string | undefined });
+      const engine = await createEngine({ modelsDir: values.models as string | undefined, loadVersions: 'all' });
       process.stdout.write(JSON.stringify(engine.info(), null, 2) + '\n');
       await engine.close();
       return 0;

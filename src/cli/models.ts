@@ -17,7 +17,7 @@ export async function runModels(args: string[]): Promise<number> {
   if (sub === 'list') {
     const { createEngine } = await import('../engine/index.ts');
     const modelsDir = valueOf(rest, '--models');
-    const engine = await createEngine({ modelsDir });
+    const engine = await createEngine({ modelsDir, loadVersions: 'all' });
     const loaded = engine.registry.loadedModels().map((m) => `${m.entry.name}@${m.entry.version}`);
     process.stdout.write(JSON.stringify({ serving: engine.info().models, loaded }, null, 2) + '\n');
     await engine.close();

@@ -18,6 +18,13 @@ export interface EngineOptions {
   intraOpThreads?: number;
   /** Pin model versions, e.g. `{acne_binary: '2.0.0'}`; default: the manifest's default entries. */
   modelVersions?: Partial<Record<ModelTask, string>>;
+  /**
+   * Which registry entries get an ONNX session: 'serving' (default) only the one per task that
+   * serves unpinned analyses (the pinned or default version), 'all' every listed version, so that
+   * analyses can pin any of them (A/B splits, shadow runs, `models list`). Each session holds tens
+   * of MB, so the CLI and the library load only what they serve.
+   */
+  loadVersions?: 'serving' | 'all';
   /** Logger with pino's shape; silent by default. */
   logger?: EngineLogger;
   /**

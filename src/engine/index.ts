@@ -43,7 +43,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   const [detector, mesh, registry] = await Promise.all([
     FaceDetector.load(detectorOptions({ scoreThreshold: threshold, intraOpThreads: threads })),
     FaceMesh.load(threads),
-    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs, onBatch: options.onBatch }),
+    ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, loadAll: options.loadVersions === 'all', batchWindowMs: options.batchWindowMs, onBatch: options.onBatch }),
   ]);
   for (const m of registry.loadedModels()) {
     const kind = m.entry.task === 'acne_binary' ? 'acne' : 'condition';

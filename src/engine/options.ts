@@ -22,6 +22,7 @@ export const EngineOptionsSchema = z.strictObject({
   maxPixels: z.number().int().positive().optional(),
   intraOpThreads: z.number().int().min(1).max(256).optional(),
   modelVersions: versions.optional(),
+  loadVersions: z.enum(['serving', 'all']).optional(),
   logger: logger.optional(),
   batchWindowMs: z.number().min(0).max(5).optional(),
   device: z.enum(['auto', 'cpu']).optional(),

@@ -173,6 +173,8 @@ async function enginePool(config: ServiceConfig, size: Sizing, log: FastifyBaseL
   return createEnginePool({
     workers: size.engineThreads,
     modelsDir: config.modelsDir,
+    // The service lets A/B splits and shadow runs pin any listed version, so it loads them all.
+    loadVersions: 'all',
     batchWindowMs: config.models.batchWindowMs,
     onBatch: (n) => metrics.batchSize.observe(n),
     device: config.device,

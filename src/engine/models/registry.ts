@@ -22,8 +22,10 @@ export interface LoadedModel {
 export interface RegistryOptions {
   modelsDir: string;
   intraOpThreads: number;
-  /** Versions to load per task besides the defaults (for A/B tests). */
+  /** The version that serves unpinned analyses, per task, instead of the manifest's default. */
   pinned?: Partial<Record<ModelTask, string>>;
+  /** Load every listed version (so analyses can pin any), not only the serving one per task. */
+  loadAll?: boolean;
   /** Micro-batching window in ms (0: off); see batcher.ts. */
   batchWindowMs?: number;
   /** Told the size of every micro-batch run. */
@@ -57,11 +59,21 @@ export class ModelRegistry {
       manifestProblem = code === 'ENOENT' ? 'no model manifest (manifest.json) in the models folder' : 'the model manifest (manifest.json) is invalid';
     }
 
-    // Every listed version is loaded (each checked on its own), so that requests can pin a
-    // version for A/B tests; per task, the pinned or default entry serves unpinned requests.
+    // Per task, the pinned or default entry serves unpinned analyses. With `loadAll` every listed
+    // version is loaded too (each checked on its own), so that analyses can pin one for A/B tests.
+    const serving = new Map<ModelTask, ModelEntry | undefined>();
+    for (const task of MODEL_TASKS) {
+      const candidates = manifest.models.filter((m) => m.task === task);
+      const wanted = options.pinned?.[task];
+      serving.set(task, wanted ? candidates.find((m) => m.version === wanted) : candidates.find((m) => m.default) ?? candidates.at(-1));
+    }
     const failures = new Map<string, string>();
     const sessions = new Map<string, SharedSession>(); // by sha256: entries naming one file share its session
     for (const entry of manifest.models) {
+      if (!options.loadAll && serving.get(entry.task) !== entry) {
+        failures.set(modelId(entry), `${modelId(entry)} not loaded: this engine loads only the version it serves per task (engine option loadVersions: 'all' loads every version)`);
+        continue;
+      }
       try {
         const model = await loadEntry(dir, entry, options.intraOpThreads, sessions);
         if (options.batchWindowMs) model.classifier.enableBatching(options.batchWindowMs, options.onBatch);
@@ -71,9 +83,8 @@ export class ModelRegistry {
       }
     }
     for (const task of MODEL_TASKS) {
-      const candidates = manifest.models.filter((m) => m.task === task);
       const wanted = options.pinned?.[task];
-      const entry = wanted ? candidates.find((m) => m.version === wanted) : candidates.find((m) => m.default) ?? candidates.at(-1);
+      const entry = serving.get(task);
       if (!entry) {
         chosen.set(task, { reason: manifestProblem ?? (wanted ? `no ${task} model with version ${wanted} in the registry` : `no ${task} model in the registry`) });
       } else if (loaded.has(modelId(entry))) {
