@@ -90,7 +90,6 @@ export async function accountToken(base: string, email: string, password = 'corr
  * A result as an Idempotency-Key replay returns it: without the face mesh and the region
  * outlines, which only the first answer carries (they are kept an hour, a replay 24 h).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function withoutGeometry<T extends { face?: any; regions?: any }>(result: T): T {
   const copy = structuredClone(result);
   if (copy.face?.landmarks) copy.face.landmarks = [];
