@@ -165,7 +165,8 @@ async function soak(cluster: Cluster, seconds: number, rate: number) {
 }
 
 // Info level: the cluster script waits for the start-up log lines.
-const env = { SKINSIGHT_CACHE: 'off', LOG_LEVEL: 'info', SKINSIGHT_WAIT_TIMEOUT_S: '120' };
+// A ?wait=true upload may wait 120 s under overload; idle connections must outlast it (config.ts refuses otherwise).
+const env = { SKINSIGHT_CACHE: 'off', LOG_LEVEL: 'info', SKINSIGHT_WAIT_TIMEOUT_S: '120', SKINSIGHT_IDLE_TIMEOUT_S: '180' };
 const modelsDir = args.models ? path.resolve(args.models) : undefined;
 const engines = Number(args.engines);
 const load = [os.loadavg()[0]];

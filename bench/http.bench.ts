@@ -84,6 +84,17 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/**
+ * CPU time (user + system, ms) of a process's main thread: the event loop, where the service's
+ * own work runs (engine threads are other tasks). Less disturbed by other load than wall time.
+ */
+function mainThreadCpuMs(pid: number): number {
+  // Fields after the command name: state is 3rd, utime and stime are 14th and 15th (proc(5)), in clock ticks.
+  const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -179,6 +190,7 @@ async function main() {
       const http: Outcome[] = [];
       const baseHttp: Outcome[] = [];
       const engineMs: number[] = [];
+      const cpu0 = [mainThreadCpuMs(server.proc.pid!), other ? mainThreadCpuMs(other.proc.pid!) : 0];
       for (let i = 0; i < n('c1'); i++) {
         http.push(await scanOnce());
         const t0 = performance.now();
@@ -186,6 +198,8 @@ async function main() {
         engineMs.push(performance.now() - t0);
         if (other) baseHttp.push(await scanOnce(other.url, otherAuth!));
       }
+      const cpuPerScan = (pid: number, from: number) => round1((mainThreadCpuMs(pid) - from) / n('c1'));
+      const cpu = [cpuPerScan(server.proc.pid!, cpu0[0]!), other ? cpuPerScan(other.proc.pid!, cpu0[1]!) : NaN];
       await engine.close();
       const summary = (xs: Outcome[]) => {
         const ms = xs.map((o) => o.ms).sort((a, b) => a - b);
@@ -207,8 +221,10 @@ async function main() {
         engine_in_process_min_ms: round1(engineSorted[0]!),
         service_overhead_median_ms: round1(median(http.map((o) => o.ms)) - median(engineMs)),
         service_overhead_min_ms: round1(Math.min(...http.map((o) => o.ms)) - engineSorted[0]!),
+        // Init + upload, per scan, on the server's event loop (10 ms ticks over the whole phase).
+        server_main_thread_cpu_ms_per_scan: cpu[0],
       };
-      if (other) c1.base = { ...summary(baseHttp), service_overhead_median_ms: round1(median(baseHttp.map((o) => o.ms)) - median(engineMs)), service_overhead_min_ms: round1(Math.min(...baseHttp.map((o) => o.ms)) - engineSorted[0]!) };
+      if (other) c1.base = { ...summary(baseHttp), service_overhead_median_ms: round1(median(baseHttp.map((o) => o.ms)) - median(engineMs)), service_overhead_min_ms: round1(Math.min(...baseHttp.map((o) => o.ms)) - engineSorted[0]!), server_main_thread_cpu_ms_per_scan: cpu[1] };
       report.c1 = c1;
       console.error('c=1', JSON.stringify(report.c1));
     }
