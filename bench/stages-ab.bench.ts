@@ -56,7 +56,7 @@ for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage |
   console.log(`| ${name} | ${cell(t.base)} | ${cell(t.new)} |`);
 }
 for (const s of Object.values(sides)) {
-  s.mesh.close();
+  await s.mesh.close();
   await s.detector.close();
 }
 await Promise.all([sides.base.engine.close(), sides.new.engine.close()]);

@@ -66,7 +66,7 @@ for (const [i, row] of rows.entries()) {
   t.lost += +(was && !now);
   if (process.stderr.isTTY && ++done % 50 === 0) process.stderr.write(`\r${done}`);
 }
-mesh.close();
+await mesh.close();
 await Promise.all([shipped.close(), before.close()]);
 
 console.log('| task/class source | images | face crops before | face crops now | gained | lost |');

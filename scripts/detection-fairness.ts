@@ -186,7 +186,7 @@ export async function measureFairness(options: FairnessOptions): Promise<Fairnes
     for (const { group, samples } of positives) for (const s of samples) await run(s, (r) => r.groups[group], true);
     for (const { set, samples } of negatives) for (const s of samples) await run(s, (r) => r.negatives[set], false);
   } finally {
-    mesh.close();
+    await mesh.close();
     await detector.close();
   }
   return rows;

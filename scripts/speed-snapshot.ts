@@ -1,7 +1,8 @@
 /**
  * `node --import tsx scripts/speed-snapshot.ts`: writes test/data/speed-snapshot.json, the engine's
  * results on every face fixture (plus one close-up), without the timings and the date.
- * Taken from main's code before the speed work of issue #14; test/speed-parity.test.ts compares
+ * Taken from main's code before the speed work of issue #14 (re-taken when FaceMesh moved to ONNX
+ * Runtime: a port within 0.03 px still moves classifier outputs); test/speed-parity.test.ts compares
  * today's results with it under documented tolerances. Re-take it only when a result is meant to change.
  */
 import fs from 'node:fs';

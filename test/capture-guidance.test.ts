@@ -13,15 +13,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp, { type Sharp } from 'sharp';
 import { blazeFaceModelPath, SHORT_RANGE } from '../src/engine/face/blazeface.ts';
 import { blazeFaceInput, paddedView } from '../src/engine/face/blazeface-decode.ts';
-import { faceMeshModelDir, FaceMesh } from '../src/engine/face/facemesh.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { createSession, ort } from '../src/engine/runtime/onnx.ts';
-import { FrameAnalyzer } from '../web/src/capture/analyze.ts';
+import { FrameAnalyzer, MESH_EVERY } from '../web/src/capture/analyze.ts';
 import { allPassed, liveChecks, PassStreak, AUTO_CAPTURE_MS, toPreview } from '../web/src/capture/checks.ts';
 import { loadFaceModels, type FaceModels } from '../web/src/capture/face-models.ts';
 import { parseOnnx } from '../web/src/capture/onnx-proto.ts';
 import { OnnxTfjsGraph } from '../web/src/capture/onnx-tfjs.ts';
 import { FACES, rawPixels } from '../testkit/fixtures.ts';
+import { faceMeshModelDir, initTfjsWasm } from '../testkit/tfjs-mesh.ts';
 
 async function frameOf(file: string, transform: (s: Sharp) => Sharp = (s) => s, width = 480, height = 640): Promise<RgbImage> {
   const bytes = await transform(sharp(path.join(FACES, file)).rotate().resize(width, height, { fit: 'cover' })).toBuffer();
@@ -45,8 +45,8 @@ function modelFiles() {
 describe('live capture guidance (the browser worker\'s analysis, in Node)', () => {
   let models: FaceModels;
   before(async () => {
-    // The engine's mesh loader sets up TF.js' WebAssembly backend, as the worker does in the browser.
-    (await FaceMesh.load()).close();
+    // TF.js' WebAssembly backend, as the worker sets it up in the browser.
+    await initTfjsWasm();
     models = await loadFaceModels(modelFiles());
   });
   after(() => tf.disposeVariables());
@@ -114,6 +114,19 @@ describe('live capture guidance (the browser worker\'s analysis, in Node)', () =
     const empty: RgbImage = { width: 480, height: 640, data: new Uint8Array(480 * 640 * 3).fill(90) };
     assert.equal(tracked.analyze(empty, 1).face, null);
     assert.equal(detectorRuns, 2);
+  });
+
+  test('while tracked, the mesh runs on every MESH_EVERY-th frame; the frames between judge their own light', async () => {
+    const good = await frameOf(GOOD);
+    const dark = await frameOf(GOOD, (s) => s.linear(0.12, 0));
+    const analyzer = new FrameAnalyzer(models);
+    const runs = [good, good, good, dark].map((f) => analyzer.analyze(f, 1));
+    assert.equal(MESH_EVERY, 2);
+    assert.deepEqual(runs.map((r) => r.meshed), [true, false, true, false]);
+    assert.deepEqual(runs[1]!.face!.pose, runs[0]!.face!.pose, 'the reused landmarks give the same pose');
+    assert.deepEqual(runs[2]!.face!.issues, []);
+    // The fourth frame reuses the third's landmarks but measures its own (dark) pixels.
+    assert.ok(runs[3]!.face!.issues.includes('TOO_DARK'), JSON.stringify(runs[3]!.face));
   });
 
   test('a dark frame says "too dark" and does not pass', async () => {

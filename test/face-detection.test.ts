@@ -37,7 +37,7 @@ before(async () => {
   [detector, fullRangeOnly, mesh] = await Promise.all([load(true), load(false), FaceMesh.load()]);
 });
 after(async () => {
-  mesh.close();
+  await mesh.close();
   await Promise.all([detector.close(), fullRangeOnly.close()]);
 });
 

@@ -1,7 +1,8 @@
 /**
  * Speed never changes a result beyond a documented tolerance (issue #14): every face fixture
  * (and one close-up) is analysed and compared, field by field, with test/data/speed-snapshot.json,
- * taken from main's engine before the speed work (scripts/speed-snapshot.ts).
+ * taken from main's engine before the speed work (scripts/speed-snapshot.ts), and re-taken once
+ * when FaceMesh moved from TF.js to ONNX Runtime (its `taken_from` says why).
  *
  * Tolerances, by field:
  *   - landmarks, region polygons, face box: 0.5 % of the inter-ocular distance, in pixels

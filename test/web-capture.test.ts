@@ -7,71 +7,28 @@
  * desktop sizes go to test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadConfig, startServer, type RunningServer } from '../src/service/index.ts';
+import type { Page } from 'playwright-core';
 import { writeFakeCamera } from '../testkit/camera.ts';
-import { FACES, REPO } from '../testkit/fixtures.ts';
+import { FACES } from '../testkit/fixtures.ts';
+import { ARTIFACTS, DESKTOP, launchChromium, PHONE, skipWithoutChromium as skip, startWebService, type WebBrowser, type WebService } from '../testkit/web.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');
 const PASSWORD = 'correct horse battery';
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
 const AXE = fs.readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'), 'utf8');
-
-const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 /** A fake camera at 30 frames/s (a webcam's rate, so the check rate is not capped by the feed), dimmed by `gain`. */
 const fakeCamera = (dir: string, name: string, gain: number) => writeFakeCamera(path.join(FACES, 'biden2.jpg'), path.join(dir, `${name}.y4m`), { gain });
 
-interface Browser {
-  context: BrowserContext;
-  page: Page;
-  errors: string[];
-}
-
-async function launch(server: RunningServer, dir: string, camera: string): Promise<Browser> {
-  const context = await chromium.launchPersistentContext(path.join(dir, `profile-${path.basename(camera)}`), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: PHONE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${camera}`,
-    ],
-  });
-  await context.grantPermissions(['camera'], { origin: server.url });
-  const errors: string[] = [];
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // Offline proof: the worker, its models and its WebAssembly all come from the service.
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
-    errors.push(`external request: ${url}`);
-    return route.abort();
-  });
-  return { context, page, errors };
-}
+/** Chromium with the fake camera `camera`, on a profile of its own in the service's scratch folder. */
+const launch = (service: WebService, camera: string) => launchChromium(service, path.join(service.tmp, `profile-${path.basename(camera)}`), camera);
 
 /** Register, consent (photo not kept), start the camera, wait for the live checks. */
-async function openCamera(server: RunningServer, page: Page, email: string): Promise<void> {
-  await page.goto(server.url + '/');
+async function openCamera(service: WebService, page: Page, email: string): Promise<void> {
+  await page.goto(service.server.url + '/');
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -97,6 +54,52 @@ async function axeViolations(page: Page): Promise<string[]> {
   });
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Fields 3 on of a /proc stat line (after the parenthesised command name, which may hold spaces). */
+const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+/** utime + stime (fields 14 and 15, clock ticks of 10 ms: USER_HZ is 100 on every Linux port; proc(5)). */
+const ticksOf = (f: string[]) => Number(f[11]) + Number(f[12]);
+
+/**
+ * CPU time, in ms, of the Chromium started on `profile` and all its descendants (renderer, GPU,
+ * utility processes), from /proc; `worker`: of its dedicated-worker threads alone (Chromium
+ * names them "DedicatedWorker thread", cut to 15 characters in /proc/PID/task/TID/comm).
+ */
+function browserCpuMs(profile: string): { all: number; worker: number } {
+  const parent = new Map<number, number>();
+  let root = -1;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      parent.set(Number(name), Number(statFields(fs.readFileSync(`/proc/${name}/stat`, 'utf8'))[1]));
+      if (root < 0 && fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(`--user-data-dir=${profile}\0`)) root = Number(name);
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  assert.ok(root > 0, `no Chromium process runs on ${profile}`);
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 16; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
+    return false;
+  };
+  let all = 0;
+  let worker = 0;
+  for (const pid of parent.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      all += ticksOf(statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        if (!fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').startsWith('DedicatedWorker')) continue;
+        worker += ticksOf(statFields(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
+      }
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return { all: all * 10, worker: worker * 10 };
+}
+
 async function shots(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(DESKTOP);
@@ -105,48 +108,30 @@ async function shots(page: Page, name: string): Promise<void> {
 }
 
 describe('live capture guidance in Chromium', { skip }, () => {
-  let server: RunningServer;
-  let dataDir: string;
-  let tmp: string;
-  const browsers: Browser[] = [];
+  let service: WebService;
+  const browsers: WebBrowser[] = [];
 
   before(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    execFileSync('npm', ['run', '--silent', 'build:web', '--', '--logLevel', 'warn'], { cwd: REPO, stdio: 'inherit' });
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-capture-'));
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-capture-chromium-'));
-    server = await startServer(
-      loadConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'error',
-        SKINSIGHT_DATA_DIR: dataDir,
-        SKINSIGHT_JWT_SECRET: 'capture-test-secret-0123456789',
-        SKINSIGHT_WORKERS: '1',
-        SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-      }),
-    );
+    service = await startWebService('capture');
   });
 
   after(async () => {
     for (const b of browsers) await b.context.close();
-    await server?.close();
-    for (const d of [dataDir, tmp]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    await service?.close();
   });
 
   test('the app\'s CSP allows compiling WebAssembly and nothing looser', async () => {
-    const csp = (await fetch(server.url + '/')).headers.get('content-security-policy') ?? '';
+    const csp = (await fetch(service.server.url + '/')).headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
     assert.match(csp, /worker-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /'unsafe-eval'|https?:/);
   });
 
   test('a dark feed shows "too dark" and is not shot by itself; the rate is reported; axe finds nothing serious', async () => {
-    const b = await launch(server, tmp, await fakeCamera(tmp, 'dark', 0.12));
+    const b = await launch(service, await fakeCamera(service.tmp, 'dark', 0.12));
     browsers.push(b);
     const { page } = b;
-    await openCamera(server, page, `dark-${Date.now()}@example.org`);
+    await openCamera(service, page, `dark-${Date.now()}@example.org`);
     const light = page.locator('.checks li[data-check=light]');
     await page.locator('.checks li[data-check=light][data-ok=no]').waitFor({ timeout: 30_000 });
     assert.match(await light.innerText(), /too dark: turn to the light/i);
@@ -157,14 +142,44 @@ describe('live capture guidance in Chromium', { skip }, () => {
     assert.doesNotMatch(page.url(), /#\/scan\//);
     await page.getByRole('button', { name: 'Take photo' }).waitFor();
 
-    // The rate, over the page's full 2-s window: the dark feed keeps the checks running (every
-    // stage runs on it: detection, tracking, the skin mask and the quality measures).
-    const rate = Number(await page.locator('.camera').getAttribute('data-checks-per-second'));
-    const checkMs = Number(await page.locator('.camera').getAttribute('data-check-ms'));
-    assert.ok(rate > 0, `a check rate is reported (${rate}/s)`);
+    // The rate, counted over a 5-s window: checks completed and the CPU time every Chromium process
+    // of this browser spent meanwhile (the worker's analysis, the frame grabs, the page; a figure
+    // that other load on the machine changes far less than the wall-clock rate). The dark feed
+    // keeps every stage running: detection, tracking, the skin mask and the quality measures.
+    const camera = page.locator('.camera');
+    const sample = async () => ({ at: performance.now(), count: Number(await camera.getAttribute('data-checks-total')), cpu: browserCpuMs(b.profile) });
+    const start = await sample();
+    await page.waitForTimeout(5000);
+    const end = await sample();
+    const checks = end.count - start.count;
+    const rate = (checks * 1000) / (end.at - start.at);
+    const seconds = (end.at - start.at) / 1000;
+    const workerCpuMs = end.cpu.worker - start.cpu.worker;
+    const workerCpuMsPerCheck = workerCpuMs / checks;
+    // The rest of Chromium (the page's thread with its frame grabs, the fake camera's decoding, compositing) per second.
+    const otherCpuMsPerSecond = (end.cpu.all - start.cpu.all - workerCpuMs) / seconds;
+    const workerMs = Number(await camera.getAttribute('data-check-ms'));
+    assert.ok(checks > 0, `checks are counted (${checks} in 5 s)`);
+    assert.ok(workerCpuMsPerCheck > 0, 'the capture worker\'s thread is found and measured');
     const load = os.loadavg()[0];
-    fs.writeFileSync(path.join(ARTIFACTS, 'capture-rate.json'), JSON.stringify({ checks_per_second: rate, worker_ms_per_check: checkMs, load_average: load, cores: os.cpus().length }) + '\n');
-    console.log(`# live checks in headless Chromium: ${rate.toFixed(1)} per second, ${checkMs.toFixed(0)} ms each in the worker (load average ${load.toFixed(1)} on ${os.cpus().length} cores)`);
+    const figures = {
+      checks_per_second: round1(rate),
+      // Wall-clock time per check in the worker, as the page reports it (grows with the machine's load).
+      worker_ms_per_check: round1(workerMs),
+      // The worker thread's CPU time per check: what load on the machine changes least.
+      worker_cpu_ms_per_check: round1(workerCpuMsPerCheck),
+      // What that allows with a core to itself.
+      checks_per_second_on_a_free_core: round1(1000 / workerCpuMsPerCheck),
+      other_chromium_cpu_ms_per_second: Math.round(otherCpuMsPerSecond),
+      window_s: round1(seconds),
+      load_average: round1(load),
+      cores: os.cpus().length,
+    };
+    fs.writeFileSync(path.join(ARTIFACTS, 'capture-rate.json'), JSON.stringify(figures) + '\n');
+    console.log(`# live checks in headless Chromium: ${JSON.stringify(figures)}`);
+    // The issue's 15 checks per second, as CPU: a check costs the worker at most 1/15 s of a core.
+    // (The wall-clock rate on a shared, loaded machine says more about the other load.)
+    assert.ok(workerCpuMsPerCheck <= 1000 / 15, `a check costs the worker ${workerCpuMsPerCheck.toFixed(1)} ms of CPU, over 1/15 s`);
 
     assert.deepEqual(await axeViolations(page), []);
     await shots(page, '20-capture-dark');
@@ -172,10 +187,10 @@ describe('live capture guidance in Chromium', { skip }, () => {
   });
 
   test('a good feed passes every check, is shot by itself, and the scan completes', async () => {
-    const b = await launch(server, tmp, await fakeCamera(tmp, 'good', 1));
+    const b = await launch(service, await fakeCamera(service.tmp, 'good', 1));
     browsers.push(b);
     const { page } = b;
-    await openCamera(server, page, `good-${Date.now()}@example.org`);
+    await openCamera(service, page, `good-${Date.now()}@example.org`);
     await page.locator('.camera[data-all-passed=yes]').waitFor({ timeout: 30_000 });
     assert.deepEqual(await axeViolations(page), []);
     await page.screenshot({ path: path.join(ARTIFACTS, '21-capture-good-phone.png'), fullPage: true });
@@ -186,11 +201,11 @@ describe('live capture guidance in Chromium', { skip }, () => {
   });
 
   test('the desktop camera screen with every check passed (screenshot), no serious axe violation', async () => {
-    const b = await launch(server, tmp, await fakeCamera(tmp, 'good-desktop', 1));
+    const b = await launch(service, await fakeCamera(service.tmp, 'good-desktop', 1));
     browsers.push(b);
     const { page } = b;
     await page.setViewportSize(DESKTOP);
-    await openCamera(server, page, `desk-${Date.now()}@example.org`);
+    await openCamera(service, page, `desk-${Date.now()}@example.org`);
     await page.locator('.camera[data-all-passed=yes]').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, '21-capture-good-desktop.png'), fullPage: true });
     assert.deepEqual(await axeViolations(page), []);

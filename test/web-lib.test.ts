@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_ALPHA, strength } from '../web/src/lib/concerns.ts';
 import { pct, shortDateTime } from '../web/src/lib/format.ts';
-import { LabelPlacer, overlaps } from '../web/src/lib/labels.ts';
+import { gapTo, LabelPlacer, overlaps } from '../web/src/lib/labels.ts';
 import { likelihood } from '../web/src/lib/likelihood.ts';
 import { monkRange } from '../web/src/lib/monk.ts';
 import { BAND_SEGMENTS } from '../web/src/lib/bands.ts';
@@ -67,6 +67,27 @@ test('labels crowded on one spot are spread out or left out, never drawn over ea
     for (let j = i + 1; j < r.length; j++) assert.ok(!overlaps(r[i]!, r[j]!), `${i} and ${j} overlap`);
     assert.ok(r[i]!.x >= 0 && r[i]!.y >= 0 && r[i]!.x + r[i]!.w <= 400 && r[i]!.y + r[i]!.h <= 400, 'inside the bounds');
   }
+});
+
+test('a label stays within its gap of its area, or is left out: never pushed far away', () => {
+  const placer = new LabelPlacer();
+  const bounds = { x: 0, y: 0, w: 1000, h: 800 };
+  // A small face's areas, a few pixels apart (an unzoomed photo): 12 labels of 90×20 want them.
+  const areas = Array.from({ length: 12 }, (_, i) => ({ x: 500 + (i % 4) * 8, y: 300 + Math.floor(i / 4) * 8, w: 10, h: 10 }));
+  const maxGap = 30;
+  let placed = 0;
+  for (const a of areas) {
+    const r = placer.place(a.x + a.w / 2, a.y + a.h / 2, 90, 20, bounds, a, maxGap);
+    if (!r) continue;
+    placed++;
+    assert.ok(gapTo(a, r.x + r.w / 2, r.y + r.h / 2) <= maxGap, `label ${JSON.stringify(r)} is ${gapTo(a, r.x + r.w / 2, r.y + r.h / 2).toFixed(0)} px from its area`);
+  }
+  // Centres within 30 px of a 34×26 cluster leave room for one column of three 20-px rows.
+  assert.ok(placed >= 3, `${placed} placed`);
+  assert.ok(placed < 12, 'the rest are left out');
+  for (let i = 0; i < placer.placed.length; i++) for (let j = i + 1; j < placer.placed.length; j++) assert.ok(!overlaps(placer.placed[i]!, placer.placed[j]!));
+  assert.equal(gapTo({ x: 0, y: 0, w: 10, h: 10 }, 5, 5), 0);
+  assert.equal(gapTo({ x: 0, y: 0, w: 10, h: 10 }, 13, 14), 5);
 });
 
 test('the Monk range spans the regions and always holds the estimate', () => {

@@ -4,26 +4,19 @@
  * Builds the app first (vite, well under a second). Screenshots go to test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadConfig, type RunningServer } from '../src/service/index.ts';
-import { startServer } from '../src/service/index.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { RunningServer } from '../src/service/index.ts';
 import { runCli } from '../testkit/cli.ts';
 import { writeFakeCamera } from '../testkit/camera.ts';
 import { FACES, FIXTURES, REPO } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
+import { ARTIFACTS, DESKTOP, launchChromium, PHONE, skipWithoutChromium as skip, startWebService, type WebService } from '../testkit/web.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(REPO, 'test-artifacts', 'web');
 const ADMIN = 'admin@example.org';
 const PASSWORD = 'correct horse battery';
-const PHONE = { width: 390, height: 844 };
-
-const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 /** A fake camera showing obama.jpg, 10 frames/s. */
 const fakeCameraFile = (dir: string) => writeFakeCamera(path.join(FACES, 'obama.jpg'), path.join(dir, 'camera.y4m'), { fps: 10, frames: 5 });
@@ -49,7 +42,6 @@ const LAYER_IDS: Record<string, string> = {
   Texture: 'texture',
   'Dark circles': 'dark_circles',
 };
-const DESKTOP = { width: 1440, height: 900 };
 const AXE_SOURCE = fs.readFileSync(path.join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 
 /**
@@ -96,6 +88,30 @@ async function setLayer(page: Page, layer: string, on: boolean) {
     ([id, want]) => (document.querySelector<HTMLCanvasElement>('#overlay-canvas')!.dataset.layers ?? '').split(' ').includes(id!) === want,
     [LAYER_IDS[layer]!, on] as const,
   );
+}
+
+/**
+ * The overlay's labels as drawn (the canvas' data-labels, in canvas pixels): no two overlap, and
+ * each one's centre lies within two label heights (about 33 CSS px) of the box of the area it
+ * names. Returns how many were drawn.
+ */
+async function assertLabelsPlaced(page: Page, state: string): Promise<number> {
+  type Box = { x: number; y: number; w: number; h: number };
+  const raw = await page.locator('#overlay-canvas').getAttribute('data-labels');
+  const labels = JSON.parse(raw ?? '[]') as (Box & { text: string; area: Box })[];
+  for (let i = 0; i < labels.length; i++) {
+    const a = labels[i]!;
+    const [cx, cy] = [a.x + a.w / 2, a.y + a.h / 2];
+    const gap = Math.hypot(Math.max(a.area.x - cx, 0, cx - (a.area.x + a.area.w)), Math.max(a.area.y - cy, 0, cy - (a.area.y + a.area.h)));
+    // + 1.5 px: the rects are rounded to whole pixels.
+    assert.ok(gap <= 2 * a.h + 1.5, `${state}: "${a.text}" is ${gap.toFixed(0)} px from its area (label ${a.h} px high): ${JSON.stringify(a)}`);
+    for (let j = i + 1; j < labels.length; j++) {
+      const b = labels[j]!;
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      assert.ok(!overlap, `${state}: labels "${a.text}" and "${b.text}" overlap: ${JSON.stringify([a, b])}`);
+    }
+  }
+  return labels.length;
 }
 
 /** Fraction of (sampled) canvas pixel bytes that a layer changes, switched on against off (its switch is left as it was). */
@@ -161,71 +177,27 @@ async function unlabelledControls(page: Page): Promise<string[]> {
 }
 
 describe('web app in Chromium', { skip }, () => {
+  let service: WebService;
   let server: RunningServer;
   let dataDir: string;
-  let tmp: string;
   let context: BrowserContext;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
   const email = `person-${Date.now()}@example.org`;
   let firstScanUrl = '';
 
   before(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    // The app as shipped: type-checked and built by the same script a deploy runs.
-    execFileSync('npm', ['run', '--silent', 'build:web', '--', '--logLevel', 'warn'], { cwd: REPO, stdio: 'inherit' });
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-web-'));
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-chromium-'));
-    server = await startServer(
-      loadConfig({
-        NODE_ENV: 'test',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'error',
-        SKINSIGHT_DATA_DIR: dataDir,
-        SKINSIGHT_JWT_SECRET: 'web-test-secret-0123456789',
-        SKINSIGHT_WORKERS: '1',
-        SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-      }),
-    );
-    const camera = await fakeCameraFile(tmp);
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: PHONE,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-video-capture=${camera}`,
-      ],
-    });
-    await context.grantPermissions(['camera'], { origin: server.url });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    // Offline proof: any request that leaves the service's origin fails the run.
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
-      consoleErrors.push(`external request: ${url}`);
-      return route.abort();
-    });
+    service = await startWebService('web');
+    ({ server, dataDir } = service);
+    const camera = await fakeCameraFile(service.tmp);
+    ({ context, page, errors: consoleErrors } = await launchChromium(service, path.join(service.tmp, 'profile'), camera));
   });
 
   after(async () => {
     // The milder axe findings, for the record (serious and critical ones fail where they occur).
     console.log(`axe:\n  ${axeLog.join('\n  ')}`);
     await context?.close();
-    await server?.close();
-    for (const d of [dataDir, tmp]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    await service?.close();
   });
 
   test('the service serves the app, falls back to it for client routes, and keeps API misses JSON', async () => {
@@ -278,15 +250,7 @@ describe('web app in Chromium', { skip }, () => {
     for (const id of ['redness', 'wrinkles', 'texture', 'dark_circles']) assert.equal(await page.locator(`[data-legend=${id}]`).count(), 1, id);
     // No two labels on the photo overlap, with every layer on.
     for (const layer of ['Skin regions', 'Landmark mesh']) await setLayer(page, layer, true);
-    const labels = JSON.parse((await canvas.getAttribute('data-labels')) ?? '[]') as { x: number; y: number; w: number; h: number }[];
-    assert.ok(labels.length >= 4, `${labels.length} labels drawn`);
-    for (let i = 0; i < labels.length; i++) {
-      for (let j = i + 1; j < labels.length; j++) {
-        const [a, b] = [labels[i]!, labels[j]!];
-        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-        assert.ok(!overlap, `labels ${i} and ${j} overlap: ${JSON.stringify([a, b])}`);
-      }
-    }
+    assert.ok((await assertLabelsPlaced(page, 'zoomed, every layer on')) >= 4, 'at least four labels drawn');
     await page.locator('.overlay').screenshot({ path: path.join(ARTIFACTS, '05-overlay-all-layers.png') });
     for (const layer of ['Skin regions', 'Landmark mesh']) await setLayer(page, layer, false);
 
@@ -608,6 +572,12 @@ describe('web app in Chromium', { skip }, () => {
     assert.match(await p.locator('[data-faces]').innerText(), /2 faces were found in this photo; only the largest one .* was analysed/);
     await p.getByRole('checkbox', { name: 'Zoom to the face' }).uncheck();
     await p.locator('#overlay-canvas[data-zoom=false]').waitFor();
+    // Unzoomed, the face is small and its labels crowd: each stays by its area or is left out.
+    await setLayer(p, 'Skin regions', true);
+    assert.ok((await assertLabelsPlaced(p, 'two faces, unzoomed, regions on')) >= 1, 'the analysed face is labelled');
+    await p.locator('.overlay').screenshot({ path: path.join(ARTIFACTS, '07c-overlay-two-faces-regions.png') });
+    await setLayer(p, 'Skin regions', false);
+    assert.ok((await assertLabelsPlaced(p, 'two faces, unzoomed')) >= 1, 'the analysed face is labelled');
     await p.locator('.overlay').screenshot({ path: path.join(ARTIFACTS, '07b-overlay-two-faces.png') });
     await assertNoCertainty(p, 'two-face result');
     // A photo without a face: the person gets advice they can act on, the dashboard a failure reason.

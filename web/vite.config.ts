@@ -23,6 +23,20 @@ export default defineConfig({
       '@facemesh': path.join(human, '..', 'models'),
     },
   },
+  plugins: [
+    {
+      // The page's bundle runs no TF.js (the capture worker has its own bundle: `worker` below;
+      // top-level plugins do not apply to it in a build), but the engine's browser.ts re-exports
+      // the mesh runner beside the score bands and tone colours, and TF.js' package.json marks its
+      // modules as having side effects, which kept ~68 kB of it in the page, unused.
+      name: 'skinsight:no-tfjs-in-the-page',
+      apply: 'build',
+      transform: {
+        filter: { id: /[\\/]node_modules[\\/]@tensorflow[\\/]/ },
+        handler: (code: string) => ({ code, map: null, moduleSideEffects: false }),
+      },
+    },
+  ],
   // The capture worker is an ES module (Chromium, Firefox, Safari 15+).
   worker: { format: 'es' },
   build: {

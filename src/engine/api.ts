@@ -10,7 +10,7 @@ export interface EngineOptions {
   modelsDir?: string;
   /** Minimum BlazeFace score for a face (default 0.7). */
   detectionThreshold?: number;
-  /** Refine the landmarks on ROIs re-fitted to them, the last pass mirror-averaged (default true; false saves 3 FaceMesh runs, ~15 ms, and the landmarks then move by up to ~10 % of the eye distance under a flip). */
+  /** Refine the landmarks on ROIs re-fitted to them, the last pass mirror-averaged (default true; false saves 2 FaceMesh executions (3 crops), and the landmarks then move by up to ~10 % of the eye distance under a flip). */
   refineLandmarks?: boolean;
   /** Images with more pixels than this are refused before decoding (default 40 megapixels). */
   maxPixels?: number;

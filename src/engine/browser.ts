@@ -7,7 +7,8 @@
 export { buildAnchors, concat, decodeCandidates, paddedView, SHORT_RANGE, blazeFaceInput, type FaceDetection } from './face/blazeface-decode.ts';
 export { FACE_DEFAULTS } from './face/defaults.ts';
 export { landmarkBox, meshInRoi, roiFromDetection, roiFromLandmarks } from './face/landmarks.ts';
-export { meshArtifacts, runMesh, runMeshBatch, type MeshModel } from './face/mesh-model.ts';
+export type { MeshModel } from './face/mesh-model.ts';
+export { meshArtifacts, runMesh, runMeshBatch } from './face/mesh-tfjs.ts';
 export { weightedNms } from './face/nms.ts';
 export { estimatePose } from './face/pose.ts';
 export type { RgbImage } from './image.ts';

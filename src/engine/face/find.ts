@@ -11,7 +11,7 @@ import type { RgbImage } from '../image.ts';
 import type { FaceDetection } from './blazeface.ts';
 import type { FaceDetector } from './detector.ts';
 import type { FaceMesh } from './facemesh.ts';
-import { meshInRoi, roiFromDetection, roiFromLandmarks, type FaceLandmarks } from './landmarks.ts';
+import { meshInRoiAsync, roiFromDetection, roiFromLandmarks, type FaceLandmarks } from './landmarks.ts';
 
 export interface FindOptions {
   /** Minimum detector score. */
@@ -51,27 +51,27 @@ export async function findFaces(detector: FaceDetector, mesh: FaceMesh, image: R
 }
 
 /** Steps 2 and 3, on the detector's faces (largest first). */
-export function confirmFaces(mesh: FaceMesh, image: RgbImage, detections: FaceDetection[], options: FindOptions): FoundFaces {
+export async function confirmFaces(mesh: FaceMesh, image: RgbImage, detections: FaceDetection[], options: FindOptions): Promise<FoundFaces> {
   let chosen: FoundFace | null = null;
   let count = 0;
   for (const detection of detections) {
-    const landmarks = meshInRoi(mesh, image, roiFromDetection(detection));
+    const landmarks = await meshInRoiAsync(mesh, image, roiFromDetection(detection));
     if (landmarks.score < options.meshThreshold) continue;
     count++;
     chosen ??= { detection, landmarks, via: 'detector' };
   }
   if (chosen || options.fallbackThreshold === null) return { chosen, count };
 
-  const fallback = wholeImageMesh(mesh, image, options.fallbackThreshold);
+  const fallback = await wholeImageMesh(mesh, image, options.fallbackThreshold);
   return fallback ? { chosen: fallback, count: 1 } : { chosen: null, count: 0 };
 }
 
-function wholeImageMesh(mesh: FaceMesh, image: RgbImage, threshold: number): FoundFace | null {
+async function wholeImageMesh(mesh: FaceMesh, image: RgbImage, threshold: number): Promise<FoundFace | null> {
   const { width, height } = image;
   if (Math.max(width, height) / Math.min(width, height) > FALLBACK_MAX_ASPECT) return null;
-  const first = meshInRoi(mesh, image, { cx: width / 2, cy: height / 2, size: Math.max(width, height) * FALLBACK_ROI_SCALE, angle: 0 });
+  const first = await meshInRoiAsync(mesh, image, { cx: width / 2, cy: height / 2, size: Math.max(width, height) * FALLBACK_ROI_SCALE, angle: 0 });
   if (first.score < threshold) return null;
-  const landmarks = meshInRoi(mesh, image, roiFromLandmarks(first.points));
+  const landmarks = await meshInRoiAsync(mesh, image, roiFromLandmarks(first.points));
   if (landmarks.score < threshold) return null;
   return { detection: detectionFromLandmarks(landmarks.points), landmarks, via: 'mesh' };
 }

@@ -12,7 +12,7 @@
  */
 import type { RgbImage } from '../image.ts';
 import type { FaceDetection } from './blazeface-decode.ts';
-import { MESH_INPUT, MESH_POINTS, type MeshModel } from './mesh-model.ts';
+import { MESH_INPUT, MESH_POINTS, type AsyncMeshModel, type MeshModel, type RawMesh } from './mesh-model.ts';
 import { cropRoi, roiToImage, type Roi } from './geometry.ts';
 import { MESH_MIRROR } from './mirror.ts';
 import { LANDMARK } from './topology.ts';
@@ -76,10 +76,14 @@ export function roiFromLandmarks(points: Float32Array): Roi {
   };
 }
 
-export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
+/** The model inputs for one ROI: its crop, and the mirrored crop when `mirrored` (one batch). */
+export function roiCrops(image: RgbImage, roi: Roi, mirrored = false): RgbImage[] {
   const crop = cropRoi(image, roi, MESH_INPUT);
-  // The mirrored crop runs in the same batch as the plain one.
-  const [raw, flipped] = mirrored ? mesh.runBatch([crop, flipCrop(crop)]) : [mesh.run(crop)];
+  return mirrored ? [crop, flipCrop(crop)] : [crop];
+}
+
+/** The landmarks in image pixels from the mesh's outputs on `roiCrops(image, roi, …)`. */
+export function landmarksInRoi([raw, flipped]: RawMesh[], roi: Roi): FaceLandmarks {
   let score = raw.score;
   const local = raw.points;
   if (flipped) {
@@ -103,6 +107,16 @@ export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored =
   return { points, score, roi };
 }
 
+/** One mesh execution on a ROI, synchronously (TF.js: the web app's capture guidance). */
+export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored = false): FaceLandmarks {
+  return landmarksInRoi(mesh.runBatch(roiCrops(image, roi, mirrored)), roi);
+}
+
+/** One mesh execution on a ROI (ONNX Runtime: the engine). */
+export async function meshInRoiAsync(mesh: AsyncMeshModel, image: RgbImage, roi: Roi, mirrored = false): Promise<FaceLandmarks> {
+  return landmarksInRoi(await mesh.runBatch(roiCrops(image, roi, mirrored)), roi);
+}
+
 function flipCrop(crop: RgbImage): RgbImage {
   const { width: w, height: h, data } = crop;
   const out = new Uint8Array(data.length);
@@ -124,11 +138,11 @@ function flipCrop(crop: RgbImage): RgbImage {
  * of where the detector's box fell; on 53 tight crops (test/face-landmarks.test.ts measures a
  * subset) this pair halved the landmark shift caused by a border, against one mirrored pass alone.
  */
-export function locateLandmarks(mesh: MeshModel, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): FaceLandmarks {
-  const first = firstPass ?? meshInRoi(mesh, image, roiFromDetection(face));
-  const refit = meshInRoi(mesh, image, roiFromLandmarks(first.points));
+export async function locateLandmarks(mesh: AsyncMeshModel, image: RgbImage, face: FaceDetection, firstPass?: FaceLandmarks): Promise<FaceLandmarks> {
+  const first = firstPass ?? (await meshInRoiAsync(mesh, image, roiFromDetection(face)));
+  const refit = await meshInRoiAsync(mesh, image, roiFromLandmarks(first.points));
   const base = refit.score >= first.score * 0.9 ? refit : first;
-  const final = meshInRoi(mesh, image, roiFromLandmarks(base.points), true);
+  const final = await meshInRoiAsync(mesh, image, roiFromLandmarks(base.points), true);
   return final.score >= base.score * 0.9 ? final : base;
 }
 

@@ -10,7 +10,8 @@ export interface ToWorker {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'unavailable'; reason: string }
-  | { type: 'result'; analysis: FrameAnalysis; frame: { width: number; height: number } };
+  /** `ms`: the worker's whole time on the frame (pixel readback and analysis). */
+  | { type: 'result'; analysis: FrameAnalysis; frame: { width: number; height: number }; ms: number };
 
 /** Frames are scaled down to this long side before analysis: enough for the 384-px measure crop of a face that fills the guide. */
 export const FRAME_LONG_SIDE = 640;

@@ -54,23 +54,36 @@ ready.then(
 );
 
 let canvas: OffscreenCanvas | null = null;
+let context: OffscreenCanvasRenderingContext2D | null = null;
+/** The frame's RGB, reused while the frame size stays (the analysis keeps no reference to it). */
+let rgb = new Uint8Array(0);
+
+/** The bitmap's pixels as packed RGB (the engine's RgbImage), through one reused canvas and buffer. */
+function pixelsOf(bitmap: ImageBitmap): Uint8Array {
+  const { width, height } = bitmap;
+  if (!canvas || canvas.width !== width || canvas.height !== height) {
+    canvas = new OffscreenCanvas(width, height);
+    context = canvas.getContext('2d', { willReadFrequently: true })!;
+    rgb = new Uint8Array(width * height * 3);
+  }
+  context!.drawImage(bitmap, 0, 0);
+  const rgba = context!.getImageData(0, 0, width, height).data;
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i]!;
+    rgb[j + 1] = rgba[i + 1]!;
+    rgb[j + 2] = rgba[i + 2]!;
+  }
+  return rgb;
+}
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const { bitmap, photoScale } = event.data;
   try {
     const analyzer = await ready;
+    const t0 = performance.now();
     const { width, height } = bitmap;
-    if (!canvas || canvas.width !== width || canvas.height !== height) canvas = new OffscreenCanvas(width, height);
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(bitmap, 0, 0);
-    const rgba = g.getImageData(0, 0, width, height).data;
-    const rgb = new Uint8Array(width * height * 3);
-    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-      rgb[j] = rgba[i]!;
-      rgb[j + 1] = rgba[i + 1]!;
-      rgb[j + 2] = rgba[i + 2]!;
-    }
-    post({ type: 'result', analysis: analyzer.analyze({ width, height, data: rgb }, photoScale), frame: { width, height } });
+    const analysis = analyzer.analyze({ width, height, data: pixelsOf(bitmap) }, photoScale);
+    post({ type: 'result', analysis, frame: { width, height }, ms: performance.now() - t0 });
   } catch (err) {
     post({ type: 'unavailable', reason: err instanceof Error ? err.message : String(err) });
   } finally {

@@ -94,6 +94,7 @@ export function CaptureView({ onPhoto }: { onPhoto: (photo: Blob) => void }) {
           data-all-passed={guidance?.status === 'live' && guidance.checks.every((c) => c.ok) ? 'yes' : 'no'}
           data-checks-per-second={guidance ? guidance.rate.toFixed(1) : undefined}
           data-check-ms={guidance ? guidance.checkMs.toFixed(1) : undefined}
+          data-checks-total={guidance ? guidance.count : undefined}
         >
           <video ref={video} playsInline muted autoPlay aria-label="Camera preview" />
           {/* The guide: where the face should sit for the landmarks and regions to be reliable. */}

@@ -1,48 +1,27 @@
 /** Change the password: needs the current one; the service then ends every other session. */
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { api } from '../api.ts';
+import { PasswordField, PasswordForm } from './PasswordForm.tsx';
 
 export function ChangePassword() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [done, setDone] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  async function change() {
     setDone(null);
-    try {
-      const r = await api.changePassword(current, next);
-      setCurrent('');
-      setNext('');
-      setDone(`Your password was changed. ${r.sessions_ended} other session${r.sessions_ended === 1 ? '' : 's'} ended.`);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
+    const r = await api.changePassword(current, next);
+    setCurrent('');
+    setNext('');
+    setDone(`Your password was changed. ${r.sessions_ended} other session${r.sessions_ended === 1 ? '' : 's'} ended.`);
   }
 
   return (
-    <form onSubmit={submit} class="form" aria-labelledby="password-h">
+    <PasswordForm onSubmit={change} submitLabel="Change password" ready={!!current && !!next} labelledBy="password-h" status={done}>
       <h2 id="password-h">Change your password</h2>
       <p>Every other device where you are logged in is logged out.</p>
-      <label for="current-password">Current password</label>
-      <input id="current-password" name="current-password" type="password" autoComplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
-      <label for="new-password">New password</label>
-      <input id="new-password" name="new-password" type="password" autoComplete="new-password" minLength={8} required value={next} onInput={(e) => setNext(e.currentTarget.value)} />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {done && <p role="status">{done}</p>}
-      <button type="submit" disabled={busy || !current || !next}>
-        Change password
-      </button>
-    </form>
+      <PasswordField id="current-password" label="Current password" fresh={false} value={current} onInput={setCurrent} />
+      <PasswordField id="new-password" label="New password" fresh minLength={8} value={next} onInput={setNext} />
+    </PasswordForm>
   );
 }

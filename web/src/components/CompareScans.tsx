@@ -3,29 +3,15 @@
  * and whether that change is more than the minimal detectable change (else "within normal
  * variation"). Kept photos are shown above, where both were kept.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { useState } from 'preact/hooks';
 import { BAND_COLORS, bandOf, SCORE_TITLES } from '../lib/bands.ts';
 import { distinctDateTimes } from '../lib/format.ts';
+import { useScanPhoto } from '../lib/scan-photo.ts';
 import type { Trends } from '../types.ts';
 import { chartedScores } from './TrendChart.tsx';
 
 function Photo({ scanId, stored, when }: { scanId: string; stored: boolean; when: string }) {
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    setUrl(null);
-    if (!stored) return;
-    let made: string | null = null;
-    let stale = false;
-    api.image(scanId).then((u) => {
-      made = u;
-      if (!stale) setUrl(u);
-    }, () => {});
-    return () => {
-      stale = true;
-      if (made) URL.revokeObjectURL(made);
-    };
-  }, [scanId, stored]);
+  const url = useScanPhoto(scanId, stored);
   return (
     <figure>
       {url ? <img src={url} alt={`Photo of the scan of ${when}`} class="thumb" /> : <span class="thumb none">no photo kept</span>}

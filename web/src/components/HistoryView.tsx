@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { dateTime, label, pct } from '../lib/format.ts';
 import { forgetLocalPhoto } from '../lib/photos.ts';
+import { useScanPhoto } from '../lib/scan-photo.ts';
 import { focusHeading } from '../lib/focus.ts';
 import type { HistoryPage, Trends } from '../types.ts';
 import { CompareScans } from './CompareScans.tsx';
@@ -14,20 +15,7 @@ type Item = HistoryPage['scans'][number];
 
 /** The kept photo only: a thumbnail means "this photo is on the server", nothing else. */
 function Thumb({ item }: { item: Item }) {
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    if (!item.image_stored) return;
-    let made: string | null = null;
-    let stale = false;
-    api.image(item.scan_id).then((u) => {
-      made = u;
-      if (!stale) setUrl(u);
-    }, () => {});
-    return () => {
-      stale = true;
-      if (made) URL.revokeObjectURL(made);
-    };
-  }, [item.scan_id]);
+  const url = useScanPhoto(item.scan_id, item.image_stored);
   return url ? (
     <img class="thumb" src={url} alt="" loading="lazy" />
   ) : (

@@ -167,20 +167,42 @@ interface Chip {
   x: number;
   y: number;
   accent: string;
+  /** The box of the area the chip names, in canvas pixels: the chip stays near it. */
+  area: Rect;
 }
+
+/** Bounding box of a normalised polygon, in canvas pixels. */
+function boxOf(pts: [number, number][], w: number, h: number): Rect {
+  const xs = pts.map((p) => p[0] * w);
+  const ys = pts.map((p) => p[1] * h);
+  const x = Math.min(...xs), y = Math.min(...ys);
+  return { x, y, w: Math.max(...xs) - x, h: Math.max(...ys) - y };
+}
+
+/** A placed label: its rect and the box of its area, in canvas pixels from the view's corner. */
+interface PlacedLabel extends Rect {
+  text: string;
+  area: Rect;
+}
+
+/** How far a label's centre may sit from its area's box, in label heights. */
+const LABEL_MAX_GAP = 2;
 
 /** Every label of the switched-on layers, most important first (the face box, then the concerns). */
 function chipsFor(result: AnalysisResult, on: Record<Layer, boolean>, w: number, h: number): Chip[] {
   const chips: Chip[] = [];
   const face = result.face;
   if (on.face && face) {
-    const { x, y, width } = face.box;
+    const { x, y, width, height } = face.box;
     const several = face.faces_detected > 1;
+    const sx = w / result.image.width;
+    const sy = h / result.image.height;
     chips.push({
       text: several ? `analysed face (largest of ${face.faces_detected})` : 'analysed face',
-      x: ((x + width / 2) / result.image.width) * w,
-      y: (y / result.image.height) * h,
+      x: (x + width / 2) * sx,
+      y: y * sy,
       accent: '#ffd54f',
+      area: { x: x * sx, y: y * sy, w: width * sx, h: height * sy },
     });
   }
   for (const layer of CONCERN_LAYERS) {
@@ -188,33 +210,40 @@ function chipsFor(result: AnalysisResult, on: Record<Layer, boolean>, w: number,
     for (const area of concernAreas(result, layer.id)) {
       if (!area.label) continue;
       const [cx, cy] = centroid(area.polygon);
-      chips.push({ text: area.label, x: cx * w, y: cy * h, accent: `rgb(${layer.color.join(', ')})` });
+      chips.push({ text: area.label, x: cx * w, y: cy * h, accent: `rgb(${layer.color.join(', ')})`, area: boxOf(area.polygon, w, h) });
     }
   }
   if (on.regions) {
     for (const [name, region] of Object.entries(result.regions)) {
       if (region.polygon.length < 3 || name.startsWith('under_eye')) continue;
       const [cx, cy] = centroid(region.polygon);
-      chips.push({ text: label(name), x: cx * w, y: cy * h, accent: REGION_COLORS[name] ?? '#fff' });
+      chips.push({ text: label(name), x: cx * w, y: cy * h, accent: REGION_COLORS[name] ?? '#fff', area: boxOf(region.polygon, w, h) });
     }
   }
   return chips;
 }
 
-/** The labels, placed so none overlaps another (labels.ts); returns the rects drawn, in canvas pixels. */
-export function drawLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, on: Record<Layer, boolean>, w: number, h: number, unit: number, view: View): Rect[] {
+/**
+ * The labels, placed so none overlaps another and each stays within LABEL_MAX_GAP label
+ * heights of its area (labels.ts); returns what was drawn, in canvas pixels.
+ */
+export function drawLabels(ctx: CanvasRenderingContext2D, result: AnalysisResult, on: Record<Layer, boolean>, w: number, h: number, unit: number, view: View): PlacedLabel[] {
   const size = unit * 11;
   const placer = new LabelPlacer();
   const bounds = { x: view.x * w, y: view.y * h, w: view.w * w, h: view.h * h };
+  const drawn: PlacedLabel[] = [];
+  // In canvas pixels with the view's corner at (0, 0), for tests and for debugging.
+  const local = (r: Rect): Rect => ({ x: Math.round(r.x - bounds.x), y: Math.round(r.y - bounds.y), w: Math.round(r.w), h: Math.round(r.h) });
   ctx.font = `600 ${size}px system-ui, sans-serif`;
   for (const c of chipsFor(result, on, w, h)) {
     const cw = ctx.measureText(c.text).width + size * 0.8;
     const ch = size * 1.5;
-    const r = placer.place(c.x, c.y, cw, ch, bounds);
-    if (r) chip(ctx, c.text, r.x + r.w / 2, r.y + r.h / 2, size, c.accent);
+    const r = placer.place(c.x, c.y, cw, ch, bounds, c.area, LABEL_MAX_GAP * ch);
+    if (!r) continue;
+    chip(ctx, c.text, r.x + r.w / 2, r.y + r.h / 2, size, c.accent);
+    drawn.push({ ...local(r), text: c.text, area: local(c.area) });
   }
-  // In canvas pixels (the view's corner at 0, 0), for tests and for debugging.
-  return placer.placed.map((r) => ({ x: Math.round(r.x - bounds.x), y: Math.round(r.y - bounds.y), w: Math.round(r.w), h: Math.round(r.h) }));
+  return drawn;
 }
 
 /** A part of the image, in normalised coordinates. */
@@ -264,7 +293,7 @@ export function drawAll(
   view: View = WHOLE,
   /** Canvas pixels per CSS pixel as displayed: labels and lines keep one on-screen size. */
   unit = 1,
-): Rect[] {
+): PlacedLabel[] {
   const c = ctx.canvas;
   // Everything is drawn in whole-image canvas units, shifted so the view's corner is at (0, 0).
   const w = c.width / view.w;

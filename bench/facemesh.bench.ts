@@ -1,0 +1,44 @@
+/**
+ * FaceMesh alone, TF.js (WebAssembly backend: what the engine ran before, and the web app runs)
+ * against our ONNX conversion on onnxruntime-node (what the engine runs), at batch 1 and 2 (the
+ * mirrored pass), called in alternation on one real crop in one process. Min / median ms.
+ *   node --import tsx bench/facemesh.bench.ts [--runs 100]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeImage } from '../src/engine/decode/decode.ts';
+import { FaceDetector } from '../src/engine/face/detector.ts';
+import { detectorOptions } from '../src/engine/face/defaults.ts';
+import { FaceMesh } from '../src/engine/face/facemesh.ts';
+import { roiCrops, roiFromDetection } from '../src/engine/face/landmarks.ts';
+import { FACES } from '../testkit/fixtures.ts';
+import { loadTfjsMesh } from '../testkit/tfjs-mesh.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
+const runs = Number(values.runs);
+
+const [ort, tfjs, detector] = await Promise.all([FaceMesh.load(1), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
+const { image } = await decodeImage(fs.readFileSync(path.join(FACES, 'obama.jpg')));
+const [face] = await detector.detect(image);
+const pair = roiCrops(image, roiFromDetection(face), true);
+
+const cases: Record<string, () => unknown> = {
+  'TF.js WASM, batch 1': () => tfjs.runBatch(pair.slice(0, 1)),
+  'ONNX Runtime, batch 1': () => ort.runBatch(pair.slice(0, 1)),
+  'TF.js WASM, batch 2': () => tfjs.runBatch(pair),
+  'ONNX Runtime, batch 2': () => ort.runBatch(pair),
+};
+const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let i = 0; i < runs + 5; i++) {
+  for (const [name, run] of Object.entries(cases)) {
+    const t0 = performance.now();
+    await run();
+    if (i >= 5) times[name].push(performance.now() - t0);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`FaceMesh 192×192 on one crop of obama.jpg, ${runs} alternating runs, 1 thread (min / median ms)\n| runtime | ms |\n|---|---|`);
+for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${Math.min(...xs).toFixed(2)} / ${median(xs).toFixed(2)} |`);
+tfjs.dispose();
+await Promise.all([ort.close(), detector.close()]);
