@@ -3,7 +3,8 @@
  * a scan (processor, recovery, the BullMQ sweeper, a worker's last failed try) goes through
  * ScanOutcomes, which writes the webhook event once, only when it moved the row. Real SQLite,
  * the real webhook outbox (its rows are the events), real Redis and BullMQ (unique key prefix).
- * Also: a `?wait=true` request in distributed mode waits on the job's event, not by polling the row.
+ * Also: a `?wait=true` request in distributed mode waits on the job's event, not by polling the row;
+ * and the stored form written from the result object is the same text as by the JSON round trip.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
+import { joinGeometry, splitGeometry, splitGeometryOf } from '../src/service/geometry.ts';
 import { ScanOutcomes } from '../src/service/outcomes.ts';
 import { BullMqJobQueue, SCAN_QUEUE } from '../src/service/queue/bullmq.ts';
 import { recoverScans } from '../src/service/recovery.ts';
@@ -156,6 +158,24 @@ describe('BullMQ (Redis)', () => {
       await worker.close();
       await worker.disconnect();
       await bull.close();
+    }
+  });
+});
+
+describe('the stored form of a result', () => {
+  // Real engine results of every fixture (the speed-parity snapshot).
+  const snapshot = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'data/speed-snapshot.json'), 'utf8')) as { results: Record<string, object> };
+
+  test('splitGeometryOf(result) gives the text splitGeometry(JSON.stringify(result)) gives, leaves the result as it was, and joins back to it', () => {
+    const results = Object.entries(snapshot.results);
+    assert.ok(results.length >= 5);
+    for (const [name, result] of results) {
+      const text = JSON.stringify(result);
+      const copy = structuredClone(result);
+      const fromObject = splitGeometryOf(copy);
+      assert.deepEqual(fromObject, splitGeometry(text), name);
+      assert.equal(JSON.stringify(copy), text, `${name}: the object was changed`);
+      assert.equal(joinGeometry(fromObject.resultJson, fromObject.geometryJson), text, name);
     }
   });
 });
