@@ -229,7 +229,16 @@ async function main() {
       console.error('c=1', JSON.stringify(report.c1));
     }
     if (n('c8') > 0) {
-      report.c8 = await run(n('c8'), concurrency);
+      // CPU the load generator and the server's event loop take from the same cores as the engine threads (the CLI has neither).
+      const client0 = process.cpuUsage();
+      const server0 = mainThreadCpuMs(server.proc.pid!);
+      const r = await run(n('c8'), concurrency);
+      const client = process.cpuUsage(client0);
+      report.c8 = {
+        ...r,
+        client_cpu_ms_per_scan: round1((client.user + client.system) / 1000 / n('c8')),
+        server_main_thread_cpu_ms_per_scan: round1((mainThreadCpuMs(server.proc.pid!) - server0) / n('c8')),
+      };
       console.error(`c=${concurrency}`, JSON.stringify(report.c8));
     }
     if (n('cli') > 0) {
