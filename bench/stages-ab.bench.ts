@@ -3,11 +3,12 @@
  * checkout, e.g. `git archive main | tar -x -C tmp/base`) run in alternation on the same inputs, in
  * one process, so both see the same machine load. Prints min / median ms per stage and side.
  *   node --import tsx bench/stages-ab.bench.ts --base tmp/base [--photo obama-1080p.jpg] [--runs 40] [--stage regions]
+ *   node --import tsx bench/stages-ab.bench.ts --base tmp/base --photo all --stage detect   # one row per face fixture
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, REPO } from '../testkit/fixtures.ts';
+import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
 const { values } = parseArgs({
   options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '40' }, stage: { type: 'string' } },
@@ -26,34 +27,36 @@ async function load(root: string) {
 }
 const sides = { base: await load(values.base), new: await load(REPO) };
 
-// One set of inputs for both sides: this tree's decode and face.
-const bytes = fs.readFileSync(path.join(FACES, values.photo));
-const prepared = await sides.new.engine.prepare(bytes);
-const image = prepared.decoded.image;
-const { detection, landmarks } = prepared.face!;
 type Side = typeof sides.new;
-const stages: Record<string, (s: Side) => unknown> = {
-  decode: (s) => s.decodeImage(bytes),
-  detect: (s) => s.detector.detect(image),
-  landmarks: (s) => s.locateLandmarks(s.mesh, image, detection),
-  regions: (s) => s.buildFaceRegions(image, landmarks.points),
-  measures: (s) => s.measureFace(prepared.regions!.measure, { faceSizePx: 300, pose: s.estimatePose(landmarks.points) }),
-  'models+measures (analyzePrepared)': (s) => s.engine.analyzePrepared({ ...prepared }),
-};
-
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
-console.log(`${values.photo}, ${runs} alternating runs per stage (min / median ms)\n| stage | base | new |\n|---|---|---|`);
-for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage || n.startsWith(values.stage))) {
-  const t: Record<string, number[]> = { base: [], new: [] };
-  for (let i = 0; i < runs + 3; i++) {
-    for (const side of ['base', 'new'] as const) {
-      const t0 = performance.now();
-      await run(sides[side]);
-      if (i >= 3) t[side].push(performance.now() - t0);
+const photos = values.photo === 'all' ? faceFixtures() : values.photo.split(',');
+console.log(`${runs} alternating runs per stage and photo (min / median ms)\n| photo | stage | base | new |\n|---|---|---|---|`);
+for (const photo of photos) {
+  // One set of inputs for both sides: this tree's decode and face.
+  const bytes = fs.readFileSync(path.join(FACES, photo));
+  const prepared = await sides.new.engine.prepare(bytes);
+  const image = prepared.decoded.image;
+  const { detection, landmarks } = prepared.face!;
+  const stages: Record<string, (s: Side) => unknown> = {
+    decode: (s) => s.decodeImage(bytes),
+    detect: (s) => s.detector.detect(image),
+    landmarks: (s) => s.locateLandmarks(s.mesh, image, detection),
+    regions: (s) => s.buildFaceRegions(image, landmarks.points),
+    measures: (s) => s.measureFace(prepared.regions!.measure, { faceSizePx: 300, pose: s.estimatePose(landmarks.points) }),
+    'models+measures (analyzePrepared)': (s) => s.engine.analyzePrepared({ ...prepared }),
+  };
+  for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage || n.startsWith(values.stage))) {
+    const t: Record<string, number[]> = { base: [], new: [] };
+    for (let i = 0; i < runs + 3; i++) {
+      for (const side of ['base', 'new'] as const) {
+        const t0 = performance.now();
+        await run(sides[side]);
+        if (i >= 3) t[side].push(performance.now() - t0);
+      }
     }
+    const cell = (xs: number[]) => `${Math.min(...xs).toFixed(2)} / ${quantile(xs, 0.5).toFixed(2)}`;
+    console.log(`| ${photo} | ${name} | ${cell(t.base)} | ${cell(t.new)} |`);
   }
-  const cell = (xs: number[]) => `${Math.min(...xs).toFixed(2)} / ${quantile(xs, 0.5).toFixed(2)}`;
-  console.log(`| ${name} | ${cell(t.base)} | ${cell(t.new)} |`);
 }
 for (const s of Object.values(sides)) {
   await s.mesh.close();

@@ -16,7 +16,7 @@ import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { webhookHeaders } from '../src/service/webhooks/signature.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { withoutGeometry } from '../testkit/http.ts';
-import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
+import { call, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
 
 let pool: Analyzer;
 let s: TestApp;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/service/config.ts';
+import crypto from 'node:crypto';
+import { ConfigError, engineDevice, loadConfig } from '../src/service/config.ts';
 import { renderEnvExample } from '../src/service/env-example.ts';
 import { EnvSchema, envDoc, type EnvKey } from '../src/service/env-schema.ts';
 import { REPO } from '../testkit/fixtures.ts';
@@ -58,6 +59,30 @@ describe('configuration errors', () => {
   test('blank values mean unset: the defaults apply', () => {
     assert.equal(loadConfig({ PORT: '', SKINSIGHT_WORKERS: '' }).port, 8080);
     assert.equal(loadConfig({ SKINSIGHT_WORKERS: '' }).queue.workers, undefined);
+  });
+});
+
+describe('settings that used to be read outside the schema (found by review)', () => {
+  test('SKINSIGHT_DEVICE is in the schema: the service config and `skinsight analyze` read it the same way', () => {
+    assert.equal(loadConfig({}).device, 'auto');
+    assert.equal(loadConfig({ SKINSIGHT_DEVICE: 'cpu' }).device, 'cpu');
+    assert.equal(engineDevice({ SKINSIGHT_DEVICE: 'cpu' }), 'cpu');
+    assert.equal(engineDevice({ SKINSIGHT_DEVICE: '' }), 'auto');
+    // A typo was silently `auto` (CUDA where present); now it is a configuration problem.
+    assert.match(problems({ SKINSIGHT_DEVICE: 'gpu' })[0]!, /^SKINSIGHT_DEVICE: /);
+    assert.throws(() => engineDevice({ SKINSIGHT_DEVICE: 'CPU' }), (err) => err instanceof ConfigError && /SKINSIGHT_DEVICE/.test(err.message));
+  });
+
+  test('production refuses a webhook secret that is well-formed but not random', () => {
+    const env = { NODE_ENV: 'production', SKINSIGHT_JWT_SECRET: crypto.randomBytes(48).toString('base64'), SKINSIGHT_WEBHOOK_URL: 'https://hooks.example.org/skinsight' };
+    const weak = `whsec_${Buffer.alloc(24).toString('base64')}`; // 24 zero bytes: the format is right
+    assert.deepEqual(problems({ ...env, SKINSIGHT_WEBHOOK_SECRET: weak }), [
+      'refused in production (NODE_ENV=production): SKINSIGHT_WEBHOOK_SECRET holds about 0 bits; 192 (24 random bytes) are needed: whsec_$(openssl rand -base64 32)',
+    ]);
+    assert.match(problems({ ...env, SKINSIGHT_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })[0]!, /^SKINSIGHT_WEBHOOK_SECRET: must be whsec_ followed by base64 of 24 to 64 bytes/);
+    assert.equal(loadConfig({ ...env, SKINSIGHT_WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}` }).webhook?.url, env.SKINSIGHT_WEBHOOK_URL);
+    // Development keeps accepting any well-formed secret (tests use fixed ones).
+    assert.ok(loadConfig({ SKINSIGHT_WEBHOOK_URL: env.SKINSIGHT_WEBHOOK_URL, SKINSIGHT_WEBHOOK_SECRET: weak }).webhook);
   });
 });
 

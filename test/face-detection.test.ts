@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import type { RgbImage } from '../src/engine/image.ts';
-import type { FaceDetection } from '../src/engine/face/blazeface.ts';
+import { BlazeFace, paddedView, SHORT_RANGE, type FaceDetection } from '../src/engine/face/blazeface.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { FaceMesh } from '../src/engine/face/facemesh.ts';
 import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
@@ -147,6 +147,49 @@ describe('two ranges and padding', () => {
     assert.equal(merged.score, 0.9);
     assert.ok(Math.abs(merged.x - (0 * 0.9 + 10 * 0.6) / 1.5) < 1e-9);
     assert.ok(Math.abs(merged.keypoints[0].x - (30 * 0.9 + 40 * 0.6) / 1.5) < 1e-9);
+  });
+
+  test('where the padded view finds no face, the letterbox pass finds the full-range faces, so the full-range model is skipped', async () => {
+    // Face fixtures whose faces (0.13–0.16 of the long side) the padded short-range view misses.
+    const short = await BlazeFace.load(SHORT_RANGE, 1);
+    const iou = (a: FaceDetection, b: FaceDetection) => {
+      const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+      const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+      const inter = Math.max(0, w) * Math.max(0, h);
+      return inter / (a.width * a.height + b.width * b.height - inter);
+    };
+    try {
+      for (const name of ['obama-1080p.jpg', 'biden.jpg', 'obama3.jpg', 'two_people.jpg']) {
+        const image = (await decodeImage(fixture('faces', name))).image;
+        const faces = await detector.detect(image);
+        const far = await fullRangeOnly.detect(image);
+        assert.equal(faces.length, far.length, `${name}: as many faces as the full-range model`);
+        for (const f of far) assert.ok(faces.some((g) => iou(f, g) > 0.6), `${name}: the full-range face at x=${f.x.toFixed(0)} is found`);
+        // The padded view alone finds none (else this case would not reach the letterbox pass).
+        const padded = await short.candidates(image, paddedView(image, FACE_DEFAULTS.shortRangePad), FACE_DEFAULTS.detectionThreshold);
+        assert.ok(padded.every((f) => Math.max(f.width, f.height) < FACE_DEFAULTS.skipFullRangeAbove * Math.max(image.width, image.height)), name);
+        // The faces are the letterbox pass's own (the full-range model did not run).
+        const letterbox = weightedNms(await short.candidates(image, paddedView(image, 0), FACE_DEFAULTS.detectionThreshold), FACE_DEFAULTS.iouThreshold);
+        assert.deepEqual(faces.map((f) => f.score).sort(), letterbox.map((f) => f.score).sort(), `${name}: the letterbox pass's scores`);
+      }
+    } finally {
+      await short.close();
+    }
+  });
+
+  test('on an elongated photo (over 1.6:1) the letterbox pass goes first and settles it alone', async () => {
+    const short = await BlazeFace.load(SHORT_RANGE, 1);
+    try {
+      // obama2.jpg (626×1200): both short-range views find its face; the letterbox one is used.
+      const image = (await decodeImage(fixture('faces', 'obama2.jpg'))).image;
+      const letterbox = weightedNms(await short.candidates(image, paddedView(image, 0), FACE_DEFAULTS.detectionThreshold), FACE_DEFAULTS.iouThreshold);
+      const padded = weightedNms(await short.candidates(image, paddedView(image, FACE_DEFAULTS.shortRangePad), FACE_DEFAULTS.detectionThreshold), FACE_DEFAULTS.iouThreshold);
+      assert.equal(padded.length, 1, 'the padded view finds it too');
+      assert.notEqual(padded[0].score, letterbox[0].score);
+      assert.deepEqual((await detector.detect(image)).map((f) => f.score), letterbox.map((f) => f.score));
+    } finally {
+      await short.close();
+    }
   });
 
   test('the face fixtures: two faces in two_people.jpg, one in obama_small.jpg', async () => {

@@ -11,7 +11,7 @@ import { SkinsightError, type Analyzer, type AnalyzeOptions } from '../src/engin
 import { createEnginePool } from '../src/engine/pool.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { withoutGeometry } from '../testkit/http.ts';
-import { call, newAccount, startTestApp, type TestApp } from './helpers/http-app.ts';
+import { call, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
 const OTHER_FACE = fixture('faces', 'biden.jpg');
@@ -58,7 +58,7 @@ let pool: Analyzer;
 let s: TestApp<GatedAnalyzer>;
 before(async () => {
   pool = await createEnginePool({ workers: 1 });
-  s = await startTestApp(pool, { SKINSIGHT_API_KEYS: API_KEY }, (engine) => new GatedAnalyzer(engine));
+  s = await startTestApp(pool, { SKINSIGHT_API_KEYS: API_KEY }, { wrap: (engine) => new GatedAnalyzer(engine) });
 });
 after(async () => {
   s.analyzer.release();

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { abShare } from '../src/service/routes/model-list.ts';
-import { call, startTestApp, type TestApp } from './helpers/http-app.ts';
+import { call, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
 const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-models-api-'));
@@ -36,9 +36,15 @@ after(async () => {
   fs.rmSync(modelsDir, { recursive: true, force: true });
 });
 
+async function adminToken() {
+  const a = await newAccount(s);
+  await s.app.skinsight.db.updateTable('users').set({ role: 'admin' }).where('id', '=', a.id).execute();
+  return a.token;
+}
+
 describe('models and readiness per version', () => {
   test('/health/ready lists every registry entry with its state and the reason when unavailable', async () => {
-    const r = await call(s, 'GET', '/health/ready');
+    const r = await call(s, 'GET', '/health/ready', { token: await adminToken() });
     assert.equal(r.status, 200);
     const byVersion = Object.fromEntries(r.body.models.map((m: { task: string; version: string }) => [`${m.task}@${m.version}`, m]));
     assert.deepEqual(Object.keys(byVersion).sort(), ['acne_binary@2.0.0', 'acne_binary@2.1.0', 'acne_binary@2.2.0', 'skin_condition@1.0.0']);
@@ -48,6 +54,23 @@ describe('models and readiness per version', () => {
     assert.equal(byVersion['acne_binary@2.2.0'].state, 'unavailable');
     assert.match(byVersion['acne_binary@2.2.0'].reason, /sha256 mismatch/);
     assert.equal(byVersion['skin_condition@1.0.0'].state, 'ready');
+  });
+
+  test('anyone else sees a stable reason code, never the reason text (it can name server paths; found by review)', async () => {
+    const user = await newAccount(s);
+    for (const token of [undefined, user.token, 'not.a.token']) {
+      const ready = await call(s, 'GET', '/health/ready', { token });
+      const models = await call(s, 'GET', '/api/v1/models', { token });
+      for (const r of [ready, models]) {
+        assert.equal(r.status, 200);
+        const broken = r.body.models.find((m: { version: string }) => m.version === '2.2.0');
+        assert.equal(broken.reason_code, 'LOAD_FAILED');
+        assert.equal(broken.reason, undefined);
+        assert.doesNotMatch(JSON.stringify(r.body), /sha256|\.onnx|\/tmp\//);
+      }
+    }
+    const admin = await call(s, 'GET', '/api/v1/models', { token: await adminToken() });
+    assert.match(admin.body.models.find((m: { version: string }) => m.version === '2.2.0').reason, /sha256 mismatch/);
   });
 
   test('GET /api/v1/models: served versions with their A/B share, card metrics and the shadow mark', async () => {

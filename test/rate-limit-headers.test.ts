@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
-import { call, newAccount, startTestApp } from './helpers/http-app.ts';
+import { call, newAccount, startTestApp } from '../testkit/app.ts';
 
 let pool: Analyzer;
 before(async () => {
@@ -67,7 +67,7 @@ describe('RateLimit fields and Retry-After', () => {
       },
       close: async () => {},
     };
-    const s = await startTestApp(broken, {}, (engine) => engine);
+    const s = await startTestApp(broken, {}, { wrap: (engine) => engine });
     try {
       const r = await call(s, 'GET', '/health/ready');
       assert.equal(r.status, 503);

@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import type { AnalysisWithShadow } from '../src/engine/api.ts';
+import type { AnalysisWithShadow, Analyzer } from '../src/engine/api.ts';
 import { MicroBatcher } from '../src/engine/models/batcher.ts';
 import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
 import { assignVersions, parseAbSplit, parseShadow } from '../src/service/ab.ts';
-import { cacheKey, MemoryResultCache } from '../src/service/cache.ts';
-import { buildApp, loadConfig } from '../src/service/index.ts';
+import { cacheKey, CountingCache, MemoryResultCache } from '../src/service/cache.ts';
+import { call, scanPhoto, startTestApp, type TestApp } from '../testkit/app.ts';
+import { loadConfig } from '../src/service/index.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { writeTinyRegistry } from './helpers/tiny-onnx.ts';
 
@@ -105,47 +105,22 @@ describe('engine: shadow versions and reload', () => {
 });
 
 describe('result cache in the service (in-memory LRU)', () => {
-  let app: FastifyInstance;
-  let base: string;
-  let dataDir: string;
+  let s: TestApp<Analyzer>;
   const cache = new MemoryResultCache({ entries: 100, ttlS: 3600 });
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-scale-'));
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      SKINSIGHT_DATA_DIR: dataDir,
-      SKINSIGHT_JWT_SECRET: 'scale-secret-0123456789',
-      SKINSIGHT_WORKERS: '1',
-      SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-    });
-    app = await buildApp(config, { analyzer: pool, logger: false, cache: new (await import('../src/service/cache.ts')).CountingCache(cache, () => {}) });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const a = app.server.address();
-    base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    s = await startTestApp(pool, { SKINSIGHT_WORKERS: '1' }, { wrap: (engine) => engine, deps: { cache: new CountingCache(cache, () => {}) } });
   });
   after(async () => {
-    await app.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await s.close();
   });
 
-  async function json(method: string, url: string, token?: string, body?: unknown) {
-    const res = await fetch(base + url, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  }
+  const json = (method: string, url: string, token?: string, body?: unknown) => call(s, method, url, { token, json: body });
+  const metrics = async () => String((await call(s, 'GET', '/metrics')).body);
   async function scan(token: string) {
-    const id = (await json('POST', '/api/v1/scan/init', token)).body.scan_id;
-    const fd = new FormData();
-    fd.append('consent', 'true');
-    fd.append('file', new Blob([new Uint8Array(FACE)]), 'a.jpg');
-    const res = await fetch(`${base}/api/v1/scan/${id}/upload?wait=true`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: fd });
-    assert.equal(res.status, 200);
-    return id as string;
+    const { id, reply } = await scanPhoto(s, token, FACE);
+    assert.equal(reply.status, 200);
+    return id;
   }
 
   test('the same photo hits; a hit costs ≤ 2 ms; entries go with their scan and with the account', async () => {
@@ -153,10 +128,10 @@ describe('result cache in the service (in-memory LRU)', () => {
     assert.equal((await json('POST', '/api/v1/auth/register', undefined, account)).status, 202);
     const u = (await json('POST', '/api/v1/auth/login', undefined, account)).body.access_token;
     const first = await scan(u);
-    const metricsBefore = await (await fetch(`${base}/metrics`)).text();
+    const metricsBefore = await metrics();
     const hitsBefore = Number(/skinsight_cache_requests_total\{result="hit"\} (\d+)/.exec(metricsBefore)?.[1] ?? 0);
     const second = await scan(u);
-    const metricsAfter = await (await fetch(`${base}/metrics`)).text();
+    const metricsAfter = await metrics();
     assert.equal(Number(/skinsight_cache_requests_total\{result="hit"\} (\d+)/.exec(metricsAfter)?.[1]), hitsBefore + 1);
     const r1 = (await json('GET', `/api/v1/scan/${first}/results`, u)).body.result;
     const r2 = (await json('GET', `/api/v1/scan/${second}/results`, u)).body.result;
@@ -192,8 +167,8 @@ describe('result cache in the service (in-memory LRU)', () => {
   });
 
   test('GET /metrics: errors by code and per-route latency', async () => {
-    await fetch(`${base}/api/v1/scan/history`);
-    const text = await (await fetch(`${base}/metrics`)).text();
+    await call(s, 'GET', '/api/v1/scan/history');
+    const text = await metrics();
     assert.match(text, /skinsight_errors_total\{code="UNAUTHORIZED",source="http"\} \d+/);
     assert.match(text, /skinsight_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/scan\/history",status_code="401"\} \d+/);
     assert.match(text, /skinsight_queue_depth 0/);

@@ -13,7 +13,7 @@ import { createEnginePool } from '../src/engine/pool.ts';
 import { loadConfig } from '../src/service/index.ts';
 import { runCli } from '../testkit/cli.ts';
 import { fixture } from '../testkit/fixtures.ts';
-import { PASSWORD, call, login, median, newAccount, scanPhoto, startTestApp, type TestApp } from './helpers/http-app.ts';
+import { PASSWORD, call, login, median, newAccount, scanPhoto, startTestApp, type TestApp } from '../testkit/app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
 const STRONG_SECRET = crypto.randomBytes(48).toString('base64');

@@ -7,63 +7,44 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import pino from 'pino';
-import type { FastifyInstance } from 'fastify';
 import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
-import { buildApp, loadConfig } from '../src/service/index.ts';
+import { call, newAccount, SECRET, startTestApp, type TestApp } from '../testkit/app.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
-const SECRET = 'limits-secret-0123456789abcdef';
 const API_KEY = 'limits-api-key';
 const LIMIT = 1024 * 1024; // SKINSIGHT_UPLOAD_LIMIT_MB=1
 let pool: EnginePool;
-let app: FastifyInstance;
+let s: TestApp<EnginePool>;
 let port: number;
-let dataDir: string;
-const logs: Record<string, unknown>[] = [];
 
 before(async () => {
   pool = await createEnginePool({ workers: 1 });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-limits-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    SKINSIGHT_DATA_DIR: dataDir,
-    SKINSIGHT_JWT_SECRET: SECRET,
-    SKINSIGHT_API_KEYS: API_KEY,
-    SKINSIGHT_UPLOAD_LIMIT_MB: '1',
-    SKINSIGHT_MAX_FILES_PER_REQUEST: '2',
-    SKINSIGHT_CACHE: 'off',
-    SKINSIGHT_HEADER_TIMEOUT_S: '1',
-    SKINSIGHT_BODY_TIMEOUT_S: '2',
-    SKINSIGHT_WAIT_TIMEOUT_S: '20',
-    SKINSIGHT_IDLE_TIMEOUT_S: '30',
-  });
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      done();
+  s = await startTestApp(
+    pool,
+    {
+      SKINSIGHT_API_KEYS: API_KEY,
+      SKINSIGHT_UPLOAD_LIMIT_MB: '1',
+      SKINSIGHT_MAX_FILES_PER_REQUEST: '2',
+      SKINSIGHT_HEADER_TIMEOUT_S: '1',
+      SKINSIGHT_BODY_TIMEOUT_S: '2',
+      SKINSIGHT_WAIT_TIMEOUT_S: '20',
+      SKINSIGHT_IDLE_TIMEOUT_S: '30',
     },
-  });
-  app = await buildApp(config, { analyzer: pool, loggerInstance: pino({ level: 'info' }, sink) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  port = (app.server.address() as net.AddressInfo).port;
+    { wrap: (engine) => engine as EnginePool, logs: true },
+  );
+  port = Number(new URL(s.base).port);
 });
 
 after(async () => {
-  await app.close();
+  await s.close();
   await pool.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A raw connection that collects what the server sends and when it closes. */
-function connect() {
-  const socket = net.connect(port, '127.0.0.1');
+function connect(to = port) {
+  const socket = net.connect(to, '127.0.0.1');
   let received = '';
   const waiters: (() => void)[] = [];
   const wake = () => waiters.splice(0).forEach((w) => w());
@@ -109,10 +90,12 @@ function token(claims: Record<string, unknown>): string {
 
 /** A new account's token: register (202, no token, so taken and free e-mails look alike), then log in. */
 async function register(): Promise<string> {
-  const payload = { email: `l-${crypto.randomUUID()}@example.org`, password: 'correct horse battery' };
-  await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload });
-  const r = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload });
-  return r.json().access_token;
+  return (await newAccount(s)).token;
+}
+
+/** A new scan of the account's. */
+async function initScan(t: string): Promise<string> {
+  return (await call(s, 'POST', '/api/v1/scan/init', { token: t })).body.scan_id;
 }
 
 test('a declared Content-Length over the limit is refused at once, before the body is sent', async () => {
@@ -127,7 +110,7 @@ test('a declared Content-Length over the limit is refused at once, before the bo
 
 test('a chunked body with no length stops being read at the limit: 413, then the connection closes', async () => {
   const t = await register();
-  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const scanId = await initScan(t);
   const c = connect();
   await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`);
   const head = Buffer.from('--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n');
@@ -147,7 +130,7 @@ test('a chunked body with no length stops being read at the limit: 413, then the
 
 test('an early 413 reaches a client that reads it late: the server half-closes instead of resetting', async () => {
   const t = await register();
-  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const scanId = await initScan(t);
   const c = connect();
   // A busy client: it queues a long body, then reads only 400 ms later. Had the server destroyed
   // the socket the moment its 413 was flushed, the client's next write would fail (EPIPE) and
@@ -215,21 +198,20 @@ test('after an early 413 TOO_MANY_FILES, the same keep-alive client is answered 
 
 test('an engine thread that dies mid-scan ends the scan failed ENGINE_CRASHED; /results answers 422', async () => {
   const t = await register();
-  const auth = { authorization: `Bearer ${t}` };
-  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: auth })).json().scan_id;
+  const scanId = await initScan(t);
   const form = new FormData();
   form.append('consent', 'true');
   form.append('file', new Blob([new Uint8Array(fixture('faces', 'obama-1080p.jpg'))]), 'a.jpg');
-  const upload = fetch(`http://127.0.0.1:${port}/api/v1/scan/${scanId}/upload?wait=true`, { method: 'POST', headers: auth, body: form });
+  const upload = call(s, 'POST', `/api/v1/scan/${scanId}/upload?wait=true`, { token: t, form });
   // Stop the thread while it holds the job.
   while (pool.pending() === 0) await new Promise((r) => setTimeout(r, 5));
   await pool.threads()[0].terminate();
   const res = await upload;
   assert.equal(res.status, 422);
-  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'ENGINE_CRASHED');
-  const results = await fetch(`http://127.0.0.1:${port}/api/v1/scan/${scanId}/results`, { headers: auth });
+  assert.equal(res.body.error.code, 'ENGINE_CRASHED');
+  const results = await call(s, 'GET', `/api/v1/scan/${scanId}/results`, { token: t });
   assert.equal(results.status, 422);
-  assert.equal(((await results.json()) as { error: { code: string } }).error.code, 'ENGINE_CRASHED');
+  assert.equal(results.body.error.code, 'ENGINE_CRASHED');
   // The pool replaced the thread: the next photo is analysed.
   const dead = pool.threads()[0];
   while (pool.threads()[0] === dead) await new Promise((r) => setTimeout(r, 50));
@@ -238,32 +220,64 @@ test('an engine thread that dies mid-scan ends the scan failed ENGINE_CRASHED; /
 
 test('a huge history offset and a token whose sub is not a string answer 4xx, not 500', async () => {
   const t = await register();
-  const big = await fetch(`http://127.0.0.1:${port}/api/v1/scan/history?offset=99999999999999999999`, { headers: { authorization: `Bearer ${t}` } });
+  const big = await call(s, 'GET', '/api/v1/scan/history?offset=99999999999999999999', { token: t });
   assert.equal(big.status, 400);
   // Numbers that coerce to Infinity (found by review) are refused too.
   for (const q of ['history?offset=1e400', 'history?limit=1e400', 'trends?limit=Infinity', 'history?offset=-1e400']) {
-    const r = await fetch(`http://127.0.0.1:${port}/api/v1/scan/${q}`, { headers: { authorization: `Bearer ${t}` } });
+    const r = await call(s, 'GET', `/api/v1/scan/${q}`, { token: t });
     assert.equal(r.status, 400, q);
   }
   for (const sub of [42, { $ne: null }, ['a'], null]) {
-    const r = await fetch(`http://127.0.0.1:${port}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token({ sub, email: 'x@example.org' })}` } });
+    const r = await call(s, 'GET', '/api/v1/auth/me', { token: token({ sub, email: 'x@example.org' }) });
     assert.equal(r.status, 401, JSON.stringify(sub));
-    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'INVALID_TOKEN');
+    assert.equal(r.body.error.code, 'INVALID_TOKEN');
   }
 });
 
 test('a client that aborts mid-upload is logged at info level, without a stack trace', async () => {
   const t = await register();
-  const scanId = (await app.inject({ method: 'POST', url: '/api/v1/scan/init', headers: { authorization: `Bearer ${t}` } })).json().scan_id;
+  const scanId = await initScan(t);
   const c = connect();
   await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n${'x'.repeat(10000)}`);
   await new Promise((r) => setTimeout(r, 300));
   c.socket.destroy();
-  const seen = () => logs.some((l) => l.msg === 'client aborted the request');
+  const seen = () => s.logs.some((l) => l.msg === 'client aborted the request');
   for (let i = 0; i < 40 && !seen(); i++) await new Promise((r) => setTimeout(r, 50));
-  const line = logs.find((l) => l.msg === 'client aborted the request');
-  assert.ok(line, JSON.stringify(logs.filter((l) => Number(l.level) >= 40).slice(-3)));
+  const line = s.logs.find((l) => l.msg === 'client aborted the request');
+  assert.ok(line, JSON.stringify(s.logs.filter((l) => Number(l.level) >= 40).slice(-3)));
   assert.equal(line.level, 30);
   assert.doesNotMatch(JSON.stringify(line), /\\n\s+at /);
-  assert.ok(!logs.some((l) => Number(l.level) >= 50 && /abort|ECONNRESET/i.test(JSON.stringify(l))), 'no error-level line for it');
+  assert.ok(!s.logs.some((l) => Number(l.level) >= 50 && /abort|ECONNRESET/i.test(JSON.stringify(l))), 'no error-level line for it');
+});
+
+test('uploads in flight share one budget: past it the next is refused at once with 503 UPLOADS_BUSY and Retry-After', async () => {
+  // 2.5 MB for the process; each upload below declares 1 MB (the route's limit is 1 MB + overhead).
+  const tight = await startTestApp(pool, { SKINSIGHT_UPLOAD_LIMIT_MB: '1', SKINSIGHT_UPLOAD_INFLIGHT_MB: '2.5' }, { wrap: (engine) => engine });
+  const tightPort = Number(new URL(tight.base).port);
+  const conns: ReturnType<typeof connect>[] = [];
+  try {
+    const t = (await newAccount(tight)).token;
+    const start = async () => {
+      const scanId = (await call(tight, 'POST', '/api/v1/scan/init', { token: t })).body.scan_id;
+      const c = connect(tightPort);
+      conns.push(c);
+      await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${LIMIT}\r\n\r\n--b\r\n`);
+      return c;
+    };
+    const [a, b] = [await start(), await start()];
+    const third = await start();
+    assert.ok(await third.until(() => responses(third.received()) > 0, 3000), 'the third is answered without sending its body');
+    assert.equal(status(third.received()), 503);
+    assert.match(third.received(), /UPLOADS_BUSY/);
+    assert.match(third.received(), /retry-after: 1/i);
+    assert.equal(responses(a.received()) + responses(b.received()), 0, 'the first two are still being read');
+    // One goes away: its bytes are free again, and the next upload is read.
+    a.socket.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const fourth = await start();
+    assert.equal(await fourth.until(() => responses(fourth.received()) > 0, 500), false, 'the fourth is being read');
+  } finally {
+    for (const c of conns) c.socket.destroy();
+    await tight.close();
+  }
 });

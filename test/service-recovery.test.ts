@@ -3,8 +3,9 @@
  * is mid-analysis, restarted on the same data folder, and the scan completes.
  * Determinism: the first server runs with SKINSIGHT_DEBUG_HOLD_MS, so every analysis waits
  * (10 minutes) after the engine ran and before the result is saved; the kill comes after the
- * server logged that hold, so the scan is provably in `processing` when it dies. Each start is
- * awaited on the server's IPC ready message (testkit/service-process.ts).
+ * engine has run (its stage metrics count the analysis), so the scan is provably in `processing`
+ * when it dies. Each start is awaited on the server's IPC ready message (testkit/service-process.ts),
+ * and every later wait on an explicit state (metrics, the scan's status, its row), never a log line.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ import { after, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { fixture } from '../testkit/fixtures.ts';
-import { call, registerAndLogin } from '../testkit/http.ts';
+import { analysesDone, call, registerAndLogin, until } from '../testkit/http.ts';
 import { spawnService, type ServiceProcess } from '../testkit/service-process.ts';
 
 const SECRET = 'recovery-secret-0123456789';
@@ -57,7 +58,8 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
     const { id, up } = await scanPhoto(first.url, token);
     assert.equal(up.status, 202);
 
-    await first.waitFor((l) => l.scanId === id && String(l.msg).startsWith('debug hold'));
+    // The engine ran (the stage metrics say so) and the hold keeps the result unsaved.
+    await until('the analysis done and held', async () => (await analysesDone(first.url)) >= 1);
     first.proc.kill('SIGKILL');
     assert.equal(await first.exited, null);
 
@@ -70,9 +72,11 @@ test('a scan interrupted by kill -9 mid-analysis completes after a restart', { t
 
     const second = await startChild(dataDir);
     try {
-      await second.waitFor((l) => l.msg === 'recovery: re-queued interrupted scans' && l.requeued === 1);
-      const done = await second.waitFor((l) => l.scanId === id && l.msg === 'scan completed');
-      assert.ok(done);
+      // Recovery re-queued it at the start: it completes without a new upload.
+      await until('the scan completed after the restart, its upload released', async () => {
+        const r = scanRow(dataDir, id);
+        return r.status === 'completed' && r.image_key === null;
+      }, 60_000);
       // The token from before the crash still works: the secret is configuration, not per process.
       const res = await call(second.url, 'GET', `/api/v1/scan/${id}/results`, { token });
       assert.equal(res.status, 200);
@@ -101,14 +105,18 @@ test('a scan that dies with the server at every try fails ANALYSIS_ABORTED after
     assert.equal(up.status, 202);
     // Tries 1 and 2 each end in kill -9 mid-analysis (the hold stands in for a crashing photo).
     for (let attempt = 1; attempt <= 2; attempt++) {
-      await server.waitFor((l) => l.scanId === id && String(l.msg).startsWith('debug hold'));
+      await until(`try ${attempt} done and held`, async () => (await analysesDone(server.url)) >= 1, 60_000);
       server.proc.kill('SIGKILL');
       await server.exited;
       assert.equal(scanRow(dataDir, id).attempts, attempt);
       server = await startChild(dataDir, env);
     }
     // The third start gives up on it instead of trying again.
-    await server.waitFor((l) => l.scanId === id && l.msg === 'scan given up after its last attempt');
+    // Given up: failed, and its upload released (the row says both once the processor is done with it).
+    await until('the scan given up', async () => {
+      const r = scanRow(dataDir, id);
+      return r.status === 'failed' && r.image_key === null;
+    }, 60_000);
     const row = scanRow(dataDir, id);
     assert.deepEqual([row.status, row.attempts, row.image_key], ['failed', 2, null]);
     const res = await call(server.url, 'GET', `/api/v1/scan/${id}/results`, { token });

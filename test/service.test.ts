@@ -13,7 +13,7 @@ import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { loadConfig } from '../src/service/index.ts';
-import { call, startTestApp, type Reply, type TestApp } from './helpers/http-app.ts';
+import { call, startTestApp, type Reply, type TestApp } from '../testkit/app.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
 const photo = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -63,7 +63,7 @@ function startApp(env: Record<string, string> = {}): Promise<Server> {
       SKINSIGHT_CACHE: 'off',
       ...env,
     },
-    (engine) => new GatedAnalyzer(engine),
+    { wrap: (engine) => new GatedAnalyzer(engine) },
   );
 }
 

@@ -14,12 +14,13 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
-import { buildApp, loadConfig } from '../src/service/index.ts';
 import { isPrivateAddress } from '../src/service/webhooks/destination.ts';
 import { retryDelayMs } from '../src/service/webhooks/outbox.ts';
+import { redactIn, redactUrl } from '../src/service/webhooks/redact.ts';
 import { postWebhook } from '../src/service/webhooks/send.ts';
+import { loadConfig } from '../src/service/index.ts';
 import { fixture } from '../testkit/fixtures.ts';
-import { call, newAccount, SECRET, scanPhoto } from './helpers/http-app.ts';
+import { call, newAccount, scanPhoto, startTestApp } from '../testkit/app.ts';
 import { until } from '../testkit/http.ts';
 
 const SECRET_BYTES = crypto.randomBytes(32);
@@ -78,22 +79,12 @@ after(async () => {
 });
 
 /** The service on a data folder of the caller's, so a test can stop it and start it again on the same data. */
-async function startOn(dataDir: string, env: Record<string, string> = {}) {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    SKINSIGHT_DATA_DIR: dataDir,
-    SKINSIGHT_JWT_SECRET: SECRET,
-    SKINSIGHT_RATE_LIMIT_AUTH: '1000',
-    SKINSIGHT_CACHE: 'off',
-    SKINSIGHT_WEBHOOK_URL: receiver.url,
-    SKINSIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    SKINSIGHT_WEBHOOK_RETRY_BASE_MS: '100',
-    ...env,
-  });
-  const app = await buildApp(config, { analyzer: pool, logger: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+function startOn(dataDir: string, env: Record<string, string> = {}) {
+  return startTestApp(
+    pool,
+    { SKINSIGHT_WEBHOOK_URL: receiver.url, SKINSIGHT_WEBHOOK_SECRET: WEBHOOK_SECRET, SKINSIGHT_WEBHOOK_RETRY_BASE_MS: '100', ...env },
+    { dataDir, wrap: (engine) => engine },
+  );
 }
 
 async function adminToken(s: { app: FastifyInstance; base: string }) {
@@ -109,7 +100,7 @@ describe('webhooks', () => {
     s = await startOn(dataDir);
   });
   after(async () => {
-    await s?.app.close();
+    await s?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -160,6 +151,33 @@ describe('webhooks', () => {
     assert.equal(after.body.deliveries.some((x: { scan_id: string }) => x.scan_id === scan.id), false, 'the deleted scan left an event behind');
   });
 
+  test('a webhook URL with credentials: they are sent, but the delivery log shows them redacted (found by review)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-webhooks-creds-'));
+    const withCreds = receiver.url.replace('http://', 'http://hook-user:s3cret-pass@');
+    const other = await startOn(dir, { SKINSIGHT_WEBHOOK_URL: withCreds });
+    try {
+      const { token } = await newAccount(other);
+      const scan = await scanPhoto(other, token, fixture('faces', 'obama.jpg'));
+      const [got] = await until('the event', async () => receiver.for(scan.id).length > 0 && receiver.for(scan.id));
+      assert.equal(got!.headers.authorization, `Basic ${Buffer.from('hook-user:s3cret-pass').toString('base64')}`, 'the receiver still gets them');
+      const admin = await adminToken(other);
+      const r = await call(other, 'GET', '/api/v1/admin/webhooks/deliveries', { token: admin });
+      const d = r.body.deliveries.find((x: { scan_id: string }) => x.scan_id === scan.id);
+      assert.equal(d.url, receiver.url.replace('http://', 'http://***:***@'));
+      assert.doesNotMatch(JSON.stringify(r.body), /s3cret|hook-user/);
+    } finally {
+      await other.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('redaction: credentials in a URL and in a message quoting it', () => {
+    assert.equal(redactUrl('https://u:p%40ss@example.org/h?x=1'), 'https://***:***@example.org/h?x=1');
+    assert.equal(redactUrl('https://token@example.org/h'), 'https://***@example.org/h');
+    assert.equal(redactUrl('https://example.org/h'), 'https://example.org/h');
+    assert.equal(redactIn('connect to https://u:p%40ss@example.org/h failed (p@ss)', 'https://u:p%40ss@example.org/h'), 'connect to https://***:***@example.org/h failed (***)');
+  });
+
   test('a scan that recovery marks failed (its upload lost in a crash) sends scan.failed too', async () => {
     const { token } = await newAccount(s);
     const id = (await call(s, 'POST', '/api/v1/scan/init', { token })).body.scan_id;
@@ -197,7 +215,7 @@ describe('webhooks', () => {
     receiver.plan = Array(1000).fill(503);
     const scan = await scanPhoto(s, token, fixture('faces', 'obama2.jpg'));
     await until('a refused try', async () => receiver.for(scan.id).length >= 1);
-    await s.app.close();
+    await s.close();
     receiver.plan = [];
     s = await startOn(dataDir);
     const got = await until('delivered after the restart', async () => {

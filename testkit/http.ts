@@ -68,6 +68,19 @@ export async function registerAndLogin(base: string, email: string, password: st
   return { token: login.body.access_token as string, id: login.body.user.id as string };
 }
 
+/**
+ * Analyses a process has finished in the engine (the result may not be saved yet): the count of
+ * its most-observed pipeline stage in /metrics (skinsight_inference_stage_duration_seconds, one
+ * observation per stage per result). An event to wait on that no log sentence stands in for.
+ */
+export async function analysesDone(base: string, token?: string): Promise<number> {
+  // An API's base URL, or a worker's metrics URL (its ready message's metricsUrl).
+  const r = await call(base.endsWith('/metrics') ? base.slice(0, -'/metrics'.length) : base, 'GET', '/metrics', { token });
+  if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
+  const counts = [...String(r.body).matchAll(/^skinsight_inference_stage_duration_seconds_count\{stage="[^"]+"\} (\d+)$/gm)].map((m) => Number(m[1]));
+  return Math.max(0, ...counts);
+}
+
 /** A new account's access token (benches and the web test). */
 export async function accountToken(base: string, email: string, password = 'correct horse battery'): Promise<string> {
   return (await registerAndLogin(base, email, password)).token;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliErrorInfo } from '../contract/errors.ts';
-import { deviceFromEnv } from '../boot/engine-env.ts';
+import { engineDevice } from '../service/config.ts';
 import { toErrorInfo, type AnalysisResult, type Analyzer } from '../engine/api.ts';
 import { expandInputs, type InputFile } from './files.ts';
 import { renderOverlay } from './overlay.ts';
@@ -32,7 +32,7 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
   }
   if (options.overlayDir) fs.mkdirSync(options.overlayDir, { recursive: true });
 
-  const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold, device: deviceFromEnv() };
+  const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold, device: engineDevice() };
   const workers = Math.min(options.workers, inputs.length);
   let analyzer: Analyzer;
   if (workers > 1) {

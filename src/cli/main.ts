@@ -202,6 +202,9 @@ main(process.argv.slice(2)).then(
   (error) => {
     if (error instanceof UsageError) {
       process.stderr.write(`skinsight: ${error.message}\n${USAGE}\n`);
+    } else if ((error as Error)?.name === 'ConfigError') {
+      // A bad setting (e.g. SKINSIGHT_DEVICE for `analyze`): the list of problems, not INTERNAL.
+      process.stderr.write(`skinsight: ${(error as Error).message}\n`);
     } else {
       const info = toErrorInfo(error);
       process.stderr.write(`skinsight: ${info.code}: ${info.message}\n`);

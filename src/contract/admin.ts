@@ -57,12 +57,24 @@ export const Analytics = z.object({
 export type Analytics = z.infer<typeof Analytics>;
 
 /** A model as the engine reports it (readiness, reload). */
+/**
+ * Why a model is unavailable, for anyone: NOT_IN_REGISTRY (no manifest entry for it: the manifest
+ * is missing or invalid, or names no such version) or LOAD_FAILED (its entry did not load). The
+ * full reason can name server paths: only admins see it (and the logs).
+ */
+export const ModelReasonCode = z.enum(['NOT_IN_REGISTRY', 'LOAD_FAILED']);
+export type ModelReasonCode = z.infer<typeof ModelReasonCode>;
+
+/** The full reason text, shown to admins only. */
+export const AdminReason = z.string().describe('the full reason, for admins only (it may name server paths)');
+
 export const ModelStatus = z.object({
   task: z.string(),
   name: z.string(),
   version: z.string(),
   available: z.boolean(),
-  reason: z.string().optional(),
+  reason_code: ModelReasonCode.optional(),
+  reason: AdminReason.optional(),
 });
 export type ModelStatus = z.infer<typeof ModelStatus>;
 
@@ -70,6 +82,6 @@ export const ModelsReloaded = z.object({
   reloaded: z.boolean(),
   /** Distributed mode: worker processes that received the request. */
   workers: z.int().optional(),
-  models: z.array(ModelStatus.omit({ reason: true })).optional(),
+  models: z.array(ModelStatus.omit({ reason: true, reason_code: true })).optional(),
 });
 export type ModelsReloaded = z.infer<typeof ModelsReloaded>;

@@ -71,6 +71,8 @@ const SERVICE_ERRORS = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'this Idempotency-Key was used with a different request; use a new key for a new request' },
   // Capacity and features
   QUEUE_FULL: { status: 503, message: 'the analysis queue is full; retry later' },
+  /** The process holds SKINSIGHT_UPLOAD_INFLIGHT_MB of uploads already (upload-budget.ts). */
+  UPLOADS_BUSY: { status: 503, message: 'too many uploads in progress; retry shortly' },
   NOT_SUPPORTED: { status: 501, message: 'this engine cannot reload its models' },
 } as const satisfies Record<string, ErrorEntry>;
 

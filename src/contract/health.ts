@@ -1,6 +1,6 @@
 /** Liveness and readiness probes. */
 import { z } from 'zod';
-import { ModelStatus } from './admin.ts';
+import { AdminReason, ModelReasonCode, ModelStatus } from './admin.ts';
 
 export const Live = z.object({ status: z.string() });
 export type Live = z.infer<typeof Live>;
@@ -18,7 +18,8 @@ export const Ready = z.object({
       version: z.string(),
       default: z.boolean(),
       state: z.enum(['ready', 'unavailable']),
-      reason: z.string().optional(),
+      reason_code: ModelReasonCode.optional(),
+      reason: AdminReason.optional(),
     }),
   ),
 });

@@ -139,12 +139,15 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   const watch = new Stopwatch();
   const versions = options.modelVersions ?? {};
   const shadowWanted = Object.entries(options.shadowVersions ?? {}) as [ModelTask, string][];
-  const modelInputs = new ModelInputs(prepared.crop);
+  // Every model gets the measure crop itself and resizes it while building its input tensor
+  // (classifier.ts); heads sharing one file share one run on this crop object, a new one per
+  // analysis (the same pixels), so analysing a prepared face again runs the models again.
+  const crop: RgbImage = { ...prepared.crop };
   const [acne, condition, shadow] = await Promise.all([
-    runAcne(parts.registry, modelInputs, versions.acne_binary),
-    runCondition(parts.registry, modelInputs, versions.skin_condition),
+    runAcne(parts.registry, crop, versions.acne_binary),
+    runCondition(parts.registry, crop, versions.skin_condition),
     // Candidates run on the same crop, concurrently with the live models (batched with them when micro-batching is on).
-    Promise.all(shadowWanted.map(([task, version]) => runShadow(parts.registry, modelInputs, task, version))),
+    Promise.all(shadowWanted.map(([task, version]) => runShadow(parts.registry, crop, task, version))),
   ]);
   watch.lap('models');
 
@@ -240,10 +243,10 @@ function assemble(prepared: PreparedFace, models: ModelStage, measured: Measured
   return result;
 }
 
-async function runShadow(registry: ModelRegistry, inputs: ModelInputs, task: ModelTask, version: string): Promise<ShadowPrediction> {
+async function runShadow(registry: ModelRegistry, crop: RgbImage, task: ModelTask, version: string): Promise<ShadowPrediction> {
   const m = registry.forTask(task, version);
   if (!('classifier' in m)) return { task, name: task, version, label: null, probabilities: {}, reason: m.reason };
-  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
+  const p = clipProbabilities((await m.classifier.classify([crop]))[0]);
   const classes = TASK_CLASSES[task];
   const probabilities = Object.fromEntries(classes.map((c, i) => [c, round4(p[i])]));
   let best = 0;
@@ -261,22 +264,10 @@ interface ModelOutcome<T> {
   probabilities?: Float32Array;
 }
 
-/** The crop resized once per model input size, shared by every model of that size. */
-class ModelInputs {
-  private readonly bySize = new Map<number, RgbImage>();
-  constructor(private readonly crop: RgbImage) {}
-  for(classifier: { prepare(crop: RgbImage): RgbImage; entry: { input: { size: number } } }): RgbImage {
-    const size = classifier.entry.input.size;
-    let input = this.bySize.get(size);
-    if (!input) this.bySize.set(size, (input = classifier.prepare(this.crop)));
-    return input;
-  }
-}
-
-async function runAcne(registry: ModelRegistry, inputs: ModelInputs, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
+async function runAcne(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
   const m = registry.forTask('acne_binary', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
+  const p = clipProbabilities((await m.classifier.classify([crop]))[0]);
   const [noAcne, acne] = [p[0], p[1]];
   const detected = acne >= m.entry.threshold;
   return {
@@ -296,10 +287,10 @@ async function runAcne(registry: ModelRegistry, inputs: ModelInputs, version?: s
   };
 }
 
-async function runCondition(registry: ModelRegistry, inputs: ModelInputs, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
+async function runCondition(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
   const m = registry.forTask('skin_condition', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const p = clipProbabilities((await m.classifier.classify([inputs.for(m.classifier)]))[0]);
+  const p = clipProbabilities((await m.classifier.classify([crop]))[0]);
   const classes = TASK_CLASSES.skin_condition;
   let best = 0;
   for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;

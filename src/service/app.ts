@@ -15,6 +15,7 @@ import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { HttpError, handleError, sendError } from './http-errors.ts';
 import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
+import { registerUploadBudget } from './upload-budget.ts';
 import { recoverScans } from './recovery.ts';
 import { purgeImages, schedulePurge } from './retention.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -32,6 +33,7 @@ import { RATE_LIMIT_HEADERS, retryAfterOnEvery429And503 } from './rate-limit-hea
 import { IdempotencyRepo } from './storage/idempotency.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { modelListRoutes } from './routes/model-list.ts';
+import { declareRouteErrors, type UndeclaredError } from './route-errors.ts';
 import { createServices, type ServiceParts } from './services.ts';
 import type { Sizing } from './sizing.ts';
 
@@ -41,6 +43,8 @@ export interface AppDeps extends ServiceParts {
   logger?: FastifyServerOptions['logger'];
   /** A ready pino logger to use instead (startServer shares its own with the engine). */
   loggerInstance?: FastifyBaseLogger;
+  /** Called when a route answers an error code it does not declare (default: an error log line; the test app fails). */
+  onUndeclaredError?: (e: UndeclaredError) => void;
 }
 
 declare module 'fastify' {
@@ -80,8 +84,10 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     }
   });
   securityHeaders(app);
+  declareRouteErrors(app, deps.onUndeclaredError ?? ((e) => app.log.error(e, 'a route answered an error code it does not declare')));
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
+  registerUploadBudget(app, config.uploadInflightBytes);
 
   // The same composition root as `skinsight worker` (services.ts), on this app's logger.
   const services = await createServices(config, { ...deps, role: 'api', log: app.log });

@@ -41,7 +41,7 @@ const RULES: readonly Rule[] = [
         : null,
   },
   {
-    reads: ['NODE_ENV', 'SKINSIGHT_JWT_SECRET', 'SKINSIGHT_API_KEYS', 'SKINSIGHT_JWT_EXPIRES_IN', 'SKINSIGHT_RATE_LIMIT_IP', 'SKINSIGHT_RATE_LIMIT_USER', 'SKINSIGHT_RATE_LIMIT_AUTH'],
+    reads: ['NODE_ENV', 'SKINSIGHT_JWT_SECRET', 'SKINSIGHT_API_KEYS', 'SKINSIGHT_JWT_EXPIRES_IN', 'SKINSIGHT_RATE_LIMIT_IP', 'SKINSIGHT_RATE_LIMIT_USER', 'SKINSIGHT_RATE_LIMIT_AUTH', 'SKINSIGHT_WEBHOOK_SECRET'],
     check: (e) => (production(e) ? productionProblems(e).map((p) => `refused in production (NODE_ENV=production): ${p}`) : null),
   },
   {
@@ -93,6 +93,16 @@ const RULES: readonly Rule[] = [
     check: (e) => (e.SKINSIGHT_DB === 'postgres' && !e.SKINSIGHT_DATABASE_URL ? 'SKINSIGHT_DATABASE_URL is required when SKINSIGHT_DB=postgres' : null),
   },
 ];
+
+/**
+ * SKINSIGHT_DEVICE alone, with the same schema, for the commands that start an engine without the
+ * service (`skinsight analyze`); throws a ConfigError for a bad value.
+ */
+export function engineDevice(env: NodeJS.ProcessEnv = process.env): Env['SKINSIGHT_DEVICE'] {
+  const parsed = EnvSchema.shape.SKINSIGHT_DEVICE.safeParse(env.SKINSIGHT_DEVICE || undefined);
+  if (!parsed.success) throw new ConfigError(`invalid configuration (1 problem):\n  SKINSIGHT_DEVICE: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
 
 /** Parse and check the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -162,6 +172,8 @@ function toServiceConfig(e: Env) {
     },
     uploadLimitBytes: Math.round(e.SKINSIGHT_UPLOAD_LIMIT_MB * 1024 * 1024),
     maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
+    /** Upload bytes in flight in one process (upload-budget.ts); 0: no budget. */
+    uploadInflightBytes: Math.round(e.SKINSIGHT_UPLOAD_INFLIGHT_MB * 1024 * 1024),
     /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
     retention: {
       days: e.SKINSIGHT_RETENTION_DAYS,
@@ -170,6 +182,8 @@ function toServiceConfig(e: Env) {
       storeLandmarks: e.SKINSIGHT_STORE_LANDMARKS,
     },
     modelsDir: e.SKINSIGHT_MODELS_DIR,
+    /** The engine's `device` option (auto: CUDA where available). */
+    device: e.SKINSIGHT_DEVICE,
     corsOrigins: e.SKINSIGHT_CORS_ORIGINS,
     /** The built web app served at `/` (default: the repository's web/dist, when it exists). */
     webDir: path.resolve(e.SKINSIGHT_WEB_DIR ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')),
@@ -220,6 +234,12 @@ function productionProblems(e: Env): string[] {
   if (e.SKINSIGHT_JWT_EXPIRES_IN > DAY_S) out.push('SKINSIGHT_JWT_EXPIRES_IN is over 24 hours (86400 s)');
   for (const name of ['SKINSIGHT_RATE_LIMIT_IP', 'SKINSIGHT_RATE_LIMIT_USER', 'SKINSIGHT_RATE_LIMIT_AUTH'] as const) {
     if (e[name] === 0) out.push(`${name}=0 switches a rate limit off`);
+  }
+  // The schema already wants whsec_ + base64 of 24 to 64 bytes (Standard Webhooks); production
+  // also wants them random: 24 bytes are 192 bits, the 32 base64 characters that carry them.
+  const hook = e.SKINSIGHT_WEBHOOK_SECRET?.replace(/^whsec_/, '').replace(/=+$/, '');
+  if (hook !== undefined && secretBits(hook) < 192) {
+    out.push(`SKINSIGHT_WEBHOOK_SECRET holds about ${Math.floor(secretBits(hook))} bits; 192 (24 random bytes) are needed: whsec_$(openssl rand -base64 32)`);
   }
   return out;
 }

@@ -72,6 +72,10 @@ export const EnvSchema = z.object({
     'BullMQ: how long (ms) a worker may go silent before its job is handed to another worker (crash detection).',
   ),
   SKINSIGHT_SWEEP_INTERVAL_S: doc(positiveInt.default(30), 'BullMQ: how often (s) scans left in processing without a queued job are re-queued.'),
+  SKINSIGHT_DEVICE: doc(
+    z.enum(['auto', 'cpu']).default('auto'),
+    'Where ONNX Runtime runs the models, in `serve`, `skinsight worker` and `skinsight analyze`: auto (CUDA where its provider is installed, else the CPU) or cpu (never CUDA).',
+  ),
   SKINSIGHT_WORKERS: doc(z.coerce.number().int().min(1).optional(), 'Engine worker threads in each process that analyses (`serve` with the memory queue, or `skinsight worker`). Default: the number of CPU cores.'),
   SKINSIGHT_WORKER_CONCURRENCY: doc(
     positiveInt.optional(),
@@ -121,6 +125,10 @@ export const EnvSchema = z.object({
 
   SKINSIGHT_UPLOAD_LIMIT_MB: doc(z.coerce.number().positive().default(10), 'Largest upload in megabytes, enforced while streaming (413 over it).'),
   SKINSIGHT_MAX_FILES_PER_REQUEST: doc(positiveInt.default(16), 'Most files in one POST /api/v1/analyze request.'),
+  SKINSIGHT_UPLOAD_INFLIGHT_MB: doc(
+    z.coerce.number().min(0).default(512),
+    'Upload megabytes all requests of one process may have in flight (each is held in memory while it is read): past it an upload is refused at once with 503 UPLOADS_BUSY and Retry-After. A request reserves its Content-Length, or its route\'s whole limit when chunked. 0: no budget.',
+  ),
   SKINSIGHT_RETENTION_DAYS: doc(z.coerce.number().positive().default(30), 'Days a photo uploaded with store_image=true is kept.'),
   SKINSIGHT_PURGE_INTERVAL_MIN: doc(z.coerce.number().positive().default(60), 'How often (minutes) the purge of expired photos and scans runs.'),
   SKINSIGHT_RESULT_RETENTION_DAYS: doc(

@@ -8,6 +8,8 @@ export interface ReadyMessage {
   role: 'api' | 'worker';
   /** The API's base URL (role api). */
   url?: string;
+  /** A worker's metrics endpoint, when it serves one (SKINSIGHT_METRICS_PORT). */
+  metricsUrl?: string;
   engineThreads?: number;
   jobConcurrency?: number;
 }

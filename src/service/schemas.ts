@@ -18,12 +18,7 @@ export function analysisResultSchema(): Record<string, unknown> {
 /** The one error body; its `error.code` is the catalogue's enum (src/contract/errors.ts). */
 export const errorSchema = { $id: 'Error', title: 'Error', ...responseSchema(ErrorBody) };
 
-export const errorRef = { $ref: 'Error#' } as const;
-
-/** The error responses a route can give, each described by the Error schema. */
-export function errors(...codes: number[]): Record<number, typeof errorRef> {
-  return Object.fromEntries(codes.map((c) => [c, errorRef]));
-}
+/** The error responses of each route are written from its declared codes: route-errors.ts. */
 
 /** The Idempotency-Key request header (idempotency.ts), documented on the routes that honour it. */
 export const idempotencyHeaders = {

@@ -7,7 +7,6 @@
  * cache); close() closes only what was built here.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { deviceFromEnv } from '../boot/engine-env.ts';
 import type { Analyzer } from '../engine/api.ts';
 import type { EnginePool } from '../engine/pool.ts';
 import { createCache, type ResultCache } from './cache.ts';
@@ -176,7 +175,7 @@ async function enginePool(config: ServiceConfig, size: Sizing, log: FastifyBaseL
     modelsDir: config.modelsDir,
     batchWindowMs: config.models.batchWindowMs,
     onBatch: (n) => metrics.batchSize.observe(n),
-    device: deviceFromEnv(),
+    device: config.device,
     logger: log.child({ component: 'engine' }),
   });
 }

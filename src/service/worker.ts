@@ -131,8 +131,10 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     });
     await new Promise<void>((r) => server!.listen(config.metrics.port, config.host, r));
   }
+  const address = server?.address();
+  const metricsUrl = address && typeof address === 'object' ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}/metrics` : undefined;
   log.info({ concurrency, engines: pool.size, lockMs: config.queue.lockMs }, 'skinsight worker ready');
-  announceReady({ role: 'worker', engineThreads: pool.size, jobConcurrency: concurrency });
+  announceReady({ role: 'worker', engineThreads: pool.size, jobConcurrency: concurrency, ...(metricsUrl ? { metricsUrl } : {}) });
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -12,6 +12,7 @@ export const ERROR_ACTIONS: Record<string, ErrorAction> = {
   RATE_LIMITED: 'retry',
   LOGIN_THROTTLED: 'retry',
   QUEUE_FULL: 'retry',
+  UPLOADS_BUSY: 'retry',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'retry',
   ANALYSIS_ABORTED: 'retry',
   ENGINE_CLOSED: 'retry',

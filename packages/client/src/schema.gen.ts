@@ -28,6 +28,42 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -45,7 +81,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ready to analyse: models loaded and the database reachable (503 otherwise) */
+        /**
+         * Ready to analyse: models loaded and the database reachable (503 otherwise)
+         * @description An unavailable model shows a `reason_code`; the full `reason` only with an admin bearer token.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -55,6 +94,42 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
                 /** @description Default Response */
                 503: {
                     headers: {
@@ -72,6 +147,9 @@ export interface paths {
                                     name: string;
                                     version: string;
                                     available: boolean;
+                                    /** @enum {string} */
+                                    reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                    /** @description the full reason, for admins only (it may name server paths) */
                                     reason?: string;
                                 }[];
                             } | null;
@@ -86,6 +164,9 @@ export interface paths {
                                 default: boolean;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description the full reason, for admins only (it may name server paths) */
                                 reason?: string;
                             }[];
                         };
@@ -108,6 +189,9 @@ export interface paths {
                                     name: string;
                                     version: string;
                                     available: boolean;
+                                    /** @enum {string} */
+                                    reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                    /** @description the full reason, for admins only (it may name server paths) */
                                     reason?: string;
                                 }[];
                             } | null;
@@ -122,6 +206,9 @@ export interface paths {
                                 default: boolean;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description the full reason, for admins only (it may name server paths) */
                                 reason?: string;
                             }[];
                         };
@@ -176,22 +263,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WEAK_PASSWORD" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -251,31 +410,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_CREDENTIALS`: wrong email or password */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_CREDENTIALS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `LOGIN_THROTTLED`: too many failed logins for this account; retry later; `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "LOGIN_THROTTLED" | "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -316,22 +556,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -380,40 +710,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WEAK_PASSWORD`: the password is too weak; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WEAK_PASSWORD" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WRONG_PASSWORD`: the current password is wrong */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WRONG_PASSWORD";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later; `LOGIN_THROTTLED`: too many failed logins for this account; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED" | "LOGIN_THROTTLED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -454,22 +874,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -504,40 +978,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `WRONG_PASSWORD`: the current password is wrong */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "WRONG_PASSWORD";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later; `LOGIN_THROTTLED`: too many failed logins for this account; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED" | "LOGIN_THROTTLED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -584,49 +1148,148 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -698,85 +1361,184 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CONSENT_REQUIRED`: consent=true is required to analyse a photo; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CONSENT_REQUIRED" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly; `SCAN_ALREADY_UPLOADED`: the scan is no longer pending; start a new scan */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS" | "SCAN_ALREADY_UPLOADED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `TOO_MANY_FILES`: too many files in the request; `TOO_MANY_PARTS`: too many parts in the multipart body; `TOO_MANY_FIELDS`: too many fields in the multipart body; `IMAGE_TOO_LARGE`: the image is too large; `PAYLOAD_TOO_LARGE`: the request body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "IMAGE_TOO_LARGE" | "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `NOT_MULTIPART`: the request must be multipart/form-data; `UNSUPPORTED_FORMAT`: the file is not a JPEG, PNG or WebP image; `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_MULTIPART" | "UNSUPPORTED_FORMAT" | "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request; `EMPTY_IMAGE`: the file is empty; `CORRUPT_IMAGE`: the image is damaged or cannot be read; `IMAGE_TOO_SMALL`: the image is too small to analyse; `NO_FACE`: no human face was found in the image; `ENGINE_CLOSED`: the analysis engine is not running; `ENGINE_CRASHED`: the engine thread stopped during the analysis; `INTERNAL`: internal error; `ANALYSIS_ABORTED`: the analysis was interrupted too many times */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED" | "EMPTY_IMAGE" | "CORRUPT_IMAGE" | "IMAGE_TOO_SMALL" | "NO_FACE" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "ANALYSIS_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `QUEUE_FULL`: the analysis queue is full; retry later; `UPLOADS_BUSY`: too many uploads in progress; retry shortly */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "QUEUE_FULL" | "UPLOADS_BUSY";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -827,46 +1589,100 @@ export interface paths {
                             image_expires_at: string | null;
                             error: {
                                 /** @enum {string} */
-                                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "NOT_SUPPORTED";
+                                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
                                 message: string;
                             } | null;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -914,67 +1730,166 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid; `INVALID_OPTIONS`: the analysis options are not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST" | "INVALID_OPTIONS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_COMPLETED`: results are available once the scan is completed */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_COMPLETED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IMAGE_TOO_LARGE`: the image is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IMAGE_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_FORMAT`: the file is not a JPEG, PNG or WebP image */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_FORMAT";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CORRUPT_IMAGE`: the image is damaged or cannot be read; `IMAGE_TOO_SMALL`: the image is too small to analyse; `EMPTY_IMAGE`: the file is empty; `NO_FACE`: no human face was found in the image; `ENGINE_CLOSED`: the analysis engine is not running; `ENGINE_CRASHED`: the engine thread stopped during the analysis; `INTERNAL`: internal error; `ANALYSIS_ABORTED`: the analysis was interrupted too many times */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CORRUPT_IMAGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "ANALYSIS_ABORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1006,48 +1921,94 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found; `IMAGE_NOT_FOUND`: image not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "image/jpeg": components["schemas"]["Error"];
-                        "image/png": components["schemas"]["Error"];
-                        "image/webp": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1102,7 +2063,7 @@ export interface paths {
                                 image_expires_at: string | null;
                                 error: {
                                     /** @enum {string} */
-                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "NOT_SUPPORTED";
+                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
                                     message: string;
                                 } | null;
                                 summary: {
@@ -1121,31 +2082,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1206,31 +2212,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1277,40 +2328,130 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `SCAN_NOT_FOUND`: scan not found */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "SCAN_NOT_FOUND";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1360,83 +2501,173 @@ export interface paths {
                                 result?: components["schemas"]["AnalysisResult"];
                                 error?: {
                                     /** @enum {string} */
-                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "NOT_SUPPORTED";
+                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
                                     message: string;
                                 };
                             }[];
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_IDEMPOTENCY_KEY`: Idempotency-Key must be 1 to 255 visible ASCII characters; `INVALID_MULTIPART`: the multipart body is malformed; `MISSING_FILE`: the multipart field `file` is required; `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_IDEMPOTENCY_KEY" | "INVALID_MULTIPART" | "MISSING_FILE" | "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INVALID_API_KEY`: a valid API key is required (X-API-Key header) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INVALID_API_KEY";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_IN_PROGRESS`: a request with this Idempotency-Key is still being processed; retry shortly */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_IN_PROGRESS";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `TOO_MANY_FILES`: too many files in the request; `TOO_MANY_PARTS`: too many parts in the multipart body; `TOO_MANY_FIELDS`: too many fields in the multipart body; `PAYLOAD_TOO_LARGE`: the request body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `NOT_MULTIPART`: the request must be multipart/form-data; `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `IDEMPOTENCY_KEY_REUSED`: this Idempotency-Key was used with a different request; use a new key for a new request */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "IDEMPOTENCY_KEY_REUSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `QUEUE_FULL`: the analysis queue is full; retry later; `UPLOADS_BUSY`: too many uploads in progress; retry shortly */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "QUEUE_FULL" | "UPLOADS_BUSY";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1476,22 +2707,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1582,40 +2867,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1665,40 +3004,148 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `PAYLOAD_TOO_LARGE`: the request body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "PAYLOAD_TOO_LARGE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `UNSUPPORTED_MEDIA_TYPE`: unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNSUPPORTED_MEDIA_TYPE";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `NOT_SUPPORTED`: this engine cannot reload its models */
                 501: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "NOT_SUPPORTED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1754,40 +3201,94 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request; `INVALID_REQUEST`: the request is not valid */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST" | "INVALID_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `UNAUTHORIZED`: a valid bearer token is required; `INVALID_TOKEN`: the token is not valid; `TOKEN_EXPIRED`: the token has expired; log in again; `SESSION_ENDED`: the session has ended; log in again */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `FORBIDDEN`: the admin role is required */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "FORBIDDEN";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -1830,6 +3331,9 @@ export interface paths {
                                 version: string;
                                 /** @enum {string} */
                                 state: "ready" | "unavailable";
+                                /** @enum {string} */
+                                reason_code?: "NOT_IN_REGISTRY" | "LOAD_FAILED";
+                                /** @description The full reason, for admins only (it may name server paths) */
                                 reason?: string;
                                 default: boolean;
                                 /** @description Answers some users (A/B share above 0) */
@@ -1846,22 +3350,76 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description `CLIENT_ABORTED`: the client closed the connection; `BAD_REQUEST`: bad request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "CLIENT_ABORTED" | "BAD_REQUEST";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `RATE_LIMITED`: too many requests; retry later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "RATE_LIMITED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
-                /** @description Default Response */
+                /** @description `INTERNAL`: internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "INTERNAL";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
+                    };
+                };
+                /** @description `ENGINE_CLOSED`: the analysis engine is not running */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ENGINE_CLOSED";
+                                message: string;
+                            };
+                            scan_id?: string;
+                            /** @enum {string} */
+                            status?: "pending" | "processing" | "completed" | "failed";
+                        };
                     };
                 };
             };
@@ -2383,7 +3941,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "NOT_SUPPORTED";
+                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
                 message: string;
             };
             scan_id?: string;

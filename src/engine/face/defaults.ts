@@ -22,6 +22,11 @@ export const FACE_DEFAULTS = {
    * faces (0.12–0.21) are left to the full-range model.
    */
   skipFullRangeAbove: 0.1,
+  /**
+   * Run the short-range letterbox pass before the padded one on photos more elongated than this
+   * (long / short side): the same bound as find.ts's FALLBACK_MAX_ASPECT for "not a tight face crop".
+   */
+  letterboxFirstAbove: 1.6,
   /** Overlap above which two candidates are one face (weighted NMS). */
   iouThreshold: 0.3,
 };
@@ -34,6 +39,8 @@ export function detectorOptions(overrides: Partial<FaceDetectorOptions> = {}): F
     shortRange: true,
     shortRangePad: FACE_DEFAULTS.shortRangePad,
     skipFullRangeAbove: FACE_DEFAULTS.skipFullRangeAbove,
+    shortRangeLetterbox: true,
+    letterboxFirstAbove: FACE_DEFAULTS.letterboxFirstAbove,
     intraOpThreads: 1,
     ...overrides,
   };

@@ -172,14 +172,30 @@ function px(data: Uint8Array, w: number, h: number, x: number, y: number, c: num
  */
 export function resizeArea(src: RgbImage, outW: number, outH: number): RgbImage {
   const out = new Uint8Array(outW * outH * 3);
+  resampleArea(src, outW, outH, (i, r, g, b) => {
+    out[i * 3] = r;
+    out[i * 3 + 1] = g;
+    out[i * 3 + 2] = b;
+  });
+  return { width: outW, height: outH, data: out };
+}
+
+/**
+ * The area resize itself: `emit(i, r, g, b)` receives output pixel i (row-major) as 8-bit values,
+ * each the coverage-weighted mean of the input pixels under it, rounded half up. resizeArea writes
+ * them to an image; the classifier writes them straight into its normalised input tensor, so both
+ * give the model the same values as the training crops (`skinsight crop` uses resizeArea).
+ */
+export function resampleArea(src: RgbImage, outW: number, outH: number, emit: (i: number, r: number, g: number, b: number) => void): void {
   // The covered input pixels and their coverage weights, per output column and row, computed
   // once (the same expressions as per pixel, so the sums are bit-identical).
   const cols = areaSpans(src.width, outW);
   const rows = areaSpans(src.height, outH);
   const sw3 = src.width * 3;
-  for (let y = 0; y < outH; y++) {
+  const data = src.data;
+  for (let y = 0, o = 0; y < outH; y++) {
     const ry0 = rows.start[y], ry1 = rows.start[y + 1];
-    for (let x = 0; x < outW; x++) {
+    for (let x = 0; x < outW; x++, o++) {
       const cx0 = cols.start[x], cx1 = cols.start[x + 1];
       let r = 0, g = 0, b = 0, wsum = 0;
       for (let j = ry0; j < ry1; j++) {
@@ -188,19 +204,15 @@ export function resizeArea(src: RgbImage, outW: number, outH: number): RgbImage 
         for (let k = cx0; k < cx1; k++) {
           const wgt = cols.weight[k] * wy;
           const i = rowBase + cols.index[k] * 3;
-          r += src.data[i] * wgt;
-          g += src.data[i + 1] * wgt;
-          b += src.data[i + 2] * wgt;
+          r += data[i] * wgt;
+          g += data[i + 1] * wgt;
+          b += data[i + 2] * wgt;
           wsum += wgt;
         }
       }
-      const o = (y * outW + x) * 3;
-      out[o] = (r / wsum + 0.5) | 0;
-      out[o + 1] = (g / wsum + 0.5) | 0;
-      out[o + 2] = (b / wsum + 0.5) | 0;
+      emit(o, (r / wsum + 0.5) | 0, (g / wsum + 0.5) | 0, (b / wsum + 0.5) | 0);
     }
   }
-  return { width: outW, height: outH, data: out };
 }
 
 /** For each output cell of an area resize along one axis: the input indices it covers and how much of each. */

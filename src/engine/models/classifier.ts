@@ -3,9 +3,14 @@
  * manifest says (size, layout, mean/std), runs the session, and returns softmax
  * probabilities of the entry's output, divided by its calibration temperature, in the
  * manifest's class order.
+ *
+ * The input is made in one pass: the crop is area-resized to the input side and each
+ * rounded 8-bit value goes through the normalisation table straight into the tensor's plane
+ * (no intermediate resized image), giving the same values as resizing first (`prepare`,
+ * what `skinsight crop` writes for training) and normalising after.
  */
 import type { RgbImage } from '../image.ts';
-import { resizeArea } from '../face/geometry.ts';
+import { resampleArea, resizeArea } from '../face/geometry.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import type { ModelEntry } from './manifest.ts';
 import { MicroBatcher } from './batcher.ts';
@@ -15,6 +20,8 @@ export class Classifier {
   private batcher: MicroBatcher<RgbImage, Float32Array> | null = null;
   private readonly output: string;
   private readonly temperature: number;
+  /** (v / 255 − mean) / std for every 8-bit value of each channel: a table lookup per element. */
+  private readonly lut: Float32Array[];
 
   private constructor(
     private readonly shared: SharedSession,
@@ -22,6 +29,8 @@ export class Classifier {
   ) {
     this.output = entry.output ?? shared.session.outputNames[0];
     this.temperature = entry.calibration?.temperature ?? 1;
+    const { mean, std } = entry.input;
+    this.lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean[c]) / std[c]));
   }
 
   /** A classifier on its own session, or on `shared` (another entry's session for the same file). */
@@ -74,22 +83,25 @@ export class Classifier {
   }
 
   private tensor(crops: RgbImage[]): ort.Tensor {
-    const { size, layout, mean, std } = this.entry.input;
+    const { size, layout } = this.entry.input;
     const plane = size * size;
     const input = new Float32Array(crops.length * plane * 3);
-    // (v / 255 − mean) / std for every 8-bit value of each channel: a table lookup per element.
-    const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean[c]) / std[c]));
+    const [lr, lg, lb] = this.lut;
     crops.forEach((crop, n) => {
-      const d = this.prepare(crop).data;
       const base = n * plane * 3;
-      if (layout === 'NCHW') {
-        for (let c = 0; c < 3; c++) {
-          const t = lut[c];
-          const o = base + c * plane;
-          for (let i = 0; i < plane; i++) input[o + i] = t[d[i * 3 + c]];
-        }
+      // Where pixel i of the input goes for each channel: planes (NCHW) or interleaved (NHWC).
+      const [step, c1, c2] = layout === 'NCHW' ? [1, plane, 2 * plane] : [3, 1, 2];
+      const emit = (i: number, r: number, g: number, b: number) => {
+        const o = base + i * step;
+        input[o] = lr[r];
+        input[o + c1] = lg[g];
+        input[o + c2] = lb[b];
+      };
+      if (crop.width === size && crop.height === size) {
+        const d = crop.data;
+        for (let i = 0; i < plane; i++) emit(i, d[i * 3], d[i * 3 + 1], d[i * 3 + 2]);
       } else {
-        for (let i = 0; i < plane * 3; i++) input[base + i] = lut[i % 3][d[i]];
+        resampleArea(crop, size, size, emit);
       }
     });
     const dims = layout === 'NCHW' ? [crops.length, 3, size, size] : [crops.length, size, size, 3];

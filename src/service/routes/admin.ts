@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { ANALYTICS_MAX_ROWS, Analytics, AnalyticsQuery, RoleView } from '../../contract/admin.ts';
 import { aggregate, parseShadow, slim, type AnalyticsRow } from '../analytics.ts';
 import type { ServiceContext } from '../context.ts';
-import { bearerSecurity, errors, querySchema, responseSchema } from '../schemas.ts';
+import { ADMIN, BEARER } from '../route-errors.ts';
+import { bearerSecurity, querySchema, responseSchema } from '../schemas.ts';
 
 /** Rows read per query: results carry landmarks, so only one page of full JSON is ever in memory. */
 const PAGE = 500;
@@ -20,11 +21,12 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ServiceCont
     '/api/v1/admin/role',
     {
       preHandler: app.authenticate,
+      config: { errors: BEARER },
       schema: {
         tags: ['admin'],
         summary: "The caller's role (the web app shows the dashboard to admins)",
         security: bearerSecurity,
-        response: { 200: responseSchema(RoleView), ...errors(401, 429) },
+        response: { 200: responseSchema(RoleView) },
       },
     },
     async (request): Promise<RoleView> => ({ role: request.account?.role === 'admin' ? 'admin' : 'user' }),
@@ -34,12 +36,13 @@ export async function adminRoutes(app: FastifyInstance, opts: { ctx: ServiceCont
     '/api/v1/admin/analytics',
     {
       preHandler: app.requireAdmin,
+      config: { errors: ADMIN },
       schema: {
         tags: ['admin'],
         summary: 'Inference analytics per model version over the last `hours` (admin role)',
         security: bearerSecurity,
         querystring: querySchema(AnalyticsQuery),
-        response: { 200: responseSchema(Analytics), ...errors(400, 401, 403, 429) },
+        response: { 200: responseSchema(Analytics) },
       },
     },
     async (request): Promise<Analytics> => {

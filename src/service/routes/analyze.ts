@@ -12,7 +12,8 @@ import { HttpError } from '../http-errors.ts';
 import { fingerprintOf, multipartParts } from '../idempotency.ts';
 import { flag, readMultipart, type UploadedFile } from '../multipart.ts';
 import { QueueFullError } from '../queue/types.ts';
-import { apiKeySecurity, errors, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
+import { API_KEY, IDEMPOTENT, MULTIPART } from '../route-errors.ts';
+import { apiKeySecurity, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { sniffImageFormat } from '../sniff.ts';
 import { MULTIPART_OVERHEAD_BYTES } from './scans.ts';
 
@@ -42,7 +43,10 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
     '/api/v1/analyze',
     {
       preHandler: app.authenticateApiKey,
-      config: { maxBodyBytes: ctx.config.maxFilesPerRequest * ctx.config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES },
+      config: {
+        maxBodyBytes: ctx.config.maxFilesPerRequest * ctx.config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES,
+        errors: [...API_KEY, ...IDEMPOTENT, ...MULTIPART, 'QUEUE_FULL'],
+      },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['analyze'],
@@ -57,7 +61,6 @@ export async function analyzeRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
         querystring: querySchema(AnalyzeQuery),
         response: {
           200: responseSchema(AnalyzeResponse),
-          ...errors(400, 401, 409, 413, 415, 422, 429, 503),
         },
       },
     },

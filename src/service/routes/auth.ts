@@ -24,7 +24,8 @@ import type { ServiceContext } from '../context.ts';
 import { HttpError, unauthorized } from '../http-errors.ts';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { checkPassword } from '../auth/password-policy.ts';
-import { bearerSecurity, bodySchema, errors, responseSchema } from '../schemas.ts';
+import { BEARER } from '../route-errors.ts';
+import { bearerSecurity, bodySchema, responseSchema } from '../schemas.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 
 const REGISTERED: Registered = {
@@ -63,12 +64,12 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
   app.post<{ Body: Credentials }>(
     '/api/v1/auth/register',
     {
-      config: authLimit,
+      config: { ...authLimit, errors: ['WEAK_PASSWORD'] },
       schema: {
         tags: ['auth'],
         summary: 'Create an account, then log in; the answer is the same whether or not the e-mail was free',
         body: bodySchema(Credentials),
-        response: { 202: responseSchema(Registered), ...errors(400, 429) },
+        response: { 202: responseSchema(Registered) },
       },
     },
     async (request, reply) => {
@@ -89,12 +90,12 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
   app.post<{ Body: Credentials }>(
     '/api/v1/auth/login',
     {
-      config: authLimit,
+      config: { ...authLimit, errors: ['INVALID_CREDENTIALS', 'LOGIN_THROTTLED'] },
       schema: {
         tags: ['auth'],
         summary: 'Log in; returns an access token (429 LOGIN_THROTTLED after 10 failures for the account)',
         body: bodySchema(Credentials),
-        response: { 200: responseSchema(Token), ...errors(400, 401, 429) },
+        response: { 200: responseSchema(Token) },
       },
     },
     async (request): Promise<Token> => {
@@ -118,11 +119,12 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/auth/logout',
     {
       preHandler: app.authenticate,
+      config: { errors: BEARER },
       schema: {
         tags: ['auth'],
         summary: 'End this session: its token is refused from now on',
         security: bearerSecurity,
-        response: { 200: responseSchema(LoggedOut), ...errors(401, 429) },
+        response: { 200: responseSchema(LoggedOut) },
       },
     },
     async (request): Promise<LoggedOut> => {
@@ -135,13 +137,13 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/auth/password',
     {
       preHandler: app.authenticate,
-      config: authLimit,
+      config: { ...authLimit, errors: [...BEARER, 'WRONG_PASSWORD', 'WEAK_PASSWORD', 'LOGIN_THROTTLED'] },
       schema: {
         tags: ['auth'],
         summary: 'Change the password (needs the current one); ends every other session',
         security: bearerSecurity,
         body: bodySchema(ChangePasswordBody),
-        response: { 200: responseSchema(PasswordChanged), ...errors(400, 401, 403, 429) },
+        response: { 200: responseSchema(PasswordChanged) },
       },
     },
     async (request): Promise<PasswordChanged> => {
@@ -158,11 +160,12 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/auth/me',
     {
       preHandler: app.authenticate,
+      config: { errors: BEARER },
       schema: {
         tags: ['auth'],
         summary: 'The logged-in account',
         security: bearerSecurity,
-        response: { 200: responseSchema(User), ...errors(401, 429) },
+        response: { 200: responseSchema(User) },
       },
     },
     async (request): Promise<User> => {
@@ -176,13 +179,13 @@ export async function authRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/auth/me',
     {
       preHandler: app.authenticate,
-      config: authLimit,
+      config: { ...authLimit, errors: [...BEARER, 'WRONG_PASSWORD', 'LOGIN_THROTTLED'] },
       schema: {
         tags: ['auth'],
         summary: 'Delete the account with all its scans, results and images (needs the password)',
         security: bearerSecurity,
         body: bodySchema(DeleteAccountBody),
-        response: { 200: responseSchema(AccountDeleted), ...errors(400, 401, 403, 429) },
+        response: { 200: responseSchema(AccountDeleted) },
       },
     },
     async (request): Promise<AccountDeleted> => {

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Live, Ready } from '../../contract/health.ts';
 import type { RegistryEntryStatus } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
+import { callerIsAdmin, publicEntry, publicStatus } from '../model-reasons.ts';
 import { responseSchema } from '../schemas.ts';
 
 export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
@@ -29,13 +30,15 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
       schema: {
         tags: ['health'],
         summary: 'Ready to analyse: models loaded and the database reachable (503 otherwise)',
+        description: 'An unavailable model shows a `reason_code`; the full `reason` only with an admin bearer token.',
         response: {
           '2xx': readySchema,
           503: readySchema,
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const admin = await callerIsAdmin(app, request);
       let database = true;
       try {
         await sql`select 1`.execute(ctx.db);
@@ -46,8 +49,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
       let registry: RegistryEntryStatus[] = [];
       try {
         const info = ctx.analyzer.info();
-        engine = { device: info.device, models: info.models };
         registry = info.registry ?? [];
+        engine = { device: info.device, models: info.models.map((m) => publicStatus(m, registry, admin)) };
       } catch {
         engine = null;
       }
@@ -58,7 +61,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { ctx: ServiceCon
         engine,
         queue: { depth: ctx.queue.depth(), capacity: ctx.queue.capacity },
         // Every version in the registry with its state, as Triton's per-model readiness.
-        models: registry.map((m) => ({ task: m.task, name: m.name, version: m.version, default: m.default, state: m.state, ...(m.reason ? { reason: m.reason } : {}) })),
+        models: registry.map((m) => publicEntry({ task: m.task, name: m.name, version: m.version, default: m.default, state: m.state, reason: m.reason }, admin)),
       };
       return reply.code(ready ? 200 : 503).send(body);
     },

@@ -8,7 +8,9 @@ import type { RegistryEntryStatus } from '../../engine/api.ts';
 import type { ModelTask } from '../../engine/api.ts';
 import type { ServiceContext } from '../context.ts';
 import type { AbSplit } from '../ab.ts';
-import { errors } from '../schemas.ts';
+import { ModelReasonCode } from '../../contract/admin.ts';
+import { responseSchema } from '../schemas.ts';
+import { callerIsAdmin, publicEntry } from '../model-reasons.ts';
 
 /** The share of users an entry serves: its A/B weight over the task's total, else 1 for the default. */
 export function abShare(split: AbSplit, entry: Pick<RegistryEntryStatus, 'task' | 'version' | 'default' | 'state'>): number {
@@ -24,6 +26,7 @@ export async function modelListRoutes(app: FastifyInstance, opts: { ctx: Service
   app.get(
     '/api/v1/models',
     {
+      config: { errors: ['ENGINE_CLOSED'] },
       schema: {
         tags: ['models'],
         summary: 'Model versions: state, headline metrics from their cards, and their A/B share',
@@ -42,7 +45,8 @@ export async function modelListRoutes(app: FastifyInstance, opts: { ctx: Service
                     name: { type: 'string' },
                     version: { type: 'string' },
                     state: { type: 'string', enum: ['ready', 'unavailable'] },
-                    reason: { type: 'string' },
+                    reason_code: responseSchema(ModelReasonCode),
+                    reason: { type: 'string', description: 'The full reason, for admins only (it may name server paths)' },
                     default: { type: 'boolean' },
                     served: { type: 'boolean', description: 'Answers some users (A/B share above 0)' },
                     ab_share: { type: 'number', minimum: 0, maximum: 1 },
@@ -55,17 +59,17 @@ export async function modelListRoutes(app: FastifyInstance, opts: { ctx: Service
               },
             },
           },
-          ...errors(429, 503),
         },
       },
     },
-    async () => {
+    async (request) => {
+      const admin = await callerIsAdmin(app, request);
       const registry = ctx.analyzer.info().registry ?? [];
       const { abSplit, shadow } = ctx.config.models;
       return {
         models: registry.map((m) => {
           const share = m.state === 'ready' ? abShare(abSplit, m) : 0;
-          return { ...m, served: share > 0, ab_share: share, shadow: shadow[m.task as ModelTask] === m.version };
+          return { ...publicEntry(m, admin), served: share > 0, ab_share: share, shadow: shadow[m.task as ModelTask] === m.version };
         }),
       };
     },

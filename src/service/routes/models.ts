@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.ts';
 import { ModelsReloaded } from '../../contract/admin.ts';
 import { HttpError } from '../http-errors.ts';
-import { bearerSecurity, errors, responseSchema } from '../schemas.ts';
+import { ADMIN } from '../route-errors.ts';
+import { bearerSecurity, responseSchema } from '../schemas.ts';
 
 export async function modelAdminRoutes(app: FastifyInstance, opts: { ctx: ServiceContext }) {
   const { ctx } = opts;
@@ -12,13 +13,13 @@ export async function modelAdminRoutes(app: FastifyInstance, opts: { ctx: Servic
     '/api/v1/admin/models/reload',
     {
       preHandler: app.requireAdmin,
+      config: { errors: [...ADMIN, 'NOT_SUPPORTED'] },
       schema: {
         tags: ['admin'],
         summary: 'Reload the model registry (manifest.json) without downtime: engine workers are replaced one at a time',
         security: bearerSecurity,
         response: {
           202: responseSchema(ModelsReloaded),
-          ...errors(401, 403, 429, 501),
         },
       },
     },

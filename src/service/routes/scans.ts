@@ -1,6 +1,5 @@
 /** The scan resource: init, upload, status, results, history, trends, image, delete. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { statusOf } from '../../contract/errors.ts';
 import {
   HistoryPage,
   HistoryQuery,
@@ -18,7 +17,8 @@ import {
 import type { ServiceContext } from '../context.ts';
 import { HttpError, sendError, storedCode } from '../http-errors.ts';
 import { flag, readMultipart } from '../multipart.ts';
-import { bearerSecurity, errors, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
+import { BEARER, IDEMPOTENT, MULTIPART, failedScanStatus } from '../route-errors.ts';
+import { bearerSecurity, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
 import { MIME_TYPES, sniffImageFormat, type ImageFormat } from '../sniff.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 import { imageKeyFor } from '../storage/images.ts';
@@ -47,16 +47,6 @@ export function statusView(scan: Scan): ScanStatusView {
 }
 
 /**
- * HTTP status for a failed scan's code: the catalogue's, but never a 5xx. A failed scan is a
- * final state the request read correctly (a 5xx would tell clients to retry a read that will
- * answer the same forever).
- */
-function failureStatus(code: string | null): number {
-  const status = statusOf(storedCode(code));
-  return status >= 500 ? 422 : status;
-}
-
-/**
  * The body for a scan's outcome: the result when completed (spliced in from the stored JSON
  * text, never re-parsed), the failure when failed, 409 while not finished. `resultJson`: the
  * full result text when the caller has it already (a `?wait=true` upload analysed here).
@@ -72,7 +62,7 @@ export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 |
   }
   if (scan.status === 'failed') {
     const code = storedCode(scan.error_code);
-    return sendError(reply, code, scan.error_message ?? 'analysis failed', { scan_id: scan.id, status: scan.status }, failureStatus(code));
+    return sendError(reply, code, scan.error_message ?? 'analysis failed', { scan_id: scan.id, status: scan.status }, failedScanStatus(code));
   }
   if (whilePending === 202) return reply.code(202).send({ scan_id: scan.id, status: scan.status } satisfies ScanAccepted);
   const message = `the scan is ${scan.status}; results are available once it is completed`;
@@ -111,12 +101,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/init',
     {
       preHandler: app.authenticate,
+      config: { errors: [...BEARER, ...IDEMPOTENT] },
       schema: {
         tags: ['scans'],
         summary: 'Start a scan; upload its photo next',
         security: bearerSecurity,
         headers: idempotencyHeaders,
-        response: { 201: responseSchema(ScanCreated), ...errors(400, 401, 409, 422, 429) },
+        response: { 201: responseSchema(ScanCreated) },
       },
     },
     async (request, reply) => {
@@ -135,7 +126,12 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/upload',
     {
       preHandler: app.authenticate,
-      config: { maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES, tooLargeCode: 'IMAGE_TOO_LARGE' },
+      config: {
+        maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES,
+        tooLargeCode: 'IMAGE_TOO_LARGE',
+        errors: [...BEARER, ...IDEMPOTENT, ...MULTIPART, 'SCAN_NOT_FOUND', 'SCAN_ALREADY_UPLOADED', 'IMAGE_TOO_LARGE', 'CONSENT_REQUIRED', 'EMPTY_IMAGE', 'UNSUPPORTED_FORMAT', 'QUEUE_FULL'],
+        scanFailures: true,
+      },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['scans'],
@@ -153,7 +149,6 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         response: {
           200: responseSchema(ScanResults),
           202: responseSchema(ScanAccepted),
-          ...errors(400, 401, 404, 409, 413, 415, 422, 429, 503),
         },
       },
     },
@@ -237,12 +232,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/status',
     {
       preHandler: app.authenticate,
+      config: { errors: [...BEARER, 'SCAN_NOT_FOUND'] },
       schema: {
         tags: ['scans'],
         summary: "A scan's status; the failure code and reason when it failed",
         security: bearerSecurity,
         params: responseSchema(ScanIdParams),
-        response: { 200: responseSchema(ScanStatusView), ...errors(400, 401, 404, 429) },
+        response: { 200: responseSchema(ScanStatusView) },
       },
     },
     async (request) => statusView(await ownedScan(request.params.scan_id, request.user.sub)),
@@ -252,13 +248,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/results',
     {
       preHandler: app.authenticate,
+      config: { errors: [...BEARER, 'SCAN_NOT_FOUND', 'SCAN_NOT_COMPLETED'], scanFailures: true },
       serializerCompiler: passthroughSerializer,
       schema: {
         tags: ['scans'],
         summary: "A completed scan's result; 409 with the status while it is not completed; the failure when it failed",
         security: bearerSecurity,
         params: responseSchema(ScanIdParams),
-        response: { 200: responseSchema(ScanResults), ...errors(400, 401, 404, 409, 415, 422, 429) },
+        response: { 200: responseSchema(ScanResults) },
       },
     },
     async (request, reply) => sendOutcome(reply, await ownedScan(request.params.scan_id, request.user.sub), 409),
@@ -268,13 +265,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id/image',
     {
       preHandler: app.authenticate,
+      config: { errors: [...BEARER, 'SCAN_NOT_FOUND', 'IMAGE_NOT_FOUND'] },
       schema: {
         tags: ['scans'],
         summary: 'The stored photo of a scan (only when it was uploaded with store_image=true and has not expired)',
         security: bearerSecurity,
         params: responseSchema(ScanIdParams),
         produces: ['image/jpeg', 'image/png', 'image/webp'],
-        response: { ...errors(400, 401, 404, 429) },
+        response: {},
       },
     },
     async (request, reply) => {
@@ -291,12 +289,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/history',
     {
       preHandler: app.authenticate,
+      config: { errors: BEARER },
       schema: {
         tags: ['scans'],
         summary: "The user's scans, newest first, paginated",
         security: bearerSecurity,
         querystring: querySchema(HistoryQuery),
-        response: { 200: responseSchema(HistoryPage), ...errors(400, 401, 429) },
+        response: { 200: responseSchema(HistoryPage) },
       },
     },
     async (request): Promise<HistoryPage> => {
@@ -316,6 +315,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/trends',
     {
       preHandler: app.authenticate,
+      config: { errors: BEARER },
       schema: {
         tags: ['scans'],
         summary:
@@ -324,7 +324,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
           'detectable change measured by npm run repeatability (`minimal_detectable_change`).',
         security: bearerSecurity,
         querystring: querySchema(TrendsQuery),
-        response: { 200: responseSchema(Trends), ...errors(400, 401, 429) },
+        response: { 200: responseSchema(Trends) },
       },
     },
     async (request): Promise<Trends> => {
@@ -349,12 +349,13 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     '/api/v1/scan/:scan_id',
     {
       preHandler: app.authenticate,
+      config: { errors: [...BEARER, 'SCAN_NOT_FOUND'] },
       schema: {
         tags: ['scans'],
         summary: 'Delete a scan: its row, result and image',
         security: bearerSecurity,
         params: responseSchema(ScanIdParams),
-        response: { 200: responseSchema(ScanDeleted), ...errors(400, 401, 404, 429) },
+        response: { 200: responseSchema(ScanDeleted) },
       },
     },
     async (request): Promise<ScanDeleted> => {

@@ -1,7 +1,8 @@
 /** GET /api/v1/admin/webhooks/deliveries: the webhook delivery log (admin role). */
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.ts';
-import { bearerSecurity, errors } from '../schemas.ts';
+import { ADMIN } from '../route-errors.ts';
+import { bearerSecurity } from '../schemas.ts';
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
@@ -12,6 +13,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
     '/api/v1/admin/webhooks/deliveries',
     {
       preHandler: app.requireAdmin,
+      config: { errors: ADMIN },
       schema: {
         tags: ['admin'],
         summary: 'The webhook delivery log, newest first: each event, its attempts and how the last one went',
@@ -44,7 +46,6 @@ export async function webhookRoutes(app: FastifyInstance, opts: { ctx: ServiceCo
               },
             },
           },
-          ...errors(400, 401, 403, 429),
         },
       },
     },

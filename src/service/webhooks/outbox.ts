@@ -14,6 +14,7 @@ import type { Db, WebhookDeliveriesTable } from '../storage/db.ts';
 type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 import { webhookHeaders } from './signature.ts';
 import { postWebhook } from './send.ts';
+import { redactIn, redactUrl } from './redact.ts';
 
 export const WEBHOOK_GIVE_UP_MS = 24 * 3_600_000;
 const MAX_DELAY_MS = 2 * 3_600_000;
@@ -120,7 +121,8 @@ export class WebhookOutbox {
       status = await postWebhook(row.url, headers, row.payload, this.settings.allowPrivate);
       if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      // The client's message may quote the URL, with its credentials.
+      error = redactIn(err instanceof Error ? err.message : String(err), row.url);
     }
     const now = this.clock();
     const delivered = error === null;
@@ -136,13 +138,14 @@ export class WebhookOutbox {
       .execute();
   }
 
-  /** The delivery log, newest first. */
-  list(limit: number) {
-    return this.db
+  /** The delivery log, newest first; URLs without their credentials. */
+  async list(limit: number) {
+    const rows = await this.db
       .selectFrom('webhook_deliveries')
       .select(['id', 'event', 'scan_id', 'url', 'state', 'attempts', 'next_attempt_at', 'last_status', 'last_error', 'created_at', 'updated_at'])
       .orderBy('created_at', 'desc')
       .limit(limit)
       .execute();
+    return rows.map((r) => ({ ...r, url: redactUrl(r.url), last_error: r.last_error === null ? null : redactIn(r.last_error, r.url) }));
   }
 }

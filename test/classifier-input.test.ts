@@ -1,0 +1,62 @@
+/**
+ * The classifier builds its input tensor in one pass from the measure crop (area resize,
+ * rounding and normalisation fused, classifier.ts). It must give the model exactly what the
+ * two-step path gives it: the crop resized by resizeArea (what `skinsight crop` writes for
+ * training), then normalised.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createEngine, type Engine } from '../src/engine/index.ts';
+import type { RgbImage } from '../src/engine/image.ts';
+import { resizeArea } from '../src/engine/face/geometry.ts';
+import { MODEL_TASKS } from '../src/engine/models/manifest.ts';
+import { fixture } from '../testkit/fixtures.ts';
+
+let engine: Engine;
+before(async () => {
+  engine = await createEngine({ intraOpThreads: 1 });
+});
+after(async () => {
+  await engine.close();
+});
+
+/** The tensor the two-step way, written out independently of classifier.ts: resize, /255, (x − mean) / std, planes. */
+function twoStepTensor(crop: RgbImage, size: number, mean: number[], std: number[]): Float32Array {
+  const small = resizeArea(crop, size, size).data;
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = Math.fround((small[i * 3 + c] / 255 - mean[c]) / std[c]);
+  return out;
+}
+
+test('the fused input tensor equals resize-then-normalise, value for value, for every default model', async () => {
+  const { crop } = await engine.prepare(fixture('faces', 'obama.jpg'));
+  for (const task of MODEL_TASKS) {
+    const m = engine.registry.forTask(task);
+    if (!('classifier' in m)) continue;
+    const { size, layout, mean, std } = m.entry.input;
+    assert.equal(layout, 'NCHW');
+    const tensor = (m.classifier as unknown as { tensor(crops: RgbImage[]): { data: Float32Array } }).tensor([crop]);
+    const expected = twoStepTensor(crop, size, mean, std);
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++) if (tensor.data[i] !== expected[i]) differ++;
+    assert.equal(differ, 0, `${task}: ${differ} of ${expected.length} values differ`);
+  }
+});
+
+test('the fused input gives the same probabilities as resizing the crop first, for every default model', async () => {
+  const prepared = await engine.prepare(fixture('faces', 'obama.jpg'));
+  const crop = prepared.crop;
+  let checked = 0;
+  for (const task of MODEL_TASKS) {
+    const m = engine.registry.forTask(task);
+    if (!('classifier' in m)) continue;
+    const size = m.entry.input.size;
+    assert.notEqual(crop.width, size, 'the crop is not already the input size');
+    const [fused] = await m.classifier.classify([crop]);
+    const [twoStep] = await m.classifier.classify([resizeArea(crop, size, size)]);
+    assert.deepEqual(Array.from(fused), Array.from(twoStep), `${task}: same probabilities`);
+    checked++;
+  }
+  assert.ok(checked > 0, 'at least one model is available');
+});
