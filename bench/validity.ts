@@ -5,6 +5,12 @@
  *
  *   npm run validity                       # every face aged 16–60 (about 500; several minutes on 2 cores)
  *   npm run validity -- --limit 120 --seed 1   # a seeded random subset
+ *   npm run validity -- --half validation      # only one half (default: test; `all` for both)
+ *
+ * Halves: a fixed split by file name (FNV-1a 32-bit hash of the name, even → validation, odd →
+ * test), so it never changes with the file order or a subset. Every threshold and mapping set
+ * against these portraits is chosen on the validation half; the figures reported in the README
+ * are the test half's.
  *
  * Prints: Spearman correlation of age with wrinkle severity (100 − score, and the raw density)
  * overall and per zone; median Monk tone and ITA per group; the same medians after exposure
@@ -40,6 +46,23 @@ export function parsePortrait(file: string): Portrait | null {
   if (!m) return null;
   const race = RACES[Number(m[3])];
   return race ? { file, age: Number(m[1]), race } : null;
+}
+
+export type Half = 'validation' | 'test';
+
+/** FNV-1a, 32 bit (Fowler, Noll & Vo; the offset basis and prime of the published algorithm). */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** The fixed half a portrait belongs to. */
+export function halfOf(file: string): Half {
+  return fnv1a(file) % 2 === 0 ? 'validation' : 'test';
 }
 
 /** Ranks with ties averaged. */
@@ -87,8 +110,14 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { limit: { type: 'string' }, seed: { type: 'string', default: '1' } } });
-  let portraits = fs.readdirSync(DIR).map(parsePortrait).filter((p): p is Portrait => p !== null && p.age >= 16 && p.age <= 60).sort((a, b) => (a.file < b.file ? -1 : 1));
+  const { values } = parseArgs({ options: { limit: { type: 'string' }, seed: { type: 'string', default: '1' }, half: { type: 'string', default: 'test' } } });
+  const half = values.half;
+  if (half !== 'validation' && half !== 'test' && half !== 'all') throw new Error(`--half must be validation, test or all, not ${half}`);
+  let portraits = fs
+    .readdirSync(DIR)
+    .map(parsePortrait)
+    .filter((p): p is Portrait => p !== null && p.age >= 16 && p.age <= 60 && (half === 'all' || halfOf(p.file) === half))
+    .sort((a, b) => (a.file < b.file ? -1 : 1));
   if (values.limit) {
     const rnd = seeded(Number(values.seed));
     portraits = portraits.map((p) => [rnd(), p] as const).sort((a, b) => a[0] - b[0]).slice(0, Number(values.limit)).map((x) => x[1]);
@@ -113,7 +142,7 @@ async function main(): Promise<void> {
     if ((k + 1) % 50 === 0) process.stderr.write(`${k + 1}/${portraits.length}\n`);
   }
   await engine.close();
-  console.log(`${rows.length} UTKFace portraits aged 16–60 analysed (${noFace} without a face found), ${((performance.now() - t0) / 1000).toFixed(0)} s.\n`);
+  console.log(`${half === 'all' ? 'Both halves' : `The ${half} half`}: ${rows.length} UTKFace portraits aged 16–60 analysed (${noFace} without a face found), ${((performance.now() - t0) / 1000).toFixed(0)} s.\n`);
 
   console.log('| wrinkle measure | Spearman ρ with age (100 − score) | ρ (raw density) | n |');
   console.log('| --- | --- | --- | --- |');

@@ -1,5 +1,5 @@
 /**
- * The pretrained backbone's converter (training/backbone/): nsfwjs@4.4.0's MobileNetV2, a
+ * The pretrained backbone's converter (training/backbone/): nsfwjs@4.3.0's MobileNetV2, a
  * TensorFlow.js layers model with uint8-quantised weights, becomes a PyTorch module and then
  * ONNX. On real face crops made by the engine, three independent runtimes agree to 1e-4 on the
  * pooled 1280 features and on the network's own 5 outputs: TensorFlow.js itself (tfjs-layers,

@@ -19,6 +19,7 @@ import {
   MONK_HEX, fitzpatrickFromIta, itaCategory, itaDegrees, measureSkinTone,
 } from '../src/engine/measures/skin-tone.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
+import { WRINKLE_DENSITY_THRESHOLD, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
 
 const FACE_PATH = fileURLToPath(new URL('../../shared/fixtures/faces/sergey.png', import.meta.url));
 const SIZE = 384;
@@ -217,6 +218,21 @@ test('thin dark lines drawn across the forehead raise forehead wrinkle density',
   assert.ok(after.density > before.density);
   // The other zones are untouched.
   assert.deepEqual(after.per_region.nasolabial, before.per_region.nasolabial);
+});
+
+test('overall wrinkle density is the mean of the zone densities, each zone counting once', () => {
+  const w = baseline.cv.wrinkles;
+  assert.ok(w.available);
+  if (!w.available) return;
+  const zones = Object.values(w.per_region).filter((z) => z !== null);
+  assert.ok(zones.length >= 3, 'most zones measured on the fixture');
+  const mean = zones.reduce((s, z) => s + z.density, 0) / zones.length;
+  assert.ok(Math.abs(w.density - mean) < 1e-3, `overall ${w.density}, mean of zones ${mean.toFixed(4)}`);
+  // Detection follows each density's own threshold, so it agrees with the score's "below good".
+  assert.equal(w.detected, w.density >= WRINKLE_DENSITY_THRESHOLD);
+  for (const [z, r] of Object.entries(w.per_region)) {
+    if (r) assert.equal(r.detected, r.density >= WRINKLE_ZONE_THRESHOLDS[z as keyof typeof WRINKLE_ZONE_THRESHOLDS], z);
+  }
 });
 
 test('reddening the cheeks raises cheek redness, much more than elsewhere', () => {

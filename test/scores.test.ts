@@ -32,7 +32,7 @@ test('piecewise maps are linear between anchors and flat beyond them', () => {
 
 /** Inputs with every raw measure set; `edit` changes some. */
 function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
-  const zone = (density: number) => ({ detected: density >= 0.25, density });
+  const zone = (density: number) => ({ detected: density >= 0.3, density });
   const i: any = {
     ml: {
       acne_analysis: {
@@ -50,8 +50,8 @@ function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
       skin_type: { available: true, type: 'normal', confidence: 0.5, shine: { t_zone: 0.04, cheeks: 0.04 }, roughness: 0.3, rule: '' },
       texture_quality: 0.83,
       wrinkles: {
-        available: true, detected: true, density: 0.25,
-        per_region: { forehead: zone(0), crows_feet: zone(0.5), under_eye: zone(0.375), nasolabial: null },
+        available: true, detected: true, density: 0.36,
+        per_region: { forehead: zone(0), crows_feet: zone(0.62), under_eye: zone(0.555), nasolabial: null },
       },
       dark_circles: { available: true, detected: true, severity: 0.25, delta_L: 4.5, delta_E: 5, per_side: { left: null, right: null } },
       redness: { available: true, score: 0.5, mean_a: 18, per_region: {} },
@@ -71,10 +71,11 @@ test('each mapping meets its anchors: a detection threshold lands on 70, the bot
   assert.doesNotThrow(() => Scores.parse(s));
   assert.equal(value(s.acne), 93, 'p(acne) 0.1 with threshold 0.4 → 100 − 30 × 0.1/0.4 = 92.5 → 93');
   assert.equal(value(s.redness), 50, 'redness score 0.5 (a* 18) → 50');
-  assert.equal(value(s.wrinkles), 70, 'wrinkle density at the detection threshold 0.25 → 70');
+  assert.equal(value(s.wrinkles), 70, 'wrinkle density at the detection threshold 0.36 → 70');
   assert.equal(value(s.wrinkles_forehead), 100);
-  assert.equal(value(s.wrinkles_crows_feet), 0, 'density 0.5 → 0');
-  assert.equal(value(s.wrinkles_under_eye), 35, 'density 0.375, halfway from 0.25 to 0.5 → 35');
+  assert.equal(value(s.wrinkles_crows_feet), 0, "crow's-feet density 0.62 (twice its threshold 0.31) → 0");
+  assert.equal(value(s.wrinkles_under_eye), 35, 'under-eye density 0.555, halfway from its threshold 0.37 to 0.74 → 35');
+  assert.equal(value(computeScores(inputs((i) => (i.cv.wrinkles.per_region.under_eye = { detected: true, density: 0.37 }))).wrinkles_under_eye), 70, 'under-eye density at its threshold 0.37 → 70');
   assert.equal(value(s.texture), 83);
   assert.equal(value(s.dark_circles), 70, 'dark-circle detection severity 0.25 → 70');
   assert.equal(value(s.evenness), 90);
@@ -89,7 +90,7 @@ test('each mapping meets its anchors: a detection threshold lands on 70, the bot
 
 test('higher raw problem measures never give a higher score', () => {
   let last = 101;
-  for (const d of [0, 0.02, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5]) {
+  for (const d of [0, 0.02, 0.05, 0.08, 0.12, 0.2, 0.3, 0.5, 0.72]) {
     const v = value(computeScores(inputs((i) => (i.cv.wrinkles.density = d))).wrinkles)!;
     assert.ok(v <= last, `density ${d}: ${v} ≤ ${last}`);
     last = v;
@@ -131,13 +132,13 @@ test('summary: overall is the mean of the concern scores; the lowest two or thre
   assert.deepEqual(sum.concerns.map((c) => c.score), ['redness']);
   assert.match(sum.concerns[0].text, /redness/i);
   const worse = inputs((x) => {
-    x.cv.wrinkles.density = 0.4;
+    x.cv.wrinkles.density = 0.56;
     x.cv.texture_quality = 0.2;
     x.cv.evenness.quality = 0.4;
     x.cv.dark_circles.severity = 0.6;
   });
   const sum2 = summarise(computeScores(worse), worse);
-  // texture 20, wrinkles 28, dark circles 37, evenness 40, redness 50: five below 70, three shown.
+  // texture 20, wrinkles 31, dark circles 37, evenness 40, redness 50: five below 70, three shown.
   assert.equal(sum2.concerns.length, 3, 'at most three');
   assert.deepEqual(sum2.concerns.map((c) => c.score), ['texture', 'wrinkles', 'dark_circles']);
 });

@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -189,19 +190,25 @@ def engine_ita(items: list[D.Item]) -> dict[str, str]:
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--run-dir", type=Path, default=None)
-    ap.add_argument("--register", action="store_true")
-    ap.add_argument("--version", default="3.0.0")
-    a = ap.parse_args(argv)
-    torch.set_num_threads(1)  # the heads are tiny: more threads only spin-wait on a shared machine
-    data_dir = a.data.resolve()
-    run_dir = a.run_dir or (REPO / "training" / "runs" / f"heads-seed{a.seed}")
-    log = run_logger(run_dir, append=False)
+@dataclass
+class Data:
+    """Everything a head run needs: rows = crops then UTKFace patches, aligned with `feats`."""
+    items: list[D.Item]
+    patches: list[D.Item]
+    rows: list[D.Item]
+    X: np.ndarray
+    XP: np.ndarray
+    feats: np.ndarray
+    split: np.ndarray
+    domain: list[str]
+    tones: list[str]
+    ita_cat: list[str]
 
+
+def load_data(data_dir: Path, seed: int, log, ita: bool = True) -> Data:
+    """Engine crops, UTKFace patches, splits, frozen 1280 features, training tone groups and the
+    engine's ITA category of the test images (all cached in training/.cache; `ita=False`: later,
+    with attach_ita)."""
     from .prepare import crop_modes, prepare
 
     cropper, index = prepare(data_dir, CACHE, "engine")
@@ -210,7 +217,7 @@ def main(argv=None) -> int:
     for it in items:
         it.mode = modes.get(it.file, "")
     patches, pindex = utk_patch_items(data_dir, {it.file: it for it in items})
-    assign(items, patches, a.seed)
+    assign(items, patches, seed)
     X = D.load_crops(items, index, CACHE / "arrays-engine.npy")
     XP = D.load_crops(patches, pindex, CACHE / "arrays-patches.npy")
     t0 = time.time()
@@ -224,11 +231,73 @@ def main(argv=None) -> int:
     tones = [tone3(v) for v in ita]
     summary = D.split_summary(rows)
     log(f"rows={len(rows)} (crops {len(items)}, UTKFace patches {len(patches)}) splits={json.dumps(summary)}")
+    d = Data(items, patches, rows, X, XP, feats, split, domain, tones, [])
+    return attach_ita(d) if ita else d
+
+
+def attach_ita(d: Data) -> Data:
+    """The engine's ITA category per row (test images; made once by `skinsight analyze`, cached)."""
     from .engine_ita import ensure_engine_ita
 
     ensure_engine_ita(CACHE / "crops-engine" / "crops.jsonl", tuple(D.TEST_SOURCES))
-    eng = engine_ita(rows)
-    ita_cat = [eng.get(it.file.split("#")[0], "") for it in rows]
+    eng = engine_ita(d.rows)
+    d.ita_cat = [eng.get(it.file.split("#")[0], "") for it in d.rows]
+    return d
+
+
+def test_results(task: str, d: Data, y: np.ndarray, te: np.ndarray, pt_raw: np.ndarray, pt: np.ndarray,
+                 threshold: float | None) -> dict:
+    """The held-out test reports of one task: overall, without the UTKFace patches, per source and
+    crop domain, ECE before/after calibration, and the fairness tables."""
+    classes, n_items, rows = TASKS[task], len(d.items), d.rows
+    crops = te < n_items
+    res = {
+        "test": M.classification_report(pt, y[te], classes, threshold),
+        "test_ece_before_calibration": M.ece(pt_raw, y[te]), "test_ece_after_calibration": M.ece(pt, y[te]),
+        # the comparable number: the test crops without the (easy, healthy) UTKFace patches
+        "test_crops_only": M.classification_report(pt[crops], y[te][crops], classes, threshold),
+        "test_crops_only_ece_before_calibration": M.ece(pt_raw[crops], y[te][crops]),
+        "test_by_source": M.grouped_reports(pt, y[te], classes, [rows[i].subsource for i in te], threshold),
+        "test_by_crop_mode": M.grouped_reports(pt, y[te], classes, [d.domain[i] for i in te], threshold),
+    }
+    pred = [classes[k] for k in M.predict(pt, threshold)]
+    ycls = [rows[i].cls for i in te]
+    positive = "acne" if task == "acne_binary" else None
+    res["fairness_ita"] = FA.group_table(pred, ycls, [d.ita_cat[i] for i in te], positive, FA.ITA_ORDER)
+    res["fairness_ita_gap"] = FA.light_dark_gap(res["fairness_ita"])
+    res["fairness_utkface"] = FA.group_table(pred, ycls, [rows[i].group for i in te], positive)
+    res["fairness_utkface_patches"] = FA.group_table(
+        [p for p, i in zip(pred, te) if rows[i].mode == "patch"], [c for c, i in zip(ycls, te) if rows[i].mode == "patch"],
+        [rows[i].group for i in te if rows[i].mode == "patch"], positive)
+    return res
+
+
+def log_test(log, task: str, res: dict) -> None:
+    t, tc = res["test"], res["test_crops_only"]
+    what = "acne" if task == "acne_binary" else "a condition"
+    log(f"   test without the UTKFace patches (n {tc['n']}): macro-F1 {tc['macro_f1']:.4f} AUC {tc.get('roc_auc_acne')} ECE {tc['ece']:.4f}")
+    log(f"== {task}: head {res['head']} T={res['temperature']} threshold={res['threshold']} test macro-F1 {t['macro_f1']:.4f} "
+        f"AUC {t.get('roc_auc_acne')} ECE {res['test_ece_before_calibration']:.4f} -> {res['test_ece_after_calibration']:.4f}")
+    log("fairness by engine ITA category (test):\n" + FA.markdown(res["fairness_ita"], what))
+    log(f"light-dark gap: {res['fairness_ita_gap']}")
+    log("fairness by UTKFace race label (test faces + patches):\n" + FA.markdown(res["fairness_utkface"], what))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--run-dir", type=Path, default=None)
+    ap.add_argument("--register", action="store_true")
+    ap.add_argument("--version", default="3.0.0")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)  # the heads are tiny: more threads only spin-wait on a shared machine
+    data_dir = a.data.resolve()
+    run_dir = a.run_dir or (REPO / "training" / "runs" / f"heads-seed{a.seed}")
+    log = run_logger(run_dir, append=False)
+
+    d = load_data(data_dir, a.seed, log)
+    items, rows, X, split, domain, tones, feats = d.items, d.rows, d.X, d.split, d.domain, d.tones, d.feats
     tr, va, te = (np.where(split == s)[0] for s in ("train", "val", "test"))
 
     results, heads = {}, {}
@@ -255,34 +324,10 @@ def main(argv=None) -> int:
         # the held-out test sources, evaluated once with the choices above
         zt = head_logits(head, feats[te])
         pt_raw, pt = softmax_t(zt), clip_probs(softmax_t(zt, temp))
-        res = {
-            "head": best, "search": search, "temperature": temp, "threshold": threshold,
-            "val": M.classification_report(pv, y[va], classes, threshold),
-            "test": M.classification_report(pt, y[te], classes, threshold),
-            "test_ece_before_calibration": M.ece(pt_raw, y[te]), "test_ece_after_calibration": M.ece(pt, y[te]),
-            # the comparable number: the test crops without the (easy, healthy) UTKFace patches
-            "test_crops_only": M.classification_report(pt[te < len(items)], y[te][te < len(items)], classes, threshold),
-            "test_crops_only_ece_before_calibration": M.ece(pt_raw[te < len(items)], y[te][te < len(items)]),
-            "test_by_source": M.grouped_reports(pt, y[te], classes, [rows[i].subsource for i in te], threshold),
-            "test_by_crop_mode": M.grouped_reports(pt, y[te], classes, [domain[i] for i in te], threshold),
-        }
-        pred = [classes[k] for k in M.predict(pt, threshold)]
-        ycls = [rows[i].cls for i in te]
-        positive = "acne" if task == "acne_binary" else None
-        res["fairness_ita"] = FA.group_table(pred, ycls, [ita_cat[i] for i in te], positive, FA.ITA_ORDER)
-        res["fairness_ita_gap"] = FA.light_dark_gap(res["fairness_ita"])
-        res["fairness_utkface"] = FA.group_table(pred, ycls, [rows[i].group for i in te], positive)
-        res["fairness_utkface_patches"] = FA.group_table(
-            [p for p, i in zip(pred, te) if rows[i].mode == "patch"], [c for c, i in zip(ycls, te) if rows[i].mode == "patch"],
-            [rows[i].group for i in te if rows[i].mode == "patch"], positive)
-        t = res["test"]
-        tc = res["test_crops_only"]
-        log(f"   test without the UTKFace patches (n {tc['n']}): macro-F1 {tc['macro_f1']:.4f} AUC {tc.get('roc_auc_acne')} ECE {tc['ece']:.4f}")
-        log(f"== {task}: head {best} T={temp} threshold={threshold} test macro-F1 {t['macro_f1']:.4f} "
-            f"AUC {t.get('roc_auc_acne')} ECE {res['test_ece_before_calibration']:.4f} -> {res['test_ece_after_calibration']:.4f}")
-        log("fairness by engine ITA category (test):\n" + FA.markdown(res["fairness_ita"], "acne" if positive else "a condition"))
-        log(f"light-dark gap: {res['fairness_ita_gap']}")
-        log("fairness by UTKFace race label (test faces + patches):\n" + FA.markdown(res["fairness_utkface"], "acne" if positive else "a condition"))
+        res = {"head": best, "search": search, "temperature": temp, "threshold": threshold,
+               "val": M.classification_report(pv, y[va], classes, threshold),
+               **test_results(task, d, y, te, pt_raw, pt, threshold)}
+        log_test(log, task, res)
         results[task], heads[task] = res, head
     (run_dir / "metrics.json").write_text(json.dumps(results, indent=1))
     torch.save({"heads": {k: v.state_dict() for k, v in heads.items()},

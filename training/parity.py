@@ -63,7 +63,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     if model_path.suffix == ".onnx":
         man = json.loads((model_path.parent / "manifest.json").read_text())
-        entry = next((e for e in man["models"] if e["file"] == model_path.name and (len(args) == 2 or e["task"] == args[2])), None)
+        # several versions may name one file (a recalibrated version keeps the file): the default one first
+        matches = [e for e in man["models"] if e["file"] == model_path.name and (len(args) == 2 or e["task"] == args[2])]
+        entry = next((e for e in matches if e.get("default")), matches[0] if matches else None)
         if entry is None:
             raise SystemExit(f"{model_path.name} is not in {model_path.parent / 'manifest.json'}")
         if entry.get("precision") == "int8":

@@ -20,7 +20,7 @@ from .spec import manifest_input
 from .register import CKPT, LICENSE, MODELS, load_manifest, save_manifest, sha256_file, upsert
 
 NAME = "skin_mnv2"
-ARCH = ("MobileNetV2 x1.0 (nsfwjs@4.4.0 weights, converted from tfjs, frozen) -> global average pool (1280) -> "
+ARCH = ("MobileNetV2 x1.0 (nsfwjs@4.3.0 weights, converted from tfjs, frozen) -> global average pool (1280) -> "
         "one head per task: {head}")
 PREVIOUS = {"acne_binary": "acne_binary-2.1.0.onnx", "skin_condition": "skin_condition-2.0.0.onnx"}
 

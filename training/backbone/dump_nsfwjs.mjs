@@ -1,13 +1,16 @@
-// Writes nsfwjs@4.4.0's bundled MobileNetV2 as a standard tfjs layers model folder
+// Writes nsfwjs@4.3.0's bundled MobileNetV2 as a standard tfjs layers model folder
 // (model.json + the binary weight shard), so the Python converter reads plain files.
 // nsfwjs ships the model as two UMD modules: the topology + weights manifest as an object, and
 // the quantised weight shard as a base64 string. nsfwjs is a devDependency: only training reads it.
 //   node training/backbone/dump_nsfwjs.mjs OUT_DIR
+// Why 4.3.0 and not 4.4.0: both ship byte-identical dist/models/mobilenet_v2/{model,group1-shard1of1}.min.js
+// (sha256 c32f104f... and ef2e0a63..., checked on the `npm pack` tarballs), but 4.4.0 declares
+// engines.node = "22.13.0", which makes `npm ci` warn (EBADENGINE) on Node 20; 4.3.0 declares no engines.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export const NSFWJS_VERSION = '4.4.0';
+export const NSFWJS_VERSION = '4.3.0';
 
 /** {modelTopology, weightsManifest, weightData} straight from the installed nsfwjs package. */
 export function loadNsfwjsModules() {

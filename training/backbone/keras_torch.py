@@ -1,6 +1,6 @@
 """tfjs layers model (Keras functional config + weight shards) -> PyTorch nn.Module.
 
-Written for nsfwjs@4.4.0's MobileNetV2 (Keras 2.2.4 config), but generic over the layer
+Written for nsfwjs@4.3.0's MobileNetV2 (Keras 2.2.4 config), but generic over the layer
 types it uses: InputLayer, ZeroPadding2D, Conv2D, DepthwiseConv2D, BatchNormalization, ReLU
 (with max_value), Add, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout.
 Any other layer type or option is refused with an error, never guessed.

@@ -1,4 +1,4 @@
-"""nsfwjs@4.4.0's MobileNetV2 x1.0 as a PyTorch module (ImageNet weights from keras.applications,
+"""nsfwjs@4.3.0's MobileNetV2 x1.0 as a PyTorch module (ImageNet weights from keras.applications,
 then fine-tuned end to end on a 5-class NSFW image set by the nsfw_model project; MIT).
 
 The tfjs files are written from the installed npm package (devDependency) by

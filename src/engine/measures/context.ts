@@ -4,7 +4,7 @@
  * Everything here works on typed arrays; nothing allocates per pixel.
  */
 import type { Mask, RgbImage } from '../image.ts';
-import { imageToLab, type LabImage } from './color.ts';
+import { imageToLabAt, type LabImage } from './color.ts';
 
 export interface Roi {
   x: number;
@@ -16,7 +16,7 @@ export interface Roi {
 export interface MeasureContext {
   /** The analysed part of the crop: bounding box of the skin (and extra masks) plus a filter margin. */
   readonly image: RgbImage;
-  /** L*a*b* of `image`, computed once. */
+  /** L*a*b* of `image`, computed once: L* everywhere, a* and b* at the skin and extra-mask pixels (0 elsewhere). */
   readonly lab: LabImage;
   /** Skin mask cropped to the ROI. */
   readonly skin: Mask;
@@ -30,8 +30,8 @@ export interface MeasureContext {
   readonly source: { image: RgbImage; skin: Mask };
   /** Cache for integral images and the like, keyed by the measure that needs them. */
   readonly cache: Map<string, unknown>;
-  /** Full-size masks cropped to the ROI, per source mask. */
-  readonly local: WeakMap<Mask, Mask>;
+  /** Pixel index lists (ROI coordinates) per source mask. */
+  readonly lists: WeakMap<Mask, Int32Array>;
 }
 
 /** Filter margin around the ROI: covers the widest neighbourhood any measure reads. */
@@ -42,13 +42,16 @@ export function roiMargin(scalePx: number): number {
 /**
  * Build the shared context. Work is confined to the bounding box of `skin` and `extra`
  * (e.g. wrinkle zones reaching past the skin mask) plus a margin, so the cost follows the
- * face area, not the crop.
+ * face area, not the crop. L* is converted over the whole ROI (the sharpness filter reads the
+ * neighbours of skin pixels); a* and b* only at the pixels of `skin` and `extra`, the only
+ * pixels any measure reads them at.
  */
 export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: number, extra: readonly Mask[] = []): MeasureContext {
   if (skin.width !== image.width || skin.height !== image.height) {
     throw new Error(`skin mask ${skin.width}×${skin.height} does not match image ${image.width}×${image.height}`);
   }
   if (!(scalePx > 0)) throw new Error(`scale must be positive, got ${scalePx}`);
+  for (const m of extra) checkSize(m, image);
   const box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
   for (const m of [skin, ...extra]) extendBox(m, box);
   const margin = roiMargin(scalePx);
@@ -65,44 +68,64 @@ export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: numbe
             height: Math.min(image.height, box.y1 + 1 + margin) - y,
           };
         })();
-  const crop = cropImage(image, roi);
   const localSkin = cropMask(skin, roi);
-  const local = new WeakMap<Mask, Mask>();
-  local.set(skin, localSkin);
+  const skinIdx = roiPixels(skin, roi);
+  const lists = new WeakMap<Mask, Int32Array>();
+  lists.set(skin, skinIdx);
+  // The pixels that get a* and b*: skin ∪ extra (each extra's list is kept for pixelsOf).
+  let chroma = localSkin;
+  if (extra.length > 0) {
+    chroma = { width: roi.width, height: roi.height, data: localSkin.data.slice() };
+    for (const m of extra) {
+      let idx = lists.get(m);
+      if (idx === undefined) lists.set(m, (idx = roiPixels(m, roi)));
+      for (let k = 0; k < idx.length; k++) chroma.data[idx[k]] = 1;
+    }
+  }
+  const crop = cropImage(image, roi);
   return {
     image: crop,
-    lab: imageToLab(crop),
+    lab: imageToLabAt(crop, chroma),
     skin: localSkin,
-    skinIdx: maskPixels(localSkin),
+    skinIdx,
     scalePx,
     roi,
     source: { image, skin },
     cache: new Map(),
-    local,
+    lists,
   };
 }
 
-/** A full-size mask cropped to the context's ROI (cached). */
-export function localMask(ctx: MeasureContext, mask: Mask): Mask {
-  let m = ctx.local.get(mask);
-  if (m === undefined) {
-    if (mask.width !== ctx.source.image.width || mask.height !== ctx.source.image.height) {
-      throw new Error(`mask ${mask.width}×${mask.height} does not match image ${ctx.source.image.width}×${ctx.source.image.height}`);
-    }
-    m = cropMask(mask, ctx.roi);
-    ctx.local.set(mask, m);
-  }
-  return m;
+/**
+ * The same ROI, masks and pixel lists over another image of the same size (e.g. the photo as
+ * taken beside its white-balanced copy): only the crop and its L*a*b* are new (a* and b* at the
+ * skin pixels only). Saves finding the ROI and indexing the masks a second time.
+ */
+export function contextWithImage(ctx: MeasureContext, image: RgbImage): MeasureContext {
+  checkSize(image, ctx.source.image);
+  const crop = cropImage(image, ctx.roi);
+  return {
+    ...ctx,
+    image: crop,
+    lab: imageToLabAt(crop, ctx.skin),
+    source: { image, skin: ctx.source.skin },
+    cache: new Map(),
+  };
 }
 
-const pixelLists = new WeakMap<MeasureContext, WeakMap<Mask, Int32Array>>();
+function checkSize(m: { width: number; height: number }, image: RgbImage): void {
+  if (m.width !== image.width || m.height !== image.height) {
+    throw new Error(`mask ${m.width}×${m.height} does not match image ${image.width}×${image.height}`);
+  }
+}
 
 /** Pixel indices (ROI coordinates) of a full-size mask, computed once per mask and context. */
 export function pixelsOf(ctx: MeasureContext, mask: Mask): Int32Array {
-  let lists = pixelLists.get(ctx);
-  if (!lists) pixelLists.set(ctx, (lists = new WeakMap()));
-  let idx = lists.get(mask);
-  if (!idx) lists.set(mask, (idx = maskPixels(localMask(ctx, mask))));
+  let idx = ctx.lists.get(mask);
+  if (idx === undefined) {
+    checkSize(mask, ctx.source.image);
+    ctx.lists.set(mask, (idx = roiPixels(mask, ctx.roi)));
+  }
   return idx;
 }
 
@@ -125,36 +148,58 @@ export function unionPixels(ctx: MeasureContext, lists: readonly Int32Array[]): 
   return out.subarray(0, n);
 }
 
-/** Mask (ROI size) from pixel indices. */
+/**
+ * Mask (ROI size) from pixel indices. When the pixels are exactly the skin's (a union with
+ * the skin list that added nothing), the context's own skin mask is returned, so integral
+ * images over it are shared (maskedIntegral caches per mask).
+ */
 export function maskFromPixels(ctx: MeasureContext, idx: Int32Array): Mask {
+  if (idx.length === ctx.skinIdx.length && sameAsSkin(ctx, idx)) return ctx.skin;
   const data = new Uint8Array(ctx.image.width * ctx.image.height);
   for (let k = 0; k < idx.length; k++) data[idx[k]] = 1;
   return { width: ctx.image.width, height: ctx.image.height, data };
 }
 
+function sameAsSkin(ctx: MeasureContext, idx: Int32Array): boolean {
+  const s = ctx.skin.data;
+  for (let k = 0; k < idx.length; k++) if (s[idx[k]] === 0) return false;
+  return true;
+}
+
+/**
+ * Grows `box` to cover the set pixels of `m`. Rows already inside the box's vertical range are
+ * only searched left of x0 and right of x1, so a mask inside the box (a region of the skin)
+ * costs a few reads per row.
+ */
 function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: number }): void {
   const w = m.width;
   const d = m.data;
-  const words = d.byteOffset % 4 === 0 ? d.length >> 2 : 0;
-  const u32 = words > 0 ? new Uint32Array(d.buffer, d.byteOffset, words) : new Uint32Array(0);
-  // Zero runs are skipped four bytes at a time.
-  for (let q = 0, i = 0; i < d.length; ) {
-    if (q < words && u32[q] === 0) {
-      q++;
-      i += 4;
+  for (let y = 0; y < m.height; y++) {
+    const row = y * w;
+    if (y >= box.y0 && y <= box.y1) {
+      for (let x = 0; x < box.x0; x++) {
+        if (d[row + x] !== 0) {
+          box.x0 = x;
+          break;
+        }
+      }
+      for (let x = w - 1; x > box.x1; x--) {
+        if (d[row + x] !== 0) {
+          box.x1 = x;
+          break;
+        }
+      }
       continue;
     }
-    const end = q < words ? i + 4 : i + 1;
-    for (; i < end; i++) {
-      if (d[i] === 0) continue;
-      const y = (i / w) | 0;
-      const x = i - y * w;
-      if (x < box.x0) box.x0 = x;
-      if (x > box.x1) box.x1 = x;
-      if (y < box.y0) box.y0 = y;
-      if (y > box.y1) box.y1 = y;
-    }
-    if (q < words) q++;
+    let a = 0;
+    while (a < w && d[row + a] === 0) a++;
+    if (a === w) continue;
+    let b = w - 1;
+    while (d[row + b] === 0) b--;
+    if (a < box.x0) box.x0 = a;
+    if (b > box.x1) box.x1 = b;
+    if (y < box.y0) box.y0 = y;
+    if (y > box.y1) box.y1 = y;
   }
 }
 
@@ -168,7 +213,7 @@ export function cropImage(image: RgbImage, roi: Roi): RgbImage {
   return { width: roi.width, height: roi.height, data };
 }
 
-export function cropMask(mask: Mask, roi: Roi): Mask {
+function cropMask(mask: Mask, roi: Roi): Mask {
   const data = new Uint8Array(roi.width * roi.height);
   for (let y = 0; y < roi.height; y++) {
     const s = (roi.y + y) * mask.width + roi.x;
@@ -178,26 +223,43 @@ export function cropMask(mask: Mask, roi: Roi): Mask {
 }
 
 /**
+ * Indices (ROI coordinates, raster order) of the set pixels of a full-size mask inside `roi`,
+ * read straight from the mask without cropping it; all-zero 4-byte words are skipped.
+ */
+function roiPixels(mask: Mask, roi: Roi): Int32Array {
+  const d = mask.data;
+  const u32 = d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
+  let out = new Int32Array(1024);
+  let n = 0;
+  for (let y = 0; y < roi.height; y++) {
+    const start = (roi.y + y) * mask.width + roi.x;
+    const end = start + roi.width;
+    const shift = y * roi.width - start;
+    for (let i = start; i < end; ) {
+      if (u32 !== null && (i & 3) === 0 && i + 4 <= end && u32[i >> 2] === 0) {
+        i += 4;
+        continue;
+      }
+      if (d[i] !== 0) {
+        if (n === out.length) {
+          const grown = new Int32Array(n * 2);
+          grown.set(out);
+          out = grown;
+        }
+        out[n++] = i + shift;
+      }
+      i++;
+    }
+  }
+  return out.slice(0, n);
+}
+
+/**
  * Minimum pixels for a region statistic: a disc about a tenth of the inter-ocular distance
  * across (≈ 6 mm), and never under 30 pixels. Smaller regions report null / unavailable.
  */
 export function minRegionPixels(scalePx: number): number {
   return Math.max(30, Math.round((0.1 * scalePx) ** 2));
-}
-
-const indexCache = new WeakMap<Mask, Int32Array>();
-
-/** Indices `y * width + x` of the pixels set in a mask (cached per mask object). */
-export function maskPixels(mask: Mask): Int32Array {
-  const hit = indexCache.get(mask);
-  if (hit) return hit;
-  const d = mask.data;
-  let n = 0;
-  for (let i = 0; i < d.length; i++) if (d[i] !== 0) n++;
-  const out = new Int32Array(n);
-  for (let i = 0, k = 0; k < n; i++) if (d[i] !== 0) out[k++] = i;
-  indexCache.set(mask, out);
-  return out;
 }
 
 /**
@@ -243,22 +305,38 @@ export function quantilesAt(
 }
 
 /**
- * Integral images of `values·mask` and of `mask` ((w+1)×(h+1), float64): any box mean over
- * the masked pixels only (normalised convolution, Knutsson & Westin 1993) in O(1).
+ * Integral images of `values·mask` and of `mask` ((w+1)×(h+1); sums in float64, counts in
+ * int32): any box mean over the masked pixels only (normalised convolution, Knutsson & Westin
+ * 1993) in O(1).
  */
 export interface MaskedIntegral {
   readonly width: number;
   readonly height: number;
   readonly sum: Float64Array;
-  readonly count: Float64Array;
+  readonly count: Int32Array;
 }
 
+const integrals = new WeakMap<Float32Array, WeakMap<Mask, MaskedIntegral>>();
+
+/**
+ * The masked integral of `values` over `mask`, built once per (values, mask) pair: texture,
+ * skin type and wrinkles ask for the same one when the wrinkle support is the skin itself.
+ * Neither array may change afterwards (none does: both belong to one measure context).
+ */
 export function maskedIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
+  let byMask = integrals.get(values);
+  if (byMask === undefined) integrals.set(values, (byMask = new WeakMap()));
+  let I = byMask.get(mask);
+  if (I === undefined) byMask.set(mask, (I = buildIntegral(values, mask)));
+  return I;
+}
+
+function buildIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
   const w = mask.width;
   const h = mask.height;
   const W = w + 1;
   const sum = new Float64Array(W * (h + 1));
-  const count = new Float64Array(W * (h + 1));
+  const count = new Int32Array(W * (h + 1));
   const md = mask.data;
   for (let y = 0; y < h; y++) {
     let rs = 0;
@@ -276,39 +354,6 @@ export function maskedIntegral(values: Float32Array, mask: Mask): MaskedIntegral
     }
   }
   return { width: w, height: h, sum, count };
-}
-
-/**
- * Masked box mean of radius r (box (2r+1)²) for every pixel of the image; pixels whose box
- * holds fewer than `minCount` masked pixels get NaN. Optional per-pixel coverage output
- * (fraction of the box that is masked).
- */
-export function maskedBoxMean(I: MaskedIntegral, r: number, minCount = 1, coverage?: Float32Array): Float32Array {
-  const w = I.width;
-  const h = I.height;
-  const W = w + 1;
-  const out = new Float32Array(w * h);
-  const { sum, count } = I;
-  for (let y = 0; y < h; y++) {
-    const y0 = y - r < 0 ? 0 : y - r;
-    const y1 = y + r + 1 > h ? h : y + r + 1;
-    const r0 = y0 * W;
-    const r1 = y1 * W;
-    const area = (y1 - y0);
-    for (let x = 0; x < w; x++) {
-      const x0 = x - r < 0 ? 0 : x - r;
-      const x1 = x + r + 1 > w ? w : x + r + 1;
-      const c = count[r1 + x1] - count[r1 + x0] - count[r0 + x1] + count[r0 + x0];
-      const i = y * w + x;
-      if (coverage !== undefined) coverage[i] = c / (area * (x1 - x0));
-      if (c < minCount) {
-        out[i] = NaN;
-        continue;
-      }
-      out[i] = (sum[r1 + x1] - sum[r1 + x0] - sum[r0 + x1] + sum[r0 + x0]) / c;
-    }
-  }
-  return out;
 }
 
 /** Get or build a cached value. */

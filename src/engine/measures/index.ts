@@ -10,7 +10,7 @@
  */
 import type { Mask, RgbImage } from '../image.ts';
 import type { DarkCircles, Evenness, Pose, Quality, Redness, SkinTone, SkinType, WhiteBalance, Wrinkles } from '../result/schema.ts';
-import { createMeasureContext, type MeasureContext } from './context.ts';
+import { contextWithImage, createMeasureContext, type MeasureContext } from './context.ts';
 import { measureDarkCircles } from './dark-circles.ts';
 import { measureEvenness } from './evenness.ts';
 import { measureQuality, type QualityThresholds } from './quality.ts';
@@ -57,7 +57,7 @@ export function measureFace(
   const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra);
   const r = input.regions;
   // Quality judges the photo as taken (its exposure and cast), not the corrected pixels.
-  const asTaken = wb.report.corrected ? createMeasureContext(input.image, input.skin, input.interOcularPx) : mc;
+  const asTaken = wb.report.corrected ? contextWithImage(mc, input.image) : mc;
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
   return {
     cv: {
@@ -81,7 +81,7 @@ export function measureCloseup(image: RgbImage, skin: Mask, options: MeasureOpti
   const nominalIod = Math.min(image.width, image.height) / 4;
   const wb = whiteBalance(image, skin);
   const mc = createMeasureContext(wb.image, skin, nominalIod);
-  const asTaken = wb.report.corrected ? createMeasureContext(image, skin, nominalIod) : mc;
+  const asTaken = wb.report.corrected ? contextWithImage(mc, image) : mc;
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: null, pose: null }, options.quality);
   return {
     cv: {

@@ -45,18 +45,28 @@ function histQuantile(h: Uint32Array, n: number, q: number, lo: number): number 
   return lo + h.length / BPU;
 }
 
+/** Marks a clipped pixel in the per-call list of L* bins. */
+const CLIPPED = 0xffff;
+
 export function robustLab(ctx: MeasureContext, idx: Int32Array, trim = 0.1): RobustLab | null {
   if (idx.length === 0) return null;
   const d = ctx.image.data;
   const { L, a, b } = ctx.lab;
-  // Pass 1: L* histogram of the unclipped pixels → trimming bounds.
+  // Pass 1: L* histogram of the unclipped pixels → trimming bounds. Each pixel's L* bin is
+  // kept (CLIPPED for a clipped one), so pass 2 reads neither the pixel nor L* again.
   const hL = new Uint32Array(L_BINS);
+  const binL = new Uint16Array(idx.length);
   let n = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
     const j = i * 3;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) continue;
-    hL[binOf(L[i], 0, L_BINS)]++;
+    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) {
+      binL[k] = CLIPPED;
+      continue;
+    }
+    const bl = binOf(L[i], 0, L_BINS);
+    binL[k] = bl;
+    hL[bl]++;
     n++;
   }
   const clippedFraction = 1 - n / idx.length;
@@ -64,17 +74,15 @@ export function robustLab(ctx: MeasureContext, idx: Int32Array, trim = 0.1): Rob
   // Trim by bin, so pixels sharing the bin of a bound are kept (a uniform patch keeps them all).
   const lo = binOf(histQuantile(hL, n, trim, 0), 0, L_BINS);
   const hi = binOf(histQuantile(hL, n, 1 - trim, 0), 0, L_BINS);
-  // Pass 2: histograms of L*, a*, b* inside the bounds.
+  // Pass 2: histograms of L*, a*, b* inside the bounds (a clipped pixel's CLIPPED is above hi).
   hL.fill(0);
   const hA = new Uint32Array(AB_BINS);
   const hB = new Uint32Array(AB_BINS);
   let m = 0;
   for (let k = 0; k < idx.length; k++) {
-    const i = idx[k];
-    const j = i * 3;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) continue;
-    const bl = binOf(L[i], 0, L_BINS);
+    const bl = binL[k];
     if (bl < lo || bl > hi) continue;
+    const i = idx[k];
     hL[bl]++;
     hA[binOf(a[i], AB_LO, AB_BINS)]++;
     hB[binOf(b[i], AB_LO, AB_BINS)]++;

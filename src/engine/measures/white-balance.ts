@@ -57,27 +57,52 @@ export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
 /**
  * Mean linear RGB of the non-skin pixels below `maxLevel` in every channel and not near-black
  * (every second pixel in x and y: a global mean needs no more), and the fraction of the
- * sampled pixels it covers. Shared by the white balance and the colour-cast check (cast.ts).
+ * sampled pixels it covers. Shared by the white balance (below BRIGHT_LEVEL) and the
+ * colour-cast check (below CLIP_LEVEL, cast.ts) on the same photo: one pass computes both
+ * levels' means and keeps them per (image, skin), so the second asker reads them.
  */
-export function surroundMean(image: RgbImage, skin: Mask, maxLevel: number): { rgb: Rgb; fraction: number } | null {
+export function surroundMean(image: RgbImage, skin: Mask, maxLevel: number): SurroundMean | null {
+  if (maxLevel !== BRIGHT_LEVEL && maxLevel !== CLIP_LEVEL) return surroundMeans(image, skin, [maxLevel])[0];
+  let bySkin = surroundCache.get(image);
+  if (bySkin === undefined) surroundCache.set(image, (bySkin = new WeakMap()));
+  let both = bySkin.get(skin);
+  if (both === undefined) bySkin.set(skin, (both = surroundMeans(image, skin, [BRIGHT_LEVEL, CLIP_LEVEL])));
+  return both[maxLevel === BRIGHT_LEVEL ? 0 : 1];
+}
+
+interface SurroundMean {
+  rgb: Rgb;
+  fraction: number;
+}
+
+const surroundCache = new WeakMap<RgbImage, WeakMap<Mask, (SurroundMean | null)[]>>();
+
+/** surroundMean at several levels in one pass over the sampled pixels. */
+function surroundMeans(image: RgbImage, skin: Mask, levels: readonly number[]): (SurroundMean | null)[] {
   const lin = SRGB_TO_LINEAR;
   const d = image.data;
-  let r = 0, g = 0, b = 0, n = 0, total = 0;
+  const L = levels.length;
+  const acc = new Float64Array(3 * L);
+  const n = new Float64Array(L);
+  let total = 0;
   for (let y = 0; y < image.height; y += 2) {
     for (let x = 0; x < image.width; x += 2) {
       const i = y * image.width + x;
       total++;
       if (skin.data[i] !== 0) continue;
       const R = d[i * 3], G = d[i * 3 + 1], B = d[i * 3 + 2];
-      if (R >= maxLevel || G >= maxLevel || B >= maxLevel) continue;
       if (R < 10 && G < 10 && B < 10) continue;
-      r += lin[R];
-      g += lin[G];
-      b += lin[B];
-      n++;
+      const max = R > G ? (R > B ? R : B) : G > B ? G : B;
+      for (let l = 0; l < L; l++) {
+        if (max >= levels[l]) continue;
+        acc[3 * l] += lin[R];
+        acc[3 * l + 1] += lin[G];
+        acc[3 * l + 2] += lin[B];
+        n[l]++;
+      }
     }
   }
-  return n > 0 ? { rgb: [r / n, g / n, b / n], fraction: n / total } : null;
+  return levels.map((_, l) => (n[l] > 0 ? { rgb: [acc[3 * l] / n[l], acc[3 * l + 1] / n[l], acc[3 * l + 2] / n[l]] as const, fraction: n[l] / total } : null));
 }
 
 /** The grey-world estimate, or null when too little of the crop is usable surroundings. */

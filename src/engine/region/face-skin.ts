@@ -70,10 +70,10 @@ export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const eyesAndBrows = dilate(features, iod * 0.03);
   fillPolygon(eyesAndBrows, poly(RIGHT_BROW));
   fillPolygon(eyesAndBrows, poly(LEFT_BROW));
-  const mouthAndNose = createMask(size, size);
-  fillPolygon(mouthAndNose, poly(LIPS_OUTER));
-  fillPolygon(mouthAndNose, poly(NOSTRILS));
-  const excluded = dilate(unionOf(eyesAndBrows, mouthAndNose), iod * 0.015);
+  // Lips and nostrils drawn into the same mask: their union with the eyes and brows.
+  fillPolygon(eyesAndBrows, poly(LIPS_OUTER));
+  fillPolygon(eyesAndBrows, poly(NOSTRILS));
+  const excluded = dilate(eyesAndBrows, iod * 0.015);
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
   const candidate = subtract(oval, excluded);
@@ -92,38 +92,56 @@ export function unionOf(a: Mask, b: Mask): Mask {
  * Adapts to every skin tone because the reference is the face itself.
  */
 export function skinColorMask(image: RgbImage, within: Mask): Mask {
-  const n = image.width * image.height;
   const d = image.data;
+  // Only pixels inside `within` can be skin: the others are never read.
+  const idx = setPixels(within);
+  const count = idx.length;
   // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.
   const Q = 4;
-  const cb = new Uint16Array(n);
-  const cr = new Uint16Array(n);
+  const cb = new Uint16Array(count);
+  const cr = new Uint16Array(count);
   const histCb = new Uint32Array(256 * Q);
   const histCr = new Uint32Array(256 * Q);
-  let samples = 0;
-  for (let i = 0; i < n; i++) {
-    if (!within.data[i]) continue;
-    const r = d[i * 3], g = d[i * 3 + 1], b = d[i * 3 + 2];
+  for (let k = 0; k < count; k++) {
+    const j = idx[k] * 3;
+    const r = d[j], g = d[j + 1], b = d[j + 2];
     const vb = (128 - 0.168736 * r - 0.331264 * g + 0.5 * b) * Q;
     const vr = (128 + 0.5 * r - 0.418688 * g - 0.081312 * b) * Q;
-    cb[i] = vb < 0 ? 0 : vb > 256 * Q - 1 ? 256 * Q - 1 : vb;
-    cr[i] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
-    histCb[cb[i]]++;
-    histCr[cr[i]]++;
-    samples++;
+    cb[k] = vb < 0 ? 0 : vb > 256 * Q - 1 ? 256 * Q - 1 : vb;
+    cr[k] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
+    histCb[cb[k]]++;
+    histCr[cr[k]]++;
   }
   const out = createMask(image.width, image.height);
-  if (samples < 64) return out;
-  const mCb = histMedian(histCb, samples);
-  const mCr = histMedian(histCr, samples);
-  const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, samples));
-  const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, samples));
-  // Only pixels inside `within` can be skin: the others are never tested.
-  for (let i = 0; i < n; i++) {
-    if (!within.data[i]) continue;
-    const y = 0.299 * d[i * 3] + 0.587 * d[i * 3 + 1] + 0.114 * d[i * 3 + 2];
-    out.data[i] = Math.abs(cb[i] - mCb) <= tCb && Math.abs(cr[i] - mCr) <= tCr && y > 20 ? 1 : 0;
+  if (count < 64) return out;
+  const mCb = histMedian(histCb, count);
+  const mCr = histMedian(histCr, count);
+  const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, count));
+  const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, count));
+  for (let k = 0; k < count; k++) {
+    const i = idx[k];
+    const j = i * 3;
+    const y = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
+    out.data[i] = Math.abs(cb[k] - mCb) <= tCb && Math.abs(cr[k] - mCr) <= tCr && y > 20 ? 1 : 0;
   }
+  return out;
+}
+
+/** Indices of the set pixels of a mask, in raster order (all-zero 4-byte words skipped). */
+function setPixels(mask: Mask): Int32Array {
+  const d = mask.data;
+  const u32 = d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
+  const words = u32 === null ? 0 : u32.length;
+  let n = 0;
+  for (let q = 0; q < words; q++) if (u32![q] !== 0) for (let i = 4 * q; i < 4 * q + 4; i++) n += d[i] !== 0 ? 1 : 0;
+  for (let i = words * 4; i < d.length; i++) n += d[i] !== 0 ? 1 : 0;
+  const out = new Int32Array(n);
+  let k = 0;
+  for (let q = 0; q < words; q++) {
+    if (u32![q] === 0) continue;
+    for (let i = 4 * q; i < 4 * q + 4; i++) if (d[i] !== 0) out[k++] = i;
+  }
+  for (let i = words * 4; i < d.length; i++) if (d[i] !== 0) out[k++] = i;
   return out;
 }
 

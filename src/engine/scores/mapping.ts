@@ -9,9 +9,9 @@
  * - acne: the acne model's p(acne). 0 → 100, the model's threshold → 70, 1 → 0.
  * - redness: the redness score (logistic of skin mean a*, midpoint a* 18, redness.ts):
  *   100·(1 − s), so a* 18 → 50 and typical unirritated skin (a* ≈ 10–13) → 75–88.
- * - wrinkles (overall and per zone): ridge density; 0 → 100, the detection density 0.25 → 70,
- *   0.5 (half the zone on lines) → 0. On UTKFace the median 16–29-year-old face scores 79, the
- *   median 45–60-year-old 63 (npm run validity).
+ * - wrinkles (overall and per zone): ridge density; 0 → 100, the detection density → 70 (overall
+ *   0.36; per zone 0.29–0.45, wrinkles.ts), twice it → 0. On the UTKFace test half the median 16–29-year-old face scores 73,
+ *   the median 45–60-year-old 62 (npm run validity).
  * - texture: texture quality q = 1/(1 + (E/E0)²) (texture.ts): 100·q.
  * - dark circles: severity (ΔL* 2…12 mapped to 0…1): 0 → 100, the detection level 0.25 → 70, 1 → 0.
  * - evenness: evenness quality (evenness.ts): 100·q.
@@ -22,7 +22,7 @@ import type { AnalysisResult, Quality, ScoreName } from '../result/schema.ts';
 import type { QualityCode } from '../measures/quality.ts';
 import { DARK_CIRCLE_DETECT } from '../measures/dark-circles.ts';
 import { SHINE_OILY } from '../measures/skin-type.ts';
-import { WRINKLE_DENSITY_THRESHOLD } from '../measures/wrinkles.ts';
+import { WRINKLE_DENSITY_THRESHOLD, WRINKLE_ZONE_THRESHOLDS } from '../measures/wrinkles.ts';
 import type { Anchors } from './bands.ts';
 
 export interface ScoreInputs {
@@ -52,7 +52,7 @@ const DETECTED_AT = 70;
 function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial'): ScoreDefinition {
   return {
     measures: [`cv_analysis.wrinkles.per_region.${zone}.density`],
-    anchors: () => WRINKLE_ANCHORS,
+    anchors: () => wrinkleAnchors(WRINKLE_ZONE_THRESHOLDS[zone]),
     unit: 'density',
     raw: ({ cv }) => {
       const w = cv.wrinkles;
@@ -65,7 +65,8 @@ function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial
   };
 }
 
-const WRINKLE_ANCHORS: Anchors = [[0, 100], [WRINKLE_DENSITY_THRESHOLD, DETECTED_AT], [0.5, 0]];
+const wrinkleAnchors = (detectAt: number): Anchors => [[0, 100], [detectAt, DETECTED_AT], [2 * detectAt, 0]];
+const WRINKLE_ANCHORS = wrinkleAnchors(WRINKLE_DENSITY_THRESHOLD);
 
 export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
   acne: {

@@ -5,7 +5,7 @@
  * probabilities lead with their likelihood word (lib/likelihood.ts); the number follows.
  */
 import type { ComponentChildren } from 'preact';
-import { fixed, label, level, pct } from '../lib/format.ts';
+import { fixed, label, pct } from '../lib/format.ts';
 import { likelihood } from '../lib/likelihood.ts';
 import type { AnalysisResult, Unavailable } from '../types.ts';
 
@@ -143,7 +143,7 @@ export function Findings({ result }: { result: AnalysisResult }) {
           <Stat name="Wrinkles">
             {wrinkles.available ? (
               <>
-                {wrinkles.detected ? 'visible' : 'few'} · density {fixed(wrinkles.density)} ({level(wrinkles.density)})
+                {wrinkles.detected ? 'visible' : 'few'} · density {fixed(wrinkles.density)}
                 <ul class="sub">
                   {Object.entries(wrinkles.per_region).map(([k, v]) => (
                     <li key={k}>
@@ -164,7 +164,7 @@ export function Findings({ result }: { result: AnalysisResult }) {
           <Stat name="Dark circles">
             {dark.available ? (
               <>
-                {dark.detected ? 'visible' : 'not marked'} · severity {fixed(dark.severity)} ({level(dark.severity)})
+                {dark.detected ? 'visible' : 'not marked'} · severity {fixed(dark.severity)}
                 <span class="muted"> · under-eye {fixed(dark.delta_L, 1)} L* darker than cheeks</span>
               </>
             ) : (

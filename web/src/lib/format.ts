@@ -34,11 +34,3 @@ export function distinctDateTimes(isos: string[]): string[] {
   const plain = isos.map((t) => shortDateTime(t));
   return plain.length === new Set(plain).size ? plain : isos.map((t) => shortDateTime(t, true));
 }
-
-/** A 0..1 score in words, so the number is never the only cue. */
-export function level(v: number): string {
-  if (v < 0.2) return 'low';
-  if (v < 0.5) return 'mild';
-  if (v < 0.75) return 'moderate';
-  return 'high';
-}
