@@ -4,31 +4,42 @@
  * The result cache is off and every upload differs by a few trailing bytes, so every scan is a
  * real analysis.
  *
- *   node --import tsx bench/cluster.bench.ts --workers 1,2 [--concurrency 8] [--seconds 30]
- *   node --import tsx bench/cluster.bench.ts --soak 600 --rate 6 [--workers 2]
+ *   node --import tsx bench/cluster.bench.ts --workers 1,2 [--concurrency 8] [--seconds 30] [--quick]
+ *   node --import tsx bench/cluster.bench.ts --soak 600 [--rate 6] [--workers 2]
  *
- * Capacity phase: scans/s and latency percentiles per worker count. Soak phase: an open-loop
- * rate (e.g. 80 % of the measured capacity) for N seconds: errors, latency, and the resident
- * memory of every process sampled each 10 s (first vs last minute).
+ * Capacity phase: first the same load against one `serve` process (in-process queue, SQLite,
+ * local image store) with as many engine threads as the largest cluster has in total, then
+ * scans/s and latency percentiles per worker count, and each cluster's share of the in-process
+ * throughput. Soak phase: an open-loop rate (`--rate`; without it, 80 % of a capacity run
+ * measured first) for N seconds: errors, latency, and the resident memory of every process
+ * sampled each 10 s (first vs last minute). The last line on stdout is one JSON object.
+ * `--quick`: 15 s capacity runs, workers 2 only; a soak of 60 s unless --soak says otherwise.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
+import { spawnService } from '../testkit/service-process.ts';
 
 const { values: args } = parseArgs({
   options: {
-    workers: { type: 'string', default: '1,2' },
+    workers: { type: 'string' },
     engines: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '30' },
+    seconds: { type: 'string' },
     soak: { type: 'string' },
     rate: { type: 'string' },
     models: { type: 'string' },
+    inprocess: { type: 'boolean', default: true },
+    quick: { type: 'boolean', default: false },
   },
+  allowNegative: true,
 });
+args.workers ??= args.quick ? '2' : '1,2';
+args.seconds ??= args.quick ? '15' : '30';
 const PHOTOS = ['obama.jpg', 'biden.jpg', 'obama2.jpg', 'obama3.jpg', 'biden2.jpg', 'obama-720p.jpg'].map((f) => fixture('faces', f));
 
 function percentile(sorted: number[], p: number): number {
@@ -71,7 +82,7 @@ function rssMiB(pid: number): number {
   }
 }
 
-async function capacity(cluster: Cluster, concurrency: number, seconds: number) {
+async function capacity(cluster: { apis: { url: string }[] }, concurrency: number, seconds: number) {
   const bases = cluster.apis.map((a) => a.url!);
   const tokens = await Promise.all(bases.map(register));
   // Warm-up: every engine thread has run once.
@@ -154,24 +165,70 @@ async function soak(cluster: Cluster, seconds: number, rate: number) {
 }
 
 // Info level: the cluster script waits for the start-up log lines.
-const env = { SKINSIGHT_CACHE: 'off', LOG_LEVEL: 'info', SKINSIGHT_WAIT_TIMEOUT_S: '120' };
+// A ?wait=true upload may wait 120 s under overload; idle connections must outlast it (config.ts refuses otherwise).
+const env = { SKINSIGHT_CACHE: 'off', LOG_LEVEL: 'info', SKINSIGHT_WAIT_TIMEOUT_S: '120', SKINSIGHT_IDLE_TIMEOUT_S: '180' };
 const modelsDir = args.models ? path.resolve(args.models) : undefined;
+const engines = Number(args.engines);
+const load = [os.loadavg()[0]];
+const loadNow = () => +os.loadavg()[0].toFixed(1);
+
+/** The same closed loop against one `serve` process with `threads` engine threads (the in-process mode). */
+async function inProcess(threads: number) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-cluster-bench-inproc-'));
+  const api = await spawnService(dataDir, {
+    ...env,
+    SKINSIGHT_WORKERS: String(threads),
+    SKINSIGHT_QUEUE_SIZE: '256',
+    SKINSIGHT_JWT_SECRET: 'bench-secret-0123456789abcdef',
+    SKINSIGHT_RATE_LIMIT_IP: '1000000',
+    SKINSIGHT_RATE_LIMIT_USER: '1000000',
+    ...(modelsDir ? { SKINSIGHT_MODELS_DIR: modelsDir } : {}),
+  });
+  try {
+    return { engine_threads: threads, ...(await capacity({ apis: [api] }, Number(args.concurrency), Number(args.seconds))), load_average: loadNow() };
+  } finally {
+    await api.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const report: Record<string, unknown> = { concurrency: Number(args.concurrency), seconds: Number(args.seconds), cpus: os.availableParallelism() };
 if (args.soak) {
   const workers = Number(args.workers.split(',')[0]);
-  const cluster = await startCluster({ apis: 2, workers, engines: Number(args.engines), env, modelsDir });
+  const cluster = await startCluster({ apis: 2, workers, engines, env, modelsDir });
   try {
-    console.log(JSON.stringify({ soak: await soak(cluster, Number(args.soak), Number(args.rate ?? 5)) }, null, 2));
+    let rate = args.rate ? Number(args.rate) : NaN;
+    if (!Number.isFinite(rate)) {
+      const cap = await capacity(cluster, Number(args.concurrency), Number(args.seconds));
+      report.capacity = cap;
+      rate = Math.round(cap.scans_per_s * 0.8 * 100) / 100;
+      console.error(`capacity ${cap.scans_per_s} scans/s; soak at 80 %: ${rate}/s`);
+    }
+    report.soak = await soak(cluster, Number(args.soak ?? (args.quick ? 60 : 600)), rate);
   } finally {
     await cluster.stop();
   }
 } else {
-  for (const workers of args.workers.split(',').map(Number)) {
-    const cluster = await startCluster({ apis: 2, workers, engines: Number(args.engines), env, modelsDir });
+  const counts = args.workers.split(',').map(Number);
+  if (args.inprocess) {
+    report.in_process = await inProcess(Math.max(...counts) * engines);
+    console.error('in-process', JSON.stringify(report.in_process));
+  }
+  const runs: Record<string, unknown>[] = [];
+  for (const workers of counts) {
+    const cluster = await startCluster({ apis: 2, workers, engines, env, modelsDir });
     try {
       const r = await capacity(cluster, Number(args.concurrency), Number(args.seconds));
-      console.log(JSON.stringify({ workers, engines_per_worker: Number(args.engines), concurrency: Number(args.concurrency), ...r }));
+      const inproc = report.in_process as { scans_per_s: number; engine_threads: number } | undefined;
+      const share = inproc && inproc.engine_threads === workers * engines ? { share_of_in_process: +(r.scans_per_s / inproc.scans_per_s).toFixed(3) } : {};
+      runs.push({ workers, engines_per_worker: engines, ...r, ...share, load_average: loadNow() });
+      console.error('cluster', JSON.stringify(runs.at(-1)));
     } finally {
       await cluster.stop();
     }
   }
+  report.cluster = runs;
 }
+load.push(os.loadavg()[0]);
+report.load_average_1min = load.map((x) => +x.toFixed(1));
+console.log(JSON.stringify(report));

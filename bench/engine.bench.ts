@@ -6,9 +6,15 @@
  *   - CLI-style batch throughput on a pool of worker threads;
  *   - peak RSS.
  * Options: --runs N (per fixture, default 30), --only NAME, --workers N (default 2), --json.
- * Run it on an otherwise idle machine; it is a measurement, not a test.
+ * `--all` then runs the service, cluster and CLI benches too (bench/seed.bench.ts,
+ * bench/http.bench.ts, bench/cluster.bench.ts capacity and soak, each as a child process) and
+ * prints issue #14's table, every row with its target, its figure and the command behind it.
+ * `--quick` (with or without --all): fewer runs everywhere (engine 8 per fixture, HTTP
+ * --quick, cluster --quick, a 60 s soak instead of 600 s): about 15 minutes on a quiet 2-core machine.
+ * Run it on an otherwise idle machine; it is a measurement, not a test. The load average is
+ * printed with the figures.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +30,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
     workers: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
   },
 });
+if (values.quick && process.argv.every((a) => !a.startsWith('--runs'))) values.runs = '8';
 const runs = Number(values.runs);
 const workers = Number(values.workers);
 
@@ -156,4 +165,70 @@ if (values.json) {
   if (pf) console.log(`\nPer face, both tasks (${pf.models.join(' + ')}), 1 thread, batch 1: median ${fmt(pf.median_ms)} ms, p95 ${fmt(pf.p95_ms)} ms (budget 8 ms)`);
   const b = report.batch as { photos_per_s: number; photos: number };
   console.log(`\nBatch on ${workers} worker threads: ${fmt(b.photos_per_s)} photos/s over ${b.photos} photos`);
+}
+
+if (values.all) await issue14Table();
+
+/** Runs one bench as a child process (stderr shown); its stdout's JSON (whole, or the last line). */
+function benchJson(script: string, benchArgs: string[]): Promise<Record<string, unknown>> {
+  console.error(`\n== node --import tsx bench/${script} ${benchArgs.join(' ')}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench', script), ...benchArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench/${script} exited with ${code}`));
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!));
+      }
+    }),
+  );
+}
+
+/** Issue #14's targets, one row each: what, target, measured, met?, command. */
+async function issue14Table() {
+  const q = values.quick ? ['--quick'] : [];
+  const rows: string[][] = [];
+  const mark = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const load = (r: Record<string, unknown>) => `load ${(r.load_average_1min as number[] | undefined)?.join('→') ?? '?'}`;
+  const e2e = perFixture['obama-1080p.jpg']?.end_to_end;
+  if (e2e) rows.push(['engine end to end, `obama-1080p.jpg`, one thread', 'median ≤ 20 ms, p95 ≤ 30 ms', `median ${fmt(e2e.median)} ms, p95 ${fmt(e2e.p95)} ms`, mark(e2e.median <= 20 && e2e.p95 <= 30), `npm run bench${values.quick ? ' -- --quick' : ''}`]);
+  const medians = Object.entries(perFixture).map(([name, st]) => [name, st.end_to_end!.median] as const);
+  const worst = medians.reduce((a, b) => (b[1] > a[1] ? b : a));
+  rows.push(['engine, every face fixture', 'median ≤ 25 ms', `worst median ${fmt(worst[1])} ms (${worst[0]}; ${medians.length} fixture${medians.length === 1 ? '' : 's'})`, mark(worst[1] <= 25), 'same']);
+  const one = report.one_engine as { peak_rss_mb: number };
+  rows.push(['engine, peak RSS', '≤ 300 MB', `${one.peak_rss_mb} MB`, mark(one.peak_rss_mb <= 300), 'same (bench/engine-rss.ts)']);
+
+  const seedArgs = ['--json', ...q];
+  const seed = await benchJson('seed.bench.ts', seedArgs);
+  const rates = seed.photos_per_s as Record<string, number[]>;
+  const ratio = (seed.ratio_to_seed as Record<string, number>).skinsight!;
+  rows.push(['CLI throughput over the face fixtures, 2 cores', '≥ 10× the seed stack, same run', `${ratio}× (skinsight ${rates.skinsight!.join(', ')} vs seed ${rates.seed!.join(', ')} photos/s; ${load(seed)})`, mark(ratio >= 10), `node --import tsx bench/seed.bench.ts ${seedArgs.join(' ')}`]);
+
+  const http = await benchJson('http.bench.ts', q);
+  const c1 = http.c1 as { median_ms: number; engine_in_process_median_ms: number; service_overhead_median_ms: number; service_overhead_min_ms: number };
+  const c8 = http.c8 as { scans_per_s: number; p99_ms: number; errors: number };
+  const cli = http.cli as { photos_per_s: number };
+  const share = http.c8_share_of_cli as number;
+  rows.push(['HTTP service overhead over the engine, concurrency 1', '≤ 2 ms', `${c1.service_overhead_median_ms} ms (HTTP median ${c1.median_ms} − engine median ${c1.engine_in_process_median_ms}; min−min ${c1.service_overhead_min_ms}; ${load(http)})`, mark(c1.service_overhead_median_ms <= 2), `node --import tsx bench/http.bench.ts ${q.join(' ')}`]);
+  rows.push(['HTTP, concurrency 8', '≥ 90 % of the CLI on the same photo, p99 ≤ 300 ms', `${c8.scans_per_s} scans/s = ${(share * 100).toFixed(0)} % of the CLI's ${cli.photos_per_s}/s; p99 ${c8.p99_ms} ms; ${c8.errors} errors`, mark(share >= 0.9 && c8.p99_ms <= 300), 'same']);
+
+  const cluster = await benchJson('cluster.bench.ts', q);
+  const inproc = cluster.in_process as { scans_per_s: number; engine_threads: number };
+  const best = (cluster.cluster as { workers: number; scans_per_s: number; share_of_in_process?: number }[]).find((c) => c.share_of_in_process !== undefined);
+  if (best) rows.push(['cluster on this machine (2 APIs + workers, Postgres + BullMQ)', '≥ 90 % of in-process, same engine threads', `${best.scans_per_s} vs ${inproc.scans_per_s} scans/s in-process (${inproc.engine_threads} engine threads) = ${(best.share_of_in_process! * 100).toFixed(0)} % (${load(cluster)})`, mark(best.share_of_in_process! >= 0.9), `node --import tsx bench/cluster.bench.ts ${q.join(' ')}`]);
+
+  const soakArgs = ['--soak', values.quick ? '60' : '600', '--workers', '2'];
+  const soakRun = await benchJson('cluster.bench.ts', soakArgs);
+  const soak = soakRun.soak as { seconds: number; rate_per_s: number; scans: number; errors: number; p99_ms: number; rss_mib_first_minute_vs_last_minute: Record<string, [number, number]> };
+  const rss = Object.entries(soak.rss_mib_first_minute_vs_last_minute);
+  const growth = Math.max(...rss.map(([, [a, b]]) => b - a));
+  rows.push([`cluster at 80 % of its capacity for ${soak.seconds / 60} min`, 'p99 ≤ 1 s, zero errors, flat memory', `${soak.rate_per_s}/s: ${soak.scans} scans, ${soak.errors} errors, p99 ${soak.p99_ms} ms; RSS first→last minute ${rss.map(([k, [a, b]]) => `${k} ${a}→${b}`).join(', ')} MiB (${load(soakRun)})`, mark(soak.p99_ms <= 1000 && soak.errors === 0 && growth <= 50), `node --import tsx bench/cluster.bench.ts ${soakArgs.join(' ')}`]);
+
+  console.log(`\n## Issue #14 targets (${report.machine}, ${new Date().toISOString()}, load average now ${os.loadavg()[0].toFixed(1)})\n`);
+  console.log('| measure | target | measured | | command |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 }

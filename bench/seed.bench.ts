@@ -5,8 +5,9 @@
  * checkout of skinsight (`--base`, e.g. main unpacked with `git archive main | tar -x -C tmp/base`).
  * Both throughputs exclude start-up (the seed times each photo after a warm-up; skinsight counts
  * from its first result to its last). On shared machines only the ratio is stable.
- *   node --import tsx bench/seed.bench.ts [--rounds 4] [--repeats 2] [--workers 2] [--base tmp/base]
- * Needs Debian's python3-torch, python3-opencv and opencv-data for the seed.
+ *   node --import tsx bench/seed.bench.ts [--rounds 4] [--repeats 2] [--workers 2] [--base tmp/base] [--quick] [--json]
+ * Needs Debian's python3-torch, python3-opencv and opencv-data for the seed (bench/requirements-debian.txt).
+ * `--quick`: 2 rounds, 1 repeat. `--json`: one JSON object on stdout instead of the text.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,23 +15,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FACES, FIXTURES, REPO, faceFixtures } from '../testkit/fixtures.ts';
+import { linkPhotos, runCli } from './cli-run.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '4' },
-    repeats: { type: 'string', default: '2' },
+    rounds: { type: 'string' },
+    repeats: { type: 'string' },
     workers: { type: 'string', default: '2' },
     base: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   },
 });
+values.rounds ??= values.quick ? '2' : '4'; // 1 round is too short: skinsight's warm-up is in its count
+values.repeats ??= values.quick ? '1' : '2';
 const rounds = Number(values.rounds);
+const load = [os.loadavg()[0]];
 // The seed's Haar cascade finds no face in this one and its script then stops: left out of both sides.
 const SEED_MISSES = new Set(['obama_partial_face.jpg']);
 const files = faceFixtures().filter((f) => !SEED_MISSES.has(f)).map((f) => path.join(FACES, f));
 
 // skinsight sees each fixture `rounds` times, as the seed does (symbolic links in a temporary folder).
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-seed-bench-'));
-for (let r = 0; r < rounds; r++) files.forEach((f, i) => fs.symlinkSync(f, path.join(dir, `${r}-${i}-${path.basename(f)}`)));
+const dir = linkPhotos(files, files.length * rounds, 'seed-bench');
 
 function run(cmd: string, args: string[], onLine: (line: string) => void): Promise<number> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -52,10 +58,9 @@ async function seed(): Promise<number> {
 }
 
 async function skinsight(root: string): Promise<number> {
-  const times: number[] = [];
-  const code = await run(process.execPath, [path.join(root, 'bin/skinsight.js'), 'analyze', dir, '--quiet', '--workers', String(values.workers)], () => times.push(performance.now()));
-  if (code !== 0) throw new Error(`skinsight analyze exited with ${code}`);
-  return (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
+  const r = await runCli(root, dir, Number(values.workers));
+  if (r.exit !== 0) throw new Error(`skinsight analyze exited with ${r.exit}`);
+  return r.photos_per_s;
 }
 
 const sides: Record<string, () => Promise<number>> = { seed, skinsight: () => skinsight(REPO) };
@@ -67,6 +72,20 @@ for (let i = 0; i < Number(values.repeats); i++) {
 fs.rmSync(dir, { recursive: true, force: true });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+load.push(os.loadavg()[0]);
+if (values.json) {
+  console.log(
+    JSON.stringify({
+      photos: files.length * rounds,
+      repeats: Number(values.repeats),
+      workers: Number(values.workers),
+      photos_per_s: Object.fromEntries(Object.entries(rates).map(([k, xs]) => [k, xs.map((x) => +x.toFixed(2))])),
+      ratio_to_seed: Object.fromEntries(Object.entries(rates).map(([k, xs]) => [k, +(mean(xs) / mean(rates.seed!)).toFixed(2)])),
+      load_average_1min: load.map((x) => +x.toFixed(1)),
+    }),
+  );
+  process.exit(0);
+}
 console.log(`${files.length} face fixtures × ${rounds} rounds, ${values.repeats} alternating repeats, skinsight with ${values.workers} workers`);
 for (const [name, xs] of Object.entries(rates)) {
   console.log(`${name.padEnd(18)} ${xs.map((x) => x.toFixed(1)).join(', ')} photos/s; ${(mean(xs) / mean(rates.seed)).toFixed(2)}× the seed`);

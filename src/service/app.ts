@@ -107,7 +107,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   app.decorate('skinsight', {
     ...ctx,
     purge: () => purgeImages(purgeDeps),
-    recover: () => recoverScans({ scans, images, queue, clock, log: app.log, onFailed: services.onFailed }),
+    recover: () => recoverScans({ scans, images, queue, log: app.log, outcomes: services.outcomes }),
     sizing: services.processScan ? services.sizing : null,
   });
 
@@ -180,7 +180,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
 
   const stopPurge = schedulePurge(purgeDeps, config.retention.purgeIntervalMs);
   app.addHook('onReady', async () => {
-    await recoverScans({ scans, images, queue, clock, log: app.log, onFailed: services.onFailed });
+    await recoverScans({ scans, images, queue, log: app.log, outcomes: services.outcomes });
     await purgeImages(purgeDeps);
     webhooks?.start();
   });

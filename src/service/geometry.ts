@@ -16,16 +16,30 @@ type ResultLike = { face?: { landmarks?: unknown[] } | null; regions?: Record<st
 
 /** The result without its geometry, and the geometry alone (both JSON text). */
 export function splitGeometry(resultJson: string): { resultJson: string; geometryJson: string | null } {
-  const r = JSON.parse(resultJson) as ResultLike;
+  return splitGeometryOf(JSON.parse(resultJson) as ResultLike);
+}
+
+/**
+ * The same from the result object itself (a fresh analysis): no JSON.parse round trip. The
+ * object is left as it was (its geometry is put back after the stored text is written), so the
+ * text equals what splitGeometry(JSON.stringify(result)) gives.
+ */
+export function splitGeometryOf(result: object): { resultJson: string; geometryJson: string | null } {
+  const r = result as ResultLike;
   const geometry: Geometry = { landmarks: r.face?.landmarks ?? null, polygons: {} };
+  const regions = Object.entries(r.regions ?? {}).filter(([, region]) => region.polygon);
   if (r.face?.landmarks) r.face.landmarks = [];
-  for (const [name, region] of Object.entries(r.regions ?? {})) {
-    if (!region.polygon) continue;
-    geometry.polygons[name] = region.polygon;
+  for (const [name, region] of regions) {
+    geometry.polygons[name] = region.polygon!;
     region.polygon = [];
   }
-  const empty = geometry.landmarks === null && Object.keys(geometry.polygons).length === 0;
-  return { resultJson: JSON.stringify(r), geometryJson: empty ? null : JSON.stringify(geometry) };
+  try {
+    const empty = geometry.landmarks === null && regions.length === 0;
+    return { resultJson: JSON.stringify(r), geometryJson: empty ? null : JSON.stringify(geometry) };
+  } finally {
+    if (r.face && geometry.landmarks) r.face.landmarks = geometry.landmarks;
+    for (const [name, region] of regions) region.polygon = geometry.polygons[name];
+  }
 }
 
 /** The stored result with its geometry put back (while it is still kept). */

@@ -3,17 +3,24 @@
  * look the result up in the cache or run the engine, record the outcome in the scan row, and
  * delete the upload unless the user asked to keep it. Safe to run twice on the same scan
  * (crash recovery, a BullMQ retry): each step is conditional on the row still being in `processing`.
+ * The outcome is saved and announced (webhook) by ScanOutcomes (outcomes.ts), the one place that does.
+ *
+ * Copies and JSON round trips: a fresh result is written as JSON text once for the response
+ * (full) and once without its geometry for the row (splitGeometryOf, no parse); the finished
+ * row and the full text go back to a waiting `?wait=true` request in this process (FinishedScan),
+ * which then needs neither a re-read of the row nor a re-join of the geometry.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { toErrorInfo, type Analyzer, type ModelTask } from '../engine/api.ts';
 import type { ErrorCode } from '../contract/errors.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
-import { splitGeometry } from './geometry.ts';
+import { splitGeometry, splitGeometryOf } from './geometry.ts';
 import { metrics, observeResult } from './metrics.ts';
-import type { ScanJob } from './queue/types.ts';
+import type { ScanOutcomes } from './outcomes.ts';
+import type { FinishedScan, ScanJob } from './queue/types.ts';
 import type { ImageStore } from './storage/images.ts';
-import type { ScanRepo } from './storage/scans.ts';
+import type { Scan, ScanRepo } from './storage/scans.ts';
 
 export interface ProcessorDeps {
   analyzer: Analyzer;
@@ -35,8 +42,8 @@ export interface ProcessorDeps {
   maxAttempts?: number;
   /** Throw when the engine is closing (BullMQ then retries the job elsewhere) instead of leaving it for start-up recovery. */
   throwWhenClosing?: boolean;
-  /** Told each final outcome once it is saved (the webhook outbox); its failure never fails the scan. */
-  onFinished?: (scan: { id: string; status: 'completed' | 'failed'; error: { code: string; message: string } | null }) => Promise<void>;
+  /** Saves each final outcome and announces it (webhooks). */
+  outcomes: ScanOutcomes;
 }
 
 /** Versions a request runs with: its A/B arm, else the engine's current default (reloads change it). */
@@ -47,7 +54,10 @@ export function effectiveVersions(analyzer: Analyzer, pinned: ModelVersions): Mo
 }
 
 export interface Outcome {
+  /** The result as JSON text, geometry included (what a response carries). */
   resultJson: string;
+  /** The result object when it was analysed now (not a cache hit): its stored form needs no JSON.parse. */
+  result?: object;
   shadowJson: string | null;
   cacheKey: string | null;
   cached: boolean;
@@ -77,7 +87,7 @@ export async function analyzeWithCache(
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
   if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson));
-  return { resultJson, shadowJson, cacheKey: key, cached: false };
+  return { resultJson, result, shadowJson, cacheKey: key, cached: false };
 }
 
 const seconds = (from: string, to: string | Date) => Math.max(0, (new Date(to).getTime() - Date.parse(from)) / 1000);
@@ -89,41 +99,34 @@ function observeStart(scan: { created_at: string; uploaded_at: string | null }, 
   metrics.queueWait.observe(seconds(scan.uploaded_at, now));
 }
 
-type Finished = Parameters<NonNullable<ProcessorDeps['onFinished']>>[0];
-
 export function createScanProcessor(deps: ProcessorDeps) {
-  const { scans, images, clock, log } = deps;
+  const { scans, images, clock, log, outcomes } = deps;
 
-  /** Record a failure; returns the outcome to announce (null when the scan was no longer processing). */
-  async function fail(id: string, code: ErrorCode, message: string): Promise<Finished | null> {
-    const saved = await scans.fail(id, code, message, clock().toISOString());
-    return saved !== false ? { id, status: 'failed', error: { code, message } } : null;
+  /** Seconds from upload to the saved outcome (the processing state's duration). */
+  function observeProcessing(scan: Scan, outcome: 'completed' | 'failed', now: string) {
+    if (scan.uploaded_at) metrics.stateDuration.observe({ state: 'processing', outcome }, seconds(scan.uploaded_at, now));
   }
 
-  /** Metrics and the webhook event, only once the outcome is saved and an unstored upload is gone. */
-  async function notify(outcome: Finished | null) {
-    if (!outcome) return;
-    try {
-      const scan = await scans.get(outcome.id);
-      if (scan?.uploaded_at && scan.completed_at) {
-        metrics.stateDuration.observe({ state: 'processing', outcome: outcome.status }, seconds(scan.uploaded_at, scan.completed_at));
-      }
-      await deps.onFinished?.(outcome);
-    } catch (err) {
-      log.error({ scanId: outcome.id, err: String(err) }, 'could not record the webhook event');
-    }
+  /** Save a failure (and its event, after an unstored upload is gone). */
+  async function fail(scan: Scan, code: ErrorCode, message: string): Promise<void> {
+    let dropped = false;
+    const drop = async () => {
+      dropped = true;
+      await dropUnstoredUpload(scan);
+    };
+    const now = clock().toISOString();
+    const saved = await outcomes.fail(scan.id, code, message, { now, afterSave: drop });
+    if (saved) observeProcessing(scan, 'failed', now);
+    if (!dropped) await drop();
   }
 
-  return async function processScan(job: ScanJob): Promise<void> {
+  return async function processScan(job: ScanJob): Promise<FinishedScan | void> {
     const scan = await scans.get(job.scanId);
     // Deleted meanwhile, or already finished by an earlier attempt: nothing to do.
     if (!scan || scan.status !== 'processing') return;
-    const key = scan.image_key;
     if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
       metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
-      const aborted = await fail(scan.id, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
-      await dropUnstoredUpload(scan, key);
-      await notify(aborted);
+      await fail(scan, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
       log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
       return;
     }
@@ -131,31 +134,51 @@ export function createScanProcessor(deps: ProcessorDeps) {
     if (scan.attempts === 0) observeStart(scan, clock());
 
     let bytes = job.bytes ?? null;
-    if (!bytes && key) bytes = await images.get(key);
+    if (!bytes && scan.image_key) bytes = await images.get(scan.image_key);
     if (!bytes) {
-      await notify(await fail(scan.id, 'INTERNAL', 'the uploaded image was lost before analysis'));
+      await fail(scan, 'INTERNAL', 'the uploaded image was lost before analysis');
       metrics.errors.inc({ code: 'INTERNAL', source: 'analysis' });
       return;
     }
 
     const started = performance.now();
-    let finished: Finished | null = null;
     try {
       const outcome = await analyzeWithCache(deps, bytes, scan.user_id, scan.closeup === 1);
       if (deps.holdMs) {
         log.warn({ scanId: scan.id, holdMs: deps.holdMs }, 'debug hold: analysis done, holding before saving');
         await new Promise((r) => setTimeout(r, deps.holdMs));
       }
-      const stored = deps.storeLandmarks ? { resultJson: outcome.resultJson, geometryJson: null } : splitGeometry(outcome.resultJson);
-      const saved = await scans.complete(scan.id, stored.resultJson, clock().toISOString(), {
-        shadowJson: outcome.shadowJson,
-        cacheKey: outcome.cacheKey,
-        geometryJson: stored.geometryJson,
-      });
-      // A scan deleted while analysing must not leave its result in the cache.
-      if (!saved && outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
+      const stored = deps.storeLandmarks
+        ? { resultJson: outcome.resultJson, geometryJson: null }
+        : outcome.result
+          ? splitGeometryOf(outcome.result)
+          : splitGeometry(outcome.resultJson);
+      const now = clock().toISOString();
+      const extra = { shadowJson: outcome.shadowJson, cacheKey: outcome.cacheKey, geometryJson: stored.geometryJson };
+      // Only once the outcome is durable may an unstored upload go; the event follows that.
+      const saved = await outcomes.complete(scan.id, stored.resultJson, extra, { now, afterSave: () => dropUnstoredUpload(scan) });
       log.info({ scanId: scan.id, ms: Math.round(performance.now() - started), cached: outcome.cached }, 'scan completed');
-      if (saved) finished = { id: scan.id, status: 'completed', error: null };
+      if (!saved) {
+        await dropUnstoredUpload(scan);
+        // A scan deleted while analysing must not leave its result in the cache.
+        if (outcome.cacheKey && deps.cache && !(await scans.get(scan.id))) await deps.cache.delete([outcome.cacheKey]);
+        return;
+      }
+      observeProcessing(scan, 'completed', now);
+      const unstored = scan.image_key !== null && scan.store_image !== 1;
+      const row: Scan = {
+        ...scan,
+        status: 'completed',
+        attempts: scan.attempts + 1,
+        result_json: stored.resultJson,
+        completed_at: now,
+        updated_at: now,
+        shadow_json: extra.shadowJson,
+        cache_key: extra.cacheKey,
+        geometry_json: extra.geometryJson,
+        ...(unstored ? { image_key: null, image_expires_at: null } : {}),
+      };
+      return { scan: row, responseResultJson: outcome.resultJson };
     } catch (err) {
       const info = toErrorInfo(err);
       if (info.code === 'ENGINE_CLOSED') {
@@ -167,17 +190,13 @@ export function createScanProcessor(deps: ProcessorDeps) {
       if (info.code === 'INTERNAL') log.error({ scanId: scan.id, err }, 'scan failed with an internal error');
       else log.info({ scanId: scan.id, code: info.code }, 'scan failed');
       metrics.errors.inc({ code: info.code, source: 'analysis' });
-      finished = await fail(scan.id, info.code, info.message);
+      await fail(scan, info.code, info.message);
     }
-
-    // Only now, with the outcome durable, may an unstored upload go.
-    await dropUnstoredUpload(scan, key);
-    await notify(finished);
   };
 
-  async function dropUnstoredUpload(scan: { id: string; store_image: number }, key: string | null) {
-    if (key && scan.store_image !== 1) {
-      await images.delete(key);
+  async function dropUnstoredUpload(scan: Scan) {
+    if (scan.image_key && scan.store_image !== 1) {
+      await images.delete(scan.image_key);
       await scans.clearImage(scan.id);
     }
   }

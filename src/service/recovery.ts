@@ -3,6 +3,7 @@
  * stopped with jobs still queued) are queued again from their kept upload. None is lost or stuck.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { ScanOutcomes } from './outcomes.ts';
 import type { JobQueue } from './queue/types.ts';
 import type { ImageStore } from './storage/images.ts';
 import type { ScanRepo } from './storage/scans.ts';
@@ -11,10 +12,9 @@ export async function recoverScans(deps: {
   scans: ScanRepo;
   images: ImageStore;
   queue: JobQueue;
-  clock: () => Date;
   log: FastifyBaseLogger;
-  /** Told of each scan this marks failed (the webhook event), once the failure is saved. */
-  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
+  /** Saves (and announces) each scan this marks failed. */
+  outcomes: ScanOutcomes;
 }): Promise<number> {
   const stuck = await deps.scans.listProcessing();
   let requeued = 0;
@@ -23,9 +23,7 @@ export async function recoverScans(deps: {
       deps.queue.enqueue({ scanId: scan.id }, { force: true });
       requeued++;
     } else {
-      const message = 'the upload was lost before analysis; upload again';
-      const saved = await deps.scans.fail(scan.id, 'INTERNAL', message, deps.clock().toISOString());
-      if (saved !== false) await deps.onFailed?.({ id: scan.id, status: 'failed', error: { code: 'INTERNAL', message } });
+      await deps.outcomes.fail(scan.id, 'INTERNAL', 'the upload was lost before analysis; upload again');
     }
   }
   if (stuck.length > 0) deps.log.info({ requeued, lost: stuck.length - requeued }, 'recovery: re-queued interrupted scans');

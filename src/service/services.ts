@@ -12,6 +12,7 @@ import type { EnginePool } from '../engine/pool.ts';
 import { createCache, type ResultCache } from './cache.ts';
 import type { ServiceConfig } from './config.ts';
 import { metrics } from './metrics.ts';
+import { ScanOutcomes } from './outcomes.ts';
 import { createScanProcessor } from './processor.ts';
 import { BullMqJobQueue } from './queue/bullmq.ts';
 import { MemoryJobQueue } from './queue/memory.ts';
@@ -66,8 +67,8 @@ export interface Services {
    * records events in it; only API processes start its sender (app.ts).
    */
   webhooks: WebhookOutbox | null;
-  /** The webhook event for a scan failed outside the processor (recovery.ts); undefined without webhooks. */
-  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
+  /** Where every scan's outcome is saved and announced (processor, recovery, sweeper, worker). */
+  outcomes: ScanOutcomes;
   close(): Promise<void>;
 }
 
@@ -94,8 +95,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
   const analyzer = options.analyzer ?? pool ?? (await remoteAnalyzer(config));
 
   const webhooks = config.webhook ? new WebhookOutbox(db, config.webhook, clock, log) : null;
-  /** A scan failed outside the processor (recovery, the sweeper): its webhook event. */
-  const onFailed = webhooks ? (f: { id: string; status: 'failed'; error: { code: string; message: string } }) => webhooks.enqueue('scan.failed', f) : undefined;
+  const outcomes = new ScanOutcomes(scans, webhooks, clock, log);
   const processScan = remote
     ? null
     : createScanProcessor({
@@ -111,7 +111,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
         maxAttempts: config.queue.attempts,
         // A worker's job goes back to BullMQ (another worker takes it) instead of waiting for start-up recovery.
         throwWhenClosing: role === 'worker',
-        onFinished: webhooks ? (f) => webhooks.enqueue(f.status === 'completed' ? 'scan.completed' : 'scan.failed', f) : undefined,
+        outcomes,
       });
   let queue: JobQueue | null = null;
   if (role === 'api' && distributed) {
@@ -125,7 +125,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
       waitTimeoutMs: config.waitTimeoutMs,
       sweepIntervalMs: config.queue.sweepIntervalMs,
       clock,
-      onFailed,
+      outcomes,
     });
   } else if (role === 'api') {
     queue = new MemoryJobQueue(processScan!, {
@@ -154,7 +154,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
     processScan,
     queue,
     webhooks,
-    onFailed,
+    outcomes,
     // The webhook sender and the queue first (jobs in hand finish), then the engine they ran on, then storage.
     close: () =>
       (closing ??= (async () => {

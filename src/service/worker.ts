@@ -37,8 +37,8 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   const log = pino({ level: config.logLevel }).child({ worker: id }) as unknown as FastifyBaseLogger;
   // The same composition root as `serve` (services.ts): the same engine threads and jobs in flight.
   const services = await createServices(config, { role: 'worker', log });
-  // Events are recorded here and sent by the API processes' dispatchers (webhooks/outbox.ts).
-  const { scans, clock, sizing, webhooks } = services;
+  // Outcomes (and their webhook events) are recorded here; the API processes' dispatchers send the events (webhooks/outbox.ts).
+  const { sizing, outcomes } = services;
   const pool = services.pool!;
   const processScan = services.processScan!;
   const { url, prefix } = config.redis!;
@@ -78,11 +78,7 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
   scanWorker.on('failed', (job, err) => {
     // The last try failed (infrastructure, not the photo: the processor records those itself).
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-      const message = `analysis failed after ${job.attemptsMade} tries: ${err.message}`;
-      scans
-        .fail(job.data.scanId, 'ANALYSIS_ABORTED', message, clock().toISOString())
-        .then((saved) => (saved && webhooks ? webhooks.enqueue('scan.failed', { id: job.data.scanId, status: 'failed', error: { code: 'ANALYSIS_ABORTED', message } }) : undefined))
-        .catch(() => {});
+      outcomes.fail(job.data.scanId, 'ANALYSIS_ABORTED', `analysis failed after ${job.attemptsMade} tries: ${err.message}`).catch(() => {});
     }
   });
 

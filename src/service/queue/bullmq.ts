@@ -7,14 +7,21 @@
  * adding it twice is a no-op; a sweeper re-adds scans left in `processing` whose job is gone
  * (Redis restarted without its data, an add failed while Redis was away). A worker that dies
  * stops renewing its job's lock; BullMQ's stalled-job check hands the job to another worker.
+ *
+ * `?wait=true`: a waiting request does not poll the row. It listens for its job's `completed`
+ * or `failed` event (one QueueEvents stream per API process, fanned out by job id) and reads
+ * the row once then; a slow re-read every WAIT_SAFETY_MS covers an event missed while Redis was away.
  */
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ScanOutcomes } from '../outcomes.ts';
 import type { ScanRepo } from '../storage/scans.ts';
 import { holdPlace, QueueFullError, type EnqueueOptions, type JobHandle, type JobQueue, type Reservation, type ScanJob } from './types.ts';
 
 export const SCAN_QUEUE = 'scans';
+/** A waiting request re-reads its row at least this often, events or not. */
+const WAIT_SAFETY_MS = 1000;
 export const ANALYZE_QUEUE = 'analyze';
 
 export interface BullQueueOptions {
@@ -28,8 +35,8 @@ export interface BullQueueOptions {
   waitTimeoutMs: number;
   sweepIntervalMs: number;
   clock: () => Date;
-  /** Told of each scan the sweeper marks failed (the webhook event), once the failure is saved. */
-  onFailed?: (scan: { id: string; status: 'failed'; error: { code: string; message: string } }) => Promise<void>;
+  /** Saves (and announces) each scan the sweeper marks failed. */
+  outcomes: ScanOutcomes;
 }
 
 /** The connection an API-side Queue uses: commands fail fast while Redis is away (the sweeper retries). */
@@ -53,6 +60,10 @@ export class BullMqJobQueue implements JobQueue {
   readonly capacity: number;
   readonly queue: Queue;
   private readonly redis: Redis;
+  private readonly events: QueueEvents;
+  private readonly eventsRedis: Redis;
+  /** Waiting requests by job (scan) id, woken by the job's completed/failed event. */
+  private readonly waiters = new Map<string, Set<() => void>>();
   private counted = 0;
   private addedSinceCount = 0;
   private reserved = 0;
@@ -65,6 +76,13 @@ export class BullMqJobQueue implements JobQueue {
     this.redis = apiConnection(o.url);
     this.queue = new Queue(SCAN_QUEUE, { connection: this.redis, prefix: o.prefix, defaultJobOptions: scanJobOptions(o.attempts) });
     this.queue.on('error', () => {});
+    // QueueEvents blocks on XREAD: a connection of its own that never gives up a command.
+    this.eventsRedis = new Redis(o.url, { maxRetriesPerRequest: null });
+    this.eventsRedis.on('error', () => {});
+    this.events = new QueueEvents(SCAN_QUEUE, { connection: this.eventsRedis, prefix: o.prefix });
+    this.events.on('error', () => {});
+    this.events.on('completed', ({ jobId }) => this.wake(jobId));
+    this.events.on('failed', ({ jobId }) => this.wake(jobId));
     const refresh = setInterval(() => void this.refreshDepth(), 500);
     const sweep = setInterval(() => void this.sweep(), o.sweepIntervalMs);
     refresh.unref();
@@ -119,15 +137,49 @@ export class BullMqJobQueue implements JobQueue {
     return this.queue.add('scan', { scanId }, { jobId: scanId });
   }
 
-  /** Resolves once the row has left `processing` (or after the wait timeout). */
+  private wake(jobId: string): void {
+    const set = this.waiters.get(jobId);
+    if (!set) return;
+    this.waiters.delete(jobId);
+    for (const f of set) f();
+  }
+
+  /** Settles at the job's next completed/failed event, or after ms; cancel() settles it now. */
+  private nextEvent(jobId: string, ms: number): { settled: Promise<void>; cancel: () => void } {
+    let cancel!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      let set = this.waiters.get(jobId);
+      if (!set) this.waiters.set(jobId, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      cancel = done;
+    });
+    return { settled, cancel };
+  }
+
+  /**
+   * Resolves once the row has left `processing` (or after the wait timeout). The next event is
+   * listened for before each read, so an event that lands while the row is being read is not missed.
+   */
   private async waitForRow(scanId: string): Promise<void> {
     const deadline = Date.now() + this.o.waitTimeoutMs;
-    let delay = 20;
-    while (Date.now() < deadline && !this.closed) {
-      const scan = await this.o.scans.get(scanId);
-      if (!scan || scan.status !== 'processing') return;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(200, delay * 1.5);
+    const listen = () => this.nextEvent(scanId, Math.max(0, Math.min(WAIT_SAFETY_MS, deadline - Date.now())));
+    let next = listen();
+    try {
+      while (Date.now() < deadline && !this.closed) {
+        await next.settled;
+        next = listen();
+        const scan = await this.o.scans.get(scanId);
+        if (!scan || scan.status !== 'processing') return;
+      }
+    } finally {
+      next.cancel();
     }
   }
 
@@ -143,9 +195,7 @@ export class BullMqJobQueue implements JobQueue {
         if (existing) {
           // A job that used all its tries and whose failure was not recorded: record it now.
           if (await existing.isFailed()) {
-            const message = existing.failedReason || 'the analysis failed after retries';
-            const saved = await this.o.scans.fail(scan.id, 'INTERNAL', message, this.o.clock().toISOString());
-            if (saved !== false) await this.o.onFailed?.({ id: scan.id, status: 'failed', error: { code: 'INTERNAL', message } });
+            await this.o.outcomes.fail(scan.id, 'INTERNAL', existing.failedReason || 'the analysis failed after retries');
           }
           continue;
         }
@@ -164,7 +214,9 @@ export class BullMqJobQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    await this.queue.close().catch(() => {});
+    for (const id of [...this.waiters.keys()]) this.wake(id);
+    await Promise.all([this.queue.close().catch(() => {}), this.events.close().catch(() => {})]);
     this.redis.disconnect();
+    this.eventsRedis.disconnect();
   }
 }

@@ -3,7 +3,17 @@
  * itself runs in the engine's worker threads; this only decides how many analyses are
  * handed to the pool at once, so memory stays bounded however fast uploads arrive.
  */
-import { holdPlace, QueueFullError, type EnqueueOptions, type Reservation, type JobHandle, type JobProcessor, type JobQueue, type ScanJob } from './types.ts';
+import {
+  holdPlace,
+  QueueFullError,
+  type EnqueueOptions,
+  type FinishedScan,
+  type Reservation,
+  type JobHandle,
+  type JobProcessor,
+  type JobQueue,
+  type ScanJob,
+} from './types.ts';
 
 export interface MemoryQueueOptions {
   /** Jobs waiting plus running before enqueue refuses (→ 503). */
@@ -17,7 +27,7 @@ export interface MemoryQueueOptions {
 
 interface Entry {
   job: ScanJob;
-  resolve: () => void;
+  resolve: (finished?: FinishedScan | void) => void;
 }
 
 export class MemoryJobQueue implements JobQueue {
@@ -63,8 +73,8 @@ export class MemoryJobQueue implements JobQueue {
   enqueue(job: ScanJob, options: EnqueueOptions = {}): JobHandle {
     if (this.closed) throw new QueueFullError(5);
     if (!options.force && !this.hasRoom()) throw this.full();
-    let resolve!: () => void;
-    const finished = new Promise<void>((r) => (resolve = r));
+    let resolve!: Entry['resolve'];
+    const finished = new Promise<FinishedScan | void>((r) => (resolve = r));
     this.waiting.push({ job, resolve });
     this.pump();
     return { finished };
@@ -80,14 +90,15 @@ export class MemoryJobQueue implements JobQueue {
   }
 
   private async run(entry: Entry): Promise<void> {
+    let finished: FinishedScan | void = undefined;
     try {
-      await this.processor(entry.job);
+      finished = await this.processor(entry.job);
     } catch (err) {
       // The processor records outcomes itself; an escape here is a bug, logged, not fatal.
       this.options.onError?.(err, entry.job);
     } finally {
       this.running--;
-      entry.resolve();
+      entry.resolve(finished);
       this.pump();
     }
   }

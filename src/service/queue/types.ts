@@ -4,6 +4,7 @@
  * (jobs then carry only the scan id and workers read the upload from the ImageStore).
  */
 import { statusOf } from '../../contract/errors.ts';
+import type { Scan } from '../storage/scans.ts';
 
 export interface ScanJob {
   scanId: string;
@@ -11,11 +12,24 @@ export interface ScanJob {
   bytes?: Uint8Array;
 }
 
-export type JobProcessor = (job: ScanJob) => Promise<void>;
+/**
+ * What an in-process job hands back to a request waiting on it (`?wait=true`): the row as it
+ * was saved, and the result's JSON text with its geometry (what the response carries), so the
+ * request neither re-reads the row nor re-joins the geometry.
+ */
+export interface FinishedScan {
+  scan: Scan;
+  responseResultJson: string;
+}
+
+export type JobProcessor = (job: ScanJob) => Promise<FinishedScan | void>;
 
 export interface JobHandle {
-  /** Settles when the job has been processed (the scan row then holds the outcome). */
-  finished: Promise<void>;
+  /**
+   * Settles when the job has been processed (the scan row then holds the outcome), with the
+   * finished scan when the job ran in this process and completed; else the caller reads the row.
+   */
+  finished: Promise<FinishedScan | void>;
 }
 
 export interface EnqueueOptions {

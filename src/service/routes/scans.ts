@@ -48,15 +48,17 @@ export function statusView(scan: Scan): ScanStatusView {
 
 /**
  * The body for a scan's outcome: the result when completed (spliced in from the stored JSON
- * text, never re-parsed), the failure when failed, 409 while not finished.
+ * text, never re-parsed), the failure when failed, 409 while not finished. `resultJson`: the
+ * full result text when the caller has it already (a `?wait=true` upload analysed here).
  */
-export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 | 409) {
+export function sendOutcome(reply: FastifyReply, scan: Scan, whilePending: 202 | 409, resultJson?: string) {
   if (scan.status === 'completed') {
     const fields: Omit<ScanResults, 'result'> = { scan_id: scan.id, status: 'completed', created_at: scan.created_at, completed_at: scan.completed_at! };
     const head = JSON.stringify(fields);
     // A replay of this answer (Idempotency-Key) is kept 24 h: keep it without the face mesh.
     if (reply.request.idempotency) reply.request.idempotency.storedBody = `${head.slice(0, -1)},"result":${scan.result_json!}}`;
-    return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${joinGeometry(scan.result_json!, scan.geometry_json)}}`);
+    const full = resultJson ?? joinGeometry(scan.result_json!, scan.geometry_json);
+    return reply.code(200).type('application/json').send(`${head.slice(0, -1)},"result":${full}}`);
   }
   if (scan.status === 'failed') {
     const code = storedCode(scan.error_code);
@@ -187,6 +189,8 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
 
       if (!request.query.wait) return reply.code(202).send({ scan_id: scan.id, status: 'processing' } satisfies ScanAccepted);
       const done = await within(handle.finished, config.waitTimeoutMs);
+      // Analysed in this process: the saved row and the full text came back with the job.
+      if (done && done.value) return sendOutcome(reply, done.value.scan, 202, done.value.responseResultJson);
       const latest = await scans.get(scan.id);
       if (!latest) throw new HttpError('SCAN_NOT_FOUND');
       if (!done && latest.status === 'processing') request.log.warn({ scanId: scan.id }, 'wait=true timed out; answering 202');
@@ -367,9 +371,9 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
   );
 }
 
-/** True if the promise settled within ms; the timer is cleared either way. */
-function within(promise: Promise<void>, ms: number): Promise<boolean> {
+/** `{ value }` if the promise settled within ms, else null; the timer is cleared either way. */
+function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | null> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
+  const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+  return Promise.race([promise.then((value) => ({ value })), timeout]).finally(() => clearTimeout(timer));
 }

@@ -57,7 +57,12 @@ export class LocalImageStore implements ImageStore {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.pathOf(key), { force: true });
+    // One unlink (fs.rm would lstat first): a missing file is already deleted.
+    try {
+      await fs.unlink(this.pathOf(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   async exists(key: string): Promise<boolean> {
