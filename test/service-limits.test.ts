@@ -281,3 +281,21 @@ test('uploads in flight share one budget: past it the next is refused at once wi
     await tight.close();
   }
 });
+
+test('an upload route refuses a non-multipart body at once, before authentication reads it (JSON or text would be buffered)', async () => {
+  const t = await register();
+  const scanId = await initScan(t);
+  for (const [type, url, auth] of [
+    ['application/json', '/api/v1/analyze', ''],
+    ['text/plain', `/api/v1/scan/${scanId}/upload`, ''],
+    ['application/json', `/api/v1/scan/${scanId}/upload`, `Authorization: Bearer ${t}\r\n`],
+  ] as const) {
+    const c = connect();
+    // A chunked body that never ends: only an answer sent without reading it can come back.
+    await c.write(`POST ${url} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: ${type}\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`);
+    assert.ok(await c.until(() => responses(c.received()) > 0, 3000), `${type} to ${url}: answered without the body`);
+    assert.equal(status(c.received()), 415, c.received().slice(0, 200));
+    assert.match(c.received(), /NOT_MULTIPART/);
+    c.socket.destroy();
+  }
+});

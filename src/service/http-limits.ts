@@ -40,11 +40,18 @@ export function payloadTooLarge(request: FastifyRequest): HttpError {
 }
 
 export function registerBodyLimits(app: FastifyInstance) {
-  // Refuse on the declared length, before reading a byte of the body.
+  // Refuse on the declared length and type, before reading a byte of the body. A route with a
+  // body limit reads multipart only; any other type would go to Fastify's JSON or text parser,
+  // which buffers the whole body (up to that limit) before authentication runs, so a caller
+  // without a token could hold the memory (and the upload budget) until the body timeout.
   app.addHook('onRequest', async (request) => {
     const max = request.routeOptions.config.maxBodyBytes;
+    if (max === undefined) return;
+    if (!/^multipart\/form-data\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+      throw new HttpError('NOT_MULTIPART', 'the request must be multipart/form-data');
+    }
     const declared = Number(request.headers['content-length']);
-    if (max !== undefined && declared > max) throw payloadTooLarge(request);
+    if (declared > max) throw payloadTooLarge(request);
   });
   app.addHook('onSend', async (request, reply) => {
     if (request.raw.complete !== false) return;
