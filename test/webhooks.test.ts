@@ -176,6 +176,10 @@ describe('webhooks', () => {
     assert.equal(redactUrl('https://token@example.org/h'), 'https://***@example.org/h');
     assert.equal(redactUrl('https://example.org/h'), 'https://example.org/h');
     assert.equal(redactIn('connect to https://u:p%40ss@example.org/h failed (p@ss)', 'https://u:p%40ss@example.org/h'), 'connect to https://***:***@example.org/h failed (***)');
+    // A bare % (not percent-encoding) in the password: redacted, never a throw (found by review).
+    assert.equal(redactIn('refused: hook:p%ss', 'https://hook:p%ss@example.org/'), 'refused: ***:***');
+    // A one-letter user name is not hunted in free text, but its userinfo form still is.
+    assert.equal(redactIn('connect ECONNREFUSED receiver.example (e@receiver.example)', 'https://e@receiver.example/'), 'connect ECONNREFUSED receiver.example (***@receiver.example)');
   });
 
   test('a scan that recovery marks failed (its upload lost in a crash) sends scan.failed too', async () => {
