@@ -79,6 +79,9 @@ describe('settings that used to be read outside the schema (found by review)', (
     assert.deepEqual(problems({ ...env, SKINSIGHT_WEBHOOK_SECRET: weak }), [
       'refused in production (NODE_ENV=production): SKINSIGHT_WEBHOOK_SECRET holds about 0 bits; 192 (24 random bytes) are needed: whsec_$(openssl rand -base64 32)',
     ]);
+    // The base64 of a passphrase looks random as text; its bytes are judged (found by review).
+    const phrase = `whsec_${Buffer.from('password-password-secret').toString('base64')}`;
+    assert.match(problems({ ...env, SKINSIGHT_WEBHOOK_SECRET: phrase })[0]!, /SKINSIGHT_WEBHOOK_SECRET holds about \d+ bits; 192/);
     assert.match(problems({ ...env, SKINSIGHT_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })[0]!, /^SKINSIGHT_WEBHOOK_SECRET: must be whsec_ followed by base64 of 24 to 64 bytes/);
     assert.equal(loadConfig({ ...env, SKINSIGHT_WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}` }).webhook?.url, env.SKINSIGHT_WEBHOOK_URL);
     // Development keeps accepting any well-formed secret (tests use fixed ones).

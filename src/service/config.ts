@@ -237,11 +237,22 @@ function productionProblems(e: Env): string[] {
   }
   // The schema already wants whsec_ + base64 of 24 to 64 bytes (Standard Webhooks); production
   // also wants them random: 24 bytes are 192 bits, the 32 base64 characters that carry them.
-  const hook = e.SKINSIGHT_WEBHOOK_SECRET?.replace(/^whsec_/, '').replace(/=+$/, '');
-  if (hook !== undefined && secretBits(hook) < 192) {
-    out.push(`SKINSIGHT_WEBHOOK_SECRET holds about ${Math.floor(secretBits(hook))} bits; 192 (24 random bytes) are needed: whsec_$(openssl rand -base64 32)`);
+  const hook = e.SKINSIGHT_WEBHOOK_SECRET?.replace(/^whsec_/, '');
+  if (hook !== undefined && webhookSecretBits(hook) < 192) {
+    out.push(`SKINSIGHT_WEBHOOK_SECRET holds about ${Math.floor(webhookSecretBits(hook))} bits; 192 (24 random bytes) are needed: whsec_$(openssl rand -base64 32)`);
   }
   return out;
+}
+
+/**
+ * The entropy bound of a Standard Webhooks secret, judged on the bytes its base64 carries (the
+ * base64 text of a passphrase looks random). Bytes that are all printable ASCII are text: random
+ * bytes are that with odds of (95/256)^24 < 1e-10, so they are judged as the text they spell.
+ */
+function webhookSecretBits(base64: string): number {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.every((b) => b >= 0x20 && b < 0x7f)) return secretBits(bytes.toString('latin1'));
+  return secretBits(bytes.toString('latin1')) === 0 ? 0 : bytes.length * 8;
 }
 
 /**
