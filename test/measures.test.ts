@@ -235,6 +235,23 @@ test('overall wrinkle density is the mean of the zone densities, each zone count
   }
 });
 
+test('a wrinkle zone that cannot be measured does not pull the overall density by which zone it was', () => {
+  const full = baseline.cv.wrinkles;
+  assert.ok(full.available);
+  if (!full.available) return;
+  const { nasolabial: _dropped, ...rest } = base.wrinkleZones;
+  const partial = measureFace({ ...base, wrinkleZones: rest as MeasureInput['wrinkleZones'] }, FRONTAL).cv.wrinkles;
+  assert.ok(partial.available);
+  if (!partial.available) return;
+  assert.equal(partial.per_region.nasolabial, null);
+  // The measured zones, each relative to its own detection density, on the scale of all four.
+  const zones = (['forehead', 'crows_feet', 'under_eye'] as const).filter((z) => partial.per_region[z]);
+  const ratio = zones.reduce((s, z) => s + partial.per_region[z]!.density, 0) / zones.reduce((s, z) => s + WRINKLE_ZONE_THRESHOLDS[z], 0);
+  const scale = Object.values(WRINKLE_ZONE_THRESHOLDS).reduce((s, t) => s + t, 0) / 4;
+  assert.ok(Math.abs(partial.density - ratio * scale) < 1e-3, `overall ${partial.density}, expected ${(ratio * scale).toFixed(4)}`);
+  assert.notEqual(partial.density, Number((zones.reduce((s, z) => s + partial.per_region[z]!.density, 0) / zones.length).toFixed(4)), 'not the plain mean of the zones left');
+});
+
 test('reddening the cheeks raises cheek redness, much more than elsewhere', () => {
   const red = (rgb: number[]) => [rgb[0] + 25, rgb[1] - 12, rgb[2] - 4];
   let img = editPixels(face, base.regions.left_cheek, red);
