@@ -1,8 +1,13 @@
 /**
  * Speed never changes a result beyond a documented tolerance (issue #14): every face fixture
  * (and one close-up) is analysed and compared, field by field, with test/data/speed-snapshot.json,
- * taken from main's engine before the speed work (scripts/speed-snapshot.ts), and re-taken once
- * when FaceMesh moved from TF.js to ONNX Runtime (its `taken_from` says why).
+ * taken from main's engine before the speed work (scripts/speed-snapshot.ts). It guards the
+ * changes made since its last re-take, not every change ever: it was re-taken three times on
+ * 2026-12-01 (FaceMesh moved from TF.js to ONNX Runtime; the detector's letterbox pass, which
+ * changed which model finds the face on 11 fixtures; the new wrinkle measure), each time on the
+ * merged engine, and `taken_from` says why. The exact-equality checks of each speed change
+ * (the measure and region A/B against main, test/classifier-input, test/facemesh-parity) are
+ * what pins those changes; this test pins everything after.
  *
  * Tolerances, by field:
  *   - landmarks, region polygons, face box: 0.5 % of the inter-ocular distance, in pixels
