@@ -53,3 +53,18 @@ test('WebP and AVIF photos are analysed like JPEGs', async () => {
     await engine.close();
   }
 });
+
+test('an AVIF whose header claims 50,000 × 50,000 pixels is refused from the header, before any pixel is decoded', async () => {
+  // A real 64×64 AVIF with its HEIF 'ispe' (image spatial extents) box rewritten: a metadata bomb.
+  const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 150, b: 120 } } }).avif().toBuffer();
+  const ispe = small.indexOf(Buffer.from('ispe'));
+  assert.ok(ispe > 0, 'the AVIF has an ispe box');
+  const bomb = Buffer.from(small);
+  bomb.writeUInt32BE(50_000, ispe + 8); // after the box type: version/flags (4 bytes), then width and height
+  bomb.writeUInt32BE(50_000, ispe + 12);
+  assert.deepEqual([(await sharp(bomb, { limitInputPixels: false }).metadata()).width], [50_000], 'libvips believes the header');
+  const before = process.memoryUsage().rss;
+  await assert.rejects(decodeImage(bomb), (error: Error & { code?: string }) => error.code === 'IMAGE_TOO_LARGE' && /50000×50000/.test(error.message));
+  // 2.5 gigapixels would be 7.5 GB of RGB; nothing near that was allocated.
+  assert.ok(process.memoryUsage().rss - before < 64 * 1048576, 'no pixel buffer was allocated');
+});
