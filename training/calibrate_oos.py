@@ -20,17 +20,15 @@ low and test ECE 2-4x the target. Here both are chosen on **out-of-source** pred
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import metrics as M
 from .calibrate import clip_probs, fit_temperature, softmax_t
-from .heads import REPO, TASKS, Head, attach_ita, cell_weights, head_logits, labels, load_data, log_test, test_results, train_head
+from .heads import REPO, TASKS, Head, heads_arg_parser, attach_ita, cell_weights, head_logits, labels, load_data, log_test, test_results, train_head
 from .runlog import run_logger
 
 # sub-source -> fold (three folds: each head trains on two thirds of the training rows; more folds
@@ -71,12 +69,7 @@ def fold_ece(z, y, fold, w=None) -> float:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--run-dir", type=Path, default=None)
-    ap.add_argument("--register", action="store_true")
-    ap.add_argument("--version", default="3.0.1")
+    ap = heads_arg_parser(__doc__, "3.0.1")
     ap.add_argument("--tasks", default=",".join(TASKS), help="comma-separated (one process per task runs them in parallel)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)

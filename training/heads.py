@@ -283,14 +283,19 @@ def log_test(log, task: str, res: dict) -> None:
     log("fairness by UTKFace race label (test faces + patches):\n" + FA.markdown(res["fairness_utkface"], what))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def heads_arg_parser(doc: str | None, version: str) -> argparse.ArgumentParser:
+    """The options every heads command shares (this one and calibrate_oos)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "datasets")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--run-dir", type=Path, default=None)
     ap.add_argument("--register", action="store_true")
-    ap.add_argument("--version", default="3.0.0")
-    a = ap.parse_args(argv)
+    ap.add_argument("--version", default=version)
+    return ap
+
+
+def main(argv=None) -> int:
+    a = heads_arg_parser(__doc__, "3.0.0").parse_args(argv)
     torch.set_num_threads(1)  # the heads are tiny: more threads only spin-wait on a shared machine
     data_dir = a.data.resolve()
     run_dir = a.run_dir or (REPO / "training" / "runs" / f"heads-seed{a.seed}")
