@@ -76,20 +76,20 @@ def split_summary(items: list[Item]) -> dict:
     return out
 
 
-def load_crops(items: list[Item], crops_index: dict[str, str], cache_file: Path) -> np.ndarray:
-    """uint8 array [N,224,224,3] of the crops (PNG written by the prepare step), cached as .npy."""
+def load_crops(items: list[Item], crops_index: dict[str, str], cache_file: Path, size: int = 224) -> np.ndarray:
+    """uint8 array [N,size,size,3] of the crops (PNG written by the prepare step), cached as .npy."""
     from PIL import Image
 
     key = hashlib.sha256(json.dumps([crops_index[it.file] for it in items]).encode()).hexdigest()[:16]
     cache = cache_file.with_name(f"{cache_file.stem}-{key}.npy")
     if cache.exists():
         return np.load(cache, mmap_mode="r")
-    arr = np.empty((len(items), 224, 224, 3), dtype=np.uint8)
+    arr = np.empty((len(items), size, size, 3), dtype=np.uint8)
     for i, it in enumerate(items):
         with Image.open(crops_index[it.file]) as im:
             im = im.convert("RGB")
-            if im.size != (224, 224):
-                raise ValueError(f"crop {crops_index[it.file]} is {im.size}, expected 224x224")
+            if im.size != (size, size):
+                raise ValueError(f"crop {crops_index[it.file]} is {im.size}, expected {size}x{size}")
             arr[i] = np.asarray(im)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, arr)

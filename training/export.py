@@ -70,6 +70,13 @@ def ort_bench(*paths: Path) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def ort_ab(a: Path, b: Path, rounds: int = 200) -> dict:
+    """Batch-1 times of two files on one intra-op thread, called in alternation (ort_run.mjs ab)."""
+    r = subprocess.run(["node", str(REPO / "training" / "ort_run.mjs"), "ab", str(a), str(b), str(rounds)], check=True,
+                       cwd=REPO, capture_output=True, text=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def torch_logits(model: nn.Module, x_u8: np.ndarray) -> np.ndarray:
     from .train import normalise
 

@@ -12,6 +12,7 @@ the held-out test set (faces and their patches), half goes to training/validatio
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import subprocess
@@ -29,8 +30,9 @@ from . import data as D
 from . import fairness as FA
 from . import metrics as M
 from .runlog import run_logger
-from .calibrate import clip_probs, fit_temperature, softmax_t
+from .calibrate import clip_probs, fit_temperature, fit_vector_scaling, fold_vector_scaling, softmax_t
 from .backbone.features import cached_features
+from .backbone.multi import FEATURE_SETS
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "training" / ".cache"
@@ -51,25 +53,30 @@ def _rank(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
 
 
-def make_utk_patches(data_dir: Path, chunk: int = 300) -> None:
-    """`skinsight crop --patches --patch-size 224` over the UTKFace portraits, at most `chunk` files
+def patch_prefix(size: int) -> str:
+    """Cache folder prefix of the UTKFace patches at `size` (224: 3.0.0's `patches-utkface`)."""
+    return "patches-utkface" if size == 224 else f"patches{size}-utkface"
+
+
+def make_utk_patches(data_dir: Path, size: int = 224, chunk: int = 300) -> None:
+    """`skinsight crop --patches --patch-size <size>` over the UTKFace portraits, at most `chunk` files
     per command (a longer argv crashes node here); one folder per chunk (patches-utkface-aa, -ab, ...)."""
     files = sorted(str(p) for p in (data_dir / "conditions" / "normal").glob("utkface__*.jpg"))
     for k in range(0, len(files), chunk):
-        out = CACHE / f"patches-utkface-a{chr(ord('a') + k // chunk)}"
-        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "crop", "--out", str(out), "--size", "224", "--patches",
-               "--patch-size", "224", "--quiet", *files[k: k + chunk]]
+        out = CACHE / f"{patch_prefix(size)}-a{chr(ord('a') + k // chunk)}"
+        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "crop", "--out", str(out), "--size", str(size), "--patches",
+               "--patch-size", str(size), "--quiet", *files[k: k + chunk]]
         # exit code 1 = some portraits had no detectable face (NO_FACE lines in crops.jsonl): expected
         if subprocess.run(cmd, cwd=REPO).returncode not in (0, 1):
             raise RuntimeError(f"engine crop --patches failed for {out}")
 
 
-def utk_patch_items(data_dir: Path, base: dict[str, D.Item]) -> tuple[list[D.Item], dict[str, str]]:
+def utk_patch_items(data_dir: Path, base: dict[str, D.Item], size: int = 224) -> tuple[list[D.Item], dict[str, str]]:
     """Patch items from training/.cache/patches-utkface*/crops.jsonl (made by the engine)."""
-    dirs = sorted(CACHE.glob("patches-utkface*"))
+    dirs = sorted(CACHE.glob(patch_prefix(size) + "-*"))
     if not dirs:
-        make_utk_patches(data_dir)
-        dirs = sorted(CACHE.glob("patches-utkface*"))
+        make_utk_patches(data_dir, size)
+        dirs = sorted(CACHE.glob(patch_prefix(size) + "-*"))
     items, index = [], {}
     for d in dirs:
         for line in open(d / "crops.jsonl"):
@@ -135,6 +142,16 @@ def cell_weights(y: np.ndarray, domains: list[str], tones: list[str], floor: int
         cnt[k] = cnt.get(k, 0) + 1
     w = np.array([1.0 / max(cnt[k], floor) for k in keys])
     return w / w.mean()
+
+
+def task_weights(y: np.ndarray, domains: list[str], tones: list[str], dark_healthy: float = 1.0) -> np.ndarray:
+    """cell_weights, then the healthy rows (class 0: no_acne / normal) of the dark tone group times
+    `dark_healthy` (1 = 3.0.0's weights): a heavier price on flagging healthy dark skin (#12 sec. 2)."""
+    w = cell_weights(y, domains, tones)
+    if dark_healthy != 1.0:
+        w = w * np.where((y == 0) & (np.array(tones) == "dark"), dark_healthy, 1.0)
+        w = w / w.mean()
+    return w
 
 
 class Head(nn.Module):
@@ -205,23 +222,24 @@ class Data:
     ita_cat: list[str]
 
 
-def load_data(data_dir: Path, seed: int, log, ita: bool = True) -> Data:
-    """Engine crops, UTKFace patches, splits, frozen 1280 features, training tone groups and the
-    engine's ITA category of the test images (all cached in training/.cache; `ita=False`: later,
-    with attach_ita)."""
+def load_data(data_dir: Path, seed: int, log, ita: bool = True, size: int = 224, features: str = "pooled") -> Data:
+    """Engine crops and UTKFace patches at `size`, splits, frozen features (multi.FEATURE_SETS),
+    training tone groups and the engine's ITA category of the test images (all cached in
+    training/.cache; `ita=False`: later, with attach_ita)."""
     from .prepare import crop_modes, prepare
 
-    cropper, index = prepare(data_dir, CACHE, "engine")
-    modes = crop_modes(CACHE, cropper)
+    cropper, index = prepare(data_dir, CACHE, "engine", size)
+    modes = crop_modes(CACHE, cropper, size)
     items = [it for it in D.read_manifest(data_dir) if it.file in index]
     for it in items:
         it.mode = modes.get(it.file, "")
-    patches, pindex = utk_patch_items(data_dir, {it.file: it for it in items})
+    patches, pindex = utk_patch_items(data_dir, {it.file: it for it in items}, size)
     assign(items, patches, seed)
-    X = D.load_crops(items, index, CACHE / "arrays-engine.npy")
-    XP = D.load_crops(patches, pindex, CACHE / "arrays-patches.npy")
+    sfx = "" if size == 224 else f"-{size}"
+    X = D.load_crops(items, index, CACHE / f"arrays-engine{sfx}.npy", size)
+    XP = D.load_crops(patches, pindex, CACHE / f"arrays-patches{sfx}.npy", size)
     t0 = time.time()
-    feats = np.concatenate([cached_features(X, "crops"), cached_features(XP, "patches")])
+    feats = np.concatenate([cached_features(X, "crops", features), cached_features(XP, "patches", features)])
     log(f"features {feats.shape} in {time.time() - t0:.0f}s")
     allx = [X, XP]
     rows = items + patches
@@ -294,54 +312,142 @@ def heads_arg_parser(doc: str | None, version: str) -> argparse.ArgumentParser:
     return ap
 
 
+@dataclass
+class Config:
+    """What a heads run trains: crop side, feature set (backbone/multi.py), per task the weight on
+    healthy dark-skin rows and the calibration method (CALIBRATIONS). The defaults are 3.0.0's."""
+    size: int = 224
+    features: str = "pooled"
+    dark_healthy: dict[str, float] | None = None
+    calibration: dict[str, str] | None = None
+
+    def dark(self, task: str) -> float:
+        return (self.dark_healthy or {}).get(task, 1.0)
+
+    def calib(self, task: str) -> str:
+        return (self.calibration or {}).get(task, "temperature")
+
+
+# servable calibrations (the engine applies one temperature per entry; vector scaling is folded
+# into the head's last layer): temperature with cell-balanced NLL (3.0.0), with plain NLL, vector scaling
+CALIBRATIONS = ("temperature", "temperature_plain", "vector")
+
+
+def fit_head(task: str, d: Data, tr: np.ndarray, va: np.ndarray, seed: int, dark_healthy: float, log) -> tuple[Head, dict, list]:
+    """HEAD_GRID on the training rows; the head with the best validation macro-F1 (3.0.0's rule)."""
+    classes = TASKS[task]
+    y = labels(task, d.rows)
+    w = task_weights(y[tr], [d.domain[i] for i in tr], [d.tones[i] for i in tr], dark_healthy)
+    search = []
+    for hp in HEAD_GRID:
+        head = train_head(d.feats[tr], y[tr], w, len(classes), hp["hidden"], hp["wd"], seed)
+        rep = M.classification_report(softmax_t(head_logits(head, d.feats[va])), y[va], classes)
+        search.append({**hp, "val_macro_f1": rep["macro_f1"], "val_roc_auc_acne": rep.get("roc_auc_acne"), "_head": head})
+        log(f"  [{task}] head {hp} dark-healthy x{dark_healthy}: val macro-F1 {rep['macro_f1']:.4f} AUC {rep.get('roc_auc_acne')}")
+    best = max(search, key=lambda s_: s_["val_macro_f1"])
+    head = best.pop("_head")
+    for s_ in search:
+        s_.pop("_head", None)
+    return head, best, search
+
+
+def last_linear(head: Head) -> nn.Linear:
+    return head.net if isinstance(head.net, nn.Linear) else head.net[-1]
+
+
+def calibrate(task: str, head: Head, zv: np.ndarray, yv: np.ndarray, wv: np.ndarray, method: str) -> tuple[float, dict]:
+    """Fit `method` on the validation logits; returns (the manifest temperature, details). Vector
+    scaling is folded into `head` in place (temperature 1)."""
+    if method == "temperature":
+        return fit_temperature(zv, yv, wv), {"method": method, "fitted_on": "validation split (NLL, cell-balanced weights)"}
+    if method == "temperature_plain":
+        return fit_temperature(zv, yv), {"method": method, "fitted_on": "validation split (NLL)"}
+    if method == "vector":
+        a, b = fit_vector_scaling(zv, yv, wv)
+        fold_vector_scaling(last_linear(head), a, b)
+        return 1.0, {"method": method, "scale": a.tolist(), "bias": b.tolist(),
+                     "fitted_on": "validation split (NLL, cell-balanced weights), folded into the head's last layer"}
+    raise ValueError(f"unknown calibration {method}")
+
+
+def val_fairness(task: str, d: Data, va: np.ndarray, pv: np.ndarray, threshold: float | None) -> list[dict]:
+    """Healthy flagged / sensitivity per training tone group (crop_ita) on the validation rows."""
+    classes = TASKS[task]
+    pred = [classes[k] for k in M.predict(pv, threshold)]
+    return FA.group_table(pred, [d.rows[i].cls for i in va], [d.tones[i] for i in va],
+                          "acne" if task == "acne_binary" else None, ["light", "medium", "dark"])
+
+
+def parse_per_task(text: str | None, cast) -> dict:
+    """"acne_binary=2,skin_condition=1" -> {task: cast(value)}; a bare value applies to both tasks."""
+    if not text:
+        return {}
+    if "=" not in text:
+        return {t: cast(text) for t in TASKS}
+    out = {}
+    for part in text.split(","):
+        k, v = part.split("=")
+        if k not in TASKS:
+            raise SystemExit(f"unknown task {k}")
+        out[k] = cast(v)
+    return out
+
+
 def main(argv=None) -> int:
-    a = heads_arg_parser(__doc__, "3.0.0").parse_args(argv)
+    ap = heads_arg_parser(__doc__, "3.0.0")
+    ap.add_argument("--size", type=int, default=224, choices=(224, 192), help="crop side (the engine crops at this size)")
+    ap.add_argument("--features", default="pooled", choices=tuple(FEATURE_SETS), help="backbone feature set (backbone/multi.py)")
+    ap.add_argument("--dark-healthy", default=None, help="weight on healthy dark-skin rows, e.g. acne_binary=2,skin_condition=1")
+    ap.add_argument("--not-default", action="store_true", help="register without making it the default")
+    ap.add_argument("--selection", type=Path, default=None, help="select_heads.py's selection.json, summarised in the card")
+    ap.add_argument("--calibration", default=None, help=f"per task, one of {CALIBRATIONS}, e.g. acne_binary=vector")
+    a = ap.parse_args(argv)
+    cfg = Config(a.size, a.features, parse_per_task(a.dark_healthy, float), parse_per_task(a.calibration, str))
+    for m in (cfg.calibration or {}).values():
+        if m not in CALIBRATIONS:
+            raise SystemExit(f"unknown calibration {m}")
     torch.set_num_threads(1)  # the heads are tiny: more threads only spin-wait on a shared machine
     data_dir = a.data.resolve()
     run_dir = a.run_dir or (REPO / "training" / "runs" / f"heads-seed{a.seed}")
     log = run_logger(run_dir, append=False)
+    log(f"config {json.dumps(cfg.__dict__)}")
+    if a.selection:
+        (run_dir / "selection-source.txt").write_text(str(a.selection.resolve()) + "\n")
 
-    d = load_data(data_dir, a.seed, log)
+    d = load_data(data_dir, a.seed, log, size=cfg.size, features=cfg.features)
     items, rows, X, split, domain, tones, feats = d.items, d.rows, d.X, d.split, d.domain, d.tones, d.feats
     tr, va, te = (np.where(split == s)[0] for s in ("train", "val", "test"))
 
     results, heads = {}, {}
     for task, classes in TASKS.items():
         y = labels(task, rows)
-        w = cell_weights(y[tr], [domain[i] for i in tr], [tones[i] for i in tr])
-        ftr, ytr, wtr = feats[tr], y[tr], w
+        head, best, search = fit_head(task, d, tr, va, a.seed, cfg.dark(task), log)
         fva = feats[va]
-        search = []
-        for hp in HEAD_GRID:
-            head = train_head(ftr, ytr, wtr, len(classes), hp["hidden"], hp["wd"], a.seed)
-            rep = M.classification_report(softmax_t(head_logits(head, fva)), y[va], classes)
-            search.append({**hp, "val_macro_f1": rep["macro_f1"], "val_roc_auc_acne": rep.get("roc_auc_acne"), "_head": head})
-            log(f"  [{task}] head {hp}: val macro-F1 {rep['macro_f1']:.4f} AUC {rep.get('roc_auc_acne')}")
-        best = max(search, key=lambda s: s["val_macro_f1"])
-        head = best.pop("_head")
-        for s_ in search:
-            s_.pop("_head", None)
         zv = head_logits(head, fva)
         wv = cell_weights(y[va], [domain[i] for i in va], [tones[i] for i in va])
-        temp = fit_temperature(zv, y[va], wv)
+        raw = copy.deepcopy(head)  # before a folded calibration: the test ECE "before"
+        temp, cal = calibrate(task, head, zv, y[va], wv, cfg.calib(task))
+        zv = head_logits(head, fva)  # after a folded calibration
         pv = clip_probs(softmax_t(zv, temp))
         threshold = M.choose_threshold(pv[:, 1], y[va]) if task == "acne_binary" else None
         # the held-out test sources, evaluated once with the choices above
         zt = head_logits(head, feats[te])
-        pt_raw, pt = softmax_t(zt), clip_probs(softmax_t(zt, temp))
-        res = {"head": best, "search": search, "temperature": temp, "threshold": threshold,
+        pt_raw, pt = softmax_t(head_logits(raw, feats[te])), clip_probs(softmax_t(zt, temp))
+        res = {"head": best, "search": search, "temperature": temp, "calibration": cal, "threshold": threshold,
+               "dark_healthy_weight": cfg.dark(task),
                "val": M.classification_report(pv, y[va], classes, threshold),
-               **test_results(task, d, y, te, pt_raw, pt, threshold)}
+               "val_fairness_tone": val_fairness(task, d, va, pv, threshold)}
+        res.update(test_results(task, d, y, te, pt_raw, pt, threshold))
         log_test(log, task, res)
         results[task], heads[task] = res, head
     (run_dir / "metrics.json").write_text(json.dumps(results, indent=1))
     torch.save({"heads": {k: v.state_dict() for k, v in heads.items()},
-                "hparams": {k: results[k]["head"] for k in heads}}, run_dir / "heads.pt")
+                "hparams": {k: results[k]["head"] for k in heads}, "config": cfg.__dict__}, run_dir / "heads.pt")
     (run_dir / "splits.json").write_text(json.dumps({"seed": a.seed, "files": {it.file: it.split for it in rows}}))
     if a.register:
         from .register_heads import register
 
-        register(run_dir, a.version, heads, results, X, items, rows, split, log)
+        register(run_dir, a.version, heads, results, X, items, rows, split, log, cfg, not a.not_default, data_dir)
     return 0
 
 

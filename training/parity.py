@@ -1,8 +1,9 @@
-"""Print PyTorch probabilities for one 224x224 crop, for the engine's parity test.
+"""Print PyTorch probabilities for one crop at the model's input side, for the engine's parity test.
 
     /usr/bin/python3 training/parity.py PNG_CROP MODEL.pt|MODEL.onnx
 
-PNG_CROP: an image written by `skinsight crop` (224x224 RGB; exactly the engine's model-input pixels).
+PNG_CROP: an image written by `skinsight crop` (SxS RGB, S = the entry's `input.size`, 224 for a .pt;
+exactly the engine's model-input pixels).
 MODEL.pt: a checkpoint from training/checkpoints/ (or a seed state dict).
 MODEL.onnx: a registry file; its PyTorch checkpoint training/checkpoints/<name>-<version>.pt is found
 through models/manifest.json (same folder as the ONNX file). INT8 entries have no PyTorch twin.
@@ -31,10 +32,12 @@ def load_multihead(ckpt_path: Path, output: str):
     """The backbone + heads network of training/heads.py, returning the logits of `output`."""
     import torch
 
+    from training.backbone.multi import FeatureBackbone
     from training.backbone.net import Backbone, SkinNet
     from training.heads import Head
 
     ck = torch.load(ckpt_path)
+    features = ck.get("features", "pooled")  # 3.0.0's checkpoint predates the key
     heads = {}
     for task in ck["names"]:
         sd = ck["heads"][task]
@@ -43,7 +46,7 @@ def load_multihead(ckpt_path: Path, output: str):
         head = Head(sd["mu"].numpy(), sd["sd"].numpy(), classes, hidden)
         head.load_state_dict(sd)
         heads[task] = head
-    net = SkinNet(Backbone(), heads).eval()
+    net = SkinNet(Backbone() if features == "pooled" else FeatureBackbone(features), heads).eval()
     k = net.names.index(output)
     return (lambda x: net(x)[k]), {"name": ck["name"], "version": ck["version"]}
 
@@ -77,14 +80,16 @@ def main(argv=None) -> int:
         meta["classes"] = entry["classes"]
         temperature = (entry.get("calibration") or {}).get("temperature", 1.0)
         name = f"{entry['name']}@{entry['version']}"
+        side = (entry.get("input") or {}).get("size", 224)
     else:
         model, meta = load_any(model_path)
         name = meta.get("name", model_path.stem) + (f"@{meta['version']}" if "version" in meta else "")
         temperature = 1.0
+        side = 224
     with Image.open(png) as im:
         im = im.convert("RGB")
-        if im.size != (224, 224):
-            raise SystemExit(f"{png} is {im.size[0]}x{im.size[1]}; expected a 224x224 crop from `skinsight crop`")
+        if im.size != (side, side):
+            raise SystemExit(f"{png} is {im.size[0]}x{im.size[1]}; expected a {side}x{side} crop from `skinsight crop`")
         x = np.asarray(im, dtype=np.float32) / 255.0
     from training.spec import MEAN, STD
 

@@ -52,12 +52,12 @@ def _index_from_jsonl(out_dir: Path, data_dir: Path) -> dict[str, str]:
     return index
 
 
-def run_engine_crop(data_dir: Path, out_dir: Path) -> dict[str, str]:
+def run_engine_crop(data_dir: Path, out_dir: Path, size: int = 224) -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     done = out_dir / ".complete"
     if not done.exists():
         (out_dir / "crops.jsonl").unlink(missing_ok=True)
-        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "crop", "--out", str(out_dir), "--size", "224",
+        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "crop", "--out", str(out_dir), "--size", str(size),
                "--closeup-fallback", str(data_dir / "conditions")]
         print("prepare:", " ".join(cmd), file=sys.stderr)
         r = subprocess.run(cmd, cwd=REPO)
@@ -99,17 +99,24 @@ def run_pil_crop(data_dir: Path, out_dir: Path) -> dict[str, str]:
     return _index_from_jsonl(out_dir, data_dir)
 
 
-def crop_modes(cache_dir: Path, cropper: str) -> dict[str, str]:
-    p = cache_dir / f"crops-{cropper}" / "modes.json"
+def crop_modes(cache_dir: Path, cropper: str, size: int = 224) -> dict[str, str]:
+    p = (engine_crop_dir(cache_dir, size) if cropper == "engine" else cache_dir / f"crops-{cropper}") / "modes.json"
     return json.loads(p.read_text()) if p.exists() else {}
 
 
-def prepare(data_dir: Path, cache_dir: Path, cropper: str = "auto") -> tuple[str, dict[str, str]]:
+def engine_crop_dir(cache_dir: Path, size: int = 224) -> Path:
+    """Where the engine crops at `size` are cached: crops-engine (224, 3.0.0's) or crops-engine-<size>."""
+    return cache_dir / ("crops-engine" if size == 224 else f"crops-engine-{size}")
+
+
+def prepare(data_dir: Path, cache_dir: Path, cropper: str = "auto", size: int = 224) -> tuple[str, dict[str, str]]:
     """Returns (cropper used, index of dataset-relative file -> crop PNG)."""
     if cropper == "auto":
         cropper = "engine" if engine_crop_available() else "pil"
+    if cropper != "engine" and size != 224:
+        raise ValueError("the PIL fallback cropper makes 224 crops only")
     if cropper == "engine":
-        return cropper, run_engine_crop(data_dir, cache_dir / "crops-engine")
+        return cropper, run_engine_crop(data_dir, engine_crop_dir(cache_dir, size), size)
     return cropper, run_pil_crop(data_dir, cache_dir / "crops-pil")
 
 
