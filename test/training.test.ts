@@ -1,7 +1,9 @@
 /**
  * The training side's own checks that must hold in CI: the seed-weight importer turns randomly
  * initialised state dicts of the seed's two architectures (saved with torch.save) into ONNX files
- * and registry entries that match PyTorch (training/tests/test_import_seed.py, Debian's Python).
+ * and registry entries that match PyTorch (training/tests/test_import_seed.py, Debian's Python); the 3.1.0
+ * heads' vector scaling folds into the last layer exactly, isotonic regression and the healthy
+ * dark-skin weight do what they say (training/tests/test_calibrate_vector.py).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,5 +19,13 @@ test('seed weights import: random state dicts become ONNX registry entries that 
     maxBuffer: 16 * 1024 * 1024,
   });
   // unittest reports on stderr and exits non-zero on failure (which rejects above).
+  assert.match(stderr, /\nOK\s*$/);
+});
+
+test('calibration and weighting of the 3.1.0 heads: folded vector scaling, isotonic, healthy dark-skin weight', async () => {
+  const { stderr } = await run('/usr/bin/python3', ['-m', 'unittest', '-v', 'training.tests.test_calibrate_vector'], {
+    cwd: REPO,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   assert.match(stderr, /\nOK\s*$/);
 });

@@ -46,7 +46,8 @@ def load_multihead(ckpt_path: Path, output: str):
         head = Head(sd["mu"].numpy(), sd["sd"].numpy(), classes, hidden)
         head.load_state_dict(sd)
         heads[task] = head
-    net = SkinNet(Backbone() if features == "pooled" else FeatureBackbone(features), heads).eval()
+    size = ck.get("input_size", 224)
+    net = SkinNet(Backbone() if (size, features) == (224, "pooled") else FeatureBackbone(features), heads).eval()
     k = net.names.index(output)
     return (lambda x: net(x)[k]), {"name": ck["name"], "version": ck["version"]}
 

@@ -99,7 +99,8 @@ def register(run_dir: Path, version: str, heads: dict, results: dict, X, items, 
     from .export_sized import export_at
 
     cfg = cfg or Config()
-    net = SkinNet(FeatureBackbone(cfg.features) if cfg.features != "pooled" else Backbone(), heads).eval()
+    # net.py's Backbone reads flatten_1, a fixed 7x7 pool: only for 3.0.0's 224 pooled features
+    net = SkinNet(Backbone() if (cfg.size, cfg.features) == (224, "pooled") else FeatureBackbone(cfg.features), heads).eval()
     onnx_path = MODELS / f"{NAME}-{version}.onnx"
     if cfg.size == 224:
         export(net, onnx_path)
