@@ -2,6 +2,7 @@
 of fp32 on the held-out test crops (macro-F1, and ROC-AUC for acne), both through onnxruntime-node.
 
     /usr/bin/python3 -m training.int8_heads --version 3.0.0
+    /usr/bin/python3 -m training.int8_heads --version 3.1.0 --run-dir training/runs/heads-3.1.0
 """
 from __future__ import annotations
 
@@ -34,14 +35,15 @@ def main(argv=None) -> int:
     fp32 = MODELS / f"skin_mnv2-{a.version}.onnx"
     int8 = MODELS / f"skin_mnv2-{a.version}-int8.onnx"
     splits = json.loads((a.run_dir / "splits.json").read_text())["files"]
-    _, index = prepare(a.data.resolve(), CACHE, "engine")
+    man = load_manifest()
+    size = next(e for e in man["models"] if e["file"] == fp32.name)["input"]["size"]  # the crops the model was trained on
+    _, index = prepare(a.data.resolve(), CACHE, "engine", size)
     items = [it for it in D.read_manifest(a.data.resolve()) if it.file in index]
-    X = D.load_crops(items, index, CACHE / "arrays-engine.npy")
+    X = D.load_crops(items, index, CACHE / ("arrays-engine.npy" if size == 224 else f"arrays-engine-{size}.npy"), size)
     split = np.array([splits.get(it.file, "") for it in items])
     te, tr = np.where(split == "test")[0], np.where(split == "train")[0]
     calib = np.sort(np.random.RandomState(42).choice(tr, size=256, replace=False))
     qinfo = quantize_qdq(fp32, int8, np.ascontiguousarray(X[calib]))
-    man = load_manifest()
     entries = {e["task"]: e for e in man["models"] if e["file"] == fp32.name}
     Xte = np.ascontiguousarray(X[te])
     report, keep = {}, True
@@ -76,6 +78,9 @@ def main(argv=None) -> int:
     full = json.loads((MODELS / f"skin_mnv2-{a.version}.metrics.json").read_text())
     full["int8"] = report
     (MODELS / f"skin_mnv2-{a.version}.metrics.json").write_text(json.dumps(full, indent=1) + "\n")
+    from .cards_heads import write_card
+
+    write_card(full, MODELS / entries["acne_binary"]["model_card"])  # the card's INT8 section
     return 0
 
 
