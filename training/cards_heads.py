@@ -98,8 +98,8 @@ def write_card(full: dict, out: Path) -> None:
            ["- Head type, weight decay, temperature and threshold were chosen on validation only; **the test set was evaluated once, "
             "at the end, with those choices.** Validation is in-source (15 % of the training sources) and optimistic."]), "",
          "## Targets (held-out test)", "",
-         "Accuracy-type measures on the test crops **without** the UTKFace patches (1,512 images: the comparable set; the "
-         "1,255 healthy patches are easy negatives and would lift acne ROC-AUC and lower ECE); the fairness measures on all "
+         f"Accuracy-type measures on the test crops **without** the UTKFace patches ({ac['n']:,} images: the comparable set; the "
+         f"{a['test']['n'] - ac['n']:,} healthy patches are easy negatives and would lift acne ROC-AUC and lower ECE); the fairness measures on all "
          "test images, patches included (they are the healthy close-ups that matter there). ECE: the worse of the two models.", "",
          "| measure | target | measured | met |", "|---|---:|---:|---|"]
     if full.get("one_core_ab"):
@@ -178,7 +178,7 @@ def write_card(full: dict, out: Path) -> None:
               "measurement (2 epochs, the old splits) is in `cards/acne_binary.md` and `cards/skin_condition.md`.", ""]
     q = full.get("int8")
     if q:
-        L += ["## INT8", "", f"QDQ static INT8 ({q['bytes']['int8'] / 1e6:.1f} MB), same 1,512 test crops through onnxruntime-node: "
+        L += ["## INT8", "", f"QDQ static INT8 ({q['bytes']['int8'] / 1e6:.1f} MB), same {q['test_n']:,} test crops through onnxruntime-node: "
               + "; ".join(f"{t}: macro-F1 {q[t]['fp32']['macro_f1']:.3f} -> {q[t]['int8']['macro_f1']:.3f}" for t in ("acne_binary", "skin_condition"))
               + f". {'Kept' if q['kept'] else 'Not kept: a task lost more than 1 point'} (`training/int8_heads.py`).", ""]
     L += ["## Limits", "",
