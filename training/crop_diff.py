@@ -40,9 +40,11 @@ def pixels(p: str) -> np.ndarray:
 
 def diff(old_dir: Path, new_dir: Path) -> dict:
     old, new = read(old_dir), read(new_dir)
+    # an old run cut short compares the images it reached (crop order: sorted by path)
+    keys = sorted(old) if len(old) < len(new) else sorted(set(old) | set(new))
     per: dict[str, dict] = defaultdict(lambda: {"old": Counter(), "new": Counter(), "moved": Counter(), "identical": 0,
                                                 "differ": 0, "mad": []})
-    for rel in sorted(set(old) | set(new)):
+    for rel in keys:
         src = Path(rel).name.split("__")[0]
         o, n = old.get(rel, {"mode": "absent"}), new.get(rel, {"mode": "absent"})
         s = per[src]
@@ -57,7 +59,7 @@ def diff(old_dir: Path, new_dir: Path) -> dict:
             else:
                 s["differ"] += 1
                 s["mad"].append(float(np.abs(a - b).mean()) if a.shape == b.shape else float("nan"))
-    res = {}
+    res = {"_compared": {"images": len(keys), "of": len(new)}}
     for src, s in sorted(per.items()):
         res[src] = {"old": dict(s["old"]), "new": dict(s["new"]), "moved": dict(s["moved"]), "identical": s["identical"],
                     "differ": s["differ"], "median_mean_abs_diff": float(np.median(s["mad"])) if s["mad"] else None}
@@ -69,6 +71,8 @@ def markdown(res: dict) -> str:
          "pixels differ (median mean abs diff, 0-255) |", "|---|---|---|---|---:|---:|"]
     tot = Counter()
     for src, r in res.items():
+        if src.startswith("_"):
+            continue
         f = lambda c: f"{c.get('face', 0)} / {c.get('closeup', 0)} / {c.get('error', 0) + c.get('absent', 0)}"  # noqa: E731
         moved = ", ".join(f"{k} {v}" for k, v in sorted(r["moved"].items())) or "-"
         mad = "-" if r["median_mean_abs_diff"] is None else f"{r['median_mean_abs_diff']:.2f}"
@@ -81,6 +85,9 @@ def markdown(res: dict) -> str:
         tot["moved"] += sum(r["moved"].values())
     L.append(f"| **all** | {tot['old_face']} / {tot['old_closeup']} | {tot['new_face']} / {tot['new_closeup']} | {tot['moved']} | "
              f"{tot['identical']} | {tot['differ']} |")
+    c = res.get("_compared")
+    if c and c["images"] < c["of"]:
+        L += ["", f"Compared {c['images']:,} of the {c['of']:,} images (the old run was cut short; crops are made in path order)."]
     return "\n".join(L)
 
 

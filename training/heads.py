@@ -43,11 +43,11 @@ PATCH_REGIONS = ["forehead", "left_cheek", "right_cheek", "nose", "chin"]
 HEAD_GRID = [{"hidden": 0, "wd": wd} for wd in (0.01, 0.3)] + [{"hidden": 128, "wd": 0.3}]
 
 
-def head_grid(dim: int) -> list[dict]:
+def head_grid(dim: int, grid: list[dict] | None = None) -> list[dict]:
     """HEAD_GRID for `dim` features: the hidden layer narrowed so that two heads still fit the
     ~1.3 MB that 128 x 1280 takes (1856 features, b13+pooled: 96 hidden), i.e. the backbone (8.9 MB)
     + both heads stay inside register.MAX_BYTES (10 MiB)."""
-    return [dict(hp, hidden=min(hp["hidden"], (128 * 1280) // dim // 8 * 8)) if hp["hidden"] else hp for hp in HEAD_GRID]
+    return [dict(hp, hidden=min(hp["hidden"], (128 * 1280) // dim // 8 * 8)) if hp["hidden"] else hp for hp in (grid or HEAD_GRID)]
 
 
 def labels(task: str, items: list[D.Item]) -> np.ndarray:
@@ -340,13 +340,14 @@ class Config:
 CALIBRATIONS = ("temperature", "temperature_plain", "vector")
 
 
-def fit_head(task: str, d: Data, tr: np.ndarray, va: np.ndarray, seed: int, dark_healthy: float, log) -> tuple[Head, dict, list]:
-    """HEAD_GRID on the training rows; the head with the best validation macro-F1 (3.0.0's rule)."""
+def fit_head(task: str, d: Data, tr: np.ndarray, va: np.ndarray, seed: int, dark_healthy: float, log,
+             grid: list[dict] | None = None) -> tuple[Head, dict, list]:
+    """`grid` (default HEAD_GRID) on the training rows; the head with the best validation macro-F1 (3.0.0's rule)."""
     classes = TASKS[task]
     y = labels(task, d.rows)
     w = task_weights(y[tr], [d.domain[i] for i in tr], [d.tones[i] for i in tr], dark_healthy)
     search = []
-    for hp in head_grid(d.feats.shape[1]):
+    for hp in head_grid(d.feats.shape[1], grid):
         head = train_head(d.feats[tr], y[tr], w, len(classes), hp["hidden"], hp["wd"], seed)
         rep = M.classification_report(softmax_t(head_logits(head, d.feats[va])), y[va], classes)
         search.append({**hp, "val_macro_f1": rep["macro_f1"], "val_roc_auc_acne": rep.get("roc_auc_acne"), "_head": head})

@@ -2,7 +2,9 @@
 
     /usr/bin/python3 -m training.select_heads --seed 42
 
-Candidates, each trained with heads.py's head grid and head rule (best validation macro-F1):
+Candidates are compared with one head type, 3.0.0's choice for both tasks (`SELECT_GRID`: the MLP,
+weight decay 0.3; a full head grid per candidate takes ~30 s a head on this loaded machine); the
+final run (heads.py) searches the whole head grid again on validation:
 1. Input and features: crop side 224 or 192 (the backbone costs ~0.73x at 192: (192/224)^2) x
    feature set `pooled` (3.0.0) or `b13+pooled` (backbone/multi.py). Score = acne validation
    ROC-AUC + condition validation macro-F1 (temperature-calibrated, as served). Rule, fixed before
@@ -39,6 +41,7 @@ from .runlog import run_logger
 SIZES = (224, 192)
 FEATURE_SETS = ("pooled", "b13+pooled")
 DARK = (1.0, 2.0, 4.0)
+SELECT_GRID = [{"hidden": 128, "wd": 0.3}]  # 3.0.0's chosen head, both tasks (narrowed for 1856 features by head_grid)
 POOLED_DIM = 1280  # b13+pooled = [576 block-13 | 1280 pooled]: `pooled` is its last 1280 columns
 
 
@@ -146,7 +149,7 @@ def main(argv=None) -> int:
             c = {}
             for task in TASKS:
                 y = labels(task, dd.rows)
-                head, best, _ = fit_head(task, dd, tr, va, a.seed, 1.0, log)
+                head, best, _ = fit_head(task, dd, tr, va, a.seed, 1.0, log, SELECT_GRID)
                 c[task] = {"head": best, **val_eval(task, dd, va, head, y)}
             c["score"] = c["acne_binary"]["val_roc_auc_acne"] + c["skin_condition"]["val_macro_f1"]
             sel["candidates"][key] = c
@@ -172,7 +175,7 @@ def main(argv=None) -> int:
         runs = {1.0: {"head": sel["candidates"][chosen][task]["head"], **{k: v for k, v in sel["candidates"][chosen][task].items() if k != "head"}}}
         heads_k = {}
         for k in DARK:
-            head, best_hp, _ = fit_head(task, d, tr, va, a.seed, k, log)
+            head, best_hp, _ = fit_head(task, d, tr, va, a.seed, k, log, SELECT_GRID)
             heads_k[k] = head
             if k != 1.0:
                 runs[k] = {"head": best_hp, **val_eval(task, d, va, head, y)}
