@@ -126,7 +126,8 @@ def main(argv=None) -> int:
         entry = copy.deepcopy(e)
         entry.update(version=a.version, file=out.name, sha256=sha256_file(out))
         entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over the {gh}x{gw} feature map -> {region_output(e['task'])} [N,R,C]"
-        entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh}
+        entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh,
+                            "from_version": a.source}
         entry["metrics"] = {**e["metrics"], "note": f"{a.source}'s heads and weights (whole-face outputs identical); region pooling added by training/export_regions.py"}
         upsert(man, entry)
     save_manifest(man)

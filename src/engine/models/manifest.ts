@@ -67,6 +67,8 @@ export const ModelEntry = z.object({
     output: z.string().min(1),
     grid: z.number().int().min(1).max(64),
     cell_px: z.number().positive(),
+    /** The version whose heads and weights this file re-exports (training/export_regions.py): its whole-face outputs are the same. */
+    from_version: z.string().optional(),
     threshold: z.number().min(0).max(1).optional(),
     /** The same for close-up tiles (acne-regions.ts CLOSEUP_TILES), which pool more cells than a region. */
     tile_threshold: z.number().min(0).max(1).optional(),
