@@ -9,7 +9,8 @@ unchanged global-pool outputs. Checks, through onnxruntime-node on real photos
 - the new file's per-task outputs equal the source file's (|d logit| <= 1e-4);
 - a uniform row (1/G) of `region_weights` gives those logits again (mean pooling is linear);
 - random rows match PyTorch (<= 1e-4).
-Then it writes one registry entry per task (the source's entries with the new file, sha256,
+Then it saves the checkpoint under the new version (training/checkpoints/skin_mnv2-<version>.pt,
+the same heads) and writes one registry entry per task (the source's entries with the new file, sha256,
 version, and a `regions` block: input/output names, the grid read from the graph, input pixels
 per cell), `default` as the source's. The region threshold is chosen afterwards on validation
 data by training/region_threshold.py (run by this command unless --no-threshold).
@@ -119,12 +120,19 @@ def main(argv=None) -> int:
     assert not bad, f"parity over {TOL}: {bad}"
     assert meta["inputs"][REGIONS_INPUT][-1] == cells, meta
 
+    # the same heads under the new version's name (training/parity.py reads <file stem>.pt)
+    ck = torch.load(CKPT / f"{NAME}-{a.source}.pt")
+    ck.update(version=a.version, regions_from=a.source)
+    torch.save(ck, CKPT / f"{NAME}-{a.version}.pt")
+
     man = load_manifest()
     src = [e for e in man["models"] if e["file"] == src_file.name]
     assert src, f"no registry entry names {src_file.name}"
     for e in src:
         entry = copy.deepcopy(e)
-        entry.update(version=a.version, file=out.name, sha256=sha256_file(out))
+        # the default follows the source's (or this version's own, when the command runs again)
+        again = next((x for x in man["models"] if x["task"] == e["task"] and x["version"] == a.version), {})
+        entry.update(version=a.version, file=out.name, sha256=sha256_file(out), default=bool(e.get("default") or again.get("default")))
         entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over the {gh}x{gw} feature map -> {region_output(e['task'])} [N,R,C]"
         entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh,
                             "from_version": a.source}
