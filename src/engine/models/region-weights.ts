@@ -19,10 +19,18 @@ export interface RegionWeights {
 }
 
 /**
+ * Mask pixels are counted on every MASK_STEP-th row and column (the centre of each 2×2 block):
+ * a cell is ~55 crop pixels wide at 384/7. On obama-1080p.jpg the weights move by at most 0.014
+ * and the region probabilities by at most 0.01 against every pixel, for 0.50 ms instead of 5.6 ms
+ * (5 regions, medians of 400 interleaved calls on the loaded 2-core dev machine, 2026-12-01).
+ */
+export const MASK_STEP = 2;
+
+/**
  * One row per mask (a landmark-defined skin region on the model's crop). A region with no pixel
  * (e.g. hidden by a turned head) gets an all-zero row and `empty[r]`: its answer is not reported.
  */
-export function maskWeights(masks: Mask[], grid: number): { weights: RegionWeights; empty: boolean[] } {
+export function maskWeights(masks: Mask[], grid: number, step = MASK_STEP): { weights: RegionWeights; empty: boolean[] } {
   const cells = grid * grid;
   const data = new Float32Array(masks.length * cells);
   const empty: boolean[] = [];
@@ -32,10 +40,10 @@ export function maskWeights(masks: Mask[], grid: number): { weights: RegionWeigh
     for (let x = 0; x < width; x++) cellX[x] = Math.min(grid - 1, Math.floor((x * grid) / width));
     const counts = new Float64Array(cells);
     let total = 0;
-    for (let y = 0; y < height; y++) {
+    for (let y = step >> 1; y < height; y += step) {
       const row = Math.min(grid - 1, Math.floor((y * grid) / height)) * grid;
       const off = y * width;
-      for (let x = 0; x < width; x++) {
+      for (let x = step >> 1; x < width; x += step) {
         if (mask.data[off + x]) {
           counts[row + cellX[x]]++;
           total++;
