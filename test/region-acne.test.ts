@@ -177,3 +177,31 @@ test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more tha
     }
   }
 });
+
+test('micro-batched: a face with 5 region rows beside a close-up with 9 tiles in one run give the unbatched answers', async () => {
+  const sizes: number[] = [];
+  const batched = await createEngine({ intraOpThreads: 1, batchWindowMs: 5, onBatch: (n) => sizes.push(n) });
+  try {
+    const face = await engine.prepare(fixture('faces', 'biden.jpg'));
+    assert.equal(face.mode, 'face');
+    const close = await engine.prepare(fixture('faces', 'obama.jpg'), { closeup: true });
+    const grid = regional.find((e) => e.task === 'acne_binary')!.regions!.grid;
+    const rows = maskWeights(ACNE_REGIONS.map((r) => (face.mode === 'face' ? face.regions.measure.regions[r] : createMask(1, 1))), grid).weights;
+    const tiles = tileWeights(CLOSEUP_TILES, grid);
+    const mb = batched.registry.forTask('acne_binary');
+    const m1 = engine.registry.forTask('acne_binary');
+    assert.ok('classifier' in mb && 'classifier' in m1);
+    sizes.length = 0;
+    const [a, b] = await Promise.all([mb.classifier.classifyRegions({ ...face.crop }, rows), mb.classifier.classifyRegions({ ...close.crop }, tiles)]);
+    assert.deepEqual(sizes, [2], 'both went through one run');
+    const ra = await m1.classifier.classifyRegions({ ...face.crop }, rows);
+    const rb = await m1.classifier.classifyRegions({ ...close.crop }, tiles);
+    for (const [x, y, n] of [[a, ra, 5], [b, rb, 9]] as const) {
+      assert.equal(x.regions?.length, n);
+      x.regions!.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - y.regions![r][c]) <= 1e-4, `row ${r}: ${p} vs ${y.regions![r][c]}`)));
+      x.probabilities.forEach((p, c) => assert.ok(Math.abs(p - y.probabilities[c]) <= 1e-4));
+    }
+  } finally {
+    await batched.close();
+  }
+});
