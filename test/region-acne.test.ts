@@ -197,8 +197,8 @@ test('micro-batched: a face with 5 region rows beside a close-up with 9 tiles in
     const ra = await m1.classifier.classifyRegions({ ...face.crop }, rows);
     const rb = await m1.classifier.classifyRegions({ ...close.crop }, tiles);
     for (const [x, y, n] of [[a, ra, 5], [b, rb, 9]] as const) {
-      assert.equal(x.regions?.length, n);
-      x.regions!.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - y.regions![r][c]) <= 1e-4, `row ${r}: ${p} vs ${y.regions![r][c]}`)));
+      assert.equal(x.regionLogits?.length, n);
+      x.regionLogits!.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - y.regionLogits![r][c]) <= 1e-4, `row ${r}: ${p} vs ${y.regionLogits![r][c]}`)));
       x.probabilities.forEach((p, c) => assert.ok(Math.abs(p - y.probabilities[c]) <= 1e-4));
     }
   } finally {

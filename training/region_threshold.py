@@ -1,29 +1,45 @@
-"""The region threshold of a region-pooling acne model, chosen on validation data.
+"""Region calibration and region threshold of a region-pooling acne model, fitted on validation data.
 
     /usr/bin/python3 -m training.region_threshold --version 3.0.1
 
-The engine reports a face as acne when its whole-face probability passes the model's threshold
-OR any region (forehead, cheeks, nose, chin) passes `regions.threshold`; close-ups likewise with
-their 3x3 tiles and `regions.tile_threshold` (src/engine/models/acne-regions.ts). Both are chosen
-here on the validation split of the heads run (training/heads.py `assign`, seed 42: 15 % of the
-training sources, stratified by class x source), never on the test sources:
+(run by training/export_regions.py unless --no-threshold). All of it on the validation split of
+the heads run (training/heads.py `assign`, seed 42: 15 % of the training sources, stratified by
+class x source), never on the test sources:
 1. `skinsight analyze` over the validation images (the engine itself, so regions come from the
-   real landmarks); images with no detectable face run again with --closeup, as the training
-   crops do (--closeup-fallback). Cached in training/.cache/region-val/<version>-*.jsonl.
-2. For each mode, the threshold t on max(region p) that maximises binary macro-F1 of
-   "face p >= face threshold OR max region p >= t" (acne vs every other class), over a grid
-   0.05..0.995; ties go to the higher t (fewer region alarms). The face threshold is the entry's.
-   t is adopted only if that macro-F1 beats the face alone; otherwise regions are reported but
-   decide nothing (no threshold in the manifest, `region_threshold: null` in results).
-3. Writes the adopted t into the acne entry's `regions` block, and the whole table (macro-F1,
-   healthy-image flag rate and sensitivity for every t, and for the face alone) into
-   models/<name>-<version>.regions.json.
+   real landmarks and the close-up skin mask); images with no detectable face run again with
+   --closeup, as the training crops do. The engine is run on a PROBE copy of the models folder
+   (symlinks + a manifest whose region calibration is p = sigmoid(z / PROBE_SCALE), no region
+   threshold), so each region's raw logit difference z = logit(acne) - logit(no_acne) is read back
+   exactly as z = PROBE_SCALE * logit(p) (|z| < 42 before the engine's clip; 4-decimal rounding
+   moves z by < 0.01 there). Cached in training/.cache/region-val/<key>-*.jsonl, the key being the
+   model file's sha256, the probe and the engine code (git tree of src/ plus any uncommitted diff);
+   a CLI run that crashes (exit status other than 0, or 1 without one line per image) fails.
+2. Calibration (the whole-face temperature was fitted on whole-face pooled logits and is wrong
+   for region rows): Platt scaling (Platt 1999), p_r = sigmoid(a_r * z_r + b_r), one (a, b) per
+   face region and one for all close-up tiles, fitted by maximum likelihood on every validation
+   image's region row with the IMAGE's label (acne vs the rest) and Platt's smoothed targets
+   (N+ + 1)/(N+ + 2), 1/(N- + 2). Meaning: "the probability that the face shows acne, judged from
+   this region alone". ECE (15 bins, training/metrics.py) of the region rows is reported before
+   (the served temperature: sigmoid(z / T), clipped) and after, in-sample and 5-fold
+   cross-validated within validation (fit on 4/5 of the images, measured on the rest).
+3. Threshold: for each mode, the threshold t on the calibrated max(region p) that maximises
+   binary macro-F1 of "face p >= face threshold OR max region p >= t" (acne vs every other
+   class), over a grid 0.05..0.995; ties go to the higher t (fewer region alarms). Adopted only
+   if that macro-F1 beats the face alone; otherwise regions are reported but decide nothing (no
+   threshold in the manifest: `region_threshold` and `detected_regions` null in results).
+   `normal_flagged` is the rate on images labelled `normal` (healthy skin); `non_acne_flagged`
+   on every non-acne image (rosacea, eczema, pigmentation too).
+4. Writes the calibration and the adopted thresholds into the acne entry's `regions` block, the
+   whole table into models/<name>-<version>.regions.json, and the model card's section.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +52,12 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "training" / ".cache" / "region-val"
 MIN_SIDE = 64  # the engine refuses smaller images (src/engine/decode), as the training crops did
 GRID = [round(float(t), 3) for t in np.arange(0.05, 0.99, 0.01)] + [0.995]
+REGIONS = ["forehead", "left_cheek", "right_cheek", "nose", "chin"]
+PROBE_SCALE = 8.0  # probe calibration a = 1/8, b = 0: z = 8 * logit(p), no clip below |z| = 42
+P_MIN, P_MAX = 0.005, 0.995  # src/engine/models/calibration.ts
+FOLDS = 5
+MEANING = ("the probability that the face shows acne, judged from this region (tile) alone: Platt scaling "
+           "sigmoid(a*z + b) of the region row's logit difference, fitted with image-level labels; not a diagnosis of the region")
 
 
 def val_items(data_dir: Path, seed: int) -> list[D.Item]:
@@ -55,21 +77,87 @@ def val_items(data_dir: Path, seed: int) -> list[D.Item]:
     return out
 
 
-def analyze(files: list[Path], closeup: bool, out: Path) -> list[dict]:
+def engine_code_key() -> str:
+    """The engine's code: git tree of src/ at HEAD plus any uncommitted change under src/."""
+    tree = subprocess.run(["git", "rev-parse", "HEAD:src"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "src"], cwd=REPO, capture_output=True, check=True).stdout
+    untracked = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "src"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    h = hashlib.sha256(diff)
+    for f in sorted(untracked.split()):
+        h.update(f.encode() + (REPO / f).read_bytes())
+    return f"{tree}:{h.hexdigest()[:16]}"
+
+
+def probe_models(man: dict, version: str, out: Path) -> None:
+    """A models folder of symlinks whose acne@version region rows come back as sigmoid(z / PROBE_SCALE)."""
+    for f in MODELS.iterdir():
+        if f.name != "manifest.json":
+            os.symlink(f, out / f.name)
+    probe = json.loads(json.dumps(man))
+    for e in probe["models"]:
+        if e["task"] == "acne_binary" and e["version"] == version:
+            r = e["regions"]
+            for k in ("threshold", "tile_threshold"):
+                r.pop(k, None)
+            ab = {"a": 1.0 / PROBE_SCALE, "b": 0.0}
+            r["calibration"] = {"method": "platt", "rows": {n: ab for n in REGIONS}, "tile": ab, "fitted_on": "probe"}
+    (out / "manifest.json").write_text(json.dumps(probe, indent=1) + "\n")
+
+
+def analyze(files: list[Path], closeup: bool, out: Path, models_dir: Path) -> list[dict]:
     if not out.exists():
         lst = out.with_suffix(".txt")
         lst.write_text("\n".join(map(str, files)) + "\n")
-        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "analyze", "--workers", "1", "--quiet", "--files-from", str(lst)]
+        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "analyze", "--workers", "1", "--quiet", "--models", str(models_dir),
+               "--files-from", str(lst)]
         r = subprocess.run(cmd + (["--closeup"] if closeup else []), cwd=REPO, capture_output=True, text=True)
+        lines = r.stdout.splitlines()
+        # exit 1 means "some image gave an error line" (e.g. NO_FACE), anything else is a failure
+        if r.returncode not in (0, 1) or len(lines) != len(files):
+            raise RuntimeError(f"skinsight analyze failed (exit {r.returncode}, {len(lines)} lines for {len(files)} files): {r.stderr[-2000:]}")
         rows = []
-        for line in r.stdout.splitlines():
+        for line in lines:
             res = json.loads(line)
             a = (res.get("ml_analysis") or {}).get("acne_analysis") or {}
             rows.append({"source": res.get("source"), "error": (res.get("error") or {}).get("code"), "mode": res.get("mode"),
                          "version": (a.get("model") or {}).get("version"), "acne": (a.get("probabilities") or {}).get("acne"),
-                         "per_region": a.get("per_region"), "per_tile": a.get("per_tile")})
+                         "per_region": a.get("per_region"), "per_tile": a.get("per_tile"), "regions_reason": a.get("regions_reason")})
         out.write_text("".join(json.dumps(x) + "\n" for x in rows))
     return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def probe_logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return PROBE_SCALE * float(np.log(p / (1 - p)))
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt (1999): maximum likelihood of sigmoid(a z + b) on smoothed targets, by Newton's method."""
+    n_pos, n_neg = int(y.sum()), int(len(y) - y.sum())
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    X = np.stack([z, np.ones_like(z)], 1)
+    for _ in range(100):
+        p = sigmoid(a * z + b)
+        g = X.T @ (p - t)
+        H = (X * (p * (1 - p))[:, None]).T @ X + 1e-9 * np.eye(2)
+        step = np.linalg.solve(H, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(a), float(b)
+
+
+def clip(p):
+    return np.clip(p, P_MIN, P_MAX)
+
+
+def ece_bin(p: np.ndarray, y: np.ndarray) -> float:
+    return M.ece(np.stack([1 - p, p], 1), y.astype(np.int64))
 
 
 def macro_f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -82,15 +170,61 @@ def macro_f1(pred: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(f1s))
 
 
-def choose(face_p: np.ndarray, region_max: np.ndarray, y: np.ndarray, face_t: float) -> tuple[float, list[dict]]:
+def rates(pred: np.ndarray, y: np.ndarray, normal: np.ndarray) -> dict:
+    return {"macro_f1": macro_f1(pred, y),
+            "normal_flagged": float(pred[normal].mean()) if normal.any() else None,
+            "non_acne_flagged": float(pred[y == 0].mean()) if (y == 0).any() else None,
+            "sensitivity": float(pred[y == 1].mean()) if (y == 1).any() else None}
+
+
+def choose(face_p: np.ndarray, region_max: np.ndarray, y: np.ndarray, normal: np.ndarray, face_t: float) -> tuple[float, list[dict]]:
     base = face_p >= face_t
     table = []
     for t in GRID:
         pred = (base | (region_max >= t)).astype(np.int64)
-        table.append({"t": t, "macro_f1": macro_f1(pred, y), "healthy_flagged": float(pred[y == 0].mean()) if (y == 0).any() else None,
-                      "sensitivity": float(pred[y == 1].mean()) if (y == 1).any() else None})
+        table.append({"t": t, **rates(pred, y, normal)})
     best = max(table, key=lambda r: (round(r["macro_f1"], 12), r["t"]))
     return best["t"], table
+
+
+def calibrate_mode(z: np.ndarray, y: np.ndarray, groups: list[str], temperature: float, seed: int) -> tuple[dict, dict, np.ndarray]:
+    """Platt per group (z: [n, R] logits with NaN for empty rows; groups: one name per column, equal names share a fit).
+    Returns the parameters, the ECE report and the calibrated [n, R] (NaN kept)."""
+    names = sorted(set(groups))
+    params, cal = {}, np.full_like(z, np.nan)
+    cv = np.full_like(z, np.nan)
+    fold = np.random.RandomState(seed).permutation(len(y)) % FOLDS
+    for g in names:
+        cols = [j for j, n in enumerate(groups) if n == g]
+        zz = z[:, cols]
+        ok = ~np.isnan(zz)
+        yy = np.repeat(y[:, None], len(cols), 1)
+        a, b = fit_platt(zz[ok], yy[ok])
+        params[g] = {"a": round(a, 6), "b": round(b, 6)}
+        sub = np.full_like(zz, np.nan)
+        sub[ok] = clip(sigmoid(a * zz[ok] + b))
+        cal[:, cols] = sub
+        for k in range(FOLDS):
+            tr = ok & (fold[:, None] != k)
+            te = ok & (fold[:, None] == k)
+            ak, bk = fit_platt(zz[tr], yy[tr])
+            sk = cv[:, cols]
+            sk[te] = clip(sigmoid(ak * zz[te] + bk))
+            cv[:, cols] = sk
+    ok = ~np.isnan(z)
+    yy = np.repeat(y[:, None], z.shape[1], 1)
+    before = clip(sigmoid(z / temperature))
+    report = {"rows": int(ok.sum()),
+              "ece_before_temperature": ece_bin(before[ok], yy[ok]),
+              "ece_after_platt_in_sample": ece_bin(cal[ok], yy[ok]),
+              "ece_after_platt_5fold": ece_bin(cv[ok], yy[ok]),
+              "per_group": {}}
+    for g in names:
+        cols = [j for j, n in enumerate(groups) if n == g]
+        o = ok[:, cols]
+        report["per_group"][g] = {"ece_before": ece_bin(before[:, cols][o], yy[:, cols][o]),
+                                  "ece_after_5fold": ece_bin(cv[:, cols][o], yy[:, cols][o])}
+    return params, report, cal
 
 
 def main(argv=None) -> int:
@@ -103,46 +237,68 @@ def main(argv=None) -> int:
     man = load_manifest()
     entry = next(e for e in man["models"] if e["task"] == "acne_binary" and e["version"] == a.version)
     assert entry.get("regions"), f"acne_binary@{a.version} has no regions block (training/export_regions.py)"
+    temperature = (entry.get("calibration") or {}).get("temperature", 1.0)
     items = val_items(data, a.seed)
     by_path = {str(data / it.file): it for it in items}
     CACHE.mkdir(parents=True, exist_ok=True)
-    faces = analyze(sorted(by_path), False, CACHE / f"{a.version}-face.jsonl")
-    no_face = [Path(r["source"]) for r in faces if r["error"] == "NO_FACE"]
-    closeups = analyze(sorted(no_face), True, CACHE / f"{a.version}-closeup.jsonl") if no_face else []
-    result = {"version": a.version, "split": f"validation (training/heads.py assign, seed {a.seed})", "face_threshold": entry["threshold"]}
-    for mode, rows, key in (("face", faces, "per_region"), ("closeup", closeups, "per_tile")):
-        ok = [r for r in rows if not r["error"] and r[key] is not None]
+    key = hashlib.sha256(f"{entry['sha256']}|probe {PROBE_SCALE}|{engine_code_key()}".encode()).hexdigest()[:20]
+    with tempfile.TemporaryDirectory() as td:
+        probe_models(man, a.version, Path(td))
+        faces = analyze(sorted(by_path), False, CACHE / f"{a.version}-{key}-face.jsonl", Path(td))
+        no_face = [Path(r["source"]) for r in faces if r["error"] == "NO_FACE"]
+        closeups = analyze(sorted(no_face), True, CACHE / f"{a.version}-{key}-closeup.jsonl", Path(td)) if no_face else []
+    result = {"version": a.version, "split": f"validation (training/heads.py assign, seed {a.seed})", "face_threshold": entry["threshold"],
+              "meaning": MEANING, "cache_key": key}
+    calibration = {"method": "platt", "meaning": MEANING,
+                   "fitted_on": f"validation split (seed {a.seed}), image labels acne vs the rest, Platt (1999) smoothed targets; "
+                                f"training/region_threshold.py, models/{Path(entry['file']).stem}.regions.json"}
+    for mode, rows, key_ in (("face", faces, "per_region"), ("closeup", closeups, "per_tile")):
+        ok = [r for r in rows if not r["error"] and r[key_] is not None]
         wrong = {r["version"] for r in ok} - {a.version}
         assert not wrong, f"the engine served acne_binary {wrong}, not {a.version}: make {a.version} the default first"
-        vals = [[v for v in (r[key].values() if mode == "face" else sum(r[key], [])) if v is not None] for r in ok]
-        keep = [i for i, v in enumerate(vals) if v]
+        if not ok:
+            continue
+        names = REGIONS if mode == "face" else [f"tile_{i}_{j}" for i in range(3) for j in range(3)]
+        vals = [[r[key_][n] for n in REGIONS] if mode == "face" else sum(r[key_], []) for r in ok]
+        keep = [i for i, v in enumerate(vals) if any(x is not None for x in v)]
+        z = np.array([[np.nan if v is None else probe_logit(v) for v in vals[i]] for i in keep], dtype=np.float64)
         y = np.array([1 if by_path[ok[i]["source"]].cls == "acne" else 0 for i in keep])
+        normal = np.array([by_path[ok[i]["source"]].cls == "normal" for i in keep])
         face_p = np.array([ok[i]["acne"] for i in keep])
-        rmax = np.array([max(vals[i]) for i in keep])
-        t, table = choose(face_p, rmax, y, entry["threshold"])
+        groups = names if mode == "face" else ["tile"] * len(names)
+        params, ece_report, cal = calibrate_mode(z, y, groups, temperature, a.seed)
+        if mode == "face":
+            calibration["rows"] = params
+        else:
+            calibration["tile"] = params["tile"]
+        before = clip(sigmoid(z / temperature))
+        rmax = np.nanmax(cal, 1)
+        t, table = choose(face_p, rmax, y, normal, entry["threshold"])
         whole = (face_p >= entry["threshold"]).astype(np.int64)
         chosen = next(r for r in table if r["t"] == t)
-        result[mode] = {"n": len(keep), "acne": int(y.sum()), "errors": len(rows) - len(ok), "threshold": t,
-                        "face_only": {"macro_f1": macro_f1(whole, y), "healthy_flagged": float(whole[y == 0].mean()),
-                                      "sensitivity": float(whole[y == 1].mean()) if y.any() else None},
-                        "with_regions": chosen, "table": table}
-        # diagnostic: how well each region's (or the strongest tile's) p ranks acne images, beside the face's
-        names = list(ok[0][key]) if mode == "face" else []
+        any_half = lambda p, sel: float((np.nanmax(p[sel], 1) >= 0.5).mean()) if sel.any() else None  # noqa: E731
+        result[mode] = {"n": len(keep), "acne": int(y.sum()), "normal": int(normal.sum()), "errors": len(rows) - len(ok),
+                        "calibration": params, "ece": ece_report,
+                        "any_region_ge_0.5": {"normal_before": any_half(before, normal), "normal_after": any_half(cal, normal),
+                                              "non_acne_before": any_half(before, y == 0), "non_acne_after": any_half(cal, y == 0)},
+                        "threshold": t, "face_only": rates(whole, y, normal), "with_regions": chosen, "table": table}
         auc = {"face": M.roc_auc(y, face_p), "max_region": M.roc_auc(y, rmax)}
-        for n in names:
-            v = np.array([ok[i][key][n] if ok[i][key][n] is not None else np.nan for i in keep])
+        for j, n in enumerate(names if mode == "face" else []):
+            v = cal[:, j]
             auc[n] = M.roc_auc(y[~np.isnan(v)], v[~np.isnan(v)])
         result[mode]["roc_auc"] = auc
         result[mode]["adopted"] = chosen["macro_f1"] > result[mode]["face_only"]["macro_f1"] + 1e-12
-        print(f"[{mode}] n={len(keep)} acne={int(y.sum())}: best region threshold {t} "
-              f"({'adopted' if result[mode]['adopted'] else 'not adopted: no better than the face alone'}); "
+        print(f"[{mode}] n={len(keep)} acne={int(y.sum())} normal={int(normal.sum())}: region ECE {ece_report['ece_before_temperature']:.3f} "
+              f"(temperature) -> {ece_report['ece_after_platt_5fold']:.3f} (Platt, 5-fold within validation); "
+              f"best region threshold {t} ({'adopted' if result[mode]['adopted'] else 'not adopted: no better than the face alone'}); "
               f"face only {result[mode]['face_only']}, with regions {chosen}")
-    for mode, key in (("face", "threshold"), ("closeup", "tile_threshold")):
-        entry["regions"].pop(key, None)
+    entry["regions"]["calibration"] = calibration
+    for mode, k in (("face", "threshold"), ("closeup", "tile_threshold")):
+        entry["regions"].pop(k, None)
         if mode in result and result[mode]["adopted"]:
-            entry["regions"][key] = result[mode]["threshold"]
-    entry["regions"]["threshold_chosen_on"] = (f"validation split (seed {a.seed}): the region threshold maximising binary macro-F1 of "
-                                               f"face OR any region, adopted only if it beats the face alone; "
+            entry["regions"][k] = result[mode]["threshold"]
+    entry["regions"]["threshold_chosen_on"] = (f"validation split (seed {a.seed}): the threshold on the Platt-calibrated region values maximising "
+                                               f"binary macro-F1 of face OR any region, adopted only if it beats the face alone; "
                                                f"training/region_threshold.py, models/{Path(entry['file']).stem}.regions.json")
     save_manifest(man)
     (MODELS / f"{Path(entry['file']).stem}.regions.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -146,7 +146,7 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   // analysis (the same pixels), so analysing a prepared face again runs the models again.
   const crop: RgbImage = { ...prepared.crop };
   // Acne per region pools the same forward (models/acne-regions.ts); both heads pass the same weights.
-  const plan = regionPlanner(prepared.mode === 'face' ? { mode: 'face', masks: prepared.regions.measure.regions } : { mode: 'closeup' });
+  const plan = regionPlanner(prepared.mode === 'face' ? { mode: 'face', masks: prepared.regions.measure.regions } : { mode: 'closeup', skin: prepared.closeupSkin });
   const [acne, condition, shadow] = await Promise.all([
     runAcne(parts.registry, crop, plan, versions.acne_binary),
     runCondition(parts.registry, crop, plan, versions.skin_condition),
@@ -271,7 +271,7 @@ interface ModelOutcome<T> {
 /** One forward: whole-crop probabilities, and the plan's rows when the model has a region input. */
 async function classifyWithPlan(classifier: Classifier, crop: RgbImage, plan: (grid: number) => RegionPlan): Promise<ClassifyOutput & { plan: RegionPlan | null }> {
   const grid = classifier.regionGrid;
-  if (grid === null) return { probabilities: (await classifier.classify([crop]))[0], regions: null, plan: null };
+  if (grid === null) return { probabilities: (await classifier.classify([crop]))[0], regionLogits: null, plan: null };
   const used = plan(grid);
   return { ...(await classifier.classifyRegions(crop, used.weights)), plan: used };
 }
@@ -283,11 +283,11 @@ async function runAcne(registry: ModelRegistry, crop: RgbImage, plan: (grid: num
   const p = clipProbabilities(out.probabilities);
   const [noAcne, acne] = [p[0], p[1]];
   const support = m.classifier.regionSupport;
-  const regions = acneRegionFields(m.entry, out.plan, out.regions, 'reason' in support ? support.reason : undefined);
+  const regions = acneRegionFields(m.entry, out.plan, out.regionLogits, 'reason' in support ? support.reason : undefined);
   // Detected when the face passes its threshold or any region passes the region threshold (acne-regions.ts).
-  const byRegion = regions.detected_regions.length > 0;
+  const byRegion = (regions.detected_regions?.length ?? 0) > 0;
   const detected = acne >= m.entry.threshold || byRegion;
-  const strongest = Math.max(acne, ...Object.values(regions.per_region ?? {}).map((v) => v ?? 0), ...(regions.per_tile ?? []).flat());
+  const strongest = Math.max(acne, ...Object.values(regions.per_region ?? {}).map((v) => v ?? 0), ...(regions.per_tile ?? []).flat().map((v) => v ?? 0));
   return {
     available: true,
     model: m.entry,

@@ -3,20 +3,32 @@
  * - face mode: one row per landmark-defined skin region (forehead, both cheeks, nose, chin: the
  *   polygons of region/skin-regions.ts on the measure crop, AND its skin mask, which is the crop
  *   the model sees resized), so each answer reads the feature cells under that region's skin;
- * - close-up mode: the same crop cut into CLOSEUP_TILES × CLOSEUP_TILES tiles (no landmarks).
+ * - close-up mode: the same crop cut into CLOSEUP_TILES × CLOSEUP_TILES tiles (no landmarks),
+ *   each tile weighted by tile ∩ the close-up's skin mask; a tile with no skin pixel is null.
+ *
+ * What a region's number means: the heads were trained on whole-face labels, so a region's
+ * logit is read as evidence about the FACE, not a lesion count of that region. It is calibrated
+ * on its own (the whole-face temperature, fitted on whole-face pooled logits, is wrong for region
+ * rows: a healthy face at p 0.005 had nose 0.75): Platt scaling (Platt 1999, "Probabilistic
+ * outputs for support vector machines"), p_r = σ(a_r · z_r + b_r) with z_r = logit(acne) −
+ * logit(no_acne) of row r, (a_r, b_r) fitted by training/region_threshold.py on the VALIDATION
+ * split with the image's label. So p_r is "the probability that the face shows acne, judged from
+ * this region alone". Close-up tiles share one (a, b). No calibration in the manifest for the
+ * mode: per_region / per_tile are null with a reason (never the uncalibrated rows).
  *
  * Face-level answer: the calibrated whole-crop probability is kept as `probabilities`, and the
  * face is `detected` when it passes the model's threshold OR any region passes the manifest's
  * region threshold (`regions.threshold`, for tiles `regions.tile_threshold`, chosen on validation
- * data by training/region_threshold.py),
- * so acne on one cheek is not averaged away by four clear regions. Every region probability is
- * calibrated with the task's temperature and clipped to [0.005, 0.995] like the face's.
+ * data by training/region_threshold.py on the calibrated region values), so acne on one cheek is
+ * not averaged away by four clear regions. No threshold adopted: `detected_regions` is null (the
+ * regions decide nothing), with `region_threshold_reason`. Region values are clipped to
+ * [0.005, 0.995] like the face's (calibration.ts).
  */
-import type { Mask } from '../image.ts';
+import { createMask, type Mask } from '../image.ts';
 import { ACNE_REGIONS } from '../result/schema.ts';
-import { clipProbabilities } from './calibration.ts';
+import { PROB_MAX, PROB_MIN } from './calibration.ts';
 import type { ModelEntry } from './manifest.ts';
-import { maskWeights, tileWeights, type RegionWeights } from './region-weights.ts';
+import { maskWeights, type RegionWeights } from './region-weights.ts';
 
 /** Close-up tiles per side: 3 × 3 tiles of a 224 input are ~75 px (about 2⅓ cells of 32 px each). */
 export const CLOSEUP_TILES = 3;
@@ -30,7 +42,23 @@ export interface RegionPlan {
   empty: boolean[];
 }
 
-export type RegionSource = { mode: 'face'; masks: Record<(typeof ACNE_REGIONS)[number], Mask> } | { mode: 'closeup' };
+export type RegionSource = { mode: 'face'; masks: Record<(typeof ACNE_REGIONS)[number], Mask> } | { mode: 'closeup'; skin: Mask };
+
+/** The close-up's skin mask cut into tiles × tiles masks (row-major from the top left): tile ∩ skin. */
+export function tileMasks(skin: Mask, tiles = CLOSEUP_TILES): Mask[] {
+  const { width, height } = skin;
+  const out: Mask[] = [];
+  for (let ty = 0; ty < tiles; ty++) {
+    for (let tx = 0; tx < tiles; tx++) {
+      const m = createMask(width, height);
+      const [x0, x1] = [Math.round((tx * width) / tiles), Math.round(((tx + 1) * width) / tiles)];
+      const [y0, y1] = [Math.round((ty * height) / tiles), Math.round(((ty + 1) * height) / tiles)];
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m.data[y * width + x] = skin.data[y * width + x];
+      out.push(m);
+    }
+  }
+  return out;
+}
 
 /** The plan on a model's grid (memoised: heads sharing one file share the weights and the run). */
 export function regionPlanner(source: RegionSource): (grid: number) => RegionPlan {
@@ -44,7 +72,8 @@ export function regionPlanner(source: RegionSource): (grid: number) => RegionPla
       } else {
         const names: string[] = [];
         for (let r = 0; r < CLOSEUP_TILES; r++) for (let c = 0; c < CLOSEUP_TILES; c++) names.push(`tile_${r}_${c}`);
-        plan = { mode: 'closeup', names, weights: tileWeights(CLOSEUP_TILES, grid), empty: names.map(() => false) };
+        const { weights, empty } = maskWeights(tileMasks(source.skin), grid);
+        plan = { mode: 'closeup', names, weights, empty };
       }
       plans.set(grid, plan);
     }
@@ -54,28 +83,58 @@ export function regionPlanner(source: RegionSource): (grid: number) => RegionPla
 
 export interface AcneRegionFields {
   per_region: Record<(typeof ACNE_REGIONS)[number], number | null> | null;
-  per_tile: number[][] | null;
+  per_tile: (number | null)[][] | null;
   region_threshold: number | null;
-  detected_regions: string[];
+  /** null: no region threshold was adopted (or no region values), so regions decide nothing. */
+  detected_regions: string[] | null;
   regions_reason?: string;
+  region_threshold_reason?: string;
 }
 
-/** The result fields from the rows the model returned (null: it has no region input, `reason` says why). */
+type Platt = { a: number; b: number };
+
+/** The Platt parameters of one row of the plan, or null when the manifest has none for it. */
+function plattFor(entry: ModelEntry, plan: RegionPlan, name: string): Platt | null {
+  const cal = entry.regions?.calibration;
+  if (!cal) return null;
+  return (plan.mode === 'face' ? cal.rows?.[name] : cal.tile) ?? null;
+}
+
+/** σ(a·z + b) of a row's logit difference z = logit(positive) − logit(negative), clipped to [PROB_MIN, PROB_MAX]. */
+export function plattProbability(logits: ArrayLike<number>, { a, b }: Platt): number {
+  const z = logits[1] - logits[0];
+  const p = 1 / (1 + Math.exp(-(a * z + b)));
+  return Math.min(PROB_MAX, Math.max(PROB_MIN, p));
+}
+
+/**
+ * The result fields from the raw logit rows the model returned (null: it has no region input,
+ * `reason` says why; no region calibration for the mode: null, and the reason says so).
+ */
 export function acneRegionFields(entry: ModelEntry, plan: RegionPlan | null, rows: Float32Array[] | null, reason?: string): AcneRegionFields {
-  const threshold = (plan?.mode === 'closeup' ? entry.regions?.tile_threshold : entry.regions?.threshold) ?? null;
-  if (!plan || !rows) {
-    return { per_region: null, per_tile: null, region_threshold: null, detected_regions: [], regions_reason: reason ?? 'the model returned no region answers' };
+  const none = (why: string): AcneRegionFields => ({
+    per_region: null, per_tile: null, region_threshold: null, detected_regions: null, regions_reason: why, region_threshold_reason: why,
+  });
+  if (!plan || !rows) return none(reason ?? 'the model returned no region answers');
+  const platt = plan.names.map((n) => plattFor(entry, plan, n));
+  if (platt.some((c) => c === null)) {
+    return none(`${entry.name}@${entry.version} has no region calibration for ${plan.mode === 'face' ? 'face regions' : 'close-up tiles'} ` +
+      '(uncalibrated region rows are not probabilities; training/region_threshold.py fits it on validation data)');
   }
-  const raw = rows.map((row, r) => (plan.empty[r] ? null : clipProbabilities(row)[1]));
-  const detected = threshold === null ? [] : plan.names.filter((_, r) => raw[r] !== null && raw[r] >= threshold);
+  const threshold = (plan.mode === 'closeup' ? entry.regions?.tile_threshold : entry.regions?.threshold) ?? null;
+  const raw = rows.map((row, r) => (plan.empty[r] ? null : plattProbability(row, platt[r]!)));
+  const detected = threshold === null ? null : plan.names.filter((_, r) => raw[r] !== null && raw[r] >= threshold);
+  const thresholdReason = threshold === null
+    ? { region_threshold_reason: 'no region threshold was adopted on validation data (it did not beat the face alone): regions inform, they do not decide' }
+    : {};
   const p = raw.map((v) => (v === null ? null : round4(v)));
   if (plan.mode === 'face') {
     const per = Object.fromEntries(plan.names.map((n, r) => [n, p[r]])) as AcneRegionFields['per_region'];
-    return { per_region: per, per_tile: null, region_threshold: threshold, detected_regions: detected };
+    return { per_region: per, per_tile: null, region_threshold: threshold, detected_regions: detected, ...thresholdReason };
   }
-  const tiles: number[][] = [];
-  for (let r = 0; r < CLOSEUP_TILES; r++) tiles.push(p.slice(r * CLOSEUP_TILES, (r + 1) * CLOSEUP_TILES) as number[]);
-  return { per_region: null, per_tile: tiles, region_threshold: threshold, detected_regions: detected };
+  const tiles: (number | null)[][] = [];
+  for (let r = 0; r < CLOSEUP_TILES; r++) tiles.push(p.slice(r * CLOSEUP_TILES, (r + 1) * CLOSEUP_TILES));
+  return { per_region: null, per_tile: tiles, region_threshold: threshold, detected_regions: detected, ...thresholdReason };
 }
 
 const round4 = (v: number) => Math.round(v * 10000) / 10000;

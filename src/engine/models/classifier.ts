@@ -2,7 +2,7 @@
  * One ONNX image classifier: builds the input tensor from an RGB crop exactly as the
  * manifest says (size, layout, mean/std), runs the session, and returns softmax
  * probabilities of the entry's output, divided by its calibration temperature, in the
- * manifest's class order.
+ * manifest's class order (region rows: raw logits, calibrated in acne-regions.ts).
  *
  * The input is made in one pass: the crop is area-resized to the input side and each
  * rounded 8-bit value goes through the normalisation table straight into the tensor's plane
@@ -22,10 +22,13 @@ interface Item {
   regions?: RegionWeights;
 }
 
-/** Whole-crop probabilities and, when regions were asked and the model has them, one row per region. */
+/**
+ * Whole-crop probabilities and, when regions were asked and the model has them, one row of raw
+ * logits per region (no temperature: region rows have their own calibration, acne-regions.ts).
+ */
 export interface ClassifyOutput {
   probabilities: Float32Array;
-  regions: Float32Array[] | null;
+  regionLogits: Float32Array[] | null;
 }
 
 /** What the model's region input is, or why there is none. */
@@ -104,9 +107,9 @@ export class Classifier {
   }
 
   /**
-   * Whole-crop probabilities and one row per region of `regions` (weights on this model's grid,
-   * `regionGrid`), from one forward. `regions: null` in the output when the model has no region
-   * input. Heads sharing the file must pass the same weights for the same crop (they share the run).
+   * Whole-crop probabilities and one row of raw logits per region of `regions` (weights on this
+   * model's grid, `regionGrid`), from one forward. `regionLogits: null` in the output when the
+   * model has no region input. Heads sharing the file must pass the same weights for the same crop (they share the run).
    */
   async classifyRegions(crop: RgbImage, regions: RegionWeights): Promise<ClassifyOutput> {
     return (await this.submit([{ crop, regions }]))[0];
@@ -119,18 +122,19 @@ export class Classifier {
   private async run(items: Item[]): Promise<ClassifyOutput[]> {
     const support = this.regionSupport;
     const feeds = 'input' in support ? () => ({ [support.input]: this.regionTensor(items, support.cells) }) : undefined;
-    const out = await this.shared.run(() => this.tensor(items.map((it) => it.crop)), items.length === 1 ? items[0].crop : undefined, feeds);
+    const single = items.length === 1 ? items[0] : undefined;
+    const out = await this.shared.run(() => this.tensor(items.map((it) => it.crop)), single?.crop, feeds, single?.regions ?? null);
     const logits = out[this.output];
     const classes = logits.length / items.length;
     const perRegion = 'output' in support ? out[support.output] : undefined;
     const rows = perRegion ? perRegion.length / (items.length * classes) : 0;
     return items.map((it, n) => ({
       probabilities: softmax(logits.subarray(n * classes, (n + 1) * classes), this.temperature),
-      regions:
+      regionLogits:
         perRegion && it.regions && it.regions.rows <= rows
           ? Array.from({ length: it.regions.rows }, (_, r) => {
               const at = (n * rows + r) * classes;
-              return softmax(perRegion.subarray(at, at + classes), this.temperature);
+              return perRegion.slice(at, at + classes);
             })
           : null,
     }));

@@ -73,6 +73,20 @@ export const ModelEntry = z.object({
     /** The same for close-up tiles (acne-regions.ts CLOSEUP_TILES), which pool more cells than a region. */
     tile_threshold: z.number().min(0).max(1).optional(),
     threshold_chosen_on: z.string().optional(),
+    /**
+     * Platt scaling of the region rows (binary tasks), fitted on validation data by
+     * training/region_threshold.py: p = σ(a·z + b), z = logit(positive) − logit(negative) of the
+     * row, raw (no temperature), with the image's label: "the probability that the face shows
+     * the finding, judged from this region alone". `rows`: per face region; `tile`: one pair for
+     * every close-up tile. Absent: the engine reports no region values (src/engine/models/acne-regions.ts).
+     */
+    calibration: z.object({
+      method: z.literal('platt'),
+      rows: z.record(z.string(), z.object({ a: z.number(), b: z.number() })).optional(),
+      tile: z.object({ a: z.number(), b: z.number() }).optional(),
+      fitted_on: z.string().optional(),
+      meaning: z.string().optional(),
+    }).optional(),
   }).optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   classes: z.array(z.string()).min(2),
