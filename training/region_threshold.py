@@ -10,8 +10,8 @@ class x source), never on the test sources:
    --closeup, as the training crops do. The engine is run on a PROBE copy of the models folder
    (symlinks + a manifest whose region calibration is p = sigmoid(z / PROBE_SCALE), no region
    threshold), so each region's raw logit difference z = logit(acne) - logit(no_acne) is read back
-   exactly as z = PROBE_SCALE * logit(p) (|z| < 42 before the engine's clip; 4-decimal rounding
-   moves z by < 0.01 there). Cached in training/.cache/region-val/<key>-*.jsonl, the key being the
+   as z = PROBE_SCALE * logit(p) (|z| < 169 before the engine's clip; the 4-decimal rounding
+   moves z by < 0.01 near p = 0.5 and < 0.2 at p = 0.01, where the calibrated p is saturated). Cached in training/.cache/region-val/<key>-*.jsonl, the key being the
    model file's sha256, the probe and the engine code (git tree of src/ plus any uncommitted diff);
    a CLI run that crashes (exit status other than 0, or 1 without one line per image) fails.
 2. Calibration (the whole-face temperature was fitted on whole-face pooled logits and is wrong
@@ -53,7 +53,7 @@ CACHE = REPO / "training" / ".cache" / "region-val"
 MIN_SIDE = 64  # the engine refuses smaller images (src/engine/decode), as the training crops did
 GRID = [round(float(t), 3) for t in np.arange(0.05, 0.99, 0.01)] + [0.995]
 REGIONS = ["forehead", "left_cheek", "right_cheek", "nose", "chin"]
-PROBE_SCALE = 8.0  # probe calibration a = 1/8, b = 0: z = 8 * logit(p), no clip below |z| = 42
+PROBE_SCALE = 32.0  # probe calibration a = 1/32, b = 0: z = 32 * logit(p), no clip below |z| = 169 (region rows reach |z| > 42)
 P_MIN, P_MAX = 0.005, 0.995  # src/engine/models/calibration.ts
 FOLDS = 5
 MEANING = ("the probability that the face shows acne, judged from this region (tile) alone: Platt scaling "

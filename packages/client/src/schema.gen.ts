@@ -3467,10 +3467,11 @@ export interface components {
                         nose: number | null;
                         chin: number | null;
                     } | null;
-                    per_tile?: number[][] | null;
+                    per_tile?: (number | null)[][] | null;
                     region_threshold?: number | null;
-                    detected_regions?: string[];
+                    detected_regions?: string[] | null;
                     regions_reason?: string;
+                    region_threshold_reason?: string;
                     reliable: boolean;
                     model: {
                         name: string;
