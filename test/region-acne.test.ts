@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import { createMask, type Mask, type RgbImage } from '../src/engine/image.ts';
 import { maskWeights, tileWeights, uniformWeights } from '../src/engine/models/region-weights.ts';
-import { CLOSEUP_TILES } from '../src/engine/models/acne-regions.ts';
+import { acneDecision, acneRegionFields, CLOSEUP_TILES, plattProbability, regionPlanner, tileMasks } from '../src/engine/models/acne-regions.ts';
 import { Manifest, type ModelEntry } from '../src/engine/models/manifest.ts';
 import { PATCH_REGIONS } from '../src/engine/region/patches.ts';
 import { ACNE_REGIONS, AnalysisResult } from '../src/engine/result/schema.ts';
@@ -113,11 +113,16 @@ test('the result has acne per region (face) and per tile (close-up), schema-vali
   assert.ok(acne.available);
   assert.ok(acne.per_region, 'per_region is given');
   assert.deepEqual(Object.keys(acne.per_region).sort(), [...ACNE_REGIONS].sort());
-  for (const p of Object.values(acne.per_region)) assert.ok(p === null || (p >= 0.005 && p <= 0.995), `clipped: ${p}`);
+  // a frontal, well-lit face: every region has skin, so every region has a value
+  for (const [r, p] of Object.entries(acne.per_region)) assert.ok(p !== null && p >= 0.005 && p <= 0.995, `${r}: ${p}`);
   assert.equal(acne.per_tile, null);
   const served = manifest.models.find((e) => e.task === 'acne_binary' && e.version === acne.model.version)!;
+  assert.ok(served.regions?.calibration?.rows, 'the served model has a region calibration');
   assert.equal(acne.region_threshold, served.regions?.threshold ?? null, 'the region threshold is the manifest\'s (null: none adopted)');
-  if (acne.region_threshold === null) assert.deepEqual(acne.detected_regions, []);
+  if (acne.region_threshold === null) {
+    assert.equal(acne.detected_regions, null, 'no threshold adopted: null, not [] ("no region has acne")');
+    assert.match(acne.region_threshold_reason ?? '', /no region threshold/);
+  }
 
   const closeup = AnalysisResult.parse(await engine.analyze(fixture('faces', 'obama.jpg'), { closeup: true }));
   const ca = closeup.ml_analysis.acne_analysis;
@@ -157,10 +162,13 @@ async function pasteAcne(crop: RgbImage, mask: Mask, file: string): Promise<RgbI
   return out;
 }
 
-// Measured for 3.0.1 (5 acne close-ups of ../shared/datasets x obama, biden, sergey, obama2 x 2 cheeks): 9 of 40 cases pass. Lesions on a
-// 224 px whole-face input are below what the whole-crop heads learned; see the model card.
-test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more than any other region\'s', { todo: 'the 3.0.x heads do not localise acne (9 of 40 cases); needs region-trained heads or higher-resolution regions' }, async () => {
+// What this committed test measures (4 fixture faces x 2 cheeks = 8 cases, one real acne texture): see METAMORPHIC_MEASURED
+// below and the model card. Lesions on a 224 px whole-face input are below what the whole-crop heads learned.
+const METAMORPHIC_MEASURED = 'MEASURED';
+test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more than any other region\'s', { todo: `the 3.0.x heads do not localise acne (${METAMORPHIC_MEASURED}); needs region-trained heads or higher-resolution regions` }, async () => {
   const texture = path.join(FIXTURES, '../datasets/conditions/acne/roboflow-acne__levle2_100_jpg.jpg');
+  const failed: string[] = [];
+  let cases = 0;
   for (const name of FACES) {
     for (const region of ['left_cheek', 'right_cheek'] as const) {
       const prepared = await engine.prepare(fixture('faces', name));
@@ -171,11 +179,12 @@ test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more tha
       const after = (await engine.analyzePrepared(painted)).ml_analysis.acne_analysis;
       assert.ok(before.available && after.available && before.per_region && after.per_region);
       const rise = (r: (typeof ACNE_REGIONS)[number]) => (after.per_region![r] ?? 0) - (before.per_region![r] ?? 0);
-      for (const other of ACNE_REGIONS.filter((r) => r !== region)) {
-        assert.ok(rise(region) > rise(other), `${name} ${region}: +${rise(region).toFixed(3)}, ${other} +${rise(other).toFixed(3)}`);
-      }
+      cases++;
+      const beaten = ACNE_REGIONS.filter((r) => r !== region && rise(region) <= rise(r));
+      if (beaten.length > 0) failed.push(`${name} ${region} +${rise(region).toFixed(3)} <= ${beaten.map((r) => `${r} +${rise(r).toFixed(3)}`).join(', ')}`);
     }
   }
+  assert.equal(failed.length, 0, `${cases - failed.length} of ${cases} cases pass; failing: ${failed.join('; ')}`);
 });
 
 test('micro-batched: a face with 5 region rows beside a close-up with 9 tiles in one run give the unbatched answers', async () => {
@@ -204,4 +213,77 @@ test('micro-batched: a face with 5 region rows beside a close-up with 9 tiles in
   } finally {
     await batched.close();
   }
+});
+
+/** A fake acne entry (the served one's fields) with the given region calibration and threshold. */
+function fakeEntry(regions: Partial<NonNullable<ModelEntry['regions']>>): ModelEntry {
+  const served = manifest.models.find((e) => e.task === 'acne_binary' && e.default)!;
+  return { ...served, threshold: 0.41, regions: { input: 'region_weights', output: 'acne_binary_regions', grid: 7, cell_px: 32, ...regions } };
+}
+const ab = { a: 0.5, b: -1 };
+const facePlan = regionPlanner({ mode: 'face', masks: Object.fromEntries(ACNE_REGIONS.map((r, i) => [r, box(70, 10 * i, 0, 10 * i + 10, 70)])) as never })(7);
+/** Logit rows whose differences z give the wanted Platt p: z = (logit(p) - b) / a. */
+const rowsFor = (ps: number[]) => ps.map((p) => Float32Array.from([0, (Math.log(p / (1 - p)) - ab.b) / ab.a]));
+
+test('region values: Platt p = σ(a·z + b) per region from the manifest; no calibration gives null with a reason, never the raw rows', () => {
+  assert.ok(Math.abs(plattProbability([1, 3], { a: 0.5, b: -1 }) - 0.5) < 1e-12, 'z = 2: σ(0) = 0.5');
+  assert.equal(plattProbability([0, 100], { a: 1, b: 0 }), 0.995, 'clipped');
+  const rows = rowsFor([0.1, 0.2, 0.3, 0.4, 0.6]);
+  const cal = { method: 'platt' as const, rows: Object.fromEntries(ACNE_REGIONS.map((r) => [r, ab])) };
+  const f = acneRegionFields(fakeEntry({ calibration: cal }), facePlan, rows);
+  assert.deepEqual(Object.values(f.per_region!), [0.1, 0.2, 0.3, 0.4, 0.6]);
+  assert.equal(f.detected_regions, null, 'no threshold: regions decide nothing');
+  const none = acneRegionFields(fakeEntry({}), facePlan, rows);
+  assert.equal(none.per_region, null);
+  assert.equal(none.detected_regions, null);
+  assert.match(none.regions_reason ?? '', /no region calibration/);
+});
+
+test('the face-level rule: face p >= threshold OR a region >= the region threshold (a fake entry that has one)', () => {
+  const cal = { method: 'platt' as const, rows: Object.fromEntries(ACNE_REGIONS.map((r) => [r, ab])) };
+  const entry = fakeEntry({ calibration: cal, threshold: 0.5 });
+  const clear = acneRegionFields(entry, facePlan, rowsFor([0.1, 0.2, 0.3, 0.4, 0.45]));
+  assert.deepEqual(clear.detected_regions, [], 'a threshold and no region at it: [] (no region passed)');
+  assert.equal(clear.region_threshold, 0.5);
+  assert.deepEqual(acneDecision({ acne: 0.2, no_acne: 0.8 }, 0.41, clear), { detected: false, byRegion: false, confidence: 0.8 });
+  assert.equal(acneDecision({ acne: 0.6, no_acne: 0.4 }, 0.41, clear).detected, true, 'the face alone');
+  const cheek = acneRegionFields(entry, facePlan, rowsFor([0.1, 0.7, 0.3, 0.4, 0.2]));
+  assert.deepEqual(cheek.detected_regions, ['left_cheek']);
+  const d = acneDecision({ acne: 0.2, no_acne: 0.8 }, 0.41, cheek);
+  assert.deepEqual(d, { detected: true, byRegion: true, confidence: 0.7 }, 'one cheek is not averaged away by a clear face');
+  const unadopted = acneRegionFields(fakeEntry({ calibration: cal }), facePlan, rowsFor([0.1, 0.99, 0.3, 0.4, 0.2]));
+  assert.equal(acneDecision({ acne: 0.2, no_acne: 0.8 }, 0.41, unadopted).detected, false, 'no threshold adopted: regions never decide');
+});
+
+test('close-up tiles: each tile weighted by tile ∩ skin mask; a tile without skin is null', () => {
+  const size = 90;
+  const skin = box(size, 0, 0, 30, size); // the left column of tiles only
+  const masks = tileMasks(skin);
+  assert.equal(masks.length, 9);
+  const plan = regionPlanner({ mode: 'closeup', skin })(7);
+  assert.deepEqual(plan.empty, [false, true, true, false, true, true, false, true, true]);
+  const half = box(size, 0, 0, 15, size); // the left half of the left tiles: their weight moves to cells 0..1 of 7
+  const w = regionPlanner({ mode: 'closeup', skin: half })(7).weights;
+  const row0 = Array.from(w.data.subarray(0, 49));
+  assert.ok(row0.every((v, g) => (g % 7 <= 1 ? true : v === 0)), 'no weight outside the skin pixels');
+  const cal = { method: 'platt' as const, tile: ab };
+  const f = acneRegionFields(fakeEntry({ calibration: cal }), plan, rowsFor(Array(9).fill(0.3)));
+  assert.deepEqual(f.per_tile, [[0.3, null, null], [0.3, null, null], [0.3, null, null]]);
+  assert.equal(f.per_region, null);
+});
+
+test('shared run: the same crop with other region weights runs again (the key is the crop AND the weights)', async () => {
+  const m = engine.registry.forTask('acne_binary');
+  assert.ok('classifier' in m && m.classifier.regionGrid);
+  const prepared = await engine.prepare(fixture('faces', 'biden.jpg'));
+  assert.equal(prepared.mode, 'face');
+  const grid = m.classifier.regionGrid;
+  const rows = maskWeights(ACNE_REGIONS.map((r) => (prepared.mode === 'face' ? prepared.regions.measure.regions[r] : createMask(1, 1))), grid).weights;
+  const tiles = tileWeights(CLOSEUP_TILES, grid);
+  const crop = { ...prepared.crop };
+  const [a, b] = await Promise.all([m.classifier.classifyRegions(crop, rows), m.classifier.classifyRegions(crop, tiles)]);
+  assert.equal(a.regionLogits?.length, 5);
+  assert.equal(b.regionLogits?.length, 9, 'the tile call got its own rows, not the region call\'s');
+  const alone = await m.classifier.classifyRegions({ ...prepared.crop }, tiles);
+  b.regionLogits!.forEach((row, r) => row.forEach((v, c) => assert.ok(Math.abs(v - alone.regionLogits![r][c]) <= 1e-4)));
 });

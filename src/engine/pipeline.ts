@@ -18,7 +18,7 @@ import { buildFaceRegions, MEASURE_CROP, skinColorMask, type FaceRegions } from 
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { clipProbabilities, combinedConfidence, RELIABLE_MIN_QUALITY } from './models/calibration.ts';
-import { acneRegionFields, regionPlanner, type RegionPlan } from './models/acne-regions.ts';
+import { acneDecision, acneRegionFields, regionPlanner, type RegionPlan } from './models/acne-regions.ts';
 import type { Classifier, ClassifyOutput } from './models/classifier.ts';
 import { measureCloseup, measureFace } from './measures/index.ts';
 import { computeScores, summarise } from './scores/index.ts';
@@ -285,17 +285,15 @@ async function runAcne(registry: ModelRegistry, crop: RgbImage, plan: (grid: num
   const support = m.classifier.regionSupport;
   const regions = acneRegionFields(m.entry, out.plan, out.regionLogits, 'reason' in support ? support.reason : undefined);
   // Detected when the face passes its threshold or any region passes the region threshold (acne-regions.ts).
-  const byRegion = (regions.detected_regions?.length ?? 0) > 0;
-  const detected = acne >= m.entry.threshold || byRegion;
-  const strongest = Math.max(acne, ...Object.values(regions.per_region ?? {}).map((v) => v ?? 0), ...(regions.per_tile ?? []).flat().map((v) => v ?? 0));
+  const { detected, confidence } = acneDecision({ acne, no_acne: noAcne }, m.entry.threshold, regions);
   return {
     available: true,
     model: m.entry,
     analysis: {
       available: true,
       detected,
-      // the probability behind the answer: the face's, or the strongest region's when a region decided it
-      confidence: round4(detected ? (byRegion ? strongest : acne) : noAcne),
+      // the probability behind the answer: the face's, or the strongest region's when only a region decided it
+      confidence: round4(confidence),
       label: detected ? 'acne' : 'no_acne',
       probabilities: { no_acne: round4(noAcne), acne: round4(acne) },
       threshold: m.entry.threshold,

@@ -137,4 +137,24 @@ export function acneRegionFields(entry: ModelEntry, plan: RegionPlan | null, row
   return { per_region: null, per_tile: tiles, region_threshold: threshold, detected_regions: detected, ...thresholdReason };
 }
 
+/**
+ * The face-level rule: acne when the face's probability passes its threshold OR a region passed
+ * the region threshold (`detected_regions` non-empty; null: no threshold, regions decide nothing).
+ * `confidence` is the probability behind the answer: no acne: the face's `no_acne`; acne: the
+ * strongest region's when a region passed, else the face's.
+ */
+export function acneDecision(
+  face: { acne: number; no_acne: number },
+  faceThreshold: number,
+  fields: AcneRegionFields,
+): { detected: boolean; byRegion: boolean; confidence: number } {
+  const faceAcne = face.acne;
+  const byFace = faceAcne >= faceThreshold;
+  const byRegion = (fields.detected_regions?.length ?? 0) > 0;
+  const detected = byFace || byRegion;
+  const regionValues = [...Object.values(fields.per_region ?? {}), ...(fields.per_tile ?? []).flat()].filter((v): v is number => v !== null);
+  const strongest = Math.max(faceAcne, ...regionValues);
+  return { detected, byRegion, confidence: detected ? (byRegion ? strongest : faceAcne) : face.no_acne };
+}
+
 const round4 = (v: number) => Math.round(v * 10000) / 10000;
