@@ -12,8 +12,10 @@ unchanged global-pool outputs. Checks, through onnxruntime-node on real photos
 Then it saves the checkpoint under the new version (training/checkpoints/skin_mnv2-<version>.pt,
 the same heads) and writes one registry entry per task (the source's entries with the new file, sha256,
 version, and a `regions` block: input/output names, the grid read from the graph, input pixels
-per cell), `default` as the source's. The region threshold is chosen afterwards on validation
-data by training/region_threshold.py (run by this command unless --no-threshold).
+per cell), `default` as the source's. Then, in the same command (unless --no-threshold),
+training/region_threshold.py fits the region rows' own calibration (Platt scaling per region and
+for close-up tiles) and chooses the region threshold, both on validation data. Without that
+calibration the engine reports no region values (per_region null, with the reason).
 """
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from", dest="source", required=True, help="registered version whose checkpoint is re-exported (training/checkpoints/skin_mnv2-<v>.pt)")
     ap.add_argument("--version", required=True, help="the new registry version, e.g. 3.0.1")
-    ap.add_argument("--no-threshold", action="store_true", help="skip choosing the region threshold on validation data")
+    ap.add_argument("--no-threshold", action="store_true", help="skip the region calibration and threshold (training/region_threshold.py); the engine then reports no region values")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     size = INPUT["size"]

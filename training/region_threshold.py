@@ -26,7 +26,9 @@ class x source), never on the test sources:
    binary macro-F1 of "face p >= face threshold OR max region p >= t" (acne vs every other
    class), over a grid 0.05..0.995; ties go to the higher t (fewer region alarms). Adopted only
    if that macro-F1 beats the face alone; otherwise regions are reported but decide nothing (no
-   threshold in the manifest: `region_threshold` and `detected_regions` null in results).
+   threshold in the manifest: `region_threshold` and `detected_regions` null in results). It must
+   also beat the face alone OUT OF FOLD (5 folds of the validation images: calibration and t fitted
+   on 4, the rule applied to the 5th), so a gain of an image or two fitted in-sample is not adopted.
    `normal_flagged` is the rate on images labelled `normal` (healthy skin); `non_acne_flagged`
    on every non-acne image (rosacea, eczema, pigmentation too).
 4. Writes the calibration and the adopted thresholds into the acne entry's `regions` block, the
@@ -56,6 +58,12 @@ REGIONS = ["forehead", "left_cheek", "right_cheek", "nose", "chin"]
 PROBE_SCALE = 32.0  # probe calibration a = 1/32, b = 0: z = 32 * logit(p), no clip below |z| = 169 (region rows reach |z| > 42)
 P_MIN, P_MAX = 0.005, 0.995  # src/engine/models/calibration.ts
 FOLDS = 5
+# A mode's region values are calibrated only if validation has at least this many images labelled
+# `normal` in it: the number must be honest on healthy skin (issue #12: healthy close-ups flagged),
+# and Platt's intercept otherwise just learns that mode's acne prevalence (close-ups: 135 acne of
+# 191, 2 normal). 30 is the usual "enough for a rate" rule of thumb (a rate's 95 % interval
+# half-width is at most 1.96 * sqrt(0.25 / 30) = 18 points), not tuned.
+MIN_NORMAL = 30
 # what the committed metamorphic test measures (test/region-acne.test.ts, todo), quoted in the card
 METAMORPHIC = None
 MEANING = ("the probability that the face shows acne, judged from this region (tile) alone: Platt scaling "
@@ -239,7 +247,7 @@ def calibrate_mode(z: np.ndarray, y: np.ndarray, groups: list[str], temperature:
         o = ok[:, cols]
         report["per_group"][g] = {"ece_before": ece_bin(before[:, cols][o], yy[:, cols][o]),
                                   "ece_after_5fold": ece_bin(cv[:, cols][o], yy[:, cols][o])}
-    return params, report, cal
+    return params, report, cal, cv, fold
 
 
 def main(argv=None) -> int:
@@ -281,8 +289,13 @@ def main(argv=None) -> int:
         normal = np.array([by_path[ok[i]["source"]].cls == "normal" for i in keep])
         face_p = np.array([ok[i]["acne"] for i in keep])
         groups = names if mode == "face" else ["tile"] * len(names)
-        params, ece_report, cal = calibrate_mode(z, y, groups, temperature, a.seed)
-        if mode == "face":
+        params, ece_report, cal, cv, fold = calibrate_mode(z, y, groups, temperature, a.seed)
+        refused = None
+        if normal.sum() < MIN_NORMAL:
+            refused = (f"the validation split has {int(normal.sum())} healthy ({'normal'}) {mode} images, fewer than {MIN_NORMAL}: "
+                       "a calibration there would encode that split's acne prevalence, not an honest value for healthy skin")
+            calibration.setdefault("refused", {})[mode] = refused
+        elif mode == "face":
             calibration["rows"] = params
         else:
             calibration["tile"] = params["tile"]
@@ -302,10 +315,21 @@ def main(argv=None) -> int:
             v = cal[:, j]
             auc[n] = M.roc_auc(y[~np.isnan(v)], v[~np.isnan(v)])
         result[mode]["roc_auc"] = auc
-        result[mode]["adopted"] = chosen["macro_f1"] > result[mode]["face_only"]["macro_f1"] + 1e-12
+        # adopted only if the rule beats the face alone out of fold: per fold, Platt fitted and t chosen on the other
+        # 4/5 of the validation images, then applied to this fold (a tie or a loss: not adopted)
+        oof = np.zeros(len(y), dtype=np.int64)
+        cv_max = np.nanmax(cv, 1)
+        for k in range(FOLDS):
+            tr, te = fold != k, fold == k
+            tk, _ = choose(face_p[tr], cv_max[tr], y[tr], normal[tr], entry["threshold"])
+            oof[te] = ((face_p[te] >= entry["threshold"]) | (cv_max[te] >= tk)).astype(np.int64)
+        result[mode]["out_of_fold"] = {"with_regions": rates(oof, y, normal), "face_only": rates(whole, y, normal)}
+        result[mode]["adopted"] = (refused is None and chosen["macro_f1"] > result[mode]["face_only"]["macro_f1"] + 1e-12
+                                   and result[mode]["out_of_fold"]["with_regions"]["macro_f1"] > result[mode]["face_only"]["macro_f1"] + 1e-12)
+        result[mode]["calibration_refused"] = refused
         print(f"[{mode}] n={len(keep)} acne={int(y.sum())} normal={int(normal.sum())}: region ECE {ece_report['ece_before_temperature']:.3f} "
               f"(temperature) -> {ece_report['ece_after_platt_5fold']:.3f} (Platt, 5-fold within validation); "
-              f"best region threshold {t} ({'adopted' if result[mode]['adopted'] else 'not adopted: no better than the face alone'}); "
+              f"best region threshold {t} ({'adopted' if result[mode]['adopted'] else 'not adopted'}); refused: {refused}; "
               f"face only {result[mode]['face_only']}, with regions {chosen}")
     entry["regions"]["calibration"] = calibration
     for mode, k in (("face", "threshold"), ("closeup", "tile_threshold")):
@@ -313,7 +337,7 @@ def main(argv=None) -> int:
         if mode in result and result[mode]["adopted"]:
             entry["regions"][k] = result[mode]["threshold"]
     entry["regions"]["threshold_chosen_on"] = (f"validation split (seed {a.seed}): the threshold on the Platt-calibrated region values maximising "
-                                               f"binary macro-F1 of face OR any region, adopted only if it beats the face alone; "
+                                               f"binary macro-F1 of face OR any region, adopted only if it beats the face alone, in-sample and out of fold; "
                                                f"training/region_threshold.py, models/{Path(entry['file']).stem}.regions.json")
     save_manifest(man)
     (MODELS / f"{Path(entry['file']).stem}.regions.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -353,8 +377,13 @@ def write_card_section(card: Path, entry: dict, result: dict, metamorphic: str |
         lines.append(f"| {mode} | {e['rows']} | {e['ece_before_temperature']:.3f} | {e['ece_after_platt_5fold']:.3f} | "
                      f"{e['ece_after_platt_in_sample']:.3f} | {pct(h['normal_before'])} / {pct(h['normal_after'])} | "
                      f"{pct(h['non_acne_before'])} / {pct(h['non_acne_after'])} |")
+    for mode in ("face", "closeup"):
+        if result.get(mode, {}).get("calibration_refused"):
+            lines += ["", f"**No {mode} region values are served**: {result[mode]['calibration_refused']} "
+                      f"(the engine returns {'per_region' if mode == 'face' else 'per_tile'}: null with this reason; the ECE row above is for the record)."]
     lines += ["", f"Region threshold, chosen on the validation split ({result['split']}) on the calibrated values (face OR any region, "
-              "binary macro-F1; adopted only if it beats the face alone). `normal flagged`: images labelled normal; "
+              "binary macro-F1; adopted only if it beats the face alone in-sample AND out of fold: 5 folds, calibration and threshold "
+              "fitted on 4, applied to the 5th). `normal flagged`: images labelled normal; "
               "`non-acne flagged`: every non-acne image (rosacea, eczema, pigmentation too):", "",
               "| mode | n (acne, normal) | face alone: macro-F1 / normal flagged / non-acne flagged / sensitivity | best region threshold "
               "| with regions: macro-F1 / normal flagged / non-acne flagged / sensitivity | adopted |",

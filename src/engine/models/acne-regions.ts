@@ -118,8 +118,9 @@ export function acneRegionFields(entry: ModelEntry, plan: RegionPlan | null, row
   if (!plan || !rows) return none(reason ?? 'the model returned no region answers');
   const platt = plan.names.map((n) => plattFor(entry, plan, n));
   if (platt.some((c) => c === null)) {
-    return none(`${entry.name}@${entry.version} has no region calibration for ${plan.mode === 'face' ? 'face regions' : 'close-up tiles'} ` +
-      '(uncalibrated region rows are not probabilities; training/region_threshold.py fits it on validation data)');
+    const refused = entry.regions?.calibration?.refused?.[plan.mode];
+    return none(`${entry.name}@${entry.version} has no region calibration for ${plan.mode === 'face' ? 'face regions' : 'close-up tiles'}` +
+      (refused ? `: ${refused}` : ' (uncalibrated region rows are not probabilities; training/region_threshold.py fits it on validation data)'));
   }
   const threshold = (plan.mode === 'closeup' ? entry.regions?.tile_threshold : entry.regions?.threshold) ?? null;
   const raw = rows.map((row, r) => (plan.empty[r] ? null : plattProbability(row, platt[r]!)));

@@ -86,6 +86,8 @@ export const ModelEntry = z.object({
       tile: z.object({ a: z.number(), b: z.number() }).optional(),
       fitted_on: z.string().optional(),
       meaning: z.string().optional(),
+      /** Why a mode has no calibration (e.g. too few healthy validation images to make it honest): the engine's reason. */
+      refused: z.object({ face: z.string().optional(), closeup: z.string().optional() }).optional(),
     }).optional(),
   }).optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
