@@ -4,8 +4,10 @@
  * - the pooling weights follow the crop's geometry (unit, synthetic masks);
  * - parity on real fixture crops: a region-pooling file's whole-face logits, and its uniform
  *   region row, equal the logits of the file it re-exports (`regions.from_version`) to 1e-4;
- * - the engine result carries per_region (face) / per_tile (close-up), schema-valid, and a model
- *   without a region input gives null with a reason, never an invented value;
+ * - the engine result carries per_region (face) / per_tile (close-up), schema-valid, Platt-calibrated
+ *   from the manifest; a model without a region input, or without a region calibration, gives null
+ *   with a reason, never an invented value; the face-OR-region rule with a fake threshold; tiles
+ *   weighted by tile ∩ skin mask; the shared run keyed on the crop and the region weights;
  * - metamorphic (real photo, real acne texture on one cheek): marked todo, because the 3.0.x heads
  *   (trained on whole-crop features) do not localise it; see models/cards/skin_mnv2.md.
  */
@@ -128,9 +130,17 @@ test('the result has acne per region (face) and per tile (close-up), schema-vali
   const ca = closeup.ml_analysis.acne_analysis;
   assert.ok(ca.available);
   assert.equal(ca.per_region, null);
-  assert.ok(ca.per_tile);
-  assert.equal(ca.per_tile.length, CLOSEUP_TILES);
-  for (const row of ca.per_tile) assert.equal(row.length, CLOSEUP_TILES);
+  if (served.regions?.calibration?.tile) {
+    assert.ok(ca.per_tile);
+    assert.equal(ca.per_tile.length, CLOSEUP_TILES);
+    for (const row of ca.per_tile) assert.equal(row.length, CLOSEUP_TILES);
+  } else {
+    // no tile calibration (3.0.1: too few healthy validation close-ups): null with the manifest's reason, never raw rows
+    assert.equal(ca.per_tile, null);
+    assert.equal(ca.detected_regions, null);
+    assert.match(ca.regions_reason ?? '', /no region calibration for close-up tiles/);
+    if (served.regions?.calibration?.refused?.closeup) assert.ok(ca.regions_reason!.includes(served.regions.calibration.refused.closeup));
+  }
 
   const old = manifest.models.find((e) => e.task === 'acne_binary' && !e.regions && e.default === false && e.version.startsWith('3.'));
   if (old) {
@@ -162,9 +172,9 @@ async function pasteAcne(crop: RgbImage, mask: Mask, file: string): Promise<RgbI
   return out;
 }
 
-// What this committed test measures (4 fixture faces x 2 cheeks = 8 cases, one real acne texture): see METAMORPHIC_MEASURED
-// below and the model card. Lesions on a 224 px whole-face input are below what the whole-crop heads learned.
-const METAMORPHIC_MEASURED = 'MEASURED';
+// What this committed test measures (4 fixture faces x 2 cheeks = 8 cases, one real acne texture), quoted in README and
+// the model card (training/region_threshold.py METAMORPHIC). Lesions on a 224 px whole-face input are below what the whole-crop heads learned.
+const METAMORPHIC_MEASURED = '1 of 8 cases pass, 3.0.1 with the region calibration';
 test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more than any other region\'s', { todo: `the 3.0.x heads do not localise acne (${METAMORPHIC_MEASURED}); needs region-trained heads or higher-resolution regions` }, async () => {
   const texture = path.join(FIXTURES, '../datasets/conditions/acne/roboflow-acne__levle2_100_jpg.jpg');
   const failed: string[] = [];
