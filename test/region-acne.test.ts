@@ -18,7 +18,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import { createMask, type Mask, type RgbImage } from '../src/engine/image.ts';
-import { maskWeights, tileWeights, uniformWeights } from '../src/engine/models/region-weights.ts';
+import { maskWeights, tileSkinWeights, tileWeights, uniformWeights } from '../src/engine/models/region-weights.ts';
 import { acneDecision, acneRegionFields, CLOSEUP_TILES, plattProbability, regionPlanner, tileMasks } from '../src/engine/models/acne-regions.ts';
 import { Manifest, type ModelEntry } from '../src/engine/models/manifest.ts';
 import { PATCH_REGIONS } from '../src/engine/region/patches.ts';
@@ -276,6 +276,13 @@ test('close-up tiles: each tile weighted by tile ∩ skin mask; a tile without s
   const w = regionPlanner({ mode: 'closeup', skin: half })(7).weights;
   const row0 = Array.from(w.data.subarray(0, 49));
   assert.ok(row0.every((v, g) => (g % 7 <= 1 ? true : v === 0)), 'no weight outside the skin pixels');
+  // the one-pass weights equal the definition (maskWeights of the tile ∩ skin masks) on a real close-up's skin mask
+  for (const m of [skin, half, ...[1, 2].map((k) => box(size, 7 * k, 3 * k, size - 5 * k, size - 11 * k))]) {
+    const fast = tileSkinWeights(m, CLOSEUP_TILES, 7);
+    const def = maskWeights(tileMasks(m), 7);
+    assert.deepEqual(fast.empty, def.empty);
+    fast.weights.data.forEach((v, i) => assert.ok(Math.abs(v - def.weights.data[i]) < 1e-6, `cell ${i}: ${v} vs ${def.weights.data[i]}`));
+  }
   const cal = { method: 'platt' as const, tile: ab };
   const f = acneRegionFields(fakeEntry({ calibration: cal }), plan, rowsFor(Array(9).fill(0.3)));
   assert.deepEqual(f.per_tile, [[0.3, null, null], [0.3, null, null], [0.3, null, null]]);

@@ -28,7 +28,7 @@ import { createMask, type Mask } from '../image.ts';
 import { ACNE_REGIONS } from '../result/schema.ts';
 import { PROB_MAX, PROB_MIN } from './calibration.ts';
 import type { ModelEntry } from './manifest.ts';
-import { maskWeights, type RegionWeights } from './region-weights.ts';
+import { maskWeights, tileSkinWeights, type RegionWeights } from './region-weights.ts';
 
 /** Close-up tiles per side: 3 × 3 tiles of a 224 input are ~75 px (about 2⅓ cells of 32 px each). */
 export const CLOSEUP_TILES = 3;
@@ -44,7 +44,7 @@ export interface RegionPlan {
 
 export type RegionSource = { mode: 'face'; masks: Record<(typeof ACNE_REGIONS)[number], Mask> } | { mode: 'closeup'; skin: Mask };
 
-/** The close-up's skin mask cut into tiles × tiles masks (row-major from the top left): tile ∩ skin. */
+/** The close-up's skin mask cut into tiles × tiles masks (row-major from the top left): tile ∩ skin (the definition; the engine uses region-weights.ts tileSkinWeights). */
 export function tileMasks(skin: Mask, tiles = CLOSEUP_TILES): Mask[] {
   const { width, height } = skin;
   const out: Mask[] = [];
@@ -72,7 +72,7 @@ export function regionPlanner(source: RegionSource): (grid: number) => RegionPla
       } else {
         const names: string[] = [];
         for (let r = 0; r < CLOSEUP_TILES; r++) for (let c = 0; c < CLOSEUP_TILES; c++) names.push(`tile_${r}_${c}`);
-        const { weights, empty } = maskWeights(tileMasks(source.skin), grid);
+        const { weights, empty } = tileSkinWeights(source.skin, CLOSEUP_TILES, grid);
         plan = { mode: 'closeup', names, weights, empty };
       }
       plans.set(grid, plan);

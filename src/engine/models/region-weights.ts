@@ -81,3 +81,41 @@ export function tileWeights(tiles: number, grid: number): RegionWeights {
 export function uniformWeights(cells: number): RegionWeights {
   return { rows: 1, cells, data: new Float32Array(cells).fill(1 / cells) };
 }
+
+/**
+ * Close-up tiles on their skin pixels: the same as maskWeights(tile ∩ skin masks) (acne-regions.ts
+ * tileMasks, the definition the test compares with), in one pass over the skin mask without
+ * building 9 masks (1.3 ms -> a few tenths at 384², medians of interleaved calls).
+ */
+export function tileSkinWeights(skin: Mask, tiles: number, grid: number, step = MASK_STEP): { weights: RegionWeights; empty: boolean[] } {
+  const { width, height } = skin;
+  const cells = grid * grid;
+  const rows = tiles * tiles;
+  // a pixel's tile: x in [round(t·W/tiles), round((t+1)·W/tiles)), as tileMasks cuts them
+  const edge = (n: number) => Array.from({ length: tiles + 1 }, (_, t) => Math.round((t * n) / tiles));
+  const [ex, ey] = [edge(width), edge(height)];
+  const tileX = new Int32Array(width);
+  const cellX = new Int32Array(width);
+  for (let x = 0, t = 0; x < width; x++) {
+    while (x >= ex[t + 1]) t++;
+    tileX[x] = t;
+    cellX[x] = Math.min(grid - 1, Math.floor((x * grid) / width));
+  }
+  const counts = new Float64Array(rows * cells);
+  const totals = new Float64Array(rows);
+  for (let y = step >> 1, ty = 0; y < height; y += step) {
+    while (y >= ey[ty + 1]) ty++;
+    const row = Math.min(grid - 1, Math.floor((y * grid) / height)) * grid;
+    const off = y * width;
+    for (let x = step >> 1; x < width; x += step) {
+      if (skin.data[off + x]) {
+        const r = ty * tiles + tileX[x];
+        counts[r * cells + row + cellX[x]]++;
+        totals[r]++;
+      }
+    }
+  }
+  const data = new Float32Array(rows * cells);
+  for (let r = 0; r < rows; r++) if (totals[r] > 0) for (let g = 0; g < cells; g++) data[r * cells + g] = counts[r * cells + g] / totals[r];
+  return { weights: { rows, cells, data }, empty: Array.from(totals, (t) => t === 0) };
+}
