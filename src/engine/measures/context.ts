@@ -1,10 +1,14 @@
 /**
- * The shared, precomputed state of one measurement: L*a*b* planes computed once, pixel index
- * lists of the masks, masked integral images for box filters, and small statistics helpers.
- * Everything here works on typed arrays; nothing allocates per pixel.
+ * The shared, precomputed state of one measurement: L*a*b* planes computed once (with their
+ * histogram bins, lab-planes.ts), pixel index lists of the masks, masked integral images for
+ * box filters, and small statistics helpers. Everything here works on typed arrays; nothing
+ * allocates per pixel, and a `MeasureBuffers` passed in lends the large arrays from one call
+ * to the next (measures/index.ts keeps one per thread: a measurement is synchronous, and no
+ * array of a context outlives the call that made it).
  */
 import type { Mask, RgbImage } from '../image.ts';
-import { imageToLabAt, type LabImage } from './color.ts';
+import type { LabImage } from './color.ts';
+import { convertAt, convertNeeded, labPlanes, type LabPlanes } from './lab-planes.ts';
 
 export interface Roi {
   x: number;
@@ -16,8 +20,14 @@ export interface Roi {
 export interface MeasureContext {
   /** The analysed part of the crop: bounding box of the skin (and extra masks) plus a filter margin. */
   readonly image: RgbImage;
-  /** L*a*b* of `image`, computed once: L* everywhere, a* and b* at the skin and extra-mask pixels (0 elsewhere). */
+  /**
+   * L*a*b* of `image`, computed once: L*, a* and b* at the pixels of the skin, the extra masks
+   * and any mask indexed later through pixelsOf; L* alone at the neighbours of skin pixels that
+   * the sharpness Laplacian reads (laplacianStep); 0 elsewhere, which no measure reads.
+   */
   readonly lab: LabImage;
+  /** Histogram bins of L*, a*, b* where a* and b* are known (lab-planes.ts; binL is CLIPPED at a clipped pixel). */
+  readonly bins: Omit<LabPlanes, 'lab'>;
   /** Skin mask cropped to the ROI. */
   readonly skin: Mask;
   /** Indices of the skin pixels (in ROI coordinates). */
@@ -32,6 +42,62 @@ export interface MeasureContext {
   readonly cache: Map<string, unknown>;
   /** Pixel index lists (ROI coordinates) per source mask. */
   readonly lists: WeakMap<Mask, Int32Array>;
+  /** Per ROI pixel: 2 = L*a*b* and bins converted, 1 = L* only, 0 = not converted. */
+  readonly need: Uint8Array;
+  /** The masks whose pixels have L*a*b* in this context (the ones it was made with, then any pixelsOf converts). */
+  readonly ready: WeakSet<Mask>;
+  /** The masks it was made with (skin and extra). */
+  readonly declared: readonly Mask[];
+  readonly buffers: MeasureBuffers | null;
+}
+
+/**
+ * Typed arrays lent from one measurement to the next, by name: `take` gives a zeroed view of
+ * the wanted length (grown when too short). Only for callers that drop every context before
+ * the next call (measures/index.ts); a context made without buffers allocates its own.
+ */
+export class MeasureBuffers {
+  private readonly pool = new Map<string, Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array>();
+  take<T extends Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array>(
+    name: string, make: new (n: number) => T, n: number, zero = true,
+  ): T {
+    let buf = this.pool.get(name) as T | undefined;
+    if (buf === undefined || buf.length < n || buf.constructor !== make) {
+      buf = new make(Math.ceil(n * 1.25));
+      this.pool.set(name, buf);
+      return buf.subarray(0, n) as T;
+    }
+    const view = buf.subarray(0, n) as T;
+    if (zero) view.fill(0);
+    return view;
+  }
+}
+
+function takeOrNew<T extends Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array>(
+  buffers: MeasureBuffers | null, name: string, make: new (n: number) => T, n: number, zero = true,
+): T {
+  return buffers === null ? new make(n) : buffers.take(name, make, n, zero);
+}
+
+function planesFor(buffers: MeasureBuffers | null, tag: string, w: number, h: number): LabPlanes {
+  if (buffers === null) return labPlanes(w, h);
+  const n = w * h;
+  return labPlanes(w, h, {
+    L: buffers.take(`${tag}L`, Float32Array, n),
+    a: buffers.take(`${tag}a`, Float32Array, n),
+    b: buffers.take(`${tag}b`, Float32Array, n),
+    binL: buffers.take(`${tag}binL`, Uint16Array, n),
+    binA: buffers.take(`${tag}binA`, Uint16Array, n),
+    binB: buffers.take(`${tag}binB`, Uint16Array, n),
+  });
+}
+
+/**
+ * The step k of the sharpness Laplacian (quality.ts): max(1, round(IOD / 96)) pixels, so a
+ * crop rendered at twice the resolution is judged at the same physical scale.
+ */
+export function laplacianStep(scalePx: number): number {
+  return Math.max(1, Math.round(scalePx / 96));
 }
 
 /** Filter margin around the ROI: covers the widest neighbourhood any measure reads. */
@@ -42,11 +108,10 @@ export function roiMargin(scalePx: number): number {
 /**
  * Build the shared context. Work is confined to the bounding box of `skin` and `extra`
  * (e.g. wrinkle zones reaching past the skin mask) plus a margin, so the cost follows the
- * face area, not the crop. L* is converted over the whole ROI (the sharpness filter reads the
- * neighbours of skin pixels); a* and b* only at the pixels of `skin` and `extra`, the only
- * pixels any measure reads them at.
+ * face area, not the crop; within it, only the pixels a measure reads are converted (see
+ * `lab`). `buffers` lends the large arrays (see MeasureBuffers).
  */
-export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: number, extra: readonly Mask[] = []): MeasureContext {
+export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: number, extra: readonly Mask[] = [], buffers: MeasureBuffers | null = null): MeasureContext {
   if (skin.width !== image.width || skin.height !== image.height) {
     throw new Error(`skin mask ${skin.width}×${skin.height} does not match image ${image.width}×${image.height}`);
   }
@@ -68,24 +133,27 @@ export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: numbe
             height: Math.min(image.height, box.y1 + 1 + margin) - y,
           };
         })();
-  const localSkin = cropMask(skin, roi);
+  const n = roi.width * roi.height;
+  const localSkin = cropMask(skin, roi, takeOrNew(buffers, 'skin', Uint8Array, n, false));
   const skinIdx = roiPixels(skin, roi);
   const lists = new WeakMap<Mask, Int32Array>();
   lists.set(skin, skinIdx);
-  // The pixels that get a* and b*: skin ∪ extra (each extra's list is kept for pixelsOf).
-  let chroma = localSkin;
-  if (extra.length > 0) {
-    chroma = { width: roi.width, height: roi.height, data: localSkin.data.slice() };
-    for (const m of extra) {
-      let idx = lists.get(m);
-      if (idx === undefined) lists.set(m, (idx = roiPixels(m, roi)));
-      for (let k = 0; k < idx.length; k++) chroma.data[idx[k]] = 1;
-    }
+  // need: L* at the Laplacian's neighbours of the skin pixels, L*a*b* at skin ∪ extra.
+  const need = takeOrNew(buffers, 'need', Uint8Array, n);
+  markLaplacianNeighbours(need, skinIdx, roi.width, roi.height, laplacianStep(scalePx));
+  for (let k = 0; k < skinIdx.length; k++) need[skinIdx[k]] = 2;
+  for (const m of extra) {
+    let idx = lists.get(m);
+    if (idx === undefined) lists.set(m, (idx = roiPixels(m, roi)));
+    for (let k = 0; k < idx.length; k++) need[idx[k]] = 2;
   }
-  const crop = cropImage(image, roi);
+  const crop = cropImage(image, roi, buffers === null ? undefined : buffers.take('crop', Uint8Array, n * 3, false));
+  const planes = planesFor(buffers, 'wb', roi.width, roi.height);
+  convertNeeded(crop, need, planes);
   return {
     image: crop,
-    lab: imageToLabAt(crop, chroma),
+    lab: planes.lab,
+    bins: planes,
     skin: localSkin,
     skinIdx,
     scalePx,
@@ -93,23 +161,51 @@ export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: numbe
     source: { image, skin },
     cache: new Map(),
     lists,
+    need,
+    ready: new WeakSet([skin, ...extra]),
+    declared: [skin, ...extra],
+    buffers,
   };
+}
+
+/** Sets need[i] = 1 at i ± k and i ± k·w of every skin pixel away from the border (where the Laplacian is taken). */
+function markLaplacianNeighbours(need: Uint8Array, idx: Int32Array, w: number, h: number, k: number): void {
+  const kw = k * w;
+  for (let q = 0; q < idx.length; q++) {
+    const i = idx[q];
+    const y = (i / w) | 0;
+    const x = i - y * w;
+    if (x < k || y < k || x >= w - k || y >= h - k) continue;
+    need[i - k] = 1;
+    need[i + k] = 1;
+    need[i - kw] = 1;
+    need[i + kw] = 1;
+  }
 }
 
 /**
  * The same ROI, masks and pixel lists over another image of the same size (e.g. the photo as
- * taken beside its white-balanced copy): only the crop and its L*a*b* are new (a* and b* at the
- * skin pixels only). Saves finding the ROI and indexing the masks a second time.
+ * taken beside its white-balanced copy): only the crop and its L*a*b* are new, at the same
+ * pixels. Saves finding the ROI and indexing the masks a second time.
  */
 export function contextWithImage(ctx: MeasureContext, image: RgbImage): MeasureContext {
   checkSize(image, ctx.source.image);
-  const crop = cropImage(image, ctx.roi);
+  const n = ctx.roi.width * ctx.roi.height;
+  const buffers = ctx.buffers;
+  const crop = cropImage(image, ctx.roi, buffers === null ? undefined : buffers.take('crop2', Uint8Array, n * 3, false));
+  const need = takeOrNew(buffers, 'need2', Uint8Array, n, false);
+  need.set(ctx.need);
+  const planes = planesFor(buffers, 'taken', ctx.roi.width, ctx.roi.height);
+  convertNeeded(crop, need, planes);
   return {
     ...ctx,
     image: crop,
-    lab: imageToLabAt(crop, ctx.skin),
+    lab: planes.lab,
+    bins: planes,
     source: { image, skin: ctx.source.skin },
     cache: new Map(),
+    need,
+    ready: new WeakSet(ctx.declared),
   };
 }
 
@@ -125,6 +221,11 @@ export function pixelsOf(ctx: MeasureContext, mask: Mask): Int32Array {
   if (idx === undefined) {
     checkSize(mask, ctx.source.image);
     ctx.lists.set(mask, (idx = roiPixels(mask, ctx.roi)));
+  }
+  // A mask the context was not made with: its pixels get L*a*b* now (a no-op for the others).
+  if (!ctx.ready.has(mask)) {
+    convertAt(ctx.image, idx, ctx.need, { lab: ctx.lab, ...ctx.bins });
+    ctx.ready.add(mask);
   }
   return idx;
 }
@@ -151,7 +252,7 @@ export function unionPixels(ctx: MeasureContext, lists: readonly Int32Array[]): 
 /**
  * Mask (ROI size) from pixel indices. When the pixels are exactly the skin's (a union with
  * the skin list that added nothing), the context's own skin mask is returned, so integral
- * images over it are shared (maskedIntegral caches per mask).
+ * images over it are shared (skinLIntegral is built once per context).
  */
 export function maskFromPixels(ctx: MeasureContext, idx: Int32Array): Mask {
   if (idx.length === ctx.skinIdx.length && sameAsSkin(ctx, idx)) return ctx.skin;
@@ -203,9 +304,9 @@ function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: numbe
   }
 }
 
-export function cropImage(image: RgbImage, roi: Roi): RgbImage {
+/** The ROI of an image (the image itself when the ROI is all of it), into `data` when given. */
+export function cropImage(image: RgbImage, roi: Roi, data: Uint8Array = new Uint8Array(roi.width * roi.height * 3)): RgbImage {
   if (roi.x === 0 && roi.y === 0 && roi.width === image.width && roi.height === image.height) return image;
-  const data = new Uint8Array(roi.width * roi.height * 3);
   for (let y = 0; y < roi.height; y++) {
     const s = ((roi.y + y) * image.width + roi.x) * 3;
     data.set(image.data.subarray(s, s + roi.width * 3), y * roi.width * 3);
@@ -213,8 +314,7 @@ export function cropImage(image: RgbImage, roi: Roi): RgbImage {
   return { width: roi.width, height: roi.height, data };
 }
 
-function cropMask(mask: Mask, roi: Roi): Mask {
-  const data = new Uint8Array(roi.width * roi.height);
+function cropMask(mask: Mask, roi: Roi, data: Uint8Array): Mask {
   for (let y = 0; y < roi.height; y++) {
     const s = (roi.y + y) * mask.width + roi.x;
     data.set(mask.data.subarray(s, s + roi.width), y * roi.width);
@@ -316,27 +416,13 @@ export interface MaskedIntegral {
   readonly count: Int32Array;
 }
 
-const integrals = new WeakMap<Float32Array, WeakMap<Mask, MaskedIntegral>>();
-
-/**
- * The masked integral of `values` over `mask`, built once per (values, mask) pair: texture,
- * skin type and wrinkles ask for the same one when the wrinkle support is the skin itself.
- * Neither array may change afterwards (none does: both belong to one measure context).
- */
-export function maskedIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
-  let byMask = integrals.get(values);
-  if (byMask === undefined) integrals.set(values, (byMask = new WeakMap()));
-  let I = byMask.get(mask);
-  if (I === undefined) byMask.set(mask, (I = buildIntegral(values, mask)));
-  return I;
-}
-
-function buildIntegral(values: Float32Array, mask: Mask): MaskedIntegral {
+function buildIntegral(values: Float32Array, mask: Mask, buffers: MeasureBuffers | null): MaskedIntegral {
   const w = mask.width;
   const h = mask.height;
   const W = w + 1;
-  const sum = new Float64Array(W * (h + 1));
-  const count = new Int32Array(W * (h + 1));
+  // Row 0 and column 0 stay 0; every other entry is written below.
+  const sum = takeOrNew(buffers, 'integralSum', Float64Array, W * (h + 1));
+  const count = takeOrNew(buffers, 'integralCount', Int32Array, W * (h + 1));
   const md = mask.data;
   for (let y = 0; y < h; y++) {
     let rs = 0;
@@ -364,9 +450,12 @@ export function cached<T>(ctx: MeasureContext, key: string, build: () => T): T {
   return v;
 }
 
-/** L* of the skin pixels as a masked integral image (shared by texture and skin type). */
+/**
+ * L* of the skin pixels as a masked integral image (shared by texture and skin type), once per
+ * context; the one integral whose arrays the context's buffers lend.
+ */
 export function skinLIntegral(ctx: MeasureContext): MaskedIntegral {
-  return cached(ctx, 'skinLIntegral', () => maskedIntegral(ctx.lab.L, ctx.skin));
+  return cached(ctx, 'skinLIntegral', () => buildIntegral(ctx.lab.L, ctx.skin, ctx.buffers));
 }
 
 export const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);

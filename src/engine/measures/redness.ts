@@ -18,7 +18,7 @@ import type { Mask } from '../image.ts';
 import type { Redness } from '../result/schema.ts';
 import { REGION_NAMES } from '../result/schema.ts';
 import { clamp01, minRegionPixels, pixelsOf, quantilesAt, round, type MeasureContext } from './context.ts';
-import { CLIP_LEVEL } from './robust.ts';
+import { CLIPPED } from './lab-planes.ts';
 
 export const REDNESS_A_MID = 18;
 export const REDNESS_A_WIDTH = 4;
@@ -32,14 +32,13 @@ export const rednessAbsolute = (a: number): number => logistic((a - REDNESS_A_MI
 export const rednessRelative = (delta: number): number => logistic((delta - REDNESS_REL_MID) / REDNESS_REL_WIDTH);
 
 function meanUnclippedA(ctx: MeasureContext, idx: Int32Array): { mean: number; n: number } {
-  const d = ctx.image.data;
+  const binL = ctx.bins.binL;
   const A = ctx.lab.a;
   let s = 0;
   let n = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    const j = i * 3;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) continue;
+    if (binL[i] === CLIPPED) continue;
     s += A[i];
     n++;
   }

@@ -25,7 +25,7 @@ import type { SkinType } from '../result/schema.ts';
 import {
   cached, clamp01, maskFromPixels, minRegionPixels, pixelsOf, quantilesAt, round, skinLIntegral, unionPixels, type MeasureContext,
 } from './context.ts';
-import { CLIP_LEVEL } from './robust.ts';
+import { CLIPPED } from './lab-planes.ts';
 import { measureTexture } from './texture.ts';
 
 export const SHINE_OILY = 0.04;
@@ -53,14 +53,13 @@ export function shineFraction(ctx: MeasureContext, idx: Int32Array, medianChroma
   const { width: w, height: h, sum, count } = I;
   const W = w + 1;
   const r = Math.max(2, Math.round(0.1 * ctx.scalePx));
-  const d = ctx.image.data;
+  const binL = ctx.bins.binL;
   const { L, a, b } = ctx.lab;
   const maxC2 = (SHINE_CHROMA_RATIO * medianChroma) ** 2;
   let hits = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    const j = i * 3;
-    const clipped = d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL;
+    const clipped = binL[i] === CLIPPED;
     const ai = a[i], bi = b[i];
     if (!clipped && ai * ai + bi * bi > maxC2) continue;
     const x = i % w;
