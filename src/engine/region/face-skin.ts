@@ -8,7 +8,7 @@
 import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
 import { cropRoi, imageToRoi, type Roi } from '../face/geometry.ts';
 import { FACE_OVAL, LANDMARK, LEFT_BROW, LEFT_EYE, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE } from '../face/topology.ts';
-import { dilate, fillPolygon, polygonMask, subtract } from './raster.ts';
+import { dilate, fillPolygon, polygonMask } from './raster.ts';
 
 const NOSTRILS = [64, 98, 97, 2, 326, 327, 294, 1];
 
@@ -76,14 +76,32 @@ export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const excluded = dilate(eyesAndBrows, iod * 0.015);
 
   const oval = polygonMask(size, size, poly(FACE_OVAL));
-  const candidate = subtract(oval, excluded);
-  return { roi, crop, skin: skinColorMask(crop, candidate), landmarks: lm, interOcularPx: iod };
+  // The candidates, oval AND NOT excluded, straight as a pixel list (no mask of them is needed).
+  return { roi, crop, skin: skinColorMaskAt(crop, andNotPixels(oval, excluded)), landmarks: lm, interOcularPx: iod };
 }
 
-export function unionOf(a: Mask, b: Mask): Mask {
-  const out = new Uint8Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = a.data[i] | b.data[i];
-  return { width: a.width, height: a.height, data: out };
+/** Indices of the pixels set in `a` and not in `b`, in raster order (all-zero 4-byte words of `a` skipped). */
+function andNotPixels(a: Mask, b: Mask): Int32Array {
+  const d = a.data;
+  const e = b.data;
+  const u32 = d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
+  const words = u32 === null ? 0 : u32.length;
+  let out = new Int32Array(4096);
+  let n = 0;
+  const push = (i: number) => {
+    if (n === out.length) {
+      const grown = new Int32Array(n * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = i;
+  };
+  for (let q = 0; q < words; q++) {
+    if (u32![q] === 0) continue;
+    for (let i = 4 * q; i < 4 * q + 4; i++) if (d[i] !== 0 && e[i] === 0) push(i);
+  }
+  for (let i = words * 4; i < d.length; i++) if (d[i] !== 0 && e[i] === 0) push(i);
+  return out.subarray(0, n);
 }
 
 /**
@@ -92,9 +110,13 @@ export function unionOf(a: Mask, b: Mask): Mask {
  * Adapts to every skin tone because the reference is the face itself.
  */
 export function skinColorMask(image: RgbImage, within: Mask): Mask {
-  const d = image.data;
   // Only pixels inside `within` can be skin: the others are never read.
-  const idx = setPixels(within);
+  return skinColorMaskAt(image, setPixels(within));
+}
+
+/** skinColorMask over the candidate pixels `idx` (raster order). */
+function skinColorMaskAt(image: RgbImage, idx: Int32Array): Mask {
+  const d = image.data;
   const count = idx.length;
   // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.
   const Q = 4;
