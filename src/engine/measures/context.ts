@@ -86,9 +86,10 @@ function planesFor(buffers: MeasureBuffers | null, tag: string, w: number, h: nu
     L: buffers.take(`${tag}L`, Float32Array, n),
     a: buffers.take(`${tag}a`, Float32Array, n),
     b: buffers.take(`${tag}b`, Float32Array, n),
-    binL: buffers.take(`${tag}binL`, Uint16Array, n),
-    binA: buffers.take(`${tag}binA`, Uint16Array, n),
-    binB: buffers.take(`${tag}binB`, Uint16Array, n),
+    // Bins are only ever read where they were written (need = 2): no zeroing.
+    binL: buffers.take(`${tag}binL`, Uint16Array, n, false),
+    binA: buffers.take(`${tag}binA`, Uint16Array, n, false),
+    binB: buffers.take(`${tag}binB`, Uint16Array, n, false),
   });
 }
 
@@ -232,7 +233,9 @@ export function pixelsOf(ctx: MeasureContext, mask: Mask): Int32Array {
 
 /** Union of pixel index lists (unordered, each pixel once). */
 export function unionPixels(ctx: MeasureContext, lists: readonly Int32Array[]): Int32Array {
-  const seen = new Uint8Array(ctx.image.width * ctx.image.height);
+  if (lists.length === 1) return lists[0];
+  // A lent `seen` is all zero between calls: the pixels marked here are cleared again below.
+  const seen = takeOrNew(ctx.buffers, 'seen', Uint8Array, ctx.image.width * ctx.image.height, false);
   let total = 0;
   for (const l of lists) total += l.length;
   const out = new Int32Array(total);
@@ -246,6 +249,7 @@ export function unionPixels(ctx: MeasureContext, lists: readonly Int32Array[]): 
       }
     }
   }
+  for (let k = 0; k < n; k++) seen[out[k]] = 0;
   return out.subarray(0, n);
 }
 
@@ -275,16 +279,22 @@ function sameAsSkin(ctx: MeasureContext, idx: Int32Array): boolean {
 function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: number }): void {
   const w = m.width;
   const d = m.data;
+  // All-zero 4-byte words are skipped (rows of width divisible by 4, aligned data).
+  const u32 = d.byteOffset % 4 === 0 && w % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, (w * m.height) >> 2) : null;
   for (let y = 0; y < m.height; y++) {
     const row = y * w;
     if (y >= box.y0 && y <= box.y1) {
-      for (let x = 0; x < box.x0; x++) {
+      let x = 0;
+      if (u32 !== null) while (x + 4 <= box.x0 && u32[(row + x) >> 2] === 0) x += 4;
+      for (; x < box.x0; x++) {
         if (d[row + x] !== 0) {
           box.x0 = x;
           break;
         }
       }
-      for (let x = w - 1; x > box.x1; x--) {
+      x = w - 1;
+      if (u32 !== null) while (x - 3 > box.x1 && u32[(row + x - 3) >> 2] === 0) x -= 4;
+      for (; x > box.x1; x--) {
         if (d[row + x] !== 0) {
           box.x1 = x;
           break;
@@ -293,6 +303,7 @@ function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: numbe
       continue;
     }
     let a = 0;
+    if (u32 !== null) while (a < w && u32[(row + a) >> 2] === 0) a += 4;
     while (a < w && d[row + a] === 0) a++;
     if (a === w) continue;
     let b = w - 1;
@@ -388,6 +399,12 @@ export function quantilesAt(
     hist[bin]++;
     n++;
   }
+  return histQuantiles(hist, n, qs, lo, hi, binsPerUnit);
+}
+
+/** The quantiles of a histogram of n samples built as quantilesAt builds it (NaN when empty). */
+export function histQuantiles(hist: Uint32Array, n: number, qs: readonly number[], lo: number, hi: number, binsPerUnit: number): number[] {
+  const bins = hist.length;
   if (n === 0) return qs.map(() => NaN);
   return qs.map((q) => {
     const target = q * n;

@@ -100,10 +100,16 @@ export function laplacianVariance(ctx: MeasureContext): number {
   const kw = k * w;
   const idx = ctx.skinIdx;
   let s = 0, s2 = 0, n = 0;
+  // Skin pixels in raster order (skinIdx is): whole rows outside [k, h − k) are skipped, and
+  // the row of a pixel is only recomputed when it leaves the current one (no division per pixel).
+  let rowStart = 0, y = 0;
   for (let q = 0; q < idx.length; q++) {
     const i = idx[q];
-    const x = i % w;
-    const y = (i - x) / w;
+    while (i >= rowStart + w) {
+      rowStart += w;
+      y++;
+    }
+    const x = i - rowStart;
     if (x < k || y < k || x >= w - k || y >= h - k) continue;
     const v = L[i - k] + L[i + k] + L[i - kw] + L[i + kw] - 4 * L[i];
     s += v;
