@@ -122,6 +122,8 @@ function skinColorMaskAt(image: RgbImage, idx: Int32Array): Mask {
   const Q = 4;
   const cb = new Uint16Array(count);
   const cr = new Uint16Array(count);
+  // Luma above the black level (BT.601 Y'), kept from the first pass so the second reads no pixel.
+  const lit = new Uint8Array(count);
   const histCb = new Uint32Array(256 * Q);
   const histCr = new Uint32Array(256 * Q);
   for (let k = 0; k < count; k++) {
@@ -133,6 +135,7 @@ function skinColorMaskAt(image: RgbImage, idx: Int32Array): Mask {
     cr[k] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
     histCb[cb[k]]++;
     histCr[cr[k]]++;
+    lit[k] = 0.299 * r + 0.587 * g + 0.114 * b > 20 ? 1 : 0;
   }
   const out = createMask(image.width, image.height);
   if (count < 64) return out;
@@ -140,11 +143,9 @@ function skinColorMaskAt(image: RgbImage, idx: Int32Array): Mask {
   const mCr = histMedian(histCr, count);
   const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, count));
   const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, count));
+  const od = out.data;
   for (let k = 0; k < count; k++) {
-    const i = idx[k];
-    const j = i * 3;
-    const y = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
-    out.data[i] = Math.abs(cb[k] - mCb) <= tCb && Math.abs(cr[k] - mCr) <= tCr && y > 20 ? 1 : 0;
+    od[idx[k]] = lit[k] !== 0 && Math.abs(cb[k] - mCb) <= tCb && Math.abs(cr[k] - mCr) <= tCr ? 1 : 0;
   }
   return out;
 }

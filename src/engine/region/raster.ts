@@ -15,17 +15,25 @@ export function fillPolygon(mask: Mask, polygon: Point[], value = 1, within?: Ma
   }
   const y0 = Math.max(0, Math.ceil(minY - 0.5));
   const y1 = Math.min(mask.height - 1, Math.floor(maxY - 0.5));
-  const xs: number[] = [];
+  // Crossings of one row, sorted by insertion as they come (a row crosses a few edges).
+  const xs = new Float64Array(n);
   for (let y = y0; y <= y1; y++) {
     const cy = y + 0.5;
-    xs.length = 0;
+    let m = 0;
     for (let i = 0, j = n - 1; i < n; j = i++) {
       const a = polygon[i];
       const b = polygon[j];
-      if ((a.y > cy) !== (b.y > cy)) xs.push(a.x + ((cy - a.y) / (b.y - a.y)) * (b.x - a.x));
+      if ((a.y > cy) !== (b.y > cy)) {
+        const v = a.x + ((cy - a.y) / (b.y - a.y)) * (b.x - a.x);
+        let k = m++;
+        while (k > 0 && xs[k - 1] > v) {
+          xs[k] = xs[k - 1];
+          k--;
+        }
+        xs[k] = v;
+      }
     }
-    xs.sort((p, q) => p - q);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
+    for (let k = 0; k + 1 < m; k += 2) {
       const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
       const xb = Math.min(mask.width - 1, Math.floor(xs[k + 1] - 0.5));
       const row = y * mask.width;
