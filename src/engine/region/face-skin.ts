@@ -8,7 +8,7 @@
 import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
 import { cropRoi, imageToRoi, type Roi } from '../face/geometry.ts';
 import { FACE_OVAL, LANDMARK, LEFT_BROW, LEFT_EYE, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE } from '../face/topology.ts';
-import { dilate, fillPolygon, polygonMask } from './raster.ts';
+import { dilate, fillPolygon } from './raster.ts';
 
 const NOSTRILS = [64, 98, 97, 2, 326, 327, 294, 1];
 
@@ -53,6 +53,16 @@ export interface FaceSkin {
   interOcularPx: number;
 }
 
+// The intermediate masks of buildFaceSkin, by name: a call runs to its end before the next
+// starts (one thread), and none of them is returned or kept.
+const scratch = new Map<string, Uint8Array>();
+function lent(name: string, n: number): Uint8Array {
+  let buf = scratch.get(name);
+  if (buf === undefined || buf.length !== n) scratch.set(name, (buf = new Uint8Array(n)));
+  else buf.fill(0);
+  return buf;
+}
+
 export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const roi = alignedFaceRoi(points);
   const crop = cropRoi(image, roi, MEASURE_CROP);
@@ -64,18 +74,21 @@ export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const iod = Math.hypot(lm[LANDMARK.leftEyeOuter].x - lm[LANDMARK.rightEyeOuter].x, lm[LANDMARK.leftEyeOuter].y - lm[LANDMARK.rightEyeOuter].y);
 
   // Non-skin features, padded so lashes, lid creases, lipstick edges and nostril shadows stay out.
-  const features = createMask(size, size);
+  // These intermediate masks never leave the call: their arrays are lent from call to call.
+  const n = size * size;
+  const features = { width: size, height: size, data: lent('features', n) };
   fillPolygon(features, poly(RIGHT_EYE));
   fillPolygon(features, poly(LEFT_EYE));
-  const eyesAndBrows = dilate(features, iod * 0.03);
+  const eyesAndBrows = dilate(features, iod * 0.03, lent('eyesAndBrows', n), lent('dilateRows', n));
   fillPolygon(eyesAndBrows, poly(RIGHT_BROW));
   fillPolygon(eyesAndBrows, poly(LEFT_BROW));
   // Lips and nostrils drawn into the same mask: their union with the eyes and brows.
   fillPolygon(eyesAndBrows, poly(LIPS_OUTER));
   fillPolygon(eyesAndBrows, poly(NOSTRILS));
-  const excluded = dilate(eyesAndBrows, iod * 0.015);
+  const excluded = dilate(eyesAndBrows, iod * 0.015, lent('excluded', n), lent('dilateRows', n));
 
-  const oval = polygonMask(size, size, poly(FACE_OVAL));
+  const oval = { width: size, height: size, data: lent('oval', n) };
+  fillPolygon(oval, poly(FACE_OVAL));
   // The candidates, oval AND NOT excluded, straight as a pixel list (no mask of them is needed).
   return { roi, crop, skin: skinColorMaskAt(crop, andNotPixels(oval, excluded)), landmarks: lm, interOcularPx: iod };
 }

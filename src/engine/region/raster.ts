@@ -57,9 +57,10 @@ export function polygonMask(width: number, height: number, polygon: Point[], wit
  * Square dilation by `radius` pixels, separable: a row pass that writes each set pixel's span
  * once (spans that overlap are not rewritten), then a column pass as a running count per
  * column, walked row by row. Both stay inside the bounding box of the set pixels grown by the
- * radius, so a mask of eyes or lips costs a fraction of the crop.
+ * radius, so a mask of eyes or lips costs a fraction of the crop. `out` and `tmp` (zeroed,
+ * mask-sized) may be lent by the caller.
  */
-export function dilate(mask: Mask, radius: number): Mask {
+export function dilate(mask: Mask, radius: number, out: Uint8Array = new Uint8Array(mask.width * mask.height), tmp?: Uint8Array): Mask {
   const r = Math.max(0, Math.round(radius));
   if (r === 0) return { ...mask, data: mask.data.slice() };
   const { width: w, height: h } = mask;
@@ -80,9 +81,8 @@ export function dilate(mask: Mask, radius: number): Mask {
     if (y < y0) y0 = y;
     y1 = y;
   }
-  const out = new Uint8Array(w * h);
   if (y1 < 0) return { width: w, height: h, data: out };
-  const tmp = new Uint8Array(w * h);
+  tmp ??= new Uint8Array(w * h);
   for (let y = y0; y <= y1; y++) {
     const row = y * w;
     let next = 0;
