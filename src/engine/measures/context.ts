@@ -172,10 +172,15 @@ export function createMeasureContext(image: RgbImage, skin: Mask, scalePx: numbe
 /** Sets need[i] = 1 at i ± k and i ± k·w of every skin pixel away from the border (where the Laplacian is taken). */
 function markLaplacianNeighbours(need: Uint8Array, idx: Int32Array, w: number, h: number, k: number): void {
   const kw = k * w;
+  // idx is in raster order: the row is followed, not divided out.
+  let rowStart = 0, y = 0;
   for (let q = 0; q < idx.length; q++) {
     const i = idx[q];
-    const y = (i / w) | 0;
-    const x = i - y * w;
+    while (i >= rowStart + w) {
+      rowStart += w;
+      y++;
+    }
+    const x = i - rowStart;
     if (x < k || y < k || x >= w - k || y >= h - k) continue;
     need[i - k] = 1;
     need[i + k] = 1;
@@ -335,34 +340,43 @@ function cropMask(mask: Mask, roi: Roi, data: Uint8Array): Mask {
 
 /**
  * Indices (ROI coordinates, raster order) of the set pixels of a full-size mask inside `roi`,
- * read straight from the mask without cropping it; all-zero 4-byte words are skipped.
+ * read straight from the mask without cropping it. Each row's aligned middle is read as 4-byte
+ * words and all-zero words are skipped (a region's mask is mostly zero); the row's ends byte by byte.
  */
 function roiPixels(mask: Mask, roi: Roi): Int32Array {
   const d = mask.data;
   const u32 = d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
-  let out = new Int32Array(1024);
+  // Written into one array the size of the ROI (no growing), returned as an exact copy.
+  const out = scratchIndices(roi.width * roi.height);
   let n = 0;
   for (let y = 0; y < roi.height; y++) {
     const start = (roi.y + y) * mask.width + roi.x;
     const end = start + roi.width;
     const shift = y * roi.width - start;
-    for (let i = start; i < end; ) {
-      if (u32 !== null && (i & 3) === 0 && i + 4 <= end && u32[i >> 2] === 0) {
-        i += 4;
-        continue;
+    let i = start;
+    if (u32 !== null) {
+      const headEnd = Math.min(end, (start + 3) & ~3);
+      for (; i < headEnd; i++) if (d[i] !== 0) out[n++] = i + shift;
+      const wordEnd = end >> 2;
+      for (let q = i >> 2; q < wordEnd; q++) {
+        if (u32[q] === 0) continue;
+        const p = q << 2;
+        if (d[p] !== 0) out[n++] = p + shift;
+        if (d[p + 1] !== 0) out[n++] = p + 1 + shift;
+        if (d[p + 2] !== 0) out[n++] = p + 2 + shift;
+        if (d[p + 3] !== 0) out[n++] = p + 3 + shift;
       }
-      if (d[i] !== 0) {
-        if (n === out.length) {
-          const grown = new Int32Array(n * 2);
-          grown.set(out);
-          out = grown;
-        }
-        out[n++] = i + shift;
-      }
-      i++;
+      i = Math.max(i, wordEnd << 2);
     }
+    for (; i < end; i++) if (d[i] !== 0) out[n++] = i + shift;
   }
   return out.slice(0, n);
+}
+
+let indexScratch = new Int32Array(0);
+function scratchIndices(n: number): Int32Array {
+  if (indexScratch.length < n) indexScratch = new Int32Array(n);
+  return indexScratch;
 }
 
 /**
