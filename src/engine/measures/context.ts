@@ -388,35 +388,9 @@ export function minRegionPixels(scalePx: number): number {
 }
 
 /**
- * Quantiles of `values` at the given pixels from a histogram (bin width 1/binsPerUnit over
- * [lo, hi], linear within a bin): O(n + bins) instead of a sort.
- * With `keep`, only pixels where keep[i] is set count.
+ * Quantiles of n samples from their histogram (bin width 1/binsPerUnit from `lo`, linear within
+ * a bin; `hi` when past the last): O(n + bins) instead of a sort. NaN when empty.
  */
-export function quantilesAt(
-  values: Float32Array,
-  idx: Int32Array,
-  qs: readonly number[],
-  lo: number,
-  hi: number,
-  binsPerUnit = 10,
-  keep?: Uint8Array,
-): number[] {
-  const bins = Math.ceil((hi - lo) * binsPerUnit);
-  const hist = new Uint32Array(bins);
-  let n = 0;
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k];
-    if (keep !== undefined && keep[i] === 0) continue;
-    let bin = Math.floor((values[i] - lo) * binsPerUnit);
-    if (bin < 0) bin = 0;
-    else if (bin >= bins) bin = bins - 1;
-    hist[bin]++;
-    n++;
-  }
-  return histQuantiles(hist, n, qs, lo, hi, binsPerUnit);
-}
-
-/** The quantiles of a histogram of n samples built as quantilesAt builds it (NaN when empty). */
 export function histQuantiles(hist: Uint32Array, n: number, qs: readonly number[], lo: number, hi: number, binsPerUnit: number): number[] {
   const bins = hist.length;
   if (n === 0) return qs.map(() => NaN);

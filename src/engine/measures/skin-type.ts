@@ -74,7 +74,7 @@ export function shineFraction(ctx: MeasureContext, idx: Int32Array, medianChroma
   return idx.length > 0 ? hits / idx.length : 0;
 }
 
-/** Median chroma C*ab of the skin pixels (cached per context), from a histogram of 0.1 bins over [0, 150] (quantilesAt's). */
+/** Median chroma C*ab of the skin pixels (cached per context), from a histogram of 0.1 bins over [0, 150]. */
 export function medianSkinChroma(ctx: MeasureContext): number {
   return cached(ctx, 'medianChroma', () => {
     const { a, b } = ctx.lab;
