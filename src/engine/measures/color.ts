@@ -143,9 +143,10 @@ export function hexToLab(hex: string): Lab {
 // f(t) sampled on [0, 1] at 4096 steps. Below ε the function is linear, so interpolation is
 // exact there; above, the interpolation error is < 1e-4 in f (< 0.01 in L*, see the tests).
 const F_STEPS = 4096;
-const F_LUT: Float32Array = (() => {
-  const t = new Float32Array(F_STEPS + 2);
-  for (let i = 0; i <= F_STEPS + 1; i++) t[i] = labF(i / F_STEPS);
+// Float32 values (the table's precision) held as float64, so a lookup needs no widening.
+const F_LUT: Float64Array = (() => {
+  const t = new Float64Array(F_STEPS + 2);
+  for (let i = 0; i <= F_STEPS + 1; i++) t[i] = Math.fround(labF(i / F_STEPS));
   return t;
 })();
 

@@ -52,45 +52,38 @@ const m0 = M[0] / D65.X, m1 = M[1] / D65.X, m2 = M[2] / D65.X;
 const m3 = M[3], m4 = M[4], m5 = M[5];
 const m6 = M[6] / D65.Z, m7 = M[7] / D65.Z, m8 = M[8] / D65.Z;
 
+/** The sRGB linearisation table (color.ts) as float64: the same values, no widening per lookup. */
+const LIN: Float64Array = Float64Array.from(SRGB_TO_LINEAR);
+
 /** Converts every pixel of `image` with need[i] ≠ 0 into `p` (see the header). */
 export function convertNeeded(image: RgbImage, need: Uint8Array, p: LabPlanes): void {
   const n = image.width * image.height;
   const d = image.data;
-  const lin = SRGB_TO_LINEAR;
+  const lin = LIN;
   const { L, a, b } = p.lab;
   const { binL, binA, binB } = p;
-  const w32 = need.byteOffset % 4 === 0 ? new Uint32Array(need.buffer, need.byteOffset, n >> 2) : null;
-  const words = w32 === null ? 0 : w32.length;
-  // Four pixels at a time while all four are unread, pixel by pixel otherwise.
-  for (let q = 0, i = 0; i < n; q++) {
-    if (q < words && w32![q] === 0) {
-      i += 4;
-      continue;
-    }
-    const end = q < words ? i + 4 : n;
-    for (; i < end; i++) {
-      const k = need[i];
-      if (k === 0) continue;
-      const j = i * 3;
-      const r8 = d[j], g8 = d[j + 1], b8 = d[j + 2];
-      const R = lin[r8], G = lin[g8], Bl = lin[b8];
-      const fy = fLut(m3 * R + m4 * G + m5 * Bl);
-      L[i] = 116 * fy - 16;
-      if (k !== 2) continue;
-      a[i] = 500 * (fLut(m0 * R + m1 * G + m2 * Bl) - fy);
-      b[i] = 200 * (fy - fLut(m6 * R + m7 * G + m8 * Bl));
-      // Bins of the stored (float32) values, as robust.ts computed them from the planes.
-      binL[i] = r8 >= CLIP_LEVEL || g8 >= CLIP_LEVEL || b8 >= CLIP_LEVEL ? CLIPPED : binOf(L[i], 0, L_BINS);
-      binA[i] = binOf(a[i], AB_LO, AB_BINS);
-      binB[i] = binOf(b[i], AB_LO, AB_BINS);
-    }
+  for (let i = 0; i < n; i++) {
+    const k = need[i];
+    if (k === 0) continue;
+    const j = i * 3;
+    const r8 = d[j], g8 = d[j + 1], b8 = d[j + 2];
+    const R = lin[r8], G = lin[g8], Bl = lin[b8];
+    const fy = fLut(m3 * R + m4 * G + m5 * Bl);
+    L[i] = 116 * fy - 16;
+    if (k !== 2) continue;
+    a[i] = 500 * (fLut(m0 * R + m1 * G + m2 * Bl) - fy);
+    b[i] = 200 * (fy - fLut(m6 * R + m7 * G + m8 * Bl));
+    // Bins of the stored (float32) values, as robust.ts computed them from the planes.
+    binL[i] = r8 >= CLIP_LEVEL || g8 >= CLIP_LEVEL || b8 >= CLIP_LEVEL ? CLIPPED : binOf(L[i], 0, L_BINS);
+    binA[i] = binOf(a[i], AB_LO, AB_BINS);
+    binB[i] = binOf(b[i], AB_LO, AB_BINS);
   }
 }
 
 /** Converts the pixels of `idx` with L*, a*, b* and bins (a mask indexed after the context was made). */
 export function convertAt(image: RgbImage, idx: Int32Array, need: Uint8Array, p: LabPlanes): void {
   const d = image.data;
-  const lin = SRGB_TO_LINEAR;
+  const lin = LIN;
   const { L, a, b } = p.lab;
   const { binL, binA, binB } = p;
   for (let q = 0; q < idx.length; q++) {
