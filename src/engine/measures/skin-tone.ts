@@ -19,7 +19,8 @@
  * (exposureReference, white-balance.ts) and R0 = EXPOSURE_REFERENCE_Y,
  *     g = clamp(R0 / R, 1/4, 4)^EXPOSURE_ALPHA   (a gain on linear light),
  * applied exactly in L*a*b*: scaling XYZ by g scales f(t) = t^(1/3) by c = g^(1/3), so
- *     L*' = c·(L* + 16) − 16,  a*' = c·a*,  b*' = c·b*   (CIE 15:2004 L*a*b*; exact above L* 8).
+ *     L*' = c·(L* + 16) − 16,  a*' = c·a*,  b*' = c·b*   (CIE 15:2004 L*a*b*; exact while X/Xn, Y/Yn,
+ *     Z/Zn stay above ε = 216/24389, the cube-root branch: L* > 8 and about as far for a*, b*).
  * The trimmed medians commute with it, so the robust colour is scaled, not recomputed.
  * The reference also varies with the scene (a white wall, dark clothes), so the full correction
  * (α = 1) trades exposure error for scene noise; α is the share of the reference's deviation
@@ -108,7 +109,7 @@ export function exposureGain(reference: number | null): { gain: number; clamped:
   return { gain: r ** EXPOSURE_ALPHA, clamped: r !== ratio };
 }
 
-/** L*a*b* of the same surface under `gain` times the light (exact for L* > 8, see the header). */
+/** L*a*b* of the same surface under `gain` times the light (exact in the cube-root branch, see the header). */
 export function scaleLabExposure<T extends Lab>(lab: T, gain: number): T {
   if (gain === 1) return lab;
   const c = Math.cbrt(gain);
