@@ -53,9 +53,13 @@ export class FaceMesh implements AsyncMeshModel {
 
   /** Several crops (each MESH_INPUT × MESH_INPUT) in one model execution. */
   async runBatch(crops: RgbImage[]): Promise<RawMesh[]> {
-    const input = new ort.Tensor('float32', meshInput(crops), [crops.length, MESH_INPUT, MESH_INPUT, 3]);
+    return this.runInput(meshInput(crops), crops.length);
+  }
+
+  async runInput(data: Float32Array, batch: number): Promise<RawMesh[]> {
+    const input = new ort.Tensor('float32', data, [batch, MESH_INPUT, MESH_INPUT, 3]);
     const out = await this.session.run({ input });
-    return splitMesh(out.mesh.data as Float32Array, out.score.data as Float32Array, crops.length);
+    return splitMesh(out.mesh.data as Float32Array, out.score.data as Float32Array, batch);
   }
 
   async close(): Promise<void> {
