@@ -4,8 +4,10 @@
  *    bounds checks, on ROIs of every tap count (1–4), rotated, and reaching past the photo's edges;
  *  - the fused model input (landmarks.ts roiInput: one reused crop buffer, the mirror written in
  *    the same pass) against meshInput(roiCrops(…)) (the crop, a flipped copy, then v / 255);
- *  - landmarksInRoi's inlined mapping against roiToImage per point.
- * Speed changes there must not move a landmark (test/speed-parity.test.ts checks the whole result).
+ *  - landmarksInRoi's inlined mapping against roiToImage per point;
+ *  - the detector input (blazeface-decode.ts: taps found per axis, sums read from a table) against
+ *    the per-pixel definition, both models, padded, plain and off-centre views.
+ * Speed changes there must not move a detection or a landmark (test/speed-parity.test.ts checks the whole result).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import { cropRoi, roiToImage, type Roi } from '../src/engine/face/geometry.ts';
+import { blazeFaceInput, FULL_RANGE, paddedView, SHORT_RANGE, type BlazeFaceVariant, type DetectionView } from '../src/engine/face/blazeface-decode.ts';
 import { landmarksInRoi, roiCrops, roiInput } from '../src/engine/face/landmarks.ts';
 import { MESH_INPUT, MESH_POINTS, meshInput } from '../src/engine/face/mesh-model.ts';
 import type { RgbImage } from '../src/engine/image.ts';
@@ -121,5 +124,46 @@ test('landmarksInRoi maps every point as roiToImage does', () => {
     assert.equal(points[i * 3], Math.fround(p.x), `point ${i} x`);
     assert.equal(points[i * 3 + 1], Math.fround(p.y), `point ${i} y`);
     assert.equal(points[i * 3 + 2], Math.fround(local[i * 3 + 2] * (roi.size / MESH_INPUT)), `point ${i} z`);
+  }
+});
+
+/** The detector input by its definition: per pixel, taps² nearest samples (black outside), their mean, scaled to [-1, 1]. */
+function referenceDetectorInput(src: RgbImage, variant: BlazeFaceVariant, view: DetectionView): Float32Array {
+  const n = variant.input;
+  const scale = n / view.side;
+  const offX = n / 2 - view.cx * scale;
+  const offY = n / 2 - view.cy * scale;
+  const inv = 1 / scale;
+  const taps = Math.max(1, Math.min(3, Math.floor(inv)));
+  const out = new Float32Array(n * n * 3);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const sum = [0, 0, 0];
+      for (let ty = 0; ty < taps; ty++) {
+        const sy = Math.floor((y - offY + (ty + 0.5) / taps) * inv);
+        for (let tx = 0; tx < taps; tx++) {
+          const sx = Math.floor((x - offX + (tx + 0.5) / taps) * inv);
+          if (sx < 0 || sy < 0 || sx >= src.width || sy >= src.height) continue;
+          for (let c = 0; c < 3; c++) sum[c] += src.data[(sy * src.width + sx) * 3 + c];
+        }
+      }
+      for (let c = 0; c < 3; c++) out[(y * n + x) * 3 + c] = sum[c] / (taps * taps) / 127.5 - 1;
+    }
+  }
+  return out;
+}
+
+test('the detector input equals its per-pixel definition, bit for bit', async () => {
+  const small = (await decodeImage(fs.readFileSync(path.join(FACES, 'astronaut.png')))).image;
+  for (const src of [image, small]) {
+    for (const variant of [SHORT_RANGE, FULL_RANGE]) {
+      for (const pad of [0, 0.4]) {
+        const view = paddedView(src, pad);
+        for (const v of [view, { cx: view.cx + 37.3, cy: view.cy - 80.1, side: view.side * 0.45 }]) {
+          const what = `${src.width}×${src.height}, ${variant.name}, view ${JSON.stringify(v)}`;
+          assert.equal(firstDifference(blazeFaceInput(src, variant, v), referenceDetectorInput(src, variant, v)), null, what);
+        }
+      }
+    }
   }
 });
