@@ -50,6 +50,12 @@ export async function createSession(model: string | Uint8Array, options: Session
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // No memory pattern: ORT would otherwise plan and keep one block per input shape it has seen
+    // (FaceMesh runs at batch 1 and 2). Off, one engine's peak RSS fell from 290-305 MB to
+    // 280-281 MB (bench/engine-rss.ts, alternated runs, bench/README.md) and no model ran slower
+    // (FaceMesh batch 1/2, the backbone, the short-range detector: same CPU time, A/B in one
+    // process). The CPU arena stays on: off, the peak rose (bench/README.md, "Memory").
+    enableMemPattern: false,
     logSeverityLevel: 3, // the bundled face detector has unused initialisers that ORT warns about
   };
   return typeof model === 'string'
