@@ -1,7 +1,8 @@
 /**
  * FaceMesh alone, TF.js (WebAssembly backend: what the engine ran before, and the web app runs)
  * against our ONNX conversion on onnxruntime-node (what the engine runs), at batch 1 and 2 (the
- * mirrored pass), called in alternation on one real crop in one process. Min / median ms.
+ * mirrored pass), and the same ONNX graph with its PRelu nodes rewritten (prelu-rewrite.ts), called
+ * in alternation on one real crop in one process. Min / median ms.
  * Then what the landmark stage adds around the model on a big photo (obama-1080p.jpg): the crop
  * and model input built the plain way (cropRoi, flipped copy, meshInput) and fused (roiInput),
  * and one whole mesh pass from the ROI (meshInRoiAsync: crop, input, run, points in the photo).
@@ -22,7 +23,7 @@ import { loadTfjsMesh } from '../testkit/tfjs-mesh.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
 const runs = Number(values.runs);
 
-const [ort, tfjs, detector] = await Promise.all([FaceMesh.load(1), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
+const [ort, ortRw, tfjs, detector] = await Promise.all([FaceMesh.load(1), FaceMesh.load(1, { rewritePRelu: true }), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
 const { image } = await decodeImage(fs.readFileSync(path.join(FACES, 'obama.jpg')));
 const [face] = await detector.detect(image);
 const pair = roiCrops(image, roiFromDetection(face), true);
@@ -36,6 +37,8 @@ const cases: Record<string, () => unknown> = {
   'ONNX Runtime, batch 1': () => ort.runBatch(pair.slice(0, 1)),
   'TF.js WASM, batch 2': () => tfjs.runBatch(pair),
   'ONNX Runtime, batch 2': () => ort.runBatch(pair),
+  'ONNX Runtime, PRelu rewritten (prelu-rewrite.ts), batch 1': () => ortRw.runBatch(pair.slice(0, 1)),
+  'ONNX Runtime, PRelu rewritten, batch 2': () => ortRw.runBatch(pair),
   'obama-1080p: crop + flip + meshInput, batch 2 (plain)': () => meshInput(roiCrops(big, bigRoi, true)),
   'obama-1080p: roiInput, batch 2 (fused)': () => roiInput(big, bigRoi, true),
   'obama-1080p: one pass from the ROI, batch 1 (meshInRoiAsync)': () => meshInRoiAsync(ort, big, bigRoi),
@@ -53,4 +56,4 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`FaceMesh 192×192 on one crop of obama.jpg, ${runs} alternating runs, 1 thread (min / median ms)\n| what | ms |\n|---|---|`);
 for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${Math.min(...xs).toFixed(2)} / ${median(xs).toFixed(2)} |`);
 tfjs.dispose();
-await Promise.all([ort.close(), detector.close()]);
+await Promise.all([ort.close(), ortRw.close(), detector.close()]);

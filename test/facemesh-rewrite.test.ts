@@ -25,7 +25,7 @@ let plain: FaceMesh;
 let rewritten: FaceMesh;
 let detector: FaceDetector;
 before(async () => {
-  [plain, rewritten, detector] = await Promise.all([FaceMesh.load(1, { rewritePRelu: false }), FaceMesh.load(1), FaceDetector.load(detectorOptions({}))]);
+  [plain, rewritten, detector] = await Promise.all([FaceMesh.load(1, { rewritePRelu: false }), FaceMesh.load(1, { rewritePRelu: true }), FaceDetector.load(detectorOptions({}))]);
 });
 after(async () => {
   await Promise.all([plain.close(), rewritten.close(), detector.close()]);

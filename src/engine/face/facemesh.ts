@@ -41,10 +41,14 @@ export class FaceMesh implements AsyncMeshModel {
   private constructor(private readonly session: ort.InferenceSession) {}
 
   /**
-   * `rewritePRelu` (default on): run the graph with its PRelu nodes rewritten for ONNX Runtime's
-   * blocked layout (prelu-rewrite.ts: the same values per element, ~2.3× faster); off, the file as it is.
+   * `rewritePRelu`: run the graph with its PRelu nodes rewritten for ONNX Runtime's blocked layout
+   * (prelu-rewrite.ts: the same values per element, ~2.3× faster per execution). Off by default
+   * for now: the final landmarks move by at most 0.015 px (0.005 % of the eye distance, 100× under
+   * the speed-parity bound), but that flips four fixtures' snapshot entries past their tolerances
+   * (a condition probability by 0.018 on biden2, a dark-circle ΔL* near 0, a pose and a score at a
+   * rounding boundary), so turning it on is a snapshot re-take (bench/README.md).
    */
-  static async load(intraOpThreads = 1, { rewritePRelu: rewrite = true }: { rewritePRelu?: boolean } = {}): Promise<FaceMesh> {
+  static async load(intraOpThreads = 1, { rewritePRelu: rewrite = false }: { rewritePRelu?: boolean } = {}): Promise<FaceMesh> {
     const { path, sha256 } = faceMeshModel();
     const bytes = fs.readFileSync(path);
     const actual = createHash('sha256').update(bytes).digest('hex');
