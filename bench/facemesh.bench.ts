@@ -23,7 +23,7 @@ import { loadTfjsMesh } from '../testkit/tfjs-mesh.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
 const runs = Number(values.runs);
 
-const [ort, ortRw, tfjs, detector] = await Promise.all([FaceMesh.load(1), FaceMesh.load(1, { rewritePRelu: true }), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
+const [ort, ortRw, tfjs, detector] = await Promise.all([FaceMesh.load(1, { rewritePRelu: false }), FaceMesh.load(1), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
 const { image } = await decodeImage(fs.readFileSync(path.join(FACES, 'obama.jpg')));
 const [face] = await detector.detect(image);
 const pair = roiCrops(image, roiFromDetection(face), true);

@@ -15,8 +15,8 @@
  * 4e-5 crop pixels of the plain model (test/facemesh-parity.test.ts holds the engine's session to
  * TF.js within 0.5 % of the eye distance, and test/landmark-input.test.ts to the plain graph).
  *
- * Not on by default yet (facemesh.ts `FaceMesh.load(…, { rewritePRelu: true })`): its 0.015 px
- * moves flip four entries of test/data/speed-snapshot.json past their tolerances.
+ * On by default (facemesh.ts `FaceMesh.load`); its 0.015 px moves flipped four entries of
+ * test/data/speed-snapshot.json past their tolerances, so that snapshot was re-taken with it on.
  *
  * The committed file (models/facemesh-468.onnx, what training/facemesh/convert.py writes, checked
  * by its sha256) is not changed: this works on its bytes in memory. Only the protobuf fields it
