@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated, type SqliteDatabase } from 'kysely';
 import type { Role } from '../../contract/admin.ts';
 import type { ServiceConfig } from '../config.ts';
 
@@ -140,13 +141,42 @@ export async function createDb(config: ServiceConfig['db']): Promise<Db> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const { default: pg } = await import('pg');
   // Postgres: deleted tuples are reclaimed by VACUUM; the operator's disk encryption covers the rest.
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: 10 }) }),
   });
+}
+
+/** Distinct SQL texts kept prepared; the service has a few dozen, so the bound is never reached in practice. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew (sqlite3_prepare_v2 each time). The service
+ * runs the same few dozen SQL texts over and over (the values are bound parameters), so each
+ * text is prepared once and its statement reused; least recently used texts go past the bound.
+ * Safe because better-sqlite3 runs a statement to completion inside one synchronous call, and
+ * Kysely holds its one connection for the whole of a streamed query; SQLite re-prepares a
+ * statement by itself after a schema change (sqlite3_prepare_v2, https://sqlite.org/c3ref/prepare.html).
+ */
+function withStatementCache(db: BetterSqlite3.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text); // re-inserted below: a Map iterates oldest first
+      } else {
+        stmt = db.prepare(text);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 /**
