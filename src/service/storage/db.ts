@@ -9,6 +9,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated, type SqliteDatabase } from 'kysely';
 import type { Role } from '../../contract/admin.ts';
 import type { ServiceConfig } from '../config.ts';
+import { startCheckpointer } from './checkpointer.ts';
 
 export interface UsersTable {
   id: string;
@@ -124,7 +125,7 @@ export interface Database {
 
 export type Db = Kysely<Database>;
 
-export async function createDb(config: ServiceConfig['db']): Promise<Db> {
+export async function createDb(config: ServiceConfig['db'], options: { onCheckpointError?: (message: string) => void } = {}): Promise<Db> {
   if (config.dialect === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3');
     // Only the service's user may read the data folder; SQLite gives its -wal and -shm files
@@ -136,12 +137,23 @@ export async function createDb(config: ServiceConfig['db']): Promise<Db> {
     const sqlite = new SQLite(config.file);
     // Deleted rows are overwritten with zeros, not left in free pages (see checkpointAfterDelete).
     sqlite.pragma('secure_delete = ON');
-    // WAL: readers never wait on the writer; NORMAL sync is durable across process crashes.
+    // WAL: readers never wait on the writer; NORMAL sync is durable across process crashes
+    // (the WAL reaches the disk at each checkpoint's fsync, within a second: checkpointer.ts).
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    // WAL checkpoints run on a thread of their own, not inside a commit on the event loop (checkpointer.ts).
+    const checkpointer = startCheckpointer(sqlite, config.file, options.onCheckpointError);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    // Kysely's destroy closes the connection without waiting for anything: the thread's own
+    // connection is closed first, so that a caller that deletes the folder next finds it released.
+    const destroy = db.destroy.bind(db);
+    db.destroy = async () => {
+      await checkpointer.close();
+      await destroy();
+    };
+    return db;
   }
   const { default: pg } = await import('pg');
   // Postgres: deleted tuples are reclaimed by VACUUM; the operator's disk encryption covers the rest.
