@@ -13,7 +13,8 @@
  * throughput. Soak phase: an open-loop rate (`--rate`; without it, 80 % of a capacity run
  * measured first) for N seconds: errors, latency, and the resident memory of every process
  * sampled each 10 s (first vs last minute). Each capacity run also gives the CPU ms per scan of
- * every part (event loops, engine threads, PostgreSQL backends, Redis; proc-cpu.ts). The last line on stdout is one JSON object.
+ * every part (event loops, engine threads, PostgreSQL backends, Redis; proc-cpu.ts), and what
+ * each part takes per second when idle (5 s with no scan, measured just before). The last line on stdout is one JSON object.
  * `--quick`: 15 s capacity runs, workers 2 only; a soak of 60 s unless --soak says otherwise.
  */
 import fs from 'node:fs';
@@ -107,12 +108,19 @@ async function cpuCounters(c: Procs): Promise<CpuCounters> {
   return counters;
 }
 
+const IDLE_WINDOW_S = 5;
+
 async function capacity(cluster: Procs, concurrency: number, seconds: number) {
   const bases = cluster.apis.map((a) => a.url!);
   const tokens = await Promise.all(bases.map(register));
   // Warm-up: every engine thread has run once.
   await Promise.all(Array.from({ length: 4 }, (_, i) => scan(bases[i % bases.length]!, tokens[i % bases.length]!)));
   const counters = await cpuCounters(cluster);
+  // What the parts burn with no scan at all (timers, queue polling, event streams), per second:
+  // at a low throughput it is a large share of the per-scan figures below.
+  const idle0 = snapshot(counters);
+  await new Promise((r) => setTimeout(r, IDLE_WINDOW_S * 1000));
+  const idle = perScan(idle0, snapshot(counters), IDLE_WINDOW_S);
   const cpu0 = snapshot(counters);
   const lat: number[] = [];
   let errors = 0;
@@ -141,6 +149,7 @@ async function capacity(cluster: Procs, concurrency: number, seconds: number) {
     p90_ms: Math.round(percentile(lat, 90)),
     p99_ms: Math.round(percentile(lat, 99)),
     cpu_ms_per_scan: cpu,
+    idle_cpu_ms_per_s: idle,
   };
 }
 
