@@ -20,13 +20,16 @@ export class SharedSession {
     return this;
   }
 
-  /** All outputs for a batch tensor; `single` (a batch of one crop) lets concurrent heads share the run. */
-  run(input: () => ort.Tensor, single?: RgbImage): Promise<Outputs> {
+  /**
+   * All outputs for a batch tensor; `single` (a batch of one crop) lets concurrent heads share the
+   * run. `extra` adds the model's other inputs (region_weights: classifier.ts).
+   */
+  run(input: () => ort.Tensor, single?: RgbImage, extra?: () => Record<string, ort.Tensor>): Promise<Outputs> {
     if (single) {
       const known = this.bySingleCrop.get(single);
       if (known) return known;
     }
-    const pending = this.session.run({ [this.session.inputNames[0]]: input() }).then((out) => {
+    const pending = this.session.run({ [this.session.inputNames[0]]: input(), ...extra?.() }).then((out) => {
       const res: Outputs = {};
       for (const [name, t] of Object.entries(out)) res[name] = t.data as Float32Array;
       return res;

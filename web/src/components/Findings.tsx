@@ -93,7 +93,23 @@ export function Findings({ result }: { result: AnalysisResult }) {
             {Object.entries(acne.probabilities).map(([k, v]) => (
               <Bar key={k} name={k} value={v} highlight={k === acne.label} />
             ))}
-            <p class="muted small">Model {acne.model.name} {acne.model.version}; threshold {pct(acne.threshold)}.</p>
+            {acne.per_region && (
+              <div class="per-region" aria-label="Acne per region">
+                {Object.entries(acne.per_region).map(([k, v]) =>
+                  v === null ? null : <Bar key={k} name={k} value={v} highlight={acne.detected_regions?.includes(k)} />,
+                )}
+              </div>
+            )}
+            {acne.per_tile && (
+              <p class="muted small" aria-label="Acne per tile">
+                Per tile (top row first): {acne.per_tile.map((row) => row.map((v) => pct(v)).join(' · ')).join(' / ')}
+              </p>
+            )}
+            <p class="muted small">
+              Model {acne.model.name} {acne.model.version}; threshold {pct(acne.threshold)}
+              {acne.region_threshold != null ? `; a region at ${pct(acne.region_threshold)} or more counts as acne` : ''}.
+              {acne.per_region || acne.per_tile ? ' Region answers come from the same forward of the whole-face model: read them as hints.' : ''}
+            </p>
           </>
         ) : (
           <NotAvailable part={acne} />
