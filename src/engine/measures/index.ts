@@ -61,10 +61,10 @@ export function measureFace(
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
   return {
     cv: {
-      skin_tone: withWhiteBalance(measureSkinTone(mc, r), wb.report),
+      skin_tone: withWhiteBalance(measureSkinTone(mc, r, { normaliseExposure: true }), wb.report),
       skin_type: measureSkinType(mc, r),
       texture_quality: round4(measureTexture(mc).quality),
-      wrinkles: measureWrinkles(mc, input.wrinkleZones),
+      wrinkles: measureWrinkles(mc, input.wrinkleZones, [r.left_cheek, r.right_cheek]),
       dark_circles: measureDarkCircles(mc, r),
       redness: measureRedness(mc, r),
       evenness: measureEvenness(mc),
