@@ -387,16 +387,17 @@ def write_card_section(card: Path, entry: dict, result: dict, metamorphic: str |
               "fitted on 4, applied to the 5th). `normal flagged`: images labelled normal; "
               "`non-acne flagged`: every non-acne image (rosacea, eczema, pigmentation too):", "",
               "| mode | n (acne, normal) | face alone: macro-F1 / normal flagged / non-acne flagged / sensitivity | best region threshold "
-              "| with regions: macro-F1 / normal flagged / non-acne flagged / sensitivity | adopted |",
-              "|---|---:|---|---:|---|---|"]
+              "| with regions: macro-F1 / normal flagged / non-acne flagged / sensitivity | out of fold: macro-F1 with regions (face alone) | adopted |",
+              "|---|---:|---|---:|---|---|---|"]
     for mode in ("face", "closeup"):
         if mode not in result:
             continue
         m = result[mode]
         fo, wr = m["face_only"], m["with_regions"]
         row = lambda x: f"{x['macro_f1']:.3f} / {pct(x['normal_flagged'])} / {pct(x['non_acne_flagged'])} / {pct(x['sensitivity'])}"  # noqa: E731
+        oof = m["out_of_fold"]
         lines.append(f"| {mode} | {m['n']} ({m['acne']}, {m['normal']}) | {row(fo)} | {m['threshold']} | {row(wr)} | "
-                     f"{'yes' if m['adopted'] else 'no'} |")
+                     f"{oof['with_regions']['macro_f1']:.3f} ({oof['face_only']['macro_f1']:.3f}) | {'yes' if m['adopted'] else 'no'} |")
     auc = result.get("face", {}).get("roc_auc", {})
     if auc:
         lines += ["", "Validation ROC-AUC of acne vs the rest (image labels; no region labels exist): "
