@@ -332,6 +332,8 @@ def main(argv=None) -> int:
               f"(temperature) -> {ece_report['ece_after_platt_5fold']:.3f} (Platt, 5-fold within validation); "
               f"best region threshold {t} ({'adopted' if result[mode]['adopted'] else 'not adopted'}); refused: {refused}; "
               f"face only {result[mode]['face_only']}, with regions {chosen}")
+    for k in ("calibration", "threshold_chosen_on"):  # re-inserted in one order: a re-run gives the same manifest bytes
+        entry["regions"].pop(k, None)
     entry["regions"]["calibration"] = calibration
     for mode, k in (("face", "threshold"), ("closeup", "tile_threshold")):
         entry["regions"].pop(k, None)
