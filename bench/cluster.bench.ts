@@ -12,7 +12,9 @@
  * scans/s and latency percentiles per worker count, and each cluster's share of the in-process
  * throughput. Soak phase: an open-loop rate (`--rate`; without it, 80 % of a capacity run
  * measured first) for N seconds: errors, latency, and the resident memory of every process
- * sampled each 10 s (first vs last minute). The last line on stdout is one JSON object.
+ * sampled each 10 s (first vs last minute). Each capacity run also gives the CPU ms per scan of
+ * every part (event loops, engine threads, PostgreSQL backends, Redis; proc-cpu.ts), and what
+ * each part takes per second when idle (5 s with no scan, measured just before). The last line on stdout is one JSON object.
  * `--quick`: 15 s capacity runs, workers 2 only; a soak of 60 s unless --soak says otherwise.
  */
 import fs from 'node:fs';
@@ -23,6 +25,7 @@ import { startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
 import { spawnService } from '../testkit/service-process.ts';
+import { mainThreadCpuMs, perScan, pidsNamed, postgresBackends, processCpuMs, snapshot, type CpuCounters } from './proc-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,11 +85,43 @@ function rssMiB(pid: number): number {
   }
 }
 
-async function capacity(cluster: { apis: { url: string }[] }, concurrency: number, seconds: number) {
+type Procs = { apis: { url: string; proc: { pid?: number } }[]; workers?: { proc: { pid?: number } }[]; databaseUrl?: string };
+
+/**
+ * Where the CPU goes, per scan: each API's event loop and its other threads (the engine threads
+ * in the in-process mode), each worker's event loop and its engine threads, the PostgreSQL
+ * backends of the cluster's database, and Redis (the whole server: other users of it count too).
+ */
+async function cpuCounters(c: Procs): Promise<CpuCounters> {
+  const counters: CpuCounters = {};
+  const sum = (pids: number[], f: (pid: number) => number) => () => pids.reduce((a, pid) => a + f(pid), 0);
+  const apis = c.apis.map((a) => a.proc.pid!);
+  counters.api_event_loops = sum(apis, mainThreadCpuMs);
+  counters.api_other_threads = () => sum(apis, processCpuMs)() - sum(apis, mainThreadCpuMs)();
+  const workers = (c.workers ?? []).map((w) => w.proc.pid!);
+  if (workers.length > 0) {
+    counters.worker_event_loops = sum(workers, mainThreadCpuMs);
+    counters.worker_other_threads = () => sum(workers, processCpuMs)() - sum(workers, mainThreadCpuMs)();
+  }
+  if (c.databaseUrl) counters.postgres_backends = sum(await postgresBackends(c.databaseUrl), processCpuMs);
+  if (workers.length > 0) counters.redis_server_all_clients = sum(pidsNamed('redis-server'), processCpuMs);
+  return counters;
+}
+
+const IDLE_WINDOW_S = 5;
+
+async function capacity(cluster: Procs, concurrency: number, seconds: number) {
   const bases = cluster.apis.map((a) => a.url!);
   const tokens = await Promise.all(bases.map(register));
   // Warm-up: every engine thread has run once.
   await Promise.all(Array.from({ length: 4 }, (_, i) => scan(bases[i % bases.length]!, tokens[i % bases.length]!)));
+  const counters = await cpuCounters(cluster);
+  // What the parts burn with no scan at all (timers, queue polling, event streams), per second:
+  // at a low throughput it is a large share of the per-scan figures below.
+  const idle0 = snapshot(counters);
+  await new Promise((r) => setTimeout(r, IDLE_WINDOW_S * 1000));
+  const idle = perScan(idle0, snapshot(counters), IDLE_WINDOW_S);
+  const cpu0 = snapshot(counters);
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + seconds * 1000;
@@ -104,6 +139,7 @@ async function capacity(cluster: { apis: { url: string }[] }, concurrency: numbe
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  const cpu = perScan(cpu0, snapshot(counters), lat.length);
   lat.sort((a, b) => a - b);
   return {
     scans: lat.length,
@@ -112,6 +148,8 @@ async function capacity(cluster: { apis: { url: string }[] }, concurrency: numbe
     p50_ms: Math.round(percentile(lat, 50)),
     p90_ms: Math.round(percentile(lat, 90)),
     p99_ms: Math.round(percentile(lat, 99)),
+    cpu_ms_per_scan: cpu,
+    idle_cpu_ms_per_s: idle,
   };
 }
 

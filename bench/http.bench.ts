@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/http.bench.ts [--photo faces/obama.jpg] [--workers 2]
  *        [--c1 100] [--c8 400] [--memory 2000] [--cli 200] [--cache] [--base tmp/base] [--quick]
+ *        [--profile DIR]
  *
  * Phases (0 skips one): warm-up; `?wait=true` latency at concurrency 1, each upload followed by
  * the same photo through an engine in this process (one intra-op thread), so the service's
@@ -13,6 +14,8 @@
  * `--base DIR`: a second server from another checkout (e.g. main: `git archive main | tar -x -C
  * tmp/base`), its c1 uploads alternating with this tree's, for a before/after in one run.
  * `--quick`: c1 30, c8 80, cli 60, no memory phase (a few minutes on 2 cores).
+ * `--profile DIR`: the server (this tree's) runs under `node --cpu-prof --cpu-prof-dir DIR`; its
+ * main thread's profile (and each engine thread's) is written there when it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     cli: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
     base: { type: 'string' },
+    profile: { type: 'string' },
     quick: { type: 'boolean', default: false },
     // The same photo is sent again and again: without this flag the result cache is off, so
     // every scan is a real analysis.
@@ -62,16 +66,20 @@ async function startServer(dataDir: string) {
   return { proc, url };
 }
 
-/** The same server from another checkout (`--base`): its own entry, started the same way. */
-async function startBaseServer(root: string, dataDir: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/service/index.ts'], {
+/**
+ * The same server from another checkout (`--base`), or this one under extra node flags
+ * (`--profile`): its own entry, started the same way.
+ */
+async function startBaseServer(root: string, dataDir: string, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/service/index.ts'], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SKINSIGHT_DATA_DIR: dataDir, ...serverEnv() },
+    env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SKINSIGHT_DATA_DIR: dataDir, ...serverEnv() },
+    // info, the default level, as spawnService's server: every request's log lines are part of its cost.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {
     proc.on('message', (m: { type?: string; url?: string }) => m?.type === 'skinsight:ready' && resolve(m.url!));
-    proc.once('exit', (code) => reject(new Error(`the --base server exited (${code})`)));
+    proc.once('exit', (code) => reject(new Error(`the ${root} server exited (${code})`)));
   });
   proc.disconnect();
   return { proc, url };
@@ -115,7 +123,9 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-bench-'));
   const baseDir = args.base ? fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-bench-base-')) : null;
   const load = [os.loadavg()[0]];
-  const server = await startServer(dataDir);
+  const server = args.profile
+    ? await startBaseServer(ROOT, dataDir, ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile)])
+    : await startServer(dataDir);
   const other = args.base ? await startBaseServer(path.resolve(args.base), baseDir!) : null;
   const base = server.url;
   try {

@@ -4,6 +4,7 @@
  * one process, so both see the same machine load. Prints min / median ms per stage and side.
  *   node --import tsx bench/stages-ab.bench.ts --base tmp/base [--photo obama-1080p.jpg] [--runs 40] [--stage regions] [--clock cpu]
  *   node --import tsx bench/stages-ab.bench.ts --base tmp/base --photo all --stage detect   # one row per face fixture
+ *   node --import tsx bench/stages-ab.bench.ts --base tmp/base --stage prepare --clock cpu   # decode → regions, the front half
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,9 +17,10 @@ const { values } = parseArgs({
 });
 if (!values.base) throw new Error('--base DIR (a second checkout of the engine) is required');
 const runs = Number(values.runs);
-// `--clock cpu`: the process's CPU time (user + system) instead of wall time, which leaves out
-// the time spent waiting for a core on a loaded machine (for synchronous stages only: detect and
-// landmarks wait on native threads).
+// `--clock cpu`: the process's CPU time (user + system, getrusage RUSAGE_SELF: every thread of
+// the process, so ONNX Runtime's and libvips' native threads count too) instead of wall time,
+// which leaves out the time spent waiting for a core on a loaded machine. Nothing else runs in the
+// process while a stage is timed, so the difference is that stage's work on every thread.
 const cpuClock = values.clock === 'cpu';
 const now = () => (cpuClock ? ((u) => (u.user + u.system) / 1000)(process.cpuUsage()) : performance.now());
 
@@ -61,6 +63,8 @@ for (const photo of photos) {
     regions: (s) => s.buildFaceRegions(image, landmarks.points),
     measures: (s) => s.measureFace(input, { faceSizePx: 300, pose: s.estimatePose(landmarks.points) }),
     'models+measures (analyzePrepared)': (s) => s.engine.analyzePrepared({ ...prepared }),
+    // The front half in one: decode, detect, landmarks (with the mesh confirmation) and regions.
+    'prepare (decode → regions)': (s) => s.engine.prepare(bytes),
   };
   for (const [name, run] of Object.entries(stages).filter(([n]) => !values.stage || n.startsWith(values.stage))) {
     const t: Record<string, number[]> = { base: [], new: [] };

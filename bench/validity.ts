@@ -14,7 +14,8 @@
  *
  * Prints: Spearman correlation of age with wrinkle severity (100 − score, and the raw density)
  * overall and per zone; median Monk tone and ITA per group; the same medians after exposure
- * ×0.85 and ×1.15 (the benign exposure change of npm run repeatability) and how far they moved.
+ * ×0.85 and ×1.15 and white-balance shifts of ±300 K (the benign light changes of npm run
+ * repeatability) and how far they moved, and the median per-face change.
  * Race is only a proxy for skin tone; the test is the ordering and the spread.
  */
 import fs from 'node:fs';
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src/engine/index.ts';
 import type { AnalysisResult } from '../src/engine/result/schema.ts';
-import { exposure } from './perturb.ts';
+import { exposure, whiteShift, type Change } from './perturb.ts';
 
 const DIR = path.resolve(import.meta.dirname, '../../shared/datasets/conditions/normal');
 const RACES = ['White', 'Black', 'Asian', 'Indian', 'Others'] as const;
@@ -103,10 +104,13 @@ function seeded(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
+const LIGHT = { 'x0.85': exposure(0.85), 'x1.15': exposure(1.15), '-300K': whiteShift(-300), '+300K': whiteShift(300) } as const satisfies Record<string, Change>;
+type Light = keyof typeof LIGHT;
+
 interface Row {
   p: Portrait;
   r: AnalysisResult;
-  ita: Record<'x0.85' | 'x1.15', number | null>;
+  ita: Record<Light, number | null>;
 }
 
 async function main(): Promise<void> {
@@ -130,10 +134,14 @@ async function main(): Promise<void> {
     const bytes = fs.readFileSync(path.join(DIR, p.file));
     try {
       const r = await engine.analyze(new Uint8Array(bytes));
-      const ita = { 'x0.85': null, 'x1.15': null } as Row['ita'];
-      for (const f of [0.85, 1.15] as const) {
-        const t = (await engine.analyze(new Uint8Array(await exposure(f).apply(bytes)))).cv_analysis.skin_tone;
-        ita[`x${f}`] = t.available ? t.ita_deg : null;
+      const ita = {} as Row['ita'];
+      for (const [k, change] of Object.entries(LIGHT) as [Light, Change][]) {
+        try {
+          const t = (await engine.analyze(new Uint8Array(await change.apply(bytes)))).cv_analysis.skin_tone;
+          ita[k] = t.available ? t.ita_deg : null;
+        } catch {
+          ita[k] = null;
+        }
       }
       rows.push({ p, r, ita });
     } catch {
@@ -169,20 +177,32 @@ async function main(): Promise<void> {
     console.log(`| ${lo}–${hi} | ${g.length} | ${median(g.map((x) => w(x).density)).toFixed(3)} | ${zone('forehead').toFixed(3)} | ${zone('crows_feet').toFixed(3)} | ${sc} |`);
   }
 
-  console.log('\n| group | n | median Monk | median ITA° | ITA° at exposure ×0.85 (Δ) | ITA° at ×1.15 (Δ) | tone reliable |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('\n| group | n | median Monk | median ITA° | ITA° at exposure ×0.85 (Δ) | ITA° at ×1.15 (Δ) | ITA° at −300 K (Δ) | ITA° at +300 K (Δ) | tone reliable |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const race of RACES) {
     const g = rows.filter((x) => x.p.race === race && x.r.cv_analysis.skin_tone.available);
     if (g.length === 0) continue;
     const tone = (x: Row) => x.r.cv_analysis.skin_tone as Extract<AnalysisResult['cv_analysis']['skin_tone'], { available: true }>;
     const ita = median(g.map((x) => tone(x).ita_deg));
-    const at = (k: 'x0.85' | 'x1.15') => {
+    const at = (k: Light) => {
       const v = g.map((x) => x.ita[k]).filter((v): v is number => v !== null);
       const m = median(v);
       return `${m.toFixed(1)} (${m - ita >= 0 ? '+' : ''}${(m - ita).toFixed(1)})`;
     };
     const reliable = g.filter((x) => tone(x).reliable).length / g.length;
-    console.log(`| ${race} | ${g.length} | ${median(g.map((x) => tone(x).monk_tone))} | ${ita.toFixed(1)} | ${at('x0.85')} | ${at('x1.15')} | ${(reliable * 100).toFixed(0)} % |`);
+    console.log(`| ${race} | ${g.length} | ${median(g.map((x) => tone(x).monk_tone))} | ${ita.toFixed(1)} | ${at('x0.85')} | ${at('x1.15')} | ${at('-300K')} | ${at('+300K')} | ${(reliable * 100).toFixed(0)} % |`);
+  }
+  console.log('\n| light change | faces | median per-face ΔITA° | 10th–90th percentile |');
+  console.log('| --- | --- | --- | --- |');
+  for (const k of Object.keys(LIGHT) as Light[]) {
+    const d = rows.flatMap((x) => {
+      const t = x.r.cv_analysis.skin_tone;
+      const v = x.ita[k];
+      return t.available && v !== null ? [v - t.ita_deg] : [];
+    }).sort((a, b) => a - b);
+    if (d.length === 0) continue;
+    const q = (f: number) => d[Math.min(d.length - 1, Math.floor(f * d.length))].toFixed(1);
+    console.log(`| ${LIGHT[k].name} | ${d.length} | ${median(d).toFixed(1)} | ${q(0.1)} … ${q(0.9)} |`);
   }
 }
 

@@ -128,6 +128,12 @@ describe('distributed mode: 2 APIs, 2 workers, PostgreSQL, Redis', () => {
     const stored = await row(id);
     assert.equal(stored.image_key, null, 'the unstored upload is gone from the shared store');
     assert.equal((await db.query('select count(*)::int as n from images')).rows[0].n, 0);
+    // The worker's job returns nothing: no row and no result text in Redis's events stream
+    // (every API process's QueueEvents would receive and parse it).
+    const events = (await redis.xrange(`${cluster.prefix}:scans:events`, '-', '+')).map(([, f]) => Object.fromEntries(f.flatMap((v, i, all) => (i % 2 ? [] : [[v, all[i + 1]]]))));
+    const done = events.find((e) => e.event === 'completed' && e.jobId === id);
+    assert.ok(done, 'the completed event of the scan');
+    assert.ok((done.returnvalue ?? '').length < 100, `a small returnvalue, got ${String(done.returnvalue).length} characters`);
     assert.deepEqual(JSON.parse(stored.result_json).models.find((m: any) => m.task === 'acne_binary').version, acneVersion);
     if (acneVersion === '2.0.0') {
       const shadow = JSON.parse(stored.shadow_json);

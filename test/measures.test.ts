@@ -19,7 +19,7 @@ import {
   MONK_HEX, fitzpatrickFromIta, itaCategory, itaDegrees, measureSkinTone,
 } from '../src/engine/measures/skin-tone.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
-import { WRINKLE_DENSITY_THRESHOLD, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
+import { WRINKLE_CHEEK_THRESHOLD, WRINKLE_DENSITY_THRESHOLD, WRINKLE_OVERALL_SCALE, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
 
 const FACE_PATH = fileURLToPath(new URL('../../shared/fixtures/faces/sergey.png', import.meta.url));
 const SIZE = 384;
@@ -220,14 +220,41 @@ test('thin dark lines drawn across the forehead raise forehead wrinkle density',
   assert.deepEqual(after.per_region.nasolabial, before.per_region.nasolabial);
 });
 
-test('overall wrinkle density is the mean of the zone densities, each zone counting once', () => {
+test('vertical dark lines on the forehead are not forehead lines (only lines within 30° of horizontal count there)', () => {
+  const b = bbox(base.regions.forehead);
+  const cols = new Set<number>();
+  for (let x = b.x0 + 4; x < b.x1 - 2; x += 6) { cols.add(x); cols.add(x + 1); }
+  const img = editPixels(face, base.wrinkleZones.forehead, (rgb, x) => (cols.has(x) ? rgb.map((v) => v * 0.85) : rgb));
+  const out = measureFace(withImage(img), FRONTAL);
+  const before = baseline.cv.wrinkles, after = out.cv.wrinkles;
+  assert.ok(before.available && after.available);
+  if (!before.available || !after.available) return;
+  const f0 = before.per_region.forehead!, f1 = after.per_region.forehead!;
+  assert.ok(f1.density < f0.density + 0.02, `forehead density ${f0.density} → ${f1.density}`);
+});
+
+const noMask = (): Mask => ({ width: face.width, height: face.height, data: new Uint8Array(face.width * face.height) });
+const zoneThresholdSum = (zones: readonly (keyof typeof WRINKLE_ZONE_THRESHOLDS)[]) => zones.reduce((s, z) => s + WRINKLE_ZONE_THRESHOLDS[z], 0);
+
+test('overall wrinkle density is the mean of the four zones and the cheeks, each relative to its detection density', () => {
   const w = baseline.cv.wrinkles;
   assert.ok(w.available);
   if (!w.available) return;
-  const zones = Object.values(w.per_region).filter((z) => z !== null);
+  const zones = (Object.keys(w.per_region) as (keyof typeof WRINKLE_ZONE_THRESHOLDS)[]).filter((z) => w.per_region[z] !== null);
   assert.ok(zones.length >= 3, 'most zones measured on the fixture');
-  const mean = zones.reduce((s, z) => s + z.density, 0) / zones.length;
-  assert.ok(Math.abs(w.density - mean) < 1e-3, `overall ${w.density}, mean of zones ${mean.toFixed(4)}`);
+  const zoneSum = zones.reduce((s, z) => s + w.per_region[z]!.density, 0);
+  // Without the cheeks, the zones alone on the same scale.
+  const noCheeks = measureFace({ ...base, regions: { ...base.regions, left_cheek: noMask(), right_cheek: noMask() } }, FRONTAL).cv.wrinkles;
+  assert.ok(noCheeks.available);
+  if (!noCheeks.available) return;
+  assert.deepEqual(noCheeks.per_region, w.per_region, 'the cheeks do not change the zones');
+  const zonesOnly = (zoneSum / zoneThresholdSum(zones)) * WRINKLE_OVERALL_SCALE;
+  assert.ok(Math.abs(noCheeks.density - zonesOnly) < 1e-3, `overall without cheeks ${noCheeks.density}, expected ${zonesOnly.toFixed(4)}`);
+  // With them, the cheeks count (the fixture's cheek density is not exactly its threshold-relative
+  // zone mean), and the cheek density the overall implies is a density.
+  assert.notEqual(w.density, noCheeks.density, 'the cheeks count towards the overall density');
+  const cheek = (w.density / WRINKLE_OVERALL_SCALE) * (zoneThresholdSum(zones) + WRINKLE_CHEEK_THRESHOLD) - zoneSum;
+  assert.ok(cheek > 0.01 && cheek < 1, `implied cheek density ${cheek.toFixed(3)}`);
   // Detection follows each density's own threshold, so it agrees with the score's "below good".
   assert.equal(w.detected, w.density >= WRINKLE_DENSITY_THRESHOLD);
   for (const [z, r] of Object.entries(w.per_region)) {
@@ -239,16 +266,16 @@ test('a wrinkle zone that cannot be measured does not pull the overall density b
   const full = baseline.cv.wrinkles;
   assert.ok(full.available);
   if (!full.available) return;
+  const noCheeks = { ...base.regions, left_cheek: noMask(), right_cheek: noMask() };
   const { nasolabial: _dropped, ...rest } = base.wrinkleZones;
-  const partial = measureFace({ ...base, wrinkleZones: rest as MeasureInput['wrinkleZones'] }, FRONTAL).cv.wrinkles;
+  const partial = measureFace({ ...base, regions: noCheeks, wrinkleZones: rest as MeasureInput['wrinkleZones'] }, FRONTAL).cv.wrinkles;
   assert.ok(partial.available);
   if (!partial.available) return;
   assert.equal(partial.per_region.nasolabial, null);
-  // The measured zones, each relative to its own detection density, on the scale of all four.
+  // The measured zones, each relative to its own detection density, on the scale of all five parts.
   const zones = (['forehead', 'crows_feet', 'under_eye'] as const).filter((z) => partial.per_region[z]);
-  const ratio = zones.reduce((s, z) => s + partial.per_region[z]!.density, 0) / zones.reduce((s, z) => s + WRINKLE_ZONE_THRESHOLDS[z], 0);
-  const scale = Object.values(WRINKLE_ZONE_THRESHOLDS).reduce((s, t) => s + t, 0) / 4;
-  assert.ok(Math.abs(partial.density - ratio * scale) < 1e-3, `overall ${partial.density}, expected ${(ratio * scale).toFixed(4)}`);
+  const ratio = zones.reduce((s, z) => s + partial.per_region[z]!.density, 0) / zoneThresholdSum(zones);
+  assert.ok(Math.abs(partial.density - ratio * WRINKLE_OVERALL_SCALE) < 1e-3, `overall ${partial.density}, expected ${(ratio * WRINKLE_OVERALL_SCALE).toFixed(4)}`);
   assert.notEqual(partial.density, Number((zones.reduce((s, z) => s + partial.per_region[z]!.density, 0) / zones.length).toFixed(4)), 'not the plain mean of the zones left');
 });
 

@@ -50,7 +50,7 @@ function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
       skin_type: { available: true, type: 'normal', confidence: 0.5, shine: { t_zone: 0.04, cheeks: 0.04 }, roughness: 0.3, rule: '' },
       texture_quality: 0.83,
       wrinkles: {
-        available: true, detected: true, density: 0.36,
+        available: true, detected: true, density: 0.3,
         per_region: { forehead: zone(0), crows_feet: zone(0.62), under_eye: zone(0.555), nasolabial: null },
       },
       dark_circles: { available: true, detected: true, severity: 0.25, delta_L: 4.5, delta_E: 5, per_side: { left: null, right: null } },
@@ -71,7 +71,7 @@ test('each mapping meets its anchors: a detection threshold lands on 70, the bot
   assert.doesNotThrow(() => Scores.parse(s));
   assert.equal(value(s.acne), 93, 'p(acne) 0.1 with threshold 0.4 → 100 − 30 × 0.1/0.4 = 92.5 → 93');
   assert.equal(value(s.redness), 50, 'redness score 0.5 (a* 18) → 50');
-  assert.equal(value(s.wrinkles), 70, 'wrinkle density at the detection threshold 0.36 → 70');
+  assert.equal(value(s.wrinkles), 70, 'wrinkle density at the detection threshold 0.30 → 70');
   assert.equal(value(s.wrinkles_forehead), 100);
   assert.equal(value(s.wrinkles_crows_feet), 0, "crow's-feet density 0.62 (twice its threshold 0.31) → 0");
   assert.equal(value(s.wrinkles_under_eye), 35, 'under-eye density 0.555, halfway from its threshold 0.37 to 0.74 → 35');
@@ -132,13 +132,13 @@ test('summary: overall is the mean of the concern scores; the lowest two or thre
   assert.deepEqual(sum.concerns.map((c) => c.score), ['redness']);
   assert.match(sum.concerns[0].text, /redness/i);
   const worse = inputs((x) => {
-    x.cv.wrinkles.density = 0.56;
+    x.cv.wrinkles.density = 0.47;
     x.cv.texture_quality = 0.2;
     x.cv.evenness.quality = 0.4;
     x.cv.dark_circles.severity = 0.6;
   });
   const sum2 = summarise(computeScores(worse), worse);
-  // texture 20, wrinkles 31, dark circles 37, evenness 40, redness 50: five below 70, three shown.
+  // texture 20, wrinkles 30 (0.47: 0.17 past its threshold 0.30), dark circles 37, evenness 40, redness 50: five below 70, three shown.
   assert.equal(sum2.concerns.length, 3, 'at most three');
   assert.deepEqual(sum2.concerns.map((c) => c.score), ['texture', 'wrinkles', 'dark_circles']);
 });

@@ -49,6 +49,13 @@ def save_manifest(man: dict) -> None:
 
 
 def upsert(man: dict, entry: dict) -> None:
+    """Add `entry`, replacing the entry of the same name and version only if it names the same file
+    (a re-run of the same registration). An existing version that names another file is refused:
+    silently replacing it would change what a version means (e.g. 3.0.1 = the region-pooling file)."""
+    for e in man["models"]:
+        if e["name"] == entry["name"] and e["version"] == entry["version"] and e["file"] != entry["file"]:
+            raise ValueError(f"{e['name']}@{e['version']} is registered with {e['file']}, not {entry['file']}: "
+                             "choose an unused version")
     man["models"] = [e for e in man["models"] if not (e["name"] == entry["name"] and e["version"] == entry["version"])]
     if entry.get("default"):
         for e in man["models"]:

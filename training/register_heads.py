@@ -13,7 +13,7 @@ import onnx
 import torch
 
 from . import metrics as M
-from .backbone.net import Backbone, SkinNet
+from .backbone.net import REGIONS_INPUT, Backbone, SkinNet, region_output
 from .calibrate import PROB_MAX, PROB_MIN, clip_probs, softmax_t
 from .export import ort_ab, ort_bench, ort_logits
 from .spec import manifest_input
@@ -27,10 +27,24 @@ FEATURES_DESC = {"pooled": "global average pool (1280)",
 PREVIOUS = {"acne_binary": "acne_binary-2.1.0.onnx", "skin_condition": "skin_condition-2.0.0.onnx"}
 
 
-def export(net: SkinNet, path: Path) -> None:
-    torch.onnx.export(net, torch.zeros(1, 3, 224, 224), str(path), input_names=["input"], output_names=net.names,
-                      dynamic_axes={"input": {0: "N"}, **{n: {0: "N"} for n in net.names}}, opset_version=13,
-                      do_constant_folding=True)
+def export(net: SkinNet, path: Path, size: int = 224) -> None:
+    """ONNX of `net`: input `input` [N,3,size,size]; with `net.regions` also `region_weights` [N,R,G]
+    (G = the feature map's cells, static, so the engine reads the grid from the model) and the
+    outputs `<task>_regions` [N,R,C] (training/backbone/net.py)."""
+    x = torch.zeros(1, 3, size, size)
+    outputs = net.output_names
+    axes = {"input": {0: "N"}, **{n: {0: "N"} for n in net.names}}
+    if not net.regions:
+        torch.onnx.export(net, x, str(path), input_names=["input"], output_names=outputs, dynamic_axes=axes,
+                          opset_version=13, do_constant_folding=True)
+    else:
+        with torch.no_grad():
+            fmap, _ = net.backbone(x)
+        cells = fmap.shape[2] * fmap.shape[3]
+        w = torch.full((1, 1, cells), 1.0 / cells)
+        axes.update({REGIONS_INPUT: {0: "N", 1: "R"}, **{region_output(n): {0: "N", 1: "R"} for n in net.names}})
+        torch.onnx.export(net, (x, w), str(path), input_names=["input", REGIONS_INPUT], output_names=outputs,
+                          dynamic_axes=axes, opset_version=13, do_constant_folding=True)
     onnx.checker.check_model(onnx.load(str(path)))
 
 

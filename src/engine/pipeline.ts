@@ -18,6 +18,8 @@ import { buildFaceRegions, MEASURE_CROP, skinColorMask, type FaceRegions } from 
 import type { ModelRegistry } from './models/registry.ts';
 import { modelId, TASK_CLASSES, type ModelTask } from './models/manifest.ts';
 import { clipProbabilities, combinedConfidence, RELIABLE_MIN_QUALITY } from './models/calibration.ts';
+import { acneDecision, acneRegionFields, regionPlanner, type RegionPlan } from './models/acne-regions.ts';
+import type { Classifier, ClassifyOutput } from './models/classifier.ts';
 import { measureCloseup, measureFace } from './measures/index.ts';
 import { computeScores, summarise } from './scores/index.ts';
 import {
@@ -143,9 +145,11 @@ export async function analyzePrepared(parts: PipelineParts, prepared: PreparedFa
   // (classifier.ts); heads sharing one file share one run on this crop object, a new one per
   // analysis (the same pixels), so analysing a prepared face again runs the models again.
   const crop: RgbImage = { ...prepared.crop };
+  // Acne per region pools the same forward (models/acne-regions.ts); both heads pass the same weights.
+  const plan = regionPlanner(prepared.mode === 'face' ? { mode: 'face', masks: prepared.regions.measure.regions } : { mode: 'closeup', skin: prepared.closeupSkin });
   const [acne, condition, shadow] = await Promise.all([
-    runAcne(parts.registry, crop, versions.acne_binary),
-    runCondition(parts.registry, crop, versions.skin_condition),
+    runAcne(parts.registry, crop, plan, versions.acne_binary),
+    runCondition(parts.registry, crop, plan, versions.skin_condition),
     // Candidates run on the same crop, concurrently with the live models (batched with them when micro-batching is on).
     Promise.all(shadowWanted.map(([task, version]) => runShadow(parts.registry, crop, task, version))),
   ]);
@@ -264,22 +268,36 @@ interface ModelOutcome<T> {
   probabilities?: Float32Array;
 }
 
-async function runAcne(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
+/** One forward: whole-crop probabilities, and the plan's rows when the model has a region input. */
+async function classifyWithPlan(classifier: Classifier, crop: RgbImage, plan: (grid: number) => RegionPlan): Promise<ClassifyOutput & { plan: RegionPlan | null }> {
+  const grid = classifier.regionGrid;
+  if (grid === null) return { probabilities: (await classifier.classify([crop]))[0], regionLogits: null, plan: null };
+  const used = plan(grid);
+  return { ...(await classifier.classifyRegions(crop, used.weights)), plan: used };
+}
+
+async function runAcne(registry: ModelRegistry, crop: RgbImage, plan: (grid: number) => RegionPlan, version?: string): Promise<ModelOutcome<AcneAnalysis>> {
   const m = registry.forTask('acne_binary', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const p = clipProbabilities((await m.classifier.classify([crop]))[0]);
+  const out = await classifyWithPlan(m.classifier, crop, plan);
+  const p = clipProbabilities(out.probabilities);
   const [noAcne, acne] = [p[0], p[1]];
-  const detected = acne >= m.entry.threshold;
+  const support = m.classifier.regionSupport;
+  const regions = acneRegionFields(m.entry, out.plan, out.regionLogits, 'reason' in support ? support.reason : undefined);
+  // Detected when the face passes its threshold or any region passes the region threshold (acne-regions.ts).
+  const { detected, confidence } = acneDecision({ acne, no_acne: noAcne }, m.entry.threshold, regions);
   return {
     available: true,
     model: m.entry,
     analysis: {
       available: true,
       detected,
-      confidence: round4(detected ? acne : noAcne),
+      // the probability behind the answer: the face's, or the strongest region's when only a region decided it
+      confidence: round4(confidence),
       label: detected ? 'acne' : 'no_acne',
       probabilities: { no_acne: round4(noAcne), acne: round4(acne) },
       threshold: m.entry.threshold,
+      ...regions,
       reliable: true, // set from image quality once the measures ran
       model: { name: m.entry.name, version: m.entry.version },
     },
@@ -287,10 +305,11 @@ async function runAcne(registry: ModelRegistry, crop: RgbImage, version?: string
   };
 }
 
-async function runCondition(registry: ModelRegistry, crop: RgbImage, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
+async function runCondition(registry: ModelRegistry, crop: RgbImage, plan: (grid: number) => RegionPlan, version?: string): Promise<ModelOutcome<ConditionAnalysis>> {
   const m = registry.forTask('skin_condition', version);
   if (!('classifier' in m)) return { available: false, analysis: { available: false, reason: m.reason } };
-  const p = clipProbabilities((await m.classifier.classify([crop]))[0]);
+  // the same weights as the acne head, so a shared file runs once (its region rows are not reported)
+  const p = clipProbabilities((await classifyWithPlan(m.classifier, crop, plan)).probabilities);
   const classes = TASK_CLASSES.skin_condition;
   let best = 0;
   for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;

@@ -121,16 +121,20 @@ export function createScanProcessor(deps: ProcessorDeps) {
   }
 
   return async function processScan(job: ScanJob): Promise<FinishedScan | void> {
-    const scan = await scans.get(job.scanId);
-    // Deleted meanwhile, or already finished by an earlier attempt: nothing to do.
-    if (!scan || scan.status !== 'processing') return;
-    if (deps.maxAttempts !== undefined && scan.attempts >= deps.maxAttempts) {
+    // The attempt is counted and the row read in one statement, before the engine runs (a try
+    // that kills the process counts too).
+    const counted = await scans.startAttempt(job.scanId, deps.maxAttempts);
+    if (!counted) {
+      // Deleted meanwhile, or already finished by an earlier attempt: nothing to do. Else it is out of tries.
+      const left = await scans.get(job.scanId);
+      if (!left || left.status !== 'processing') return;
       metrics.errors.inc({ code: 'ANALYSIS_ABORTED', source: 'analysis' });
-      await fail(scan, 'ANALYSIS_ABORTED', `the analysis was interrupted ${scan.attempts} times; upload the photo again or try another one`);
-      log.warn({ scanId: scan.id, attempts: scan.attempts }, 'scan given up after its last attempt');
+      await fail(left, 'ANALYSIS_ABORTED', `the analysis was interrupted ${left.attempts} times; upload the photo again or try another one`);
+      log.warn({ scanId: left.id, attempts: left.attempts }, 'scan given up after its last attempt');
       return;
     }
-    await scans.countAttempt(scan.id);
+    // The row as it was before this attempt (what the saved row below starts from).
+    const scan: Scan = { ...counted, attempts: counted.attempts - 1 };
     if (scan.attempts === 0) observeStart(scan, clock());
 
     let bytes = job.bytes ?? null;

@@ -83,7 +83,7 @@ export async function createServices(config: ServiceConfig, options: ServicesOpt
   if (role === 'worker' && (!distributed || !config.redis)) throw new Error('skinsight worker needs SKINSIGHT_QUEUE=bullmq and SKINSIGHT_REDIS_URL');
   const clock = options.clock ?? (() => new Date());
   const size = sizing(config.queue);
-  const db = options.db ?? (await createDb(config.db));
+  const db = options.db ?? (await createDb(config.db, { onCheckpointError: (message) => log.warn({ message }, 'SQLite checkpoint') }));
   await migrateToLatest(db);
   const images = options.images ?? createImageStore(config, db);
   const scans = new ScanRepo(db);

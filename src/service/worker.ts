@@ -61,7 +61,12 @@ export async function startWorker(config: ServiceConfig = loadConfig()): Promise
     // A crash is a stalled try; allow as many as there are attempts before giving up.
     maxStalledCount: config.queue.attempts,
   };
-  const scanWorker = new Worker(SCAN_QUEUE, async (job: Job<{ scanId: string }>) => processScan({ scanId: job.data.scanId }), {
+  // The job returns nothing: what processScan hands back (the saved row and the result's text,
+  // ~40 kB) is for a request waiting in the same process. Returned to BullMQ it would be stored
+  // in Redis as the job's returnvalue and sent in the `completed` event to every API process's
+  // QueueEvents (each of them parsing it), and kept in the events stream (up to 10,000 events).
+  // The API reads the row itself once the event arrives.
+  const scanWorker = new Worker(SCAN_QUEUE, async (job: Job<{ scanId: string }>) => void (await processScan({ scanId: job.data.scanId })), {
     ...common,
     connection: connection(),
   });

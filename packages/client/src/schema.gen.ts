@@ -3460,6 +3460,18 @@ export interface components {
                         acne: number;
                     };
                     threshold: number;
+                    per_region?: {
+                        forehead: number | null;
+                        left_cheek: number | null;
+                        right_cheek: number | null;
+                        nose: number | null;
+                        chin: number | null;
+                    } | null;
+                    per_tile?: (number | null)[][] | null;
+                    region_threshold?: number | null;
+                    detected_regions?: string[] | null;
+                    regions_reason?: string;
+                    region_threshold_reason?: string;
                     reliable: boolean;
                     model: {
                         name: string;

@@ -1,8 +1,16 @@
 /**
  * Stage 1, decode: bytes → upright sRGB pixels at working resolution.
  * The header is read first, so oversized images are refused before any pixel is decoded;
- * sharp/libvips then shrinks JPEGs while decoding (shrink-on-load) when the working size
- * is much smaller than the photo.
+ * photos whose long side is over `maxSide` are then halved (by powers of two) while decoding.
+ *
+ * Shrink-on-load: sharp 0.35 asks libjpeg for a DCT-scaled decode only when the shrink leaves a
+ * fractional rest (src/pipeline.cc: "Lower shrink-on-load for known libjpeg rounding errors" halves
+ * the JPEG shrink when the factor is an exact integer). So an exact 2× (the case of every photo
+ * between 2049 and 4096 px, e.g. biden.jpg and obama3.jpg) is a full-size decode followed by a
+ * 2× reduce (VIPS_INFO: "residual reducev by 0.5"), and 4× is a 2× DCT decode and a 2× reduce.
+ * The engine's pixels are those (bench/README.md has the timings); a true 1/2 DCT decode would
+ * give other pixels, so it is a results change, not a speed change, and sharp offers no way to
+ * ask for it.
  */
 import sharp from 'sharp';
 import { isSkinsightError, SkinsightError } from '../errors.ts';
@@ -72,8 +80,7 @@ export async function decodeImage(file: Uint8Array, options: DecodeOptions = DEF
     throw new SkinsightError('IMAGE_TOO_SMALL', `The image is ${upright.w}×${upright.h}; its shorter side must be at least ${options.minSide} px.`);
   }
 
-  // Scale down by a power of two: libjpeg then decodes at 1/2, 1/4 or 1/8 directly
-  // (shrink-on-load), which is several times faster than decoding full size and resizing.
+  // Scale down by a power of two (see the header for which of it libjpeg does while decoding).
   let scale = 1;
   while (Math.max(upright.w, upright.h) * scale > options.maxSide) scale /= 2;
   try {

@@ -126,47 +126,89 @@ export function decodeCandidates(
 /**
  * The n×n model input, RGB in [-1, 1]: input pixel (u, v) samples image pixel
  * ((u - offX) / scale, (v - offY) / scale); outside the photo it is black (-1).
+ * When shrinking by more than 2×, taps² samples per pixel are averaged (taps outside the photo
+ * count as black, like the padding) to avoid aliasing.
+ *
+ * The sampled columns and rows are found once per axis, and only those inside the photo are
+ * kept, so the per-pixel loop has no bounds checks; rows or columns with none are plain black.
+ * The sum of the taps is an integer (0 … 255·taps²), so its value in the input is read from a
+ * table of `(sum / taps²) / 127.5 − 1`, the same float32 the per-pixel expression gives
+ * (test/landmark-input.test.ts holds it to that definition). About a third of the per-pass time
+ * (0.5 ms of ≈ 2 ms) was this loop before (bench/README.md).
  */
 function resample(image: RgbImage, n: number, scale: number, offX: number, offY: number): Float32Array {
-  const out = new Float32Array(n * n * 3);
+  const out = new Float32Array(n * n * 3).fill(-1);
   const inv = 1 / scale;
   const { width: w, height: h, data } = image;
-  // When shrinking by more than 2×, average a few samples per pixel to avoid aliasing.
   const taps = Math.max(1, Math.min(3, Math.floor(inv)));
   const k = taps * taps;
-  // The sampled column (as a byte offset, −1 outside the photo) and row of every tap, computed
-  // once per axis instead of per pixel (the same expressions, so the same pixels).
-  const cols = new Int32Array(n * taps);
-  const rows = new Int32Array(n * taps);
-  for (let p = 0; p < n; p++) {
-    for (let t = 0; t < taps; t++) {
-      const sx = Math.floor((p - offX + (t + 0.5) / taps) * inv);
-      const sy = Math.floor((p - offY + (t + 0.5) / taps) * inv);
-      cols[p * taps + t] = sx < 0 || sx >= w ? -1 : sx * 3;
-      rows[p * taps + t] = sy < 0 || sy >= h ? -1 : sy * w * 3;
-    }
-  }
+  const value = tapTable(k);
+  // Per output column (row): the byte offsets of its taps inside the photo, in [start[p], start[p + 1]).
+  const cols = axisTaps(n, taps, offX, inv, w, 3);
+  const rows = axisTaps(n, taps, offY, inv, h, w * 3);
+  const colIdx = cols.offset, rowIdx = rows.offset;
   for (let y = 0; y < n; y++) {
+    const r0 = rows.start[y], r1 = rows.start[y + 1];
+    if (r0 === r1) continue; // the whole row is outside the photo: black
     for (let x = 0; x < n; x++) {
-      let r = 0, g = 0, b = 0, hits = 0;
-      for (let ty = 0; ty < taps; ty++) {
-        const row = rows[y * taps + ty];
-        if (row < 0) continue;
-        for (let tx = 0; tx < taps; tx++) {
-          const col = cols[x * taps + tx];
-          if (col < 0) continue;
-          const i = row + col;
-          r += data[i]; g += data[i + 1]; b += data[i + 2]; hits++;
+      const c0 = cols.start[x], c1 = cols.start[x + 1];
+      if (c0 === c1) continue;
+      let r = 0, g = 0, b = 0;
+      if (r1 - r0 === 3 && c1 - c0 === 3) {
+        // All 3×3 taps inside the photo (the common case when shrinking), unrolled.
+        const a0 = colIdx[c0], a1 = colIdx[c0 + 1], a2 = colIdx[c0 + 2];
+        for (let ty = r0; ty < r1; ty++) {
+          const row = rowIdx[ty];
+          const i = row + a0, j = row + a1, l = row + a2;
+          r += data[i] + data[j] + data[l];
+          g += data[i + 1] + data[j + 1] + data[l + 1];
+          b += data[i + 2] + data[j + 2] + data[l + 2];
+        }
+      } else {
+        for (let ty = r0; ty < r1; ty++) {
+          const row = rowIdx[ty];
+          for (let tx = c0; tx < c1; tx++) {
+            const i = row + colIdx[tx];
+            r += data[i];
+            g += data[i + 1];
+            b += data[i + 2];
+          }
         }
       }
       const o = (y * n + x) * 3;
-      // Taps outside the photo count as black, like the padding.
-      out[o] = (hits ? r / k : 0) / 127.5 - 1;
-      out[o + 1] = (hits ? g / k : 0) / 127.5 - 1;
-      out[o + 2] = (hits ? b / k : 0) / 127.5 - 1;
+      out[o] = value[r];
+      out[o + 1] = value[g];
+      out[o + 2] = value[b];
     }
   }
   return out;
+}
+
+/** Along one axis: for output index p, tap t samples floor((p − off + (t + ½) / taps) · inv); kept when inside [0, size). */
+function axisTaps(n: number, taps: number, off: number, inv: number, size: number, stride: number): { start: Int32Array; offset: Int32Array } {
+  const start = new Int32Array(n + 1);
+  const offset = new Int32Array(n * taps);
+  let m = 0;
+  for (let p = 0; p < n; p++) {
+    start[p] = m;
+    for (let t = 0; t < taps; t++) {
+      const s = Math.floor((p - off + (t + 0.5) / taps) * inv);
+      if (s >= 0 && s < size) offset[m++] = s * stride;
+    }
+  }
+  start[n] = m;
+  return { start, offset };
+}
+
+const tapTables = new Map<number, Float32Array>();
+/** The input value of every possible tap sum for k taps: (sum / k) / 127.5 − 1. */
+function tapTable(k: number): Float32Array {
+  let table = tapTables.get(k);
+  if (!table) {
+    table = Float32Array.from({ length: 255 * k + 1 }, (_, sum) => sum / k / 127.5 - 1);
+    tapTables.set(k, table);
+  }
+  return table;
 }
 
 /** The two output layers of one kind (scores or boxes) in anchor order. */

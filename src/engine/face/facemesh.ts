@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { RgbImage } from '../image.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import { MESH_INPUT, meshInput, splitMesh, type AsyncMeshModel, type RawMesh } from './mesh-model.ts';
+import { rewritePRelu } from './prelu-rewrite.ts';
 
 export { MESH_POINTS, type RawMesh } from './mesh-model.ts';
 
@@ -39,12 +40,21 @@ export function faceMeshModel(): { path: string; sha256: string } {
 export class FaceMesh implements AsyncMeshModel {
   private constructor(private readonly session: ort.InferenceSession) {}
 
-  static async load(intraOpThreads = 1): Promise<FaceMesh> {
+  /**
+   * `rewritePRelu`: run the graph with its PRelu nodes rewritten for ONNX Runtime's blocked layout
+   * (prelu-rewrite.ts: the same values per element, ~2.3× faster per execution). On by default:
+   * the final landmarks move by at most 0.015 px (0.005 % of the eye distance, 100× under the
+   * 0.5 % bound the ONNX graph is held to against TF.js). That flipped four fixtures' speed-parity
+   * snapshot entries past their tolerances (a condition probability by 0.018 on biden2, a
+   * dark-circle ΔL* near 0, a pose and a score at a rounding boundary), so the snapshot was
+   * re-taken with it on (test/data/speed-snapshot.json's `taken_from`). `false` runs the plain graph.
+   */
+  static async load(intraOpThreads = 1, { rewritePRelu: rewrite = true }: { rewritePRelu?: boolean } = {}): Promise<FaceMesh> {
     const { path, sha256 } = faceMeshModel();
     const bytes = fs.readFileSync(path);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw new Error(`${path}: sha256 ${actual}, models/face-models.json expects ${sha256} (regenerate with /usr/bin/python3 -m training.facemesh.convert)`);
-    const mesh = new FaceMesh(await createSession(bytes, { intraOpThreads }));
+    const mesh = new FaceMesh(await createSession(rewrite ? rewritePRelu(bytes).bytes : bytes, { intraOpThreads }));
     const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
     await mesh.runBatch([blank]); // warm-up, batch 1 and 2 (the mirrored pass)
     await mesh.runBatch([blank, blank]);
@@ -53,9 +63,13 @@ export class FaceMesh implements AsyncMeshModel {
 
   /** Several crops (each MESH_INPUT × MESH_INPUT) in one model execution. */
   async runBatch(crops: RgbImage[]): Promise<RawMesh[]> {
-    const input = new ort.Tensor('float32', meshInput(crops), [crops.length, MESH_INPUT, MESH_INPUT, 3]);
+    return this.runInput(meshInput(crops), crops.length);
+  }
+
+  async runInput(data: Float32Array, batch: number): Promise<RawMesh[]> {
+    const input = new ort.Tensor('float32', data, [batch, MESH_INPUT, MESH_INPUT, 3]);
     const out = await this.session.run({ input });
-    return splitMesh(out.mesh.data as Float32Array, out.score.data as Float32Array, crops.length);
+    return splitMesh(out.mesh.data as Float32Array, out.score.data as Float32Array, batch);
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,8 @@
  */
 import type { RgbImage } from '../image.ts';
 import type { FaceDetection } from './blazeface-decode.ts';
-import { MESH_INPUT, MESH_POINTS, type AsyncMeshModel, type MeshModel, type RawMesh } from './mesh-model.ts';
-import { cropRoi, roiToImage, type Roi } from './geometry.ts';
+import { MESH_INPUT, MESH_POINTS, meshInputOf, type AsyncMeshModel, type MeshModel, type RawMesh } from './mesh-model.ts';
+import { cropRoi, type Roi } from './geometry.ts';
 import { MESH_MIRROR } from './mirror.ts';
 import { LANDMARK } from './topology.ts';
 
@@ -82,6 +82,17 @@ export function roiCrops(image: RgbImage, roi: Roi, mirrored = false): RgbImage[
   return mirrored ? [crop, flipCrop(crop)] : [crop];
 }
 
+/** The crop's pixels between cropRoi and the model input (used and overwritten synchronously, never across an await). */
+const scratchCrop = new Uint8Array(MESH_INPUT * MESH_INPUT * 3);
+
+/**
+ * `meshInput(roiCrops(image, roi, mirrored))` without the intermediate images: the crop is cut
+ * into one reused buffer and written, with its mirror, into the model input in one pass.
+ */
+export function roiInput(image: RgbImage, roi: Roi, mirrored = false): Float32Array {
+  return meshInputOf(cropRoi(image, roi, MESH_INPUT, scratchCrop), mirrored);
+}
+
 /** The landmarks in image pixels from the mesh's outputs on `roiCrops(image, roi, …)`. */
 export function landmarksInRoi([raw, flipped]: RawMesh[], roi: Roi): FaceLandmarks {
   let score = raw.score;
@@ -96,13 +107,19 @@ export function landmarksInRoi([raw, flipped]: RawMesh[], roi: Roi): FaceLandmar
     }
     score = (score + flipped.score) / 2;
   }
+  // geometry.ts roiToImage, point by point, with the same expressions (the same floats) and no
+  // object per point.
   const points = new Float32Array(MESH_POINTS * 3);
-  const zScale = roi.size / MESH_INPUT;
-  for (let i = 0; i < MESH_POINTS; i++) {
-    const p = roiToImage(roi, MESH_INPUT, { x: local[i * 3], y: local[i * 3 + 1] });
-    points[i * 3] = p.x;
-    points[i * 3 + 1] = p.y;
-    points[i * 3 + 2] = local[i * 3 + 2] * zScale;
+  const s = roi.size / MESH_INPUT;
+  const half = MESH_INPUT / 2;
+  const cos = Math.cos(roi.angle);
+  const sin = Math.sin(roi.angle);
+  for (let i = 0; i < MESH_POINTS * 3; i += 3) {
+    const u = (local[i] - half) * s;
+    const v = (local[i + 1] - half) * s;
+    points[i] = roi.cx + u * cos - v * sin;
+    points[i + 1] = roi.cy + u * sin + v * cos;
+    points[i + 2] = local[i + 2] * s;
   }
   return { points, score, roi };
 }
@@ -114,7 +131,7 @@ export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored =
 
 /** One mesh execution on a ROI (ONNX Runtime: the engine). */
 export async function meshInRoiAsync(mesh: AsyncMeshModel, image: RgbImage, roi: Roi, mirrored = false): Promise<FaceLandmarks> {
-  return landmarksInRoi(await mesh.runBatch(roiCrops(image, roi, mirrored)), roi);
+  return landmarksInRoi(await mesh.runInput(roiInput(image, roi, mirrored), mirrored ? 2 : 1), roi);
 }
 
 function flipCrop(crop: RgbImage): RgbImage {

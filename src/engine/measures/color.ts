@@ -143,13 +143,15 @@ export function hexToLab(hex: string): Lab {
 // f(t) sampled on [0, 1] at 4096 steps. Below ε the function is linear, so interpolation is
 // exact there; above, the interpolation error is < 1e-4 in f (< 0.01 in L*, see the tests).
 const F_STEPS = 4096;
-const F_LUT: Float32Array = (() => {
-  const t = new Float32Array(F_STEPS + 2);
-  for (let i = 0; i <= F_STEPS + 1; i++) t[i] = labF(i / F_STEPS);
+// Float32 values (the table's precision) held as float64, so a lookup needs no widening.
+const F_LUT: Float64Array = (() => {
+  const t = new Float64Array(F_STEPS + 2);
+  for (let i = 0; i <= F_STEPS + 1; i++) t[i] = Math.fround(labF(i / F_STEPS));
   return t;
 })();
 
-function fLut(t: number): number {
+/** f(t) of CIELAB from the table (see above); shared by every image conversion. */
+export function fLut(t: number): number {
   if (t <= 0) return 16 / 116;
   const x = (t >= 1 ? 1 : t) * F_STEPS;
   const k = x | 0;
@@ -183,35 +185,6 @@ export function imageToLab(image: RgbImage, mask?: Mask): LabImage {
     L[i] = 116 * fy - 16;
     A[i] = 500 * (fx - fy);
     B[i] = 200 * (fy - fz);
-  }
-  return { width: image.width, height: image.height, L, a: A, b: B };
-}
-
-/**
- * L*a*b* of an image for the measures: L* at every pixel, a* and b* only where `chroma` is set
- * (0 elsewhere). The same arithmetic as imageToLab, so the values agree exactly; L* alone needs
- * one of the three f(t) evaluations.
- */
-export function imageToLabAt(image: RgbImage, chroma: Mask): LabImage {
-  const n = image.width * image.height;
-  const L = new Float32Array(n);
-  const A = new Float32Array(n);
-  const B = new Float32Array(n);
-  const d = image.data;
-  const md = chroma.data;
-  const lin = SRGB_TO_LINEAR;
-  const m0 = M[0] / D65.X, m1 = M[1] / D65.X, m2 = M[2] / D65.X;
-  const m3 = M[3], m4 = M[4], m5 = M[5];
-  const m6 = M[6] / D65.Z, m7 = M[7] / D65.Z, m8 = M[8] / D65.Z;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const R = lin[d[j]];
-    const G = lin[d[j + 1]];
-    const Bl = lin[d[j + 2]];
-    const fy = fLut(m3 * R + m4 * G + m5 * Bl);
-    L[i] = 116 * fy - 16;
-    if (md[i] === 0) continue;
-    A[i] = 500 * (fLut(m0 * R + m1 * G + m2 * Bl) - fy);
-    B[i] = 200 * (fy - fLut(m6 * R + m7 * G + m8 * Bl));
   }
   return { width: image.width, height: image.height, L, a: A, b: B };
 }

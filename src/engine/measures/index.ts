@@ -10,7 +10,7 @@
  */
 import type { Mask, RgbImage } from '../image.ts';
 import type { DarkCircles, Evenness, Pose, Quality, Redness, SkinTone, SkinType, WhiteBalance, Wrinkles } from '../result/schema.ts';
-import { contextWithImage, createMeasureContext, type MeasureContext } from './context.ts';
+import { contextWithImage, createMeasureContext, MeasureBuffers, type MeasureContext } from './context.ts';
 import { measureDarkCircles } from './dark-circles.ts';
 import { measureEvenness } from './evenness.ts';
 import { measureQuality, type QualityThresholds } from './quality.ts';
@@ -44,6 +44,12 @@ export interface MeasureOptions {
   quality?: Partial<QualityThresholds>;
 }
 
+/**
+ * The large arrays of the measure contexts, lent from one call to the next: a measurement runs
+ * synchronously on its thread and keeps no context after it returns (context.ts).
+ */
+const buffers = new MeasureBuffers();
+
 const round4 = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 1e4);
 
 export function measureFace(
@@ -54,17 +60,17 @@ export function measureFace(
   const extra = [...Object.values(input.regions), ...Object.values(input.wrinkleZones)];
   // Every measure sees the white-balanced pixels (white-balance.ts).
   const wb = whiteBalance(input.image, input.skin);
-  const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra);
+  const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra, buffers);
   const r = input.regions;
   // Quality judges the photo as taken (its exposure and cast), not the corrected pixels.
   const asTaken = wb.report.corrected ? contextWithImage(mc, input.image) : mc;
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: ctx.faceSizePx, pose: ctx.pose }, options.quality);
   return {
     cv: {
-      skin_tone: withWhiteBalance(measureSkinTone(mc, r), wb.report),
+      skin_tone: withWhiteBalance(measureSkinTone(mc, r, { normaliseExposure: true }), wb.report),
       skin_type: measureSkinType(mc, r),
       texture_quality: round4(measureTexture(mc).quality),
-      wrinkles: measureWrinkles(mc, input.wrinkleZones),
+      wrinkles: measureWrinkles(mc, input.wrinkleZones, [r.left_cheek, r.right_cheek]),
       dark_circles: measureDarkCircles(mc, r),
       redness: measureRedness(mc, r),
       evenness: measureEvenness(mc),
@@ -80,7 +86,7 @@ const NOT_APPLICABLE = { available: false as const, reason: 'not applicable in c
 export function measureCloseup(image: RgbImage, skin: Mask, options: MeasureOptions = {}): MeasureOutput {
   const nominalIod = Math.min(image.width, image.height) / 4;
   const wb = whiteBalance(image, skin);
-  const mc = createMeasureContext(wb.image, skin, nominalIod);
+  const mc = createMeasureContext(wb.image, skin, nominalIod, [], buffers);
   const asTaken = wb.report.corrected ? contextWithImage(mc, image) : mc;
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: null, pose: null }, options.quality);
   return {

@@ -19,8 +19,8 @@
 import type { Pose, Quality, QualityIssue } from '../result/schema.ts';
 import { QUALITY_ISSUES } from '../result/schema.ts';
 import { estimateColorCast } from './cast.ts';
-import { clamp01, round, type MeasureContext } from './context.ts';
-import { CLIP_LEVEL } from './robust.ts';
+import { clamp01, laplacianStep, round, type MeasureContext } from './context.ts';
+import { CLIPPED } from './lab-planes.ts';
 
 export type QualityCode = (typeof QUALITY_ISSUES)[number];
 
@@ -96,14 +96,20 @@ export function issue(code: QualityCode, detail?: string): QualityIssue {
 export function laplacianVariance(ctx: MeasureContext): number {
   const { width: w, height: h } = ctx.image;
   const L = ctx.lab.L;
-  const k = Math.max(1, Math.round(ctx.scalePx / 96));
+  const k = laplacianStep(ctx.scalePx);
   const kw = k * w;
   const idx = ctx.skinIdx;
   let s = 0, s2 = 0, n = 0;
+  // Skin pixels in raster order (skinIdx is): whole rows outside [k, h − k) are skipped, and
+  // the row of a pixel is only recomputed when it leaves the current one (no division per pixel).
+  let rowStart = 0, y = 0;
   for (let q = 0; q < idx.length; q++) {
     const i = idx[q];
-    const x = i % w;
-    const y = (i - x) / w;
+    while (i >= rowStart + w) {
+      rowStart += w;
+      y++;
+    }
+    const x = i - rowStart;
     if (x < k || y < k || x >= w - k || y >= h - k) continue;
     const v = L[i - k] + L[i + k] + L[i - kw] + L[i + kw] - 4 * L[i];
     s += v;
@@ -132,7 +138,7 @@ export function measureQuality(
   const issues: QualityIssue[] = [];
   const idx = ctx.skinIdx;
   const L = ctx.lab.L;
-  const d = ctx.image.data;
+  const binL = ctx.bins.binL;
 
   const v = laplacianVariance(ctx);
   const sharpness = clamp01(v / (v + t.sharpnessV0));
@@ -141,10 +147,9 @@ export function measureQuality(
   let sumL = 0, dark = 0, bright = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    const j = i * 3;
     sumL += L[i];
     if (L[i] < t.darkL) dark++;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) bright++;
+    if (binL[i] === CLIPPED) bright++;
   }
   const n = Math.max(1, idx.length);
   const meanL = idx.length > 0 ? sumL / n : 0;

@@ -17,8 +17,8 @@
 import type { Mask } from '../image.ts';
 import type { Redness } from '../result/schema.ts';
 import { REGION_NAMES } from '../result/schema.ts';
-import { clamp01, minRegionPixels, pixelsOf, quantilesAt, round, type MeasureContext } from './context.ts';
-import { CLIP_LEVEL } from './robust.ts';
+import { clamp01, histQuantiles, minRegionPixels, pixelsOf, round, type MeasureContext } from './context.ts';
+import { CLIPPED } from './lab-planes.ts';
 
 export const REDNESS_A_MID = 18;
 export const REDNESS_A_WIDTH = 4;
@@ -32,25 +32,49 @@ export const rednessAbsolute = (a: number): number => logistic((a - REDNESS_A_MI
 export const rednessRelative = (delta: number): number => logistic((delta - REDNESS_REL_MID) / REDNESS_REL_WIDTH);
 
 function meanUnclippedA(ctx: MeasureContext, idx: Int32Array): { mean: number; n: number } {
-  const d = ctx.image.data;
+  const binL = ctx.bins.binL;
   const A = ctx.lab.a;
   let s = 0;
   let n = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    const j = i * 3;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) continue;
+    if (binL[i] === CLIPPED) continue;
     s += A[i];
     n++;
   }
   return { mean: n > 0 ? s / n : NaN, n };
 }
 
+/**
+ * The skin's mean unclipped a* and its median a* over every skin pixel (histogram of 0.1 bins
+ * over [−128, 128]), in one pass over the skin.
+ */
+function skinA(ctx: MeasureContext): { mean: number; n: number; median: number } {
+  const idx = ctx.skinIdx;
+  const binL = ctx.bins.binL;
+  const A = ctx.lab.a;
+  const hist = new Uint32Array(2560);
+  let s = 0;
+  let n = 0;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    const a = A[i];
+    let bin = Math.floor((a - -128) * 10);
+    if (bin < 0) bin = 0;
+    else if (bin >= 2560) bin = 2559;
+    hist[bin]++;
+    if (binL[i] === CLIPPED) continue;
+    s += a;
+    n++;
+  }
+  return { mean: n > 0 ? s / n : NaN, n, median: histQuantiles(hist, idx.length, [0.5], -128, 128, 10)[0] };
+}
+
 export function measureRedness(ctx: MeasureContext, regions: Partial<Record<RegionName, Mask>> = {}): Redness {
   const minPx = minRegionPixels(ctx.scalePx);
-  const all = meanUnclippedA(ctx, ctx.skinIdx);
+  const all = skinA(ctx);
   if (all.n < minPx) return { available: false, reason: `too few unclipped skin pixels (${all.n})` };
-  const baseline = quantilesAt(ctx.lab.a, ctx.skinIdx, [0.5], -128, 128, 10)[0];
+  const baseline = all.median;
   const perRegion = {} as Record<RegionName, { score: number; mean_a: number } | null>;
   for (const name of REGION_NAMES) {
     const m = regions[name];

@@ -11,26 +11,15 @@
 import type { Lab } from './color.ts';
 import type { Mask } from '../image.ts';
 import { cached, pixelsOf, type MeasureContext } from './context.ts';
+import { AB_BINS, AB_LO, binOf, BPU, CLIPPED, L_BINS } from './lab-planes.ts';
 
-export const CLIP_LEVEL = 250;
+export { CLIP_LEVEL } from './lab-planes.ts';
 
 export interface RobustLab extends Lab {
   /** Pixels used after trimming. */
   n: number;
   /** Fraction of the input pixels dropped as clipped. */
   clippedFraction: number;
-}
-
-// Histogram ranges: L* 0..100; a*, b* −64..96 (values beyond are clamped into the end bins,
-// which cannot move a median of skin pixels). 10 bins per unit: medians to 0.1.
-const BPU = 10;
-const AB_LO = -64;
-const AB_BINS = 160 * BPU;
-const L_BINS = 100 * BPU;
-
-function binOf(v: number, lo: number, bins: number): number {
-  const k = ((v - lo) * BPU) | 0;
-  return k < 0 ? 0 : k >= bins ? bins - 1 : k;
 }
 
 /** Value at quantile q of a histogram holding n samples (linear within the bin). */
@@ -45,27 +34,18 @@ function histQuantile(h: Uint32Array, n: number, q: number, lo: number): number 
   return lo + h.length / BPU;
 }
 
-/** Marks a clipped pixel in the per-call list of L* bins. */
-const CLIPPED = 0xffff;
-
 export function robustLab(ctx: MeasureContext, idx: Int32Array, trim = 0.1): RobustLab | null {
   if (idx.length === 0) return null;
-  const d = ctx.image.data;
-  const { L, a, b } = ctx.lab;
-  // Pass 1: L* histogram of the unclipped pixels → trimming bounds. Each pixel's L* bin is
-  // kept (CLIPPED for a clipped one), so pass 2 reads neither the pixel nor L* again.
+  // Histogram ranges (lab-planes.ts): L* 0..100; a*, b* −64..96 (values beyond are clamped into
+  // the end bins, which cannot move a median of skin pixels). 10 bins per unit: medians to 0.1.
+  // The bins were taken with the context's one conversion (CLIPPED for a clipped pixel).
+  const { binL, binA, binB } = ctx.bins;
+  // Pass 1: L* histogram of the unclipped pixels → trimming bounds.
   const hL = new Uint32Array(L_BINS);
-  const binL = new Uint16Array(idx.length);
   let n = 0;
   for (let k = 0; k < idx.length; k++) {
-    const i = idx[k];
-    const j = i * 3;
-    if (d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL) {
-      binL[k] = CLIPPED;
-      continue;
-    }
-    const bl = binOf(L[i], 0, L_BINS);
-    binL[k] = bl;
+    const bl = binL[idx[k]];
+    if (bl === CLIPPED) continue;
     hL[bl]++;
     n++;
   }
@@ -80,12 +60,12 @@ export function robustLab(ctx: MeasureContext, idx: Int32Array, trim = 0.1): Rob
   const hB = new Uint32Array(AB_BINS);
   let m = 0;
   for (let k = 0; k < idx.length; k++) {
-    const bl = binL[k];
-    if (bl < lo || bl > hi) continue;
     const i = idx[k];
+    const bl = binL[i];
+    if (bl < lo || bl > hi) continue;
     hL[bl]++;
-    hA[binOf(a[i], AB_LO, AB_BINS)]++;
-    hB[binOf(b[i], AB_LO, AB_BINS)]++;
+    hA[binA[i]]++;
+    hB[binB[i]]++;
     m++;
   }
   if (m === 0) return null;

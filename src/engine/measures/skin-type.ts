@@ -23,9 +23,9 @@
 import type { Mask } from '../image.ts';
 import type { SkinType } from '../result/schema.ts';
 import {
-  cached, clamp01, maskFromPixels, minRegionPixels, pixelsOf, quantilesAt, round, skinLIntegral, unionPixels, type MeasureContext,
+  cached, clamp01, histQuantiles, maskFromPixels, minRegionPixels, pixelsOf, round, skinLIntegral, unionPixels, type MeasureContext,
 } from './context.ts';
-import { CLIP_LEVEL } from './robust.ts';
+import { CLIPPED } from './lab-planes.ts';
 import { measureTexture } from './texture.ts';
 
 export const SHINE_OILY = 0.04;
@@ -53,18 +53,17 @@ export function shineFraction(ctx: MeasureContext, idx: Int32Array, medianChroma
   const { width: w, height: h, sum, count } = I;
   const W = w + 1;
   const r = Math.max(2, Math.round(0.1 * ctx.scalePx));
-  const d = ctx.image.data;
+  const binL = ctx.bins.binL;
   const { L, a, b } = ctx.lab;
   const maxC2 = (SHINE_CHROMA_RATIO * medianChroma) ** 2;
   let hits = 0;
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    const j = i * 3;
-    const clipped = d[j] >= CLIP_LEVEL || d[j + 1] >= CLIP_LEVEL || d[j + 2] >= CLIP_LEVEL;
+    const clipped = binL[i] === CLIPPED;
     const ai = a[i], bi = b[i];
     if (!clipped && ai * ai + bi * bi > maxC2) continue;
-    const x = i % w;
-    const y = (i - x) / w;
+    const y = (i / w) | 0;
+    const x = i - y * w;
     const x0 = x - r < 0 ? 0 : x - r, x1 = x + r + 1 > w ? w : x + r + 1;
     const y0 = (y - r < 0 ? 0 : y - r) * W, y1 = (y + r + 1 > h ? h : y + r + 1) * W;
     const c = count[y1 + x1] - count[y1 + x0] - count[y0 + x1] + count[y0 + x0];
@@ -75,17 +74,20 @@ export function shineFraction(ctx: MeasureContext, idx: Int32Array, medianChroma
   return idx.length > 0 ? hits / idx.length : 0;
 }
 
-/** Median chroma C*ab of the skin pixels (cached per context). */
+/** Median chroma C*ab of the skin pixels (cached per context), from a histogram of 0.1 bins over [0, 150]. */
 export function medianSkinChroma(ctx: MeasureContext): number {
   return cached(ctx, 'medianChroma', () => {
     const { a, b } = ctx.lab;
     const idx = ctx.skinIdx;
-    const C = new Float32Array(ctx.lab.L.length);
+    const hist = new Uint32Array(1500);
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k];
-      C[i] = Math.sqrt(a[i] * a[i] + b[i] * b[i]);
+      // The float32 value, as a plane of C*ab would hold it.
+      let bin = Math.floor(Math.fround(Math.sqrt(a[i] * a[i] + b[i] * b[i])) * 10);
+      if (bin >= 1500) bin = 1499;
+      hist[bin]++;
     }
-    return quantilesAt(C, idx, [0.5], 0, 150, 10)[0];
+    return histQuantiles(hist, idx.length, [0.5], 0, 150, 10)[0];
   });
 }
 

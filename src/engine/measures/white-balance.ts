@@ -18,11 +18,13 @@
  * Exposure is not corrected: nothing in an ordinary photo has a known lightness. A white-patch
  * gain (the crop's 97th-percentile luminance brought to 0.9) was tried: it undid a 15 % darker
  * exposure but clipped the skin of faces that are the brightest thing in the crop and pushed
- * every UTKFace group's ITA up by 15–25°, so it was dropped. TOO_DARK / TOO_BRIGHT flag exposure.
+ * every UTKFace group's ITA up by 15–25°, so it was dropped for the pixels. TOO_DARK / TOO_BRIGHT
+ * flag exposure. What the tone does instead (a partial correction of its L*a*b* only, never of
+ * the pixels) is exposureReference below and skin-tone.ts.
  */
 import type { Mask, RgbImage } from '../image.ts';
 import type { WhiteBalance } from '../result/schema.ts';
-import { linearToSrgb, SRGB_TO_LINEAR } from './color.ts';
+import { linearToSrgb, SRGB_TO_LINEAR, SRGB_TO_XYZ } from './color.ts';
 import { cctOf, planckRgb, vonKriesGains, type Rgb } from './illuminant.ts';
 import { CLIP_LEVEL } from './robust.ts';
 
@@ -136,4 +138,36 @@ export function applyGains(image: RgbImage, gains: Rgb): RgbImage {
     out[j + 2] = luts[2][B];
   }
   return { width: image.width, height: image.height, data: out };
+}
+
+/**
+ * Exposure reference for the skin tone: the 90th percentile of linear luminance Y over the whole
+ * aligned crop (every second pixel; clipped pixels kept in the ranking, so they only stop the
+ * reference from following the light when more than a tenth of the crop is blown out).
+ * A change of exposure by a factor k multiplies every unclipped Y, so the reference too: it
+ * is the crop's own "bright" level (the white-patch / bright-pixels cue of colour constancy,
+ * e.g. Land & McCann 1971 retinex, used for level only), chosen over the non-skin median, the
+ * whole-crop median and 75th percentile on the validation half of the UTKFace portraits
+ * (npm run validity; skin-tone.ts gives the figures). Null for an empty image.
+ */
+export function exposureReference(image: RgbImage): number | null {
+  const BINS = 1024;
+  const hist = new Uint32Array(BINS);
+  const d = image.data;
+  const lin = SRGB_TO_LINEAR;
+  const [, , , mr, mg, mb] = SRGB_TO_XYZ;
+  let n = 0;
+  for (let i = 0; i < image.width * image.height; i += 2) {
+    const Y = mr * lin[d[3 * i]] + mg * lin[d[3 * i + 1]] + mb * lin[d[3 * i + 2]];
+    hist[Math.min(BINS - 1, (Y * BINS) | 0)]++;
+    n++;
+  }
+  if (n === 0) return null;
+  const target = 0.9 * n;
+  let acc = 0;
+  for (let k = 0; k < BINS; k++) {
+    if (acc + hist[k] >= target && hist[k] > 0) return (k + (target - acc) / hist[k]) / BINS;
+    acc += hist[k];
+  }
+  return 1;
 }

@@ -16,22 +16,31 @@
  * not create ridges at the zone borders.
  *
  * Zone density = fraction of the zone's pixels with R > WRINKLE_RIDGE_THRESHOLD (1 L*: a line
- * about 0.5 L* darker than its surroundings). Overall density = the mean of the zones'
- * densities, each zone counting once (a zone that is not measured is made up for by rescaling
- * the rest by their detection densities, see below) (pooling pixels let the large forehead, the zone that
- * follows age least, outweigh the rest). A zone is `detected` when its density ≥ its
- * WRINKLE_ZONE_THRESHOLDS entry; overall `detected` when the overall density ≥
- * WRINKLE_DENSITY_THRESHOLD (so `detected` and the score's "below good" always agree; with one
- * threshold for every zone and "any zone", 82 % of the 16–29-year-olds were `detected`).
+ * about 0.5 L* darker than its surroundings). The forehead counts horizontal lines only (the
+ * across-line eigenvector within 30° of vertical; forehead lines are horizontal, Lemperle et al.
+ * 2001, "A classification of facial wrinkles", Plast Reconstr Surg 108:1735) at the base scale
+ * only: hairlines, brow shadows and the vertical glabellar fold no longer count as forehead lines.
+ * Overall density = the mean of the four zones' densities and the cheeks' (cheek lines, also
+ * a class of Lemperle's; the cheeks have no zone score), each relative to its own detection
+ * density and brought back to the scale of all five (a part that is not measured is made up
+ * for by the rest), so each counts once (pooling pixels let the large forehead outweigh the
+ * rest). A zone is `detected` when its density ≥ its WRINKLE_ZONE_THRESHOLDS entry; overall
+ * `detected` when the overall density ≥ WRINKLE_DENSITY_THRESHOLD (so `detected` and the score's
+ * "below good" always agree).
  *
- * Both chosen on the validation half of the UTKFace portraits (npm run validity -- --half
- * validation, 283 faces; the README gives the test half): Spearman ρ of density with age at
- * ridge thresholds 0.5–6 L* and smoothing scales ×1…×4: 1 L* with the scales ×1, ×2 was best
- * for the zones together (crow's feet 0.28 → 0.32, forehead 0.17 → 0.19 against 2 L*; larger
- * scales did not help), and the mean of zones raised the overall ρ from 0.33 (pooled, 2 L*) to
- * 0.41. Each detection density lies midway between the validation medians of that density at
- * 16–29 years and at 45–60: overall 0.32 / 0.40 → 0.36; forehead 0.24 / 0.33 → 0.29; crow's feet
- * 0.25 / 0.36 → 0.31; under-eye 0.32 / 0.42 → 0.37; nasolabial 0.42 / 0.49 → 0.45.
+ * All chosen on the validation half of the UTKFace portraits (npm run validity -- --half
+ * validation, 283 faces; the README gives the test half), by Spearman ρ of density with age:
+ * - ridge thresholds 0.5–6 L* and smoothing scales ×1…×4: 1 L* with the scales ×1, ×2 was best
+ *   for the zones together (crow's feet 0.28 → 0.32 against 2 L*; larger scales did not help);
+ * - forehead, thresholds 0.5–3 L* × scale sets {1, 2, 3, 12, 23, 123} × all or horizontal lines:
+ *   horizontal lines at ×1 and 1 L*, 0.26 (all lines at ×1, ×2: 0.19); crow's feet, under-eye and
+ *   nasolabial gained ≤ 0.03 from any variant and keep ×1, ×2 and all orientations;
+ * - overall: the mean of the four zones 0.41 (pooled pixels 0.33); with the cheeks (ρ 0.42 on
+ *   their own, the strongest single cue found) and the new forehead, 0.46.
+ * Each detection density lies midway between the validation medians of that density at
+ * 16–29 years and at 45–60: overall 0.26 / 0.35 → 0.30; forehead 0.061 / 0.101 → 0.081; crow's
+ * feet 0.26 / 0.36 → 0.31; under-eye 0.32 / 0.42 → 0.37; nasolabial 0.42 / 0.49 → 0.45; cheeks
+ * 0.23 / 0.36 → 0.295.
  *
  * Cost: everything stays within the bounding box of the zones; the Frangi exponential is only
  * evaluated where λ2 exceeds the threshold (R ≤ λ2, so nothing below it can count).
@@ -43,15 +52,21 @@ import { WRINKLE_ZONES } from './types.ts';
 import { minRegionPixels, pixelsOf, round, unionPixels, type MeasureContext } from './context.ts';
 
 export const WRINKLE_RIDGE_THRESHOLD = 1;
-export const WRINKLE_DENSITY_THRESHOLD = 0.36;
+export const WRINKLE_DENSITY_THRESHOLD = 0.30;
 export const WRINKLE_ZONE_THRESHOLDS: Readonly<Record<WrinkleZoneName, number>> = {
-  forehead: 0.29,
+  forehead: 0.081,
   crows_feet: 0.31,
   under_eye: 0.37,
   nasolabial: 0.45,
 };
-const ZONE_THRESHOLD_SUM = WRINKLE_ZONES.reduce((s, z) => s + WRINKLE_ZONE_THRESHOLDS[z], 0);
 export const WRINKLE_SCALE = 0.012;
+/** Forehead: only lines within 30° of horizontal count (sin 60°), at the base scale only. */
+const HORIZONTAL_MIN_SIN = Math.sin(Math.PI / 3);
+export const FOREHEAD_SCALES = [1] as const;
+/** Detection density of the cheeks, which count towards the overall density but have no zone score. */
+export const WRINKLE_CHEEK_THRESHOLD = 0.295;
+/** Mean detection density of the five parts of the overall density (four zones and the cheeks). */
+export const WRINKLE_OVERALL_SCALE = (WRINKLE_ZONES.reduce((s, z) => s + WRINKLE_ZONE_THRESHOLDS[z], 0) + WRINKLE_CHEEK_THRESHOLD) / (WRINKLE_ZONES.length + 1);
 /** Multiples of the base smoothing radius at which ridges are looked for. */
 export const WRINKLE_SCALES = [1, 2] as const;
 const BETA = 0.5;
@@ -72,7 +87,13 @@ interface RidgeMap {
  * All work stays inside the bounding box of `idx` grown by the widest filter: one masked
  * integral image of L* over the support (normalised convolution), one box-mean plane per scale.
  */
-export function ridgeResponse(ctx: MeasureContext, support: Uint8Array, idx: Int32Array, scales: readonly number[] = WRINKLE_SCALES): RidgeMap {
+export function ridgeResponse(
+  ctx: MeasureContext,
+  support: Uint8Array,
+  idx: Int32Array,
+  scales: readonly number[] = WRINKLE_SCALES,
+  horizontalOnly = false,
+): RidgeMap {
   const { width: w, height: h } = ctx.image;
   let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
   for (let k = 0; k < idx.length; k++) {
@@ -152,7 +173,9 @@ export function ridgeResponse(ctx: MeasureContext, support: Uint8Array, idx: Int
       const l2 = Math.abs(e1) >= Math.abs(e2) ? e1 : e2;
       const l1 = l2 === e1 ? e2 : e1;
       let resp = 0;
-      if (l2 > WRINKLE_RIDGE_THRESHOLD) {
+      // The across-line direction (eigenvector of λ2 = e1) is at θ = ½·atan2(2·sxy, sxx − syy) from
+      // the x axis; a horizontal line has it vertical: |sin θ| ≥ HORIZONTAL_MIN_SIN.
+      if (l2 > WRINKLE_RIDGE_THRESHOLD && (!horizontalOnly || Math.abs(Math.sin(Math.atan2(2 * sxy, sxx - syy) / 2)) >= HORIZONTAL_MIN_SIN)) {
         const rb2 = l1 / l2;
         resp = l2 * Math.exp(-(rb2 * rb2) / twoB2);
       }
@@ -164,19 +187,25 @@ export function ridgeResponse(ctx: MeasureContext, support: Uint8Array, idx: Int
   return map;
 }
 
-export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<WrinkleZoneName, Mask>>): Wrinkles {
+export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<WrinkleZoneName, Mask>>, cheeks: readonly Mask[] = []): Wrinkles {
   const present = WRINKLE_ZONES.filter((z) => zones[z] !== undefined).map((z) => pixelsOf(ctx, zones[z] as Mask));
   if (present.length === 0) return { available: false, reason: 'no wrinkle zones' };
   const zoneIdx = unionPixels(ctx, present);
   const minPx = minRegionPixels(ctx.scalePx);
   if (zoneIdx.length < minPx) return { available: false, reason: `wrinkle zones too small (${zoneIdx.length} px)` };
+  const cheekIdx = unionPixels(ctx, cheeks.map((m) => pixelsOf(ctx, m)));
+  const foreheadIdx = zones.forehead ? pixelsOf(ctx, zones.forehead) : new Int32Array(0);
+  // The main map covers the other zones and the cheeks; the forehead has its own (one scale, horizontal lines).
+  const mainIdx = unionPixels(ctx, [...WRINKLE_ZONES.filter((z) => z !== 'forehead' && zones[z] !== undefined).map((z) => pixelsOf(ctx, zones[z] as Mask)), cheekIdx]);
   // Smoothing support: skin ∪ wrinkle zones.
   const support = ctx.skin.data.slice();
   for (let k = 0; k < zoneIdx.length; k++) support[zoneIdx[k]] = 1;
-  const { R, x0, y0, width: rw } = ridgeResponse(ctx, support, zoneIdx);
+  const main = ridgeResponse(ctx, support, mainIdx);
+  const forehead = ridgeResponse(ctx, support, foreheadIdx, FOREHEAD_SCALES, true);
   const w = ctx.image.width;
 
-  const count = (idx: Int32Array): { hits: number; valid: number } => {
+  const count = (idx: Int32Array, map: RidgeMap): { hits: number; valid: number } => {
+    const { R, x0, y0, width: rw } = map;
     let hits = 0, valid = 0;
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k];
@@ -197,7 +226,7 @@ export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<Wrink
       perRegion[z] = null;
       continue;
     }
-    const c = count(pixelsOf(ctx, m));
+    const c = count(pixelsOf(ctx, m), z === 'forehead' ? forehead : main);
     if (c.valid < minPx) {
       perRegion[z] = null;
       continue;
@@ -209,11 +238,17 @@ export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<Wrink
     perRegion[z] = { detected: density >= WRINKLE_ZONE_THRESHOLDS[z], density: round(density, 4) };
   }
   if (zonesMeasured === 0) return { available: false, reason: 'wrinkle zones too small or too close to the crop border' };
-  // The mean of the zones' densities, each relative to its own detection density and brought back
-  // to the scale of all four: with every zone measured this is the plain mean; with one missing
-  // (a zone at the crop border) the overall figure is not pulled down or up by which zone it was
-  // (nasolabial densities run about 1.5x the forehead's; found by review).
-  const density = (sum / thresholdSum) * (ZONE_THRESHOLD_SUM / WRINKLE_ZONES.length);
+  if (cheekIdx.length > 0) {
+    const c = count(cheekIdx, main);
+    if (c.valid >= minPx) {
+      sum += c.hits / c.valid;
+      thresholdSum += WRINKLE_CHEEK_THRESHOLD;
+    }
+  }
+  // The mean of the parts' densities, each relative to its own detection density and brought back
+  // to the scale of all five: with one missing (a zone at the crop border) the overall figure is
+  // not pulled down or up by which part it was (nasolabial densities run about 5x the forehead's).
+  const density = (sum / thresholdSum) * WRINKLE_OVERALL_SCALE;
   return {
     available: true,
     detected: density >= WRINKLE_DENSITY_THRESHOLD,

@@ -2,7 +2,7 @@
  * One ONNX image classifier: builds the input tensor from an RGB crop exactly as the
  * manifest says (size, layout, mean/std), runs the session, and returns softmax
  * probabilities of the entry's output, divided by its calibration temperature, in the
- * manifest's class order.
+ * manifest's class order (region rows: raw logits, calibrated in acne-regions.ts).
  *
  * The input is made in one pass: the crop is area-resized to the input side and each
  * rounded 8-bit value goes through the normalisation table straight into the tensor's plane
@@ -15,9 +15,29 @@ import { createSession, ort } from '../runtime/onnx.ts';
 import type { ModelEntry } from './manifest.ts';
 import { MicroBatcher } from './batcher.ts';
 import { SharedSession } from './shared-session.ts';
+import { uniformWeights, type RegionWeights } from './region-weights.ts';
+
+interface Item {
+  crop: RgbImage;
+  regions?: RegionWeights;
+}
+
+/**
+ * Whole-crop probabilities and, when regions were asked and the model has them, one row of raw
+ * logits per region (no temperature: region rows have their own calibration, acne-regions.ts).
+ */
+export interface ClassifyOutput {
+  probabilities: Float32Array;
+  regionLogits: Float32Array[] | null;
+}
+
+/** What the model's region input is, or why there is none. */
+type RegionSupport = { input: string; output: string; cells: number; grid: number } | { reason: string };
 
 export class Classifier {
-  private batcher: MicroBatcher<RgbImage, Float32Array> | null = null;
+  private batcher: MicroBatcher<Item, ClassifyOutput> | null = null;
+  /** The region input of the model, or why it has none. */
+  readonly regionSupport: RegionSupport;
   private readonly output: string;
   private readonly temperature: number;
   /** (v / 255 − mean) / std for every 8-bit value of each channel: a table lookup per element. */
@@ -31,6 +51,12 @@ export class Classifier {
     this.temperature = entry.calibration?.temperature ?? 1;
     const { mean, std } = entry.input;
     this.lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (v / 255 - mean[c]) / std[c]));
+    this.regionSupport = regionSupport(shared.session, entry);
+  }
+
+  /** The feature grid side (G = grid²) of the model's region input, or null. */
+  get regionGrid(): number | null {
+    return 'grid' in this.regionSupport ? this.regionSupport.grid : null;
   }
 
   /** A classifier on its own session, or on `shared` (another entry's session for the same file). */
@@ -43,7 +69,12 @@ export class Classifier {
     if (!session.session.outputNames.includes(entry.output ?? session.session.outputNames[0])) {
       await fail(`model has no output ${entry.output} (outputs: ${session.session.outputNames.join(', ')})`);
     }
+    const extra = session.session.inputNames.slice(1);
+    if (extra.length > 0 && !(extra.length === 1 && extra[0] === entry.regions?.input)) {
+      await fail(`model needs inputs ${extra.join(', ')} that the manifest entry does not describe`);
+    }
     const classifier = new Classifier(session, entry);
+    if (extra.length > 0 && 'reason' in classifier.regionSupport) await fail(classifier.regionSupport.reason);
     const size = entry.input.size;
     const probe = await classifier.classify([{ width: size, height: size, data: new Uint8Array(size * size * 3) }]); // warm-up
     if (probe[0].length !== entry.classes.length) await fail(`model outputs ${probe[0].length} classes, manifest lists ${entry.classes.length}`);
@@ -71,15 +102,54 @@ export class Classifier {
   }
 
   /** Probabilities for a batch of crops (each resized to the input size if needed). */
-  classify(crops: RgbImage[]): Promise<Float32Array[]> {
-    return this.batcher ? this.batcher.submit(crops) : this.run(crops);
+  async classify(crops: RgbImage[]): Promise<Float32Array[]> {
+    return (await this.submit(crops.map((crop) => ({ crop })))).map((o) => o.probabilities);
   }
 
-  private async run(crops: RgbImage[]): Promise<Float32Array[]> {
-    const out = await this.shared.run(() => this.tensor(crops), crops.length === 1 ? crops[0] : undefined);
+  /**
+   * Whole-crop probabilities and one row of raw logits per region of `regions` (weights on this
+   * model's grid, `regionGrid`), from one forward. `regionLogits: null` in the output when the
+   * model has no region input. Heads sharing the file must pass the same weights for the same crop (they share the run).
+   */
+  async classifyRegions(crop: RgbImage, regions: RegionWeights): Promise<ClassifyOutput> {
+    return (await this.submit([{ crop, regions }]))[0];
+  }
+
+  private submit(items: Item[]): Promise<ClassifyOutput[]> {
+    return this.batcher ? this.batcher.submit(items) : this.run(items);
+  }
+
+  private async run(items: Item[]): Promise<ClassifyOutput[]> {
+    const support = this.regionSupport;
+    const feeds = 'input' in support ? () => ({ [support.input]: this.regionTensor(items, support.cells) }) : undefined;
+    const single = items.length === 1 ? items[0] : undefined;
+    const out = await this.shared.run(() => this.tensor(items.map((it) => it.crop)), single?.crop, feeds, single?.regions ?? null);
     const logits = out[this.output];
-    const classes = logits.length / crops.length;
-    return crops.map((_, n) => softmax(logits.subarray(n * classes, (n + 1) * classes), this.temperature));
+    const classes = logits.length / items.length;
+    const perRegion = 'output' in support ? out[support.output] : undefined;
+    const rows = perRegion ? perRegion.length / (items.length * classes) : 0;
+    return items.map((it, n) => ({
+      probabilities: softmax(logits.subarray(n * classes, (n + 1) * classes), this.temperature),
+      regionLogits:
+        perRegion && it.regions && it.regions.rows <= rows
+          ? Array.from({ length: it.regions.rows }, (_, r) => {
+              const at = (n * rows + r) * classes;
+              return perRegion.slice(at, at + classes);
+            })
+          : null,
+    }));
+  }
+
+  /** [N, R, G]: each item's rows (the uniform row when it has none), padded with zero rows to the batch's largest R. */
+  private regionTensor(items: Item[], cells: number): ort.Tensor {
+    const rows = Math.max(1, ...items.map((it) => it.regions?.rows ?? 1));
+    const data = new Float32Array(items.length * rows * cells);
+    items.forEach((it, n) => {
+      const w = it.regions ?? uniformWeights(cells);
+      if (w.cells !== cells) throw new Error(`region weights have ${w.cells} cells, the model ${cells}`);
+      data.set(w.data, n * rows * cells);
+    });
+    return new ort.Tensor('float32', data, [items.length, rows, cells]);
   }
 
   private tensor(crops: RgbImage[]): ort.Tensor {
@@ -111,6 +181,21 @@ export class Classifier {
   async close(): Promise<void> {
     await this.shared.release();
   }
+}
+
+/** The region input and output the manifest names, with G read from the model's input shape. */
+function regionSupport(session: ort.InferenceSession, entry: ModelEntry): RegionSupport {
+  const spec = entry.regions;
+  if (!spec) return { reason: `${entry.name}@${entry.version} has no region input (an older export; training/export_regions.py adds it)` };
+  if (!session.inputNames.includes(spec.input)) return { reason: `model has no input ${spec.input}` };
+  if (!session.outputNames.includes(spec.output)) return { reason: `model has no output ${spec.output}` };
+  const meta = session.inputMetadata?.find((m) => m.name === spec.input);
+  const dims = meta && meta.isTensor ? meta.shape : [];
+  const cells = dims.at(-1);
+  if (typeof cells !== 'number') return { reason: `model input ${spec.input} has no static cell count` };
+  const grid = Math.round(Math.sqrt(cells));
+  if (grid * grid !== cells || grid !== spec.grid) return { reason: `model input ${spec.input} has ${cells} cells, the manifest's grid is ${spec.grid}×${spec.grid}` };
+  return { input: spec.input, output: spec.output, cells, grid };
 }
 
 function softmax(logits: Float32Array, temperature: number): Float32Array {

@@ -52,6 +52,44 @@ export const ModelEntry = z.object({
     temperature: z.number().positive(),
     fitted_on: z.string().optional(),
   }).optional(),
+  /**
+   * Region pooling in the same forward (models 3.0.1 on; training/backbone/net.py): the ONNX input
+   * `input` [N,R,G] of pooling weights over the last feature map's G cells, and the output
+   * `output` [N,R,C] of this task's logits per region. The "patch" a region's answer reads is
+   * its cells at the model input: `grid` × `grid` cells of `cell_px` input pixels (documented here;
+   * the engine reads G from the model and refuses the regions if they disagree). `threshold`: a
+   * region at or above it is reported as detected (binary tasks), chosen on validation data
+   * (training/region_threshold.py).
+   * Absent: the model has no region input, `per_region` is null with a reason.
+   */
+  regions: z.object({
+    input: z.string().min(1),
+    output: z.string().min(1),
+    grid: z.number().int().min(1).max(64),
+    cell_px: z.number().positive(),
+    /** The version whose heads and weights this file re-exports (training/export_regions.py): its whole-face outputs are the same. */
+    from_version: z.string().optional(),
+    threshold: z.number().min(0).max(1).optional(),
+    /** The same for close-up tiles (acne-regions.ts CLOSEUP_TILES), which pool more cells than a region. */
+    tile_threshold: z.number().min(0).max(1).optional(),
+    threshold_chosen_on: z.string().optional(),
+    /**
+     * Platt scaling of the region rows (binary tasks), fitted on validation data by
+     * training/region_threshold.py: p = σ(a·z + b), z = logit(positive) − logit(negative) of the
+     * row, raw (no temperature), with the image's label: "the probability that the face shows
+     * the finding, judged from this region alone". `rows`: per face region; `tile`: one pair for
+     * every close-up tile. Absent: the engine reports no region values (src/engine/models/acne-regions.ts).
+     */
+    calibration: z.object({
+      method: z.literal('platt'),
+      rows: z.record(z.string(), z.object({ a: z.number(), b: z.number() })).optional(),
+      tile: z.object({ a: z.number(), b: z.number() }).optional(),
+      fitted_on: z.string().optional(),
+      meaning: z.string().optional(),
+      /** Why a mode has no calibration (e.g. too few healthy validation images to make it honest): the engine's reason. */
+      refused: z.object({ face: z.string().optional(), closeup: z.string().optional() }).optional(),
+    }).optional(),
+  }).optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   classes: z.array(z.string()).min(2),
   input: ModelInputSpec.default(ModelInputSpec.parse({})),

@@ -8,7 +8,7 @@
 import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
 import { cropRoi, imageToRoi, type Roi } from '../face/geometry.ts';
 import { FACE_OVAL, LANDMARK, LEFT_BROW, LEFT_EYE, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE } from '../face/topology.ts';
-import { dilate, fillPolygon, polygonMask, subtract } from './raster.ts';
+import { dilate, fillPolygon } from './raster.ts';
 
 const NOSTRILS = [64, 98, 97, 2, 326, 327, 294, 1];
 
@@ -53,6 +53,16 @@ export interface FaceSkin {
   interOcularPx: number;
 }
 
+// The intermediate masks of buildFaceSkin, by name: a call runs to its end before the next
+// starts (one thread), and none of them is returned or kept.
+const scratch = new Map<string, Uint8Array>();
+function lent(name: string, n: number): Uint8Array {
+  let buf = scratch.get(name);
+  if (buf === undefined || buf.length !== n) scratch.set(name, (buf = new Uint8Array(n)));
+  else buf.fill(0);
+  return buf;
+}
+
 export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const roi = alignedFaceRoi(points);
   const crop = cropRoi(image, roi, MEASURE_CROP);
@@ -64,26 +74,47 @@ export function buildFaceSkin(image: RgbImage, points: Float32Array): FaceSkin {
   const iod = Math.hypot(lm[LANDMARK.leftEyeOuter].x - lm[LANDMARK.rightEyeOuter].x, lm[LANDMARK.leftEyeOuter].y - lm[LANDMARK.rightEyeOuter].y);
 
   // Non-skin features, padded so lashes, lid creases, lipstick edges and nostril shadows stay out.
-  const features = createMask(size, size);
+  // These intermediate masks never leave the call: their arrays are lent from call to call.
+  const n = size * size;
+  const features = { width: size, height: size, data: lent('features', n) };
   fillPolygon(features, poly(RIGHT_EYE));
   fillPolygon(features, poly(LEFT_EYE));
-  const eyesAndBrows = dilate(features, iod * 0.03);
+  const eyesAndBrows = dilate(features, iod * 0.03, lent('eyesAndBrows', n), lent('dilateRows', n));
   fillPolygon(eyesAndBrows, poly(RIGHT_BROW));
   fillPolygon(eyesAndBrows, poly(LEFT_BROW));
   // Lips and nostrils drawn into the same mask: their union with the eyes and brows.
   fillPolygon(eyesAndBrows, poly(LIPS_OUTER));
   fillPolygon(eyesAndBrows, poly(NOSTRILS));
-  const excluded = dilate(eyesAndBrows, iod * 0.015);
+  const excluded = dilate(eyesAndBrows, iod * 0.015, lent('excluded', n), lent('dilateRows', n));
 
-  const oval = polygonMask(size, size, poly(FACE_OVAL));
-  const candidate = subtract(oval, excluded);
-  return { roi, crop, skin: skinColorMask(crop, candidate), landmarks: lm, interOcularPx: iod };
+  const oval = { width: size, height: size, data: lent('oval', n) };
+  fillPolygon(oval, poly(FACE_OVAL));
+  // The candidates, oval AND NOT excluded, straight as a pixel list (no mask of them is needed).
+  return { roi, crop, skin: skinColorMaskAt(crop, andNotPixels(oval, excluded)), landmarks: lm, interOcularPx: iod };
 }
 
-export function unionOf(a: Mask, b: Mask): Mask {
-  const out = new Uint8Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = a.data[i] | b.data[i];
-  return { width: a.width, height: a.height, data: out };
+/** Indices of the pixels set in `a` and not in `b`, in raster order (all-zero 4-byte words of `a` skipped). */
+function andNotPixels(a: Mask, b: Mask): Int32Array {
+  const d = a.data;
+  const e = b.data;
+  const u32 = d.byteOffset % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
+  const words = u32 === null ? 0 : u32.length;
+  let out = new Int32Array(4096);
+  let n = 0;
+  const push = (i: number) => {
+    if (n === out.length) {
+      const grown = new Int32Array(n * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = i;
+  };
+  for (let q = 0; q < words; q++) {
+    if (u32![q] === 0) continue;
+    for (let i = 4 * q; i < 4 * q + 4; i++) if (d[i] !== 0 && e[i] === 0) push(i);
+  }
+  for (let i = words * 4; i < d.length; i++) if (d[i] !== 0 && e[i] === 0) push(i);
+  return out.subarray(0, n);
 }
 
 /**
@@ -92,14 +123,20 @@ export function unionOf(a: Mask, b: Mask): Mask {
  * Adapts to every skin tone because the reference is the face itself.
  */
 export function skinColorMask(image: RgbImage, within: Mask): Mask {
-  const d = image.data;
   // Only pixels inside `within` can be skin: the others are never read.
-  const idx = setPixels(within);
+  return skinColorMaskAt(image, setPixels(within));
+}
+
+/** skinColorMask over the candidate pixels `idx` (raster order). */
+function skinColorMaskAt(image: RgbImage, idx: Int32Array): Mask {
+  const d = image.data;
   const count = idx.length;
   // Chroma quantised to 1/4 level: medians and MADs come from histograms, not sorts.
   const Q = 4;
   const cb = new Uint16Array(count);
   const cr = new Uint16Array(count);
+  // Luma above the black level (BT.601 Y'), kept from the first pass so the second reads no pixel.
+  const lit = new Uint8Array(count);
   const histCb = new Uint32Array(256 * Q);
   const histCr = new Uint32Array(256 * Q);
   for (let k = 0; k < count; k++) {
@@ -111,6 +148,7 @@ export function skinColorMask(image: RgbImage, within: Mask): Mask {
     cr[k] = vr < 0 ? 0 : vr > 256 * Q - 1 ? 256 * Q - 1 : vr;
     histCb[cb[k]]++;
     histCr[cr[k]]++;
+    lit[k] = 0.299 * r + 0.587 * g + 0.114 * b > 20 ? 1 : 0;
   }
   const out = createMask(image.width, image.height);
   if (count < 64) return out;
@@ -118,11 +156,9 @@ export function skinColorMask(image: RgbImage, within: Mask): Mask {
   const mCr = histMedian(histCr, count);
   const tCb = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCb, mCb, count));
   const tCr = Math.max(6 * Q, 3.5 * 1.4826 * histMad(histCr, mCr, count));
+  const od = out.data;
   for (let k = 0; k < count; k++) {
-    const i = idx[k];
-    const j = i * 3;
-    const y = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
-    out.data[i] = Math.abs(cb[k] - mCb) <= tCb && Math.abs(cr[k] - mCr) <= tCr && y > 20 ? 1 : 0;
+    od[idx[k]] = lit[k] !== 0 && Math.abs(cb[k] - mCb) <= tCb && Math.abs(cr[k] - mCr) <= tCr ? 1 : 0;
   }
   return out;
 }

@@ -15,17 +15,25 @@ export function fillPolygon(mask: Mask, polygon: Point[], value = 1, within?: Ma
   }
   const y0 = Math.max(0, Math.ceil(minY - 0.5));
   const y1 = Math.min(mask.height - 1, Math.floor(maxY - 0.5));
-  const xs: number[] = [];
+  // Crossings of one row, sorted by insertion as they come (a row crosses a few edges).
+  const xs = new Float64Array(n);
   for (let y = y0; y <= y1; y++) {
     const cy = y + 0.5;
-    xs.length = 0;
+    let m = 0;
     for (let i = 0, j = n - 1; i < n; j = i++) {
       const a = polygon[i];
       const b = polygon[j];
-      if ((a.y > cy) !== (b.y > cy)) xs.push(a.x + ((cy - a.y) / (b.y - a.y)) * (b.x - a.x));
+      if ((a.y > cy) !== (b.y > cy)) {
+        const v = a.x + ((cy - a.y) / (b.y - a.y)) * (b.x - a.x);
+        let k = m++;
+        while (k > 0 && xs[k - 1] > v) {
+          xs[k] = xs[k - 1];
+          k--;
+        }
+        xs[k] = v;
+      }
     }
-    xs.sort((p, q) => p - q);
-    for (let k = 0; k + 1 < xs.length; k += 2) {
+    for (let k = 0; k + 1 < m; k += 2) {
       const xa = Math.max(0, Math.ceil(xs[k] - 0.5));
       const xb = Math.min(mask.width - 1, Math.floor(xs[k + 1] - 0.5));
       const row = y * mask.width;
@@ -49,17 +57,21 @@ export function polygonMask(width: number, height: number, polygon: Point[], wit
  * Square dilation by `radius` pixels, separable: a row pass that writes each set pixel's span
  * once (spans that overlap are not rewritten), then a column pass as a running count per
  * column, walked row by row. Both stay inside the bounding box of the set pixels grown by the
- * radius, so a mask of eyes or lips costs a fraction of the crop.
+ * radius, so a mask of eyes or lips costs a fraction of the crop. `out` and `tmp` (zeroed,
+ * mask-sized) may be lent by the caller.
  */
-export function dilate(mask: Mask, radius: number): Mask {
+export function dilate(mask: Mask, radius: number, out: Uint8Array = new Uint8Array(mask.width * mask.height), tmp?: Uint8Array): Mask {
   const r = Math.max(0, Math.round(radius));
   if (r === 0) return { ...mask, data: mask.data.slice() };
   const { width: w, height: h } = mask;
   const src = mask.data;
   let y0 = h, y1 = -1, x0 = w, x1 = -1;
+  // Empty 4-byte words are skipped while looking for a row's first set pixel (rows of eyes and lips are mostly empty).
+  const u32 = src.byteOffset % 4 === 0 && w % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, (w * h) >> 2) : null;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let a = 0;
+    if (u32 !== null) while (a < w && u32[(row + a) >> 2] === 0) a += 4;
     while (a < w && src[row + a] === 0) a++;
     if (a === w) continue;
     let b = w - 1;
@@ -69,9 +81,8 @@ export function dilate(mask: Mask, radius: number): Mask {
     if (y < y0) y0 = y;
     y1 = y;
   }
-  const out = new Uint8Array(w * h);
   if (y1 < 0) return { width: w, height: h, data: out };
-  const tmp = new Uint8Array(w * h);
+  tmp ??= new Uint8Array(w * h);
   for (let y = y0; y <= y1; y++) {
     const row = y * w;
     let next = 0;
@@ -94,13 +105,6 @@ export function dilate(mask: Mask, radius: number): Mask {
     if (y >= 0) for (let x = cx0, o = y * w; x <= cx1; x++) out[o + x] = count[x] !== 0 ? 1 : 0;
   }
   return { width: w, height: h, data: out };
-}
-
-/** a AND NOT b. */
-export function subtract(a: Mask, b: Mask): Mask {
-  const out = new Uint8Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = a.data[i] & (b.data[i] ^ 1);
-  return { width: a.width, height: a.height, data: out };
 }
 
 /** A band of half-width `halfWidth` around a polyline, drawn into `mask` (a new one by default), AND `within` when given. */

@@ -11,7 +11,7 @@
 import { createMask, type Mask, type Point, type RgbImage } from '../image.ts';
 import { LANDMARK, NASOLABIAL_LEFT, NASOLABIAL_RIGHT } from '../face/topology.ts';
 import { SKIN_REGIONS, WRINKLE_ZONES, type MeasureInput, type SkinRegionName, type WrinkleZoneName } from '../measures/types.ts';
-import { buildFaceSkin, landmarkPoint, MEASURE_CROP, unionOf } from './face-skin.ts';
+import { buildFaceSkin, landmarkPoint, MEASURE_CROP } from './face-skin.ts';
 import { fillPolygon, polygonMask, polylineBand } from './raster.ts';
 import type { Roi } from '../face/geometry.ts';
 
@@ -49,7 +49,9 @@ export function buildFaceRegions(image: RgbImage, points: Float32Array): FaceReg
 
   const zones = {} as Record<WrinkleZoneName, Mask>;
   zones.forehead = regions.forehead;
-  zones.under_eye = unionOf(regions.under_eye_left, regions.under_eye_right);
+  // Both under-eye regions AND the skin, drawn into one mask (their union, without a pass over two masks).
+  zones.under_eye = polygonMask(size, size, poly(REGION_OUTLINES.under_eye_left), skin);
+  fillPolygon(zones.under_eye, poly(REGION_OUTLINES.under_eye_right), 1, skin);
   zones.crows_feet = crowsFeet(size, lm, iod, skin);
   // Both folds' bands AND the skin, drawn into one mask (their union).
   zones.nasolabial = polylineBand(size, size, poly(NASOLABIAL_LEFT), iod * 0.07, skin, polylineBand(size, size, poly(NASOLABIAL_RIGHT), iod * 0.07, skin));

@@ -24,6 +24,8 @@ export const Unavailable = z.object({
 export type Unavailable = z.infer<typeof Unavailable>;
 
 const ACNE_CLASSES = MODEL_SPEC.tasks.acne_binary.classes;
+/** The skin regions the acne model answers for (src/engine/region/patches.ts PATCH_REGIONS). */
+export const ACNE_REGIONS = ['forehead', 'left_cheek', 'right_cheek', 'nose', 'chin'] as const;
 const ModelRef = z.object({ name: z.string(), version: z.string() });
 
 export const AcneAnalysis = z.discriminatedUnion('available', [
@@ -34,6 +36,32 @@ export const AcneAnalysis = z.discriminatedUnion('available', [
     label: z.enum(ACNE_CLASSES),
     probabilities: z.object(Object.fromEntries(ACNE_CLASSES.map((c) => [c, unit])) as Record<(typeof ACNE_CLASSES)[number], typeof unit>),
     threshold: unit,
+    /**
+     * Per landmark-defined skin region (face mode), pooled from the same forward
+     * (src/engine/models/acne-regions.ts): the probability that the FACE shows acne, judged from
+     * this region alone (the heads learned from whole-face labels; Platt-calibrated per region on
+     * validation data with image-level labels). Not a diagnosis of that region. A region with no
+     * visible skin is null. Null for a close-up, or with `regions_reason` when the model has no
+     * region input or no region calibration. The region fields are optional only so that results
+     * stored before them still read; the engine always writes them.
+     */
+    per_region: z.object(Object.fromEntries(ACNE_REGIONS.map((r) => [r, unit.nullable()])) as Record<(typeof ACNE_REGIONS)[number], z.ZodNullable<typeof unit>>).nullable().optional(),
+    /**
+     * Close-up mode: the same per tile of a CLOSEUP_TILES × CLOSEUP_TILES grid of the crop, rows
+     * from the top, each tile read on its skin pixels only (null: no skin in that tile). Null in face mode.
+     */
+    per_tile: z.array(z.array(unit.nullable())).nullable().optional(),
+    /** A region (or tile) at or above it is detected, and so is the face (chosen on validation data: see the model card). Null: none adopted. */
+    region_threshold: unit.nullable().optional(),
+    /**
+     * Regions (face) or tiles (`tile_<row>_<col>`, close-up) at or above `region_threshold`.
+     * Null (not []) when no threshold was adopted or there are no region values: regions decided nothing.
+     */
+    detected_regions: z.array(z.string()).nullable().optional(),
+    /** Why `per_region` / `per_tile` are null when they could have been given. */
+    regions_reason: z.string().optional(),
+    /** Why `region_threshold` and `detected_regions` are null. */
+    region_threshold_reason: z.string().optional(),
     /** False when image quality is below the documented level (src/engine/models/calibration.ts). */
     reliable: z.boolean(),
     model: ModelRef,

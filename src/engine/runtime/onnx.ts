@@ -50,6 +50,13 @@ export async function createSession(model: string | Uint8Array, options: Session
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // No memory pattern: ORT would otherwise plan and keep one block per input shape it has seen
+    // (FaceMesh runs at batch 1 and 2). Off, one engine's peak RSS had a median of 281 MB against
+    // 290.5 MB on, over six alternated runs each (bench/engine-rss.ts; the spreads, 264-293 and
+    // 274-305, overlap: bench/README.md), and no model ran slower (FaceMesh batch 1 and 2, the
+    // backbone, the short-range detector: the same CPU time in an A/B in one process). The CPU
+    // arena stays on: off, the peak rose (bench/README.md, "Memory").
+    enableMemPattern: false,
     logSeverityLevel: 3, // the bundled face detector has unused initialisers that ORT warns about
   };
   return typeof model === 'string'

@@ -10,8 +10,9 @@
  * - redness: the redness score (logistic of skin mean a*, midpoint a* 18, redness.ts):
  *   100·(1 − s), so a* 18 → 50 and typical unirritated skin (a* ≈ 10–13) → 75–88.
  * - wrinkles (overall and per zone): ridge density; 0 → 100, the detection density → 70 (overall
- *   0.36; per zone 0.29–0.45, wrinkles.ts), twice it → 0. On the UTKFace test half the median 16–29-year-old face scores 74,
- *   the median 45–60-year-old 58.5 (npm run validity; README, validity table).
+ *   0.30; forehead 0.081, the other zones 0.31–0.45, wrinkles.ts), twice it → 0. On the UTKFace
+ *   test half the median 16–29-year-old face scores 73, the median 45–60-year-old 55.5 (npm run
+ *   validity; README, validity table).
  * - texture: texture quality q = 1/(1 + (E/E0)²) (texture.ts): 100·q.
  * - dark circles: severity (ΔL* 2…12 mapped to 0…1): 0 → 100, the detection level 0.25 → 70, 1 → 0.
  * - evenness: evenness quality (evenness.ts): 100·q.

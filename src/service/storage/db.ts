@@ -5,9 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated, type SqliteDatabase } from 'kysely';
 import type { Role } from '../../contract/admin.ts';
 import type { ServiceConfig } from '../config.ts';
+import { startCheckpointer } from './checkpointer.ts';
 
 export interface UsersTable {
   id: string;
@@ -123,7 +125,7 @@ export interface Database {
 
 export type Db = Kysely<Database>;
 
-export async function createDb(config: ServiceConfig['db']): Promise<Db> {
+export async function createDb(config: ServiceConfig['db'], options: { onCheckpointError?: (message: string) => void } = {}): Promise<Db> {
   if (config.dialect === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3');
     // Only the service's user may read the data folder; SQLite gives its -wal and -shm files
@@ -135,18 +137,58 @@ export async function createDb(config: ServiceConfig['db']): Promise<Db> {
     const sqlite = new SQLite(config.file);
     // Deleted rows are overwritten with zeros, not left in free pages (see checkpointAfterDelete).
     sqlite.pragma('secure_delete = ON');
-    // WAL: readers never wait on the writer; NORMAL sync is durable across process crashes.
+    // WAL: readers never wait on the writer; NORMAL sync is durable across process crashes
+    // (the WAL reaches the disk at each checkpoint's fsync, within a second: checkpointer.ts).
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    // WAL checkpoints run on a thread of their own, not inside a commit on the event loop (checkpointer.ts).
+    const checkpointer = startCheckpointer(sqlite, config.file, options.onCheckpointError);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    // Kysely's destroy closes the connection without waiting for anything: the thread's own
+    // connection is closed first, so that a caller that deletes the folder next finds it released.
+    const destroy = db.destroy.bind(db);
+    db.destroy = async () => {
+      await checkpointer.close();
+      await destroy();
+    };
+    return db;
   }
   const { default: pg } = await import('pg');
   // Postgres: deleted tuples are reclaimed by VACUUM; the operator's disk encryption covers the rest.
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: 10 }) }),
   });
+}
+
+/** Distinct SQL texts kept prepared; the service has a few dozen, so the bound is never reached in practice. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew (sqlite3_prepare_v2 each time). The service
+ * runs the same few dozen SQL texts over and over (the values are bound parameters), so each
+ * text is prepared once and its statement reused; least recently used texts go past the bound.
+ * Safe because better-sqlite3 runs a statement to completion inside one synchronous call, and
+ * Kysely holds its one connection for the whole of a streamed query; SQLite re-prepares a
+ * statement by itself after a schema change (sqlite3_prepare_v2, https://sqlite.org/c3ref/prepare.html).
+ */
+function withStatementCache(db: BetterSqlite3.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text); // re-inserted below: a Map iterates oldest first
+      } else {
+        stmt = db.prepare(text);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 /**

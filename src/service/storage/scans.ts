@@ -92,13 +92,22 @@ export class ScanRepo {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  /** Count an analysis attempt (crash recovery reports how often a scan was retried). */
-  async countAttempt(id: string): Promise<void> {
-    await this.db
+  /**
+   * An analysis attempt starts: count it (crash recovery reports how often a scan was retried,
+   * and gives up after the configured tries) and read the row, in one statement (UPDATE …
+   * RETURNING: SQLite ≥ 3.35 and PostgreSQL), instead of a SELECT and then an UPDATE.
+   * Only a scan in `processing` with fewer than `maxAttempts` tries so far is counted; the
+   * returned row's `attempts` includes this one. Undefined otherwise (deleted meanwhile,
+   * finished by an earlier attempt, or out of tries: the caller reads the row to tell which).
+   */
+  startAttempt(id: string, maxAttempts?: number): Promise<Scan | undefined> {
+    let q = this.db
       .updateTable('scans')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .execute();
+      .where('status', '=', 'processing');
+    if (maxAttempts !== undefined) q = q.where('attempts', '<', maxAttempts);
+    return q.returningAll().executeTakeFirst();
   }
 
   async complete(

@@ -93,7 +93,32 @@ export function Findings({ result }: { result: AnalysisResult }) {
             {Object.entries(acne.probabilities).map(([k, v]) => (
               <Bar key={k} name={k} value={v} highlight={k === acne.label} />
             ))}
-            <p class="muted small">Model {acne.model.name} {acne.model.version}; threshold {pct(acne.threshold)}.</p>
+            {(acne.per_region || acne.per_tile) && (
+              // Region values are evidence about the whole face read from one area (Platt-calibrated
+              // on validation data with image-level labels: src/engine/models/acne-regions.ts), not a
+              // finding of acne in that area: no verdict word, no "acne" wording, a caption that says so.
+              <div class="per-region" aria-label="Evidence per region">
+                <p class="muted small">
+                  Evidence per region: how likely the face shows acne, judged from each area alone. Not a
+                  diagnosis of that area; the model learned from whole-face labels.
+                  {acne.detected_regions == null ? ' Regions do not change the verdict above.' : ''}
+                </p>
+                {acne.per_region &&
+                  Object.entries(acne.per_region).map(([k, v]) =>
+                    v === null ? null : <Bar key={k} name={k} value={v} highlight={acne.detected_regions?.includes(k)} />,
+                  )}
+                {acne.per_tile && (
+                  <p class="muted small" aria-label="Evidence per tile">
+                    Per tile (top row first): {acne.per_tile.map((row) => row.map((v) => (v === null ? 'no skin' : pct(v))).join(' · ')).join(' / ')}
+                  </p>
+                )}
+              </div>
+            )}
+            <p class="muted small">
+              Model {acne.model.name} {acne.model.version}; threshold {pct(acne.threshold)}
+              {acne.region_threshold != null ? `; the face also counts as acne when a region reaches ${pct(acne.region_threshold)}` : ''}.
+              {!acne.per_region && !acne.per_tile && acne.regions_reason ? ` No region evidence: ${acne.regions_reason}.` : ''}
+            </p>
           </>
         ) : (
           <NotAvailable part={acne} />

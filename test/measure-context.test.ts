@@ -1,0 +1,84 @@
+/**
+ * The measure context's shared state (src/engine/measures/context.ts, lab-planes.ts; issue #14):
+ * the one L*a*b* pass must give exactly what the plain conversion (color.ts imageToLab) gives at
+ * every pixel a measure reads, with the robust-colour bins of those values; a mask indexed after
+ * the context was made gets its L*a*b* too; and the arrays lent from one measurement to the next
+ * (MeasureBuffers) must carry nothing over: the same input measures the same after another one.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { RgbImage } from '../src/engine/image.ts';
+import { imageToLab } from '../src/engine/measures/color.ts';
+import { createMeasureContext, pixelsOf } from '../src/engine/measures/context.ts';
+import { measureCloseup, measureFace } from '../src/engine/measures/index.ts';
+import { AB_BINS, AB_LO, binOf, CLIP_LEVEL, CLIPPED, L_BINS } from '../src/engine/measures/lab-planes.ts';
+import type { MeasureInput } from '../src/engine/measures/types.ts';
+import { fixtureInput, loadSquareRgb } from './fixtures/measure-masks.ts';
+
+const FACE_PATH = fileURLToPath(new URL('../../shared/fixtures/faces/sergey.png', import.meta.url));
+const FRONTAL = { faceSizePx: 420, pose: { yaw: 0, pitch: 0, roll: 0 } };
+
+const extraOf = (m: MeasureInput) => [...Object.values(m.regions), ...Object.values(m.wrinkleZones)];
+
+test('the one L*a*b* pass equals imageToLab at every pixel it converts, with the bins of those values', async () => {
+  const input = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
+  const ctx = createMeasureContext(input.image, input.skin, input.interOcularPx, extraOf(input));
+  const ref = imageToLab(ctx.image);
+  const d = ctx.image.data;
+  let withL = 0, withLab = 0;
+  for (let i = 0; i < ctx.need.length; i++) {
+    if (ctx.need[i] === 0) continue;
+    withL++;
+    assert.equal(ctx.lab.L[i], ref.L[i], `L* at ${i}`);
+    if (ctx.need[i] !== 2) continue;
+    withLab++;
+    assert.equal(ctx.lab.a[i], ref.a[i], `a* at ${i}`);
+    assert.equal(ctx.lab.b[i], ref.b[i], `b* at ${i}`);
+    const clipped = d[3 * i] >= CLIP_LEVEL || d[3 * i + 1] >= CLIP_LEVEL || d[3 * i + 2] >= CLIP_LEVEL;
+    assert.equal(ctx.bins.binL[i], clipped ? CLIPPED : binOf(ref.L[i], 0, L_BINS), `L bin at ${i}`);
+    assert.equal(ctx.bins.binA[i], binOf(ref.a[i], AB_LO, AB_BINS), `a bin at ${i}`);
+    assert.equal(ctx.bins.binB[i], binOf(ref.b[i], AB_LO, AB_BINS), `b bin at ${i}`);
+  }
+  // Every skin pixel has L*a*b*, and the sharpness Laplacian's neighbours have L*.
+  for (const i of ctx.skinIdx) assert.equal(ctx.need[i], 2);
+  assert.ok(withLab >= ctx.skinIdx.length && withL > withLab, `${withL} pixels with L*, ${withLab} with a*, b*`);
+});
+
+test('a mask the context was not made with gets its L*a*b* when it is indexed', async () => {
+  const input = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
+  // Made with the skin only; a region drawn partly off the skin is indexed afterwards.
+  const ctx = createMeasureContext(input.image, input.skin, input.interOcularPx);
+  const mask = { ...input.skin, data: new Uint8Array(input.skin.data.length) };
+  for (let y = 40; y < 120; y++) for (let x = 150; x < 230; x++) mask.data[y * 384 + x] = 1;
+  const idx = pixelsOf(ctx, mask);
+  const ref = imageToLab(ctx.image);
+  assert.ok(idx.length > 0);
+  for (const i of idx) {
+    assert.equal(ctx.need[i], 2);
+    assert.deepEqual([ctx.lab.L[i], ctx.lab.a[i], ctx.lab.b[i]], [ref.L[i], ref.a[i], ref.b[i]], `pixel ${i}`);
+  }
+});
+
+test('lent buffers carry nothing over: an input measures the same before and after others of other sizes', async () => {
+  const face = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
+  const small = fixtureInput(await loadSquareRgb(FACE_PATH, 256));
+  const copy = <T extends { data: Uint8Array }>(m: T): T => ({ ...m, data: m.data.slice() });
+  // Fresh mask objects every call, as the pipeline passes them (no cache keyed by an input survives).
+  const fresh = (m: MeasureInput): MeasureInput => ({
+    ...m,
+    image: copy(m.image),
+    skin: copy(m.skin),
+    regions: Object.fromEntries(Object.entries(m.regions).map(([k, v]) => [k, copy(v)])) as MeasureInput['regions'],
+    wrinkleZones: Object.fromEntries(Object.entries(m.wrinkleZones).map(([k, v]) => [k, copy(v)])) as MeasureInput['wrinkleZones'],
+  });
+  const closeup = (image: RgbImage) => measureCloseup(copy(image), copy(face.skin));
+  const first = measureFace(fresh(face), FRONTAL);
+  const firstCloseup = closeup(face.image);
+  const firstSmall = measureFace(fresh(small), FRONTAL);
+  measureCloseup(copy(small.image), copy(small.skin));
+  assert.deepEqual(measureFace(fresh(face), FRONTAL), first);
+  assert.deepEqual(measureFace(fresh(small), FRONTAL), firstSmall);
+  assert.deepEqual(closeup(face.image), firstCloseup);
+  assert.deepEqual(measureFace(fresh(face), FRONTAL), first);
+});

@@ -1,0 +1,153 @@
+"""Re-export a registered backbone + heads checkpoint with region pooling, as a new registry version.
+
+    /usr/bin/python3 -m training.export_regions --from 3.0.0 --version 3.0.1
+
+Same heads, same weights, a new graph (training/backbone/net.py, regions=True): a second input
+`region_weights` [N, R, G] and one output `<task>_regions` [N, R, C] per head, beside the
+unchanged global-pool outputs. Checks, through onnxruntime-node on real photos
+(../shared/fixtures/faces, centre squares resized to the input side):
+- the new file's per-task outputs equal the source file's (|d logit| <= 1e-4);
+- a uniform row (1/G) of `region_weights` gives those logits again (mean pooling is linear);
+- random rows match PyTorch (<= 1e-4).
+Then it saves the checkpoint under the new version (training/checkpoints/skin_mnv2-<version>.pt,
+the same heads) and writes one registry entry per task (the source's entries with the new file, sha256,
+version, and a `regions` block: input/output names, the grid read from the graph, input pixels
+per cell), `default` as the source's. Then, in the same command (unless --no-threshold),
+training/region_threshold.py fits the region rows' own calibration (Platt scaling per region and
+for close-up tiles) and chooses the region threshold, both on validation data. Without that
+calibration the engine reports no region values (per_region null, with the reason).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .backbone.net import REGIONS_INPUT, Backbone, SkinNet, region_output
+from .calibrate import softmax_t
+from .register import CKPT, MODELS, load_manifest, save_manifest, sha256_file, upsert
+from .register_heads import NAME, export
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO.parent / "shared" / "fixtures" / "faces"
+TOL = 1e-4
+
+
+def load_net(version: str, regions: bool) -> SkinNet:
+    from .heads import TASKS, Head
+
+    ck = torch.load(CKPT / f"{NAME}-{version}.pt")
+    heads = {}
+    for task in ck["names"]:
+        sd = ck["heads"][task]
+        head = Head(sd["mu"].numpy(), sd["sd"].numpy(), len(TASKS[task]), ck["hparams"][task]["hidden"])
+        head.load_state_dict(sd)
+        heads[task] = head.eval()
+    return SkinNet(Backbone(feature_map=regions), heads, regions=regions).eval()
+
+
+def sample_crops(size: int) -> np.ndarray:
+    from PIL import Image
+
+    out = []
+    for p in sorted(FIXTURES.iterdir()):
+        if p.suffix.lower() not in (".jpg", ".png"):
+            continue
+        with Image.open(p) as im:
+            im = im.convert("RGB")
+            s = min(im.size)
+            left, top = (im.size[0] - s) // 2, (im.size[1] - s) // 2
+            out.append(np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.BOX)))
+    return np.stack(out)
+
+
+def ort_region_outputs(path: Path, x_u8: np.ndarray, w: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+    with tempfile.TemporaryDirectory() as td:
+        t = Path(td)
+        np.ascontiguousarray(x_u8, dtype=np.uint8).tofile(t / "in.u8")
+        np.ascontiguousarray(w, dtype=np.float32).tofile(t / "w.f32")
+        subprocess.run(["node", str(REPO / "training" / "ort_regions.mjs"), str(path), str(t / "in.u8"), str(len(x_u8)),
+                        str(t / "w.f32"), str(w.shape[1]), td], check=True, cwd=REPO)
+        meta = json.loads((t / "meta.json").read_text())
+        return {f.stem: np.fromfile(f, dtype=np.float32) for f in t.glob("*.f32") if f.stem not in ("in", "w")}, meta
+
+
+def main(argv=None) -> int:
+    from .export import ort_logits
+    from .spec import INPUT
+    from .train import normalise
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--from", dest="source", required=True, help="registered version whose checkpoint is re-exported (training/checkpoints/skin_mnv2-<v>.pt)")
+    ap.add_argument("--version", required=True, help="the new registry version, e.g. 3.0.1")
+    ap.add_argument("--no-threshold", action="store_true", help="skip the region calibration and threshold (training/region_threshold.py); the engine then reports no region values")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    size = INPUT["size"]
+    src_file = MODELS / f"{NAME}-{a.source}.onnx"
+    out = MODELS / f"{NAME}-{a.version}.onnx"
+    net = load_net(a.source, regions=True)
+    export(net, out, size)
+    x = sample_crops(size)
+    with torch.no_grad():
+        fmap, _ = net.backbone(torch.zeros(1, 3, size, size))
+    gh, gw = fmap.shape[2], fmap.shape[3]
+    cells = gh * gw
+    rng = np.random.RandomState(0)
+    rand = rng.rand(len(x), 3, cells).astype(np.float32)
+    rand /= rand.sum(2, keepdims=True)
+    w = np.concatenate([np.full((len(x), 1, cells), 1.0 / cells, np.float32), rand], axis=1)
+    new, meta = ort_region_outputs(out, x, w)
+    with torch.no_grad():
+        torch_out = net(normalise(torch.from_numpy(np.ascontiguousarray(x))), torch.from_numpy(w))
+    report = {"file": out.name, "bytes": out.stat().st_size, "grid": [gh, gw], "inputs": meta["inputs"], "photos": len(x)}
+    for k, task in enumerate(net.names):
+        old = ort_logits(src_file, x, task)
+        c = old.shape[1]
+        glob = new[task].reshape(len(x), c)
+        rows = new[region_output(task)].reshape(len(x), w.shape[1], c)
+        t_rows = torch_out[len(net.names) + k].numpy().reshape(-1, c)
+        report[task] = {"global_vs_source_logit": float(np.abs(glob - old).max()),
+                        "uniform_row_vs_source_logit": float(np.abs(rows[:, 0] - old).max()),
+                        "regions_vs_torch_prob": float(np.abs(softmax_t(rows.reshape(-1, c).astype(np.float64))
+                                                              - softmax_t(t_rows.astype(np.float64))).max())}
+    print(json.dumps(report))
+    bad = {t: report[t] for t in net.names if max(report[t].values()) > TOL}
+    assert not bad, f"parity over {TOL}: {bad}"
+    assert meta["inputs"][REGIONS_INPUT][-1] == cells, meta
+
+    # the same heads under the new version's name (training/parity.py reads <file stem>.pt)
+    ck = torch.load(CKPT / f"{NAME}-{a.source}.pt")
+    ck.update(version=a.version, regions_from=a.source)
+    torch.save(ck, CKPT / f"{NAME}-{a.version}.pt")
+
+    man = load_manifest()
+    src = [e for e in man["models"] if e["file"] == src_file.name]
+    assert src, f"no registry entry names {src_file.name}"
+    for e in src:
+        entry = copy.deepcopy(e)
+        # the default follows the source's (or this version's own, when the command runs again)
+        again = next((x for x in man["models"] if x["task"] == e["task"] and x["version"] == a.version), {})
+        entry.update(version=a.version, file=out.name, sha256=sha256_file(out), default=bool(e.get("default") or again.get("default")))
+        entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over the {gh}x{gw} feature map -> {region_output(e['task'])} [N,R,C]"
+        entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh,
+                            "from_version": a.source}
+        entry["metrics"] = {**e["metrics"], "note": f"{a.source}'s heads and weights (whole-face outputs identical); region pooling added by training/export_regions.py"}
+        upsert(man, entry)
+    save_manifest(man)
+    print(f"registered {NAME}@{a.version} ({', '.join(e['task'] for e in src)}) from {a.source}")
+    if not a.no_threshold:
+        from .region_threshold import main as choose
+
+        choose(["--version", a.version])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
