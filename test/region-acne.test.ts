@@ -204,12 +204,14 @@ test('micro-batched: a face with 5 region rows beside a close-up with 9 tiles in
     const face = await engine.prepare(fixture('faces', 'biden.jpg'));
     assert.equal(face.mode, 'face');
     const close = await engine.prepare(fixture('faces', 'obama.jpg'), { closeup: true });
-    const grid = regional.find((e) => e.task === 'acne_binary')!.regions!.grid;
-    const rows = maskWeights(ACNE_REGIONS.map((r) => (face.mode === 'face' ? face.regions.measure.regions[r] : createMask(1, 1))), grid).weights;
-    const tiles = tileWeights(CLOSEUP_TILES, grid);
     const mb = batched.registry.forTask('acne_binary');
     const m1 = engine.registry.forTask('acne_binary');
     assert.ok('classifier' in mb && 'classifier' in m1);
+    // the served (default) model's grid: 12 for 3.1.1, 7 for 3.0.1
+    const grid = mb.classifier.regionGrid!;
+    assert.equal(grid, manifest.models.find((e) => e.task === 'acne_binary' && e.default)!.regions!.grid);
+    const rows = maskWeights(ACNE_REGIONS.map((r) => (face.mode === 'face' ? face.regions.measure.regions[r] : createMask(1, 1))), grid).weights;
+    const tiles = tileWeights(CLOSEUP_TILES, grid);
     sizes.length = 0;
     const [a, b] = await Promise.all([mb.classifier.classifyRegions({ ...face.crop }, rows), mb.classifier.classifyRegions({ ...close.crop }, tiles)]);
     assert.deepEqual(sizes, [2], 'both went through one run');

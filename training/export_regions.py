@@ -1,18 +1,23 @@
 """Re-export a registered backbone + heads checkpoint with region pooling, as a new registry version.
 
     /usr/bin/python3 -m training.export_regions --from 3.0.0 --version 3.0.1
+    /usr/bin/python3 -m training.export_regions --from 3.1.0 --version 3.1.1 --default
 
 Same heads, same weights, a new graph (training/backbone/net.py, regions=True): a second input
 `region_weights` [N, R, G] and one output `<task>_regions` [N, R, C] per head, beside the
-unchanged global-pool outputs. Checks, through onnxruntime-node on real photos
-(../shared/fixtures/faces, centre squares resized to the input side):
+unchanged global-pool outputs. A checkpoint with another side or feature set (3.1.0: 192 px,
+block 13 + out_relu) gets training/backbone/multi.py's FeatureBackbone(maps=True): G is the finest
+map's cells (12x12 = 144 at 192, 16 px cells), the weights sum-pooled 2x2 for the 6x6 map inside
+the graph (alignment: multi.py's header). Checks, through onnxruntime-node on real photos
+(../shared/fixtures/faces, centre squares resized to the checkpoint's input side):
 - the new file's per-task outputs equal the source file's (|d logit| <= 1e-4);
 - a uniform row (1/G) of `region_weights` gives those logits again (mean pooling is linear);
 - random rows match PyTorch (<= 1e-4).
 Then it saves the checkpoint under the new version (training/checkpoints/skin_mnv2-<version>.pt,
 the same heads) and writes one registry entry per task (the source's entries with the new file, sha256,
 version, and a `regions` block: input/output names, the grid read from the graph, input pixels
-per cell), `default` as the source's. Then, in the same command (unless --no-threshold),
+per cell), `default` as the source's (with --default: this version becomes the default of both
+tasks, the other versions' entries stay registered with default false). Then, in the same command (unless --no-threshold),
 training/region_threshold.py fits the region rows' own calibration (Platt scaling per region and
 for close-up tiles) and chooses the region threshold, both on validation data. Without that
 calibration the engine reports no region values (per_region null, with the reason).
@@ -49,7 +54,16 @@ def load_net(version: str, regions: bool) -> SkinNet:
         head = Head(sd["mu"].numpy(), sd["sd"].numpy(), len(TASKS[task]), ck["hparams"][task]["hidden"])
         head.load_state_dict(sd)
         heads[task] = head.eval()
-    return SkinNet(Backbone(feature_map=regions), heads, regions=regions).eval()
+    size, features = ck.get("input_size", 224), ck.get("features", "pooled")
+    if (size, features) == (224, "pooled"):  # 3.0.0: net.py's Backbone (flatten_1 is the 7x7 mean)
+        return SkinNet(Backbone(feature_map=regions), heads, regions=regions).eval()
+    from .backbone.multi import FeatureBackbone
+
+    return SkinNet(FeatureBackbone(features, maps=regions), heads, regions=regions).eval()
+
+
+def input_size(version: str) -> int:
+    return int(torch.load(CKPT / f"{NAME}-{version}.pt").get("input_size", 224))
 
 
 def sample_crops(size: int) -> np.ndarray:
@@ -78,18 +92,38 @@ def ort_region_outputs(path: Path, x_u8: np.ndarray, w: np.ndarray) -> tuple[dic
         return {f.stem: np.fromfile(f, dtype=np.float32) for f in t.glob("*.f32") if f.stem not in ("in", "w")}, meta
 
 
+def check_alignment(net: SkinNet, size: int) -> float:
+    """Multi-map backbone: a one-hot row on fine cell (y, x) must pool fine map cell (y, x) and coarse cell
+    (y // k, x // k) (training/backbone/multi.py's 2x2 pairing); returns the worst |difference|."""
+    torch.manual_seed(0)
+    img = torch.randn(1, 3, size, size)
+    with torch.no_grad():
+        maps = net.backbone._maps(img)
+        fine = max(m.shape[2] for m in maps)
+        worst = 0.0
+        for y, x in [(0, 0), (5, 3), (fine - 1, fine - 2), (fine - 1, fine - 1)]:
+            w = torch.zeros(1, 1, fine * fine)
+            w[0, 0, y * fine + x] = 1
+            _, fr = net.backbone.region_pool(img, w)
+            k = [fine // m.shape[2] for m in maps]
+            want = torch.cat([m[0, :, y // kk, x // kk] for m, kk in zip(maps, k)])
+            worst = max(worst, float((fr[0, 0] - want).abs().max()))
+    assert worst <= 1e-5, f"region pooling is not aligned to the maps' cells: {worst}"
+    return worst
+
+
 def main(argv=None) -> int:
     from .export import ort_logits
-    from .spec import INPUT
     from .train import normalise
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from", dest="source", required=True, help="registered version whose checkpoint is re-exported (training/checkpoints/skin_mnv2-<v>.pt)")
     ap.add_argument("--version", required=True, help="the new registry version, e.g. 3.0.1")
+    ap.add_argument("--default", action="store_true", help="make the new version the default of its tasks (the others stay registered, default false)")
     ap.add_argument("--no-threshold", action="store_true", help="skip the region calibration and threshold (training/region_threshold.py); the engine then reports no region values")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
-    size = INPUT["size"]
+    size = input_size(a.source)
     src_file = MODELS / f"{NAME}-{a.source}.onnx"
     out = MODELS / f"{NAME}-{a.version}.onnx"
     net = load_net(a.source, regions=True)
@@ -103,6 +137,8 @@ def main(argv=None) -> int:
     rand = rng.rand(len(x), 3, cells).astype(np.float32)
     rand /= rand.sum(2, keepdims=True)
     w = np.concatenate([np.full((len(x), 1, cells), 1.0 / cells, np.float32), rand], axis=1)
+    if hasattr(net.backbone, "region_pool"):
+        report_align = check_alignment(net, size)
     new, meta = ort_region_outputs(out, x, w)
     with torch.no_grad():
         torch_out = net(normalise(torch.from_numpy(np.ascontiguousarray(x))), torch.from_numpy(w))
@@ -117,6 +153,8 @@ def main(argv=None) -> int:
                         "uniform_row_vs_source_logit": float(np.abs(rows[:, 0] - old).max()),
                         "regions_vs_torch_prob": float(np.abs(softmax_t(rows.reshape(-1, c).astype(np.float64))
                                                               - softmax_t(t_rows.astype(np.float64))).max())}
+    if hasattr(net.backbone, "region_pool"):
+        report["one_hot_fine_cell_vs_maps"] = report_align
     print(json.dumps(report))
     bad = {t: report[t] for t in net.names if max(report[t].values()) > TOL}
     assert not bad, f"parity over {TOL}: {bad}"
@@ -134,8 +172,10 @@ def main(argv=None) -> int:
         entry = copy.deepcopy(e)
         # the default follows the source's (or this version's own, when the command runs again)
         again = next((x for x in man["models"] if x["task"] == e["task"] and x["version"] == a.version), {})
-        entry.update(version=a.version, file=out.name, sha256=sha256_file(out), default=bool(e.get("default") or again.get("default")))
-        entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over the {gh}x{gw} feature map -> {region_output(e['task'])} [N,R,C]"
+        entry.update(version=a.version, file=out.name, sha256=sha256_file(out), default=bool(a.default or e.get("default") or again.get("default")))
+        over = (f"the {gh}x{gw} feature map" if not hasattr(net.backbone, "region_pool") else
+                f"the {gh}x{gw} grid of the finest pooled map (coarser maps: the weights sum-pooled onto their cells)")
+        entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over {over} -> {region_output(e['task'])} [N,R,C]"
         entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh,
                             "from_version": a.source}
         entry["metrics"] = {**e["metrics"], "note": f"{a.source}'s heads and weights (whole-face outputs identical); region pooling added by training/export_regions.py"}

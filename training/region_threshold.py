@@ -349,6 +349,15 @@ def main(argv=None) -> int:
     return 0
 
 
+def grid_what(entry: dict) -> str:
+    """Which feature maps the region weights pool (3.0.1: the one 7x7 map; 3.1.1: block 13's 12x12 and out_relu's 6x6)."""
+    g = entry["regions"]["grid"]
+    if "sum-pooled" in entry.get("architecture", ""):
+        return (f"the {g}x{g} block_13_expand_relu map and, with the weights sum-pooled 2x2, the {g // 2}x{g // 2} out_relu map "
+                "(training/backbone/multi.py)")
+    return f"the last {g}x{g} feature map"
+
+
 BEGIN, END = "<!-- acne per region: written by training/region_threshold.py -->", "<!-- end of acne per region -->"
 
 
@@ -359,7 +368,7 @@ def write_card_section(card: Path, entry: dict, result: dict, metamorphic: str |
     lines = [BEGIN, f"## Acne per region ({entry['name']}@{entry['version']})", "",
              f"`{entry['file']}` re-exports {r.get('from_version', '?')}'s heads and weights with region pooling "
              f"(`/usr/bin/python3 -m training.export_regions --from {r.get('from_version', '?')} --version {entry['version']}`): "
-             f"a second input `{r['input']}` [N, R, {r['grid'] ** 2}] pools the last {r['grid']}x{r['grid']} feature map "
+             f"a second input `{r['input']}` [N, R, {r['grid'] ** 2}] pools {grid_what(entry)} "
              f"(cells of {r['cell_px']:g} input px, i.e. 1/{r['grid']} of the face crop per side: the \"patch\" a region reads) "
              f"with each region's share of area per cell, and every head runs on each region (CAM-style pooling, Zhou et al. 2016). "
              "One forward serves the face and its regions; the whole-face outputs are those of the source file (<= 1e-4, "
@@ -405,7 +414,7 @@ def write_card_section(card: Path, entry: dict, result: dict, metamorphic: str |
         lines += ["", "Validation ROC-AUC of acne vs the rest (image labels; no region labels exist): "
                   + ", ".join(f"{k} {v:.3f}" for k, v in auc.items() if v is not None) + "."]
     lines += ["", "Limits: the heads were trained on whole-crop features, not on regions. A region's answer reads 2-4 cells of a "
-              "224 px face (lesions are a pixel or two there), so it is evidence about the face, not a region-level diagnosis"
+              f"{entry['input']['size']} px face (lesions are a pixel or two there), so it is evidence about the face, not a region-level diagnosis"
               + (f": {metamorphic}" if metamorphic else "") + ". Closing it needs heads trained on region-pooled features "
               "(lesion-level labels, e.g. ACNE04's boxes) or regions at a higher resolution.", END]
     text = card.read_text() if card.exists() else ""

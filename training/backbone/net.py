@@ -14,6 +14,9 @@ The global pool is the mean of the same map, so a uniform row (w = 1/G) gives th
 features and the heads' logits exactly (test/region-acne.test.ts holds it to 1e-4). The
 per-task outputs `<task>` [N, C] stay the global-pool logits (the same as the file without
 regions to float rounding: each head runs once on [pooled; regions], so its weights are stored once).
+With a multi-map backbone (training/backbone/multi.py FeatureBackbone(maps=True), 3.1.1: block 13 at
+12x12 and out_relu at 6x6 for a 192 input) G is the finest map's cells (144) and the backbone's
+`region_pool` sum-pools the weights 2x2 for the coarser map (alignment in multi.py's header).
 """
 from __future__ import annotations
 
@@ -62,6 +65,11 @@ class SkinNet(nn.Module):
         if not self.regions:
             f = self.backbone(x)
             return tuple(self.heads[n](f) for n in self.names)
+        if hasattr(self.backbone, "region_pool"):  # several maps (multi.py FeatureBackbone, maps=True; 3.1.1 on)
+            f, fr = self.backbone.region_pool(x, region_weights)
+            both = torch.cat([f.unsqueeze(1), fr], dim=1)
+            z = [self.heads[n](both) for n in self.names]
+            return tuple(t[:, 0] for t in z) + tuple(t[:, 1:] for t in z)
         fmap, f = self.backbone(x)
         cells = fmap.flatten(2).transpose(1, 2)  # [N, G, C], cell g = y * W + x
         fr = torch.matmul(region_weights, cells)  # [N, R, C]
