@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { createDb } from '../src/service/storage/db.ts';
+import { checkpointAfterDelete, createDb } from '../src/service/storage/db.ts';
 import { migrateToLatest } from '../src/service/storage/migrations.ts';
 import { until } from '../testkit/http.ts';
 
@@ -34,5 +34,24 @@ test('SQLite: no checkpoint in a commit; the thread copies the log into the data
   }
   // Both connections are closed: the last one removed the log.
   assert.equal(fs.existsSync(`${file}-wal`), false);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('SQLite: a deletion truncates the log even while the checkpoint thread is checkpointing (busy is retried, not ignored)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-ckpt-'));
+  const file = path.join(dir, 'skinsight.db');
+  // A thread checkpointing every millisecond: without the retry most TRUNCATEs come back busy.
+  const db = await createDb({ dialect: 'sqlite', file }, { checkpointIntervalMs: 1 });
+  try {
+    await migrateToLatest(db);
+    for (let i = 0; i < 40; i++) {
+      await db.insertInto('images').values({ key: `scans/d${i}`, bytes: Buffer.from('y'.repeat(50_000)), created_at: new Date().toISOString() }).execute();
+      await db.deleteFrom('images').where('key', '=', `scans/d${i}`).execute();
+      await checkpointAfterDelete(db);
+      assert.equal(fs.statSync(`${file}-wal`).size, 0, `deletion ${i}: the log still holds the deleted rows' pages`);
+    }
+  } finally {
+    await db.destroy();
+  }
   fs.rmSync(dir, { recursive: true });
 });

@@ -22,6 +22,7 @@ import { Worker } from 'node:worker_threads';
 
 /** How often the thread checkpoints (ms): often enough that the log stays small under load. */
 const CHECKPOINT_INTERVAL_MS = 1000;
+const MAX_THREAD_ERRORS = 10;
 /** SQLite's default, restored if the thread fails. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
@@ -71,7 +72,17 @@ export function startCheckpointer(
     }
     onError(message);
   };
-  worker.on('message', (m: { type?: string; message?: string }) => m?.type === 'error' && onError(m.message ?? 'checkpoint failed'));
+  // A thread whose checkpoints keep failing (I/O error, a damaged file) would leave the log growing
+  // with automatic checkpoints off: after MAX_THREAD_ERRORS failures the connection checkpoints by itself again.
+  let errors = 0;
+  worker.on('message', (m: { type?: string; message?: string }) => {
+    if (m?.type !== 'error') return;
+    onError(m.message ?? 'checkpoint failed');
+    if (++errors >= MAX_THREAD_ERRORS && !closed) {
+      fallBack(`the checkpoint thread failed ${errors} times; automatic checkpoints are back on`);
+      worker.postMessage('close');
+    }
+  });
   worker.on('error', (err) => fallBack(`the checkpoint thread failed: ${err.message}`));
   worker.on('exit', (code) => code !== 0 && fallBack(`the checkpoint thread exited (${code})`));
   return {

@@ -125,7 +125,10 @@ export interface Database {
 
 export type Db = Kysely<Database>;
 
-export async function createDb(config: ServiceConfig['db'], options: { onCheckpointError?: (message: string) => void } = {}): Promise<Db> {
+export async function createDb(
+  config: ServiceConfig['db'],
+  options: { onCheckpointError?: (message: string) => void; checkpointIntervalMs?: number } = {},
+): Promise<Db> {
   if (config.dialect === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3');
     // Only the service's user may read the data folder; SQLite gives its -wal and -shm files
@@ -144,7 +147,7 @@ export async function createDb(config: ServiceConfig['db'], options: { onCheckpo
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // WAL checkpoints run on a thread of their own, not inside a commit on the event loop (checkpointer.ts).
-    const checkpointer = startCheckpointer(sqlite, config.file, options.onCheckpointError);
+    const checkpointer = startCheckpointer(sqlite, config.file, options.onCheckpointError, options.checkpointIntervalMs);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     // Kysely's destroy closes the connection without waiting for anything: the thread's own
     // connection is closed first, so that a caller that deletes the folder next finds it released.
@@ -195,7 +198,20 @@ function withStatementCache(db: BetterSqlite3.Database, size = STATEMENT_CACHE_S
  * After a deletion: copy the WAL back into the database and truncate it, so that the deleted
  * rows' old page images do not linger in skinsight.db-wal (secure_delete zeroes them in the
  * database itself). A no-op on Postgres.
+ *
+ * The checkpoint thread (checkpointer.ts) may hold the checkpoint lock at that moment; SQLite then
+ * answers TRUNCATE at once with busy = 1 and no error, without calling the busy handler
+ * (sqlite3_wal_checkpoint_v2's documentation), so the result is read and the checkpoint retried
+ * (the thread's PASSIVE pass over a small log takes milliseconds). Still busy after ~2 s: it throws.
  */
 export async function checkpointAfterDelete(db: Db): Promise<void> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+  for (let attempt = 0; attempt < TRUNCATE_ATTEMPTS; attempt++) {
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    if (!rows[0]?.busy) return;
+    await new Promise((resolve) => setTimeout(resolve, TRUNCATE_RETRY_MS));
+  }
+  throw new Error(`the WAL could not be truncated after a deletion (checkpoint busy ${TRUNCATE_ATTEMPTS} times)`);
 }
+const TRUNCATE_ATTEMPTS = 80;
+const TRUNCATE_RETRY_MS = 25;
