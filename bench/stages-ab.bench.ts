@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
+import { freshMeasureInput } from '../testkit/measure-input.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
 
 const { values } = parseArgs({
@@ -38,14 +39,7 @@ const sides = { base: await load(values.base), new: await load(REPO) };
 type Side = typeof sides.new;
 // The measures get fresh mask and image objects every run (as from the pipeline), so no cache
 // keyed by an input object survives from one run to the next; made before the clock starts.
-const copy = <T extends { data: Uint8Array }>(m: T): T => ({ ...m, data: m.data.slice() });
-const fresh = (m: MeasureInput): MeasureInput => ({
-  ...m,
-  image: copy(m.image),
-  skin: copy(m.skin),
-  regions: Object.fromEntries(Object.entries(m.regions).map(([k, v]) => [k, copy(v)])) as MeasureInput['regions'],
-  wrinkleZones: Object.fromEntries(Object.entries(m.wrinkleZones).map(([k, v]) => [k, copy(v)])) as MeasureInput['wrinkleZones'],
-});
+const fresh = freshMeasureInput;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const photos = values.photo === 'all' ? faceFixtures() : values.photo.split(',');
 console.log(`${runs} alternating runs per stage and photo (min / median ${cpuClock ? 'CPU' : 'wall'} ms)\n| photo | stage | base | new |\n|---|---|---|---|`);

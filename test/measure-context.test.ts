@@ -15,6 +15,7 @@ import { measureCloseup, measureFace } from '../src/engine/measures/index.ts';
 import { AB_BINS, AB_LO, binOf, CLIP_LEVEL, CLIPPED, L_BINS } from '../src/engine/measures/lab-planes.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
 import { fixtureInput, loadSquareRgb } from './fixtures/measure-masks.ts';
+import { copyData, freshMeasureInput } from '../testkit/measure-input.ts';
 
 const FACE_PATH = fileURLToPath(new URL('../../shared/fixtures/faces/sergey.png', import.meta.url));
 const FRONTAL = { faceSizePx: 420, pose: { yaw: 0, pitch: 0, roll: 0 } };
@@ -63,15 +64,8 @@ test('a mask the context was not made with gets its L*a*b* when it is indexed', 
 test('lent buffers carry nothing over: an input measures the same before and after others of other sizes', async () => {
   const face = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
   const small = fixtureInput(await loadSquareRgb(FACE_PATH, 256));
-  const copy = <T extends { data: Uint8Array }>(m: T): T => ({ ...m, data: m.data.slice() });
-  // Fresh mask objects every call, as the pipeline passes them (no cache keyed by an input survives).
-  const fresh = (m: MeasureInput): MeasureInput => ({
-    ...m,
-    image: copy(m.image),
-    skin: copy(m.skin),
-    regions: Object.fromEntries(Object.entries(m.regions).map(([k, v]) => [k, copy(v)])) as MeasureInput['regions'],
-    wrinkleZones: Object.fromEntries(Object.entries(m.wrinkleZones).map(([k, v]) => [k, copy(v)])) as MeasureInput['wrinkleZones'],
-  });
+  const copy = copyData;
+  const fresh = freshMeasureInput;
   const closeup = (image: RgbImage) => measureCloseup(copy(image), copy(face.skin));
   const first = measureFace(fresh(face), FRONTAL);
   const firstCloseup = closeup(face.image);

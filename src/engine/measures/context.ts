@@ -9,6 +9,7 @@
 import type { Mask, RgbImage } from '../image.ts';
 import type { LabImage } from './color.ts';
 import { convertAt, convertNeeded, labPlanes, type LabPlanes } from './lab-planes.ts';
+import { firstSetInRow, lastSetInRow, wordView } from '../region/raster.ts';
 
 export interface Roi {
   x: number;
@@ -285,7 +286,7 @@ function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: numbe
   const w = m.width;
   const d = m.data;
   // All-zero 4-byte words are skipped (rows of width divisible by 4, aligned data).
-  const u32 = d.byteOffset % 4 === 0 && w % 4 === 0 ? new Uint32Array(d.buffer, d.byteOffset, (w * m.height) >> 2) : null;
+  const u32 = wordView(d, w, m.height);
   for (let y = 0; y < m.height; y++) {
     const row = y * w;
     if (y >= box.y0 && y <= box.y1) {
@@ -307,12 +308,9 @@ function extendBox(m: Mask, box: { x0: number; y0: number; x1: number; y1: numbe
       }
       continue;
     }
-    let a = 0;
-    if (u32 !== null) while (a < w && u32[(row + a) >> 2] === 0) a += 4;
-    while (a < w && d[row + a] === 0) a++;
+    const a = firstSetInRow(d, u32, row, w);
     if (a === w) continue;
-    let b = w - 1;
-    while (d[row + b] === 0) b--;
+    const b = lastSetInRow(d, row, w);
     if (a < box.x0) box.x0 = a;
     if (b > box.x1) box.x1 = b;
     if (y < box.y0) box.y0 = y;

@@ -53,6 +53,26 @@ export function polygonMask(width: number, height: number, polygon: Point[], wit
   return mask;
 }
 
+/** The mask's bytes as 32-bit words, when its rows are whole aligned words (else null): a word of 0 is 4 empty pixels. */
+export function wordView(data: Uint8Array, width: number, height: number): Uint32Array | null {
+  return data.byteOffset % 4 === 0 && width % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, (width * height) >> 2) : null;
+}
+
+/** Index in its row of the first set pixel of the row starting at `row` (`width` when none), skipping empty words. */
+export function firstSetInRow(data: Uint8Array, words: Uint32Array | null, row: number, width: number): number {
+  let a = 0;
+  if (words !== null) while (a < width && words[(row + a) >> 2] === 0) a += 4;
+  while (a < width && data[row + a] === 0) a++;
+  return a;
+}
+
+/** Index in its row of the last set pixel of a row known to have one. */
+export function lastSetInRow(data: Uint8Array, row: number, width: number): number {
+  let b = width - 1;
+  while (data[row + b] === 0) b--;
+  return b;
+}
+
 /**
  * Square dilation by `radius` pixels, separable: a row pass that writes each set pixel's span
  * once (spans that overlap are not rewritten), then a column pass as a running count per
@@ -67,15 +87,12 @@ export function dilate(mask: Mask, radius: number, out: Uint8Array = new Uint8Ar
   const src = mask.data;
   let y0 = h, y1 = -1, x0 = w, x1 = -1;
   // Empty 4-byte words are skipped while looking for a row's first set pixel (rows of eyes and lips are mostly empty).
-  const u32 = src.byteOffset % 4 === 0 && w % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, (w * h) >> 2) : null;
+  const u32 = wordView(src, w, h);
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    let a = 0;
-    if (u32 !== null) while (a < w && u32[(row + a) >> 2] === 0) a += 4;
-    while (a < w && src[row + a] === 0) a++;
+    const a = firstSetInRow(src, u32, row, w);
     if (a === w) continue;
-    let b = w - 1;
-    while (src[row + b] === 0) b--;
+    const b = lastSetInRow(src, row, w);
     if (a < x0) x0 = a;
     if (b > x1) x1 = b;
     if (y < y0) y0 = y;
