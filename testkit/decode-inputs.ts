@@ -1,0 +1,52 @@
+/**
+ * The inputs of the decode pixel snapshot (test/decode-pixels.test.ts, scripts/decode-snapshot.ts):
+ * every fixture file, and synthetic files for the paths the fixtures miss: EXIF orientations 1–8,
+ * a Display P3 profile, a photo over 2048 px (halved on load), alpha, grey, 16-bit, WebP, AVIF,
+ * too small, damaged or lying headers. The synthetic ones are encoded by sharp, so a sharp upgrade can
+ * change their bytes: the snapshot stores each input's hash to tell that apart from a decode change.
+ */
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { FACES, NON_FACES, fixture } from './fixtures.ts';
+
+export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+
+export async function decodeInputs(): Promise<Array<[string, Buffer]>> {
+  const out: Array<[string, Buffer]> = [];
+  for (const dir of [FACES, NON_FACES]) {
+    for (const f of fs.readdirSync(dir).sort()) out.push([`${path.basename(dir)}/${f}`, fixture(path.basename(dir), f)]);
+  }
+  const small = fixture('faces', 'obama_small.jpg');
+  for (let o = 1; o <= 8; o++) out.push([`orientation-${o}.jpg`, await sharp(small).withMetadata({ orientation: o }).jpeg({ quality: 90 }).toBuffer()]);
+  out.push(['orientation-6.png', await sharp(small).withMetadata({ orientation: 6 }).png().toBuffer()]);
+  out.push(['p3.jpg', await sharp(fixture('faces', 'obama.jpg')).withIccProfile('p3').jpeg().toBuffer()]);
+  const big = sharp(fixture('faces', 'obama-1080p.jpg')).resize(2600, 1463);
+  out.push(['big-2600.jpg', await big.clone().jpeg({ quality: 85 }).toBuffer()]);
+  out.push(['big-2600-orientation-6.jpg', await big.clone().withMetadata({ orientation: 6 }).jpeg({ quality: 85 }).toBuffer()]);
+  out.push(['big-4200.png', await sharp(small).resize(4200, 2100, { fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer()]);
+  out.push(['alpha.png', await sharp(fixture('faces', 'astronaut.png')).ensureAlpha(0.5).png().toBuffer()]);
+  out.push(['grey.jpg', await sharp(small).greyscale().jpeg().toBuffer()]);
+  out.push(['16bit.png', await sharp(small).toColourspace('rgb16').png().toBuffer()]);
+  out.push(['photo.webp', await sharp(small).webp({ quality: 80 }).toBuffer()]);
+  out.push(['photo.avif', await sharp(small).avif({ quality: 60 }).toBuffer()]);
+  out.push(['too-small.jpg', await sharp(small).resize(40, 200, { fit: 'fill' }).jpeg().toBuffer()]);
+  out.push(['too-small-orientation-6.jpg', await sharp(small).resize(200, 40, { fit: 'fill' }).withMetadata({ orientation: 6 }).jpeg().toBuffer()]);
+  const jpeg = Buffer.from(small);
+  const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  out.push(['zero-height.jpg', Buffer.concat([jpeg.subarray(0, sof + 5), Buffer.from([0, 0]), jpeg.subarray(sof + 7)])]);
+  // A first SOF that understates the size (100×100), then the real one: libjpeg refuses two SOFs.
+  const sofLength = jpeg.readUInt16BE(sof + 2);
+  const fakeSof = Buffer.from(jpeg.subarray(sof, sof + 2 + sofLength));
+  fakeSof.writeUInt16BE(100, 5);
+  fakeSof.writeUInt16BE(100, 7);
+  out.push(['two-sof.jpg', Buffer.concat([jpeg.subarray(0, sof), fakeSof, jpeg.subarray(sof)])]);
+  // A PNG whose IHDR (CRC fixed) claims 100 px less width than its pixel rows hold.
+  const png = Buffer.from(await sharp(small).png().toBuffer());
+  png.writeUInt32BE(220, 16);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  out.push(['narrow-ihdr.png', png]);
+  return out;
+}
