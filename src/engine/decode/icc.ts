@@ -1,7 +1,13 @@
 /**
  * Embedded sRGB profiles: libvips converts every photo with an embedded ICC profile to sRGB
  * through LittleCMS, which triples the decode time of a large JPEG. When the embedded profile
- * *is* sRGB, that conversion is the identity, so the profile is dropped before decoding.
+ * *is* sRGB, that conversion is the identity, so it is skipped:
+ * - JPEG: sharp is told to ignore the profile (`ignoreIcc`, which skips exactly that transform in
+ *   sharp's src/pipeline.cc and nothing else); until issue #14's decode work the file was copied
+ *   without its APP2 segments instead, which costs a copy of the whole file (≈ 0.25 ms per MB).
+ * - PNG: the iCCP chunk is still cut out of a copy, because libpng checks a profile it reads and
+ *   reports odd ones as (benign) errors, which the header read (sharp's default failOn 'warning')
+ *   would refuse; a file without the chunk is what the decoder has always been given.
  * Any other profile (Display P3, Adobe RGB…) is kept and converted, for correct skin colour.
  *
  * Formats: JPEG APP2 "ICC_PROFILE" segments (ICC.1:2010 Annex B.4) and the PNG iCCP chunk
@@ -40,17 +46,27 @@ export function isSrgbProfile(icc: Uint8Array): boolean {
   return false;
 }
 
-/** The file without its embedded profile when that profile is sRGB; otherwise the file as it is. */
-export function dropSrgbProfile(bytes: Uint8Array): Uint8Array {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return dropJpegSrgbProfile(bytes);
-  if (bytes[0] === 0x89 && bytes[1] === 0x50) return dropPngSrgbProfile(bytes);
-  return bytes;
+export interface ProfilePlan {
+  /** The file to decode: a PNG without its sRGB iCCP chunk, anything else as it is. */
+  bytes: Uint8Array;
+  /** Decode with sharp's `ignoreIcc`: the JPEG's embedded profile is sRGB. */
+  ignoreIcc: boolean;
+}
+
+/**
+ * How to skip an embedded sRGB profile's conversion (see the header). Files without a profile,
+ * with another profile, or with a segment too odd to read are decoded as they are (the decoder
+ * then judges them). Throws CORRUPT_IMAGE for a PNG profile that inflates past MAX_ICC_BYTES.
+ */
+export function skipSrgbProfile(bytes: Uint8Array): ProfilePlan {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return { bytes, ignoreIcc: jpegHasSrgbProfile(bytes) };
+  if (bytes[0] === 0x89 && bytes[1] === 0x50) return { bytes: dropPngSrgbProfile(bytes), ignoreIcc: false };
+  return { bytes, ignoreIcc: false };
 }
 
 const ICC_ID = 'ICC_PROFILE\0';
 
-function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
-  const segments: Array<[number, number]> = []; // [start, end) of APP2 ICC segments
+function jpegHasSrgbProfile(bytes: Uint8Array): boolean {
   const chunks: Uint8Array[] = [];
   let pos = 2;
   while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
@@ -58,32 +74,20 @@ function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
     if (marker === 0xda || marker === 0xd9) break; // start of scan / end: no more metadata
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
     const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) return bytes; // malformed: let the decoder judge it
+    if (length < 2 || end > bytes.length) return false; // malformed: let the decoder judge it
     if (marker === 0xe2 && String.fromCharCode(...bytes.subarray(pos + 4, pos + 16)) === ICC_ID) {
-      segments.push([pos, end]);
       chunks.push(bytes.subarray(pos + 18, end)); // after the id, sequence number and count
     }
     pos = end;
   }
-  if (segments.length === 0) return bytes;
+  if (chunks.length === 0) return false;
   const icc = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {
     icc.set(c, at);
     at += c.length;
   }
-  if (!isSrgbProfile(icc)) return bytes;
-  const removed = segments.reduce((n, [s, e]) => n + (e - s), 0);
-  const out = new Uint8Array(bytes.length - removed);
-  let from = 0;
-  let to = 0;
-  for (const [s, e] of segments) {
-    out.set(bytes.subarray(from, s), to);
-    to += s - from;
-    from = e;
-  }
-  out.set(bytes.subarray(from), to);
-  return out;
+  return isSrgbProfile(icc);
 }
 
 function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
