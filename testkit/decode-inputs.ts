@@ -25,6 +25,7 @@ export async function decodeInputs(): Promise<Array<[string, Buffer]>> {
   out.push(['p3.jpg', await sharp(fixture('faces', 'obama.jpg')).withIccProfile('p3').jpeg().toBuffer()]);
   const big = sharp(fixture('faces', 'obama-1080p.jpg')).resize(2600, 1463);
   out.push(['big-2600.jpg', await big.clone().jpeg({ quality: 85 }).toBuffer()]);
+  out.push(['big-2600-srgb.jpg', await big.clone().withIccProfile('srgb').jpeg({ quality: 85 }).toBuffer()]);
   out.push(['big-2600-orientation-6.jpg', await big.clone().withMetadata({ orientation: 6 }).jpeg({ quality: 85 }).toBuffer()]);
   out.push(['big-4200.png', await sharp(small).resize(4200, 2100, { fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer()]);
   out.push(['alpha.png', await sharp(fixture('faces', 'astronaut.png')).ensureAlpha(0.5).png().toBuffer()]);
@@ -48,5 +49,25 @@ export async function decodeInputs(): Promise<Array<[string, Buffer]>> {
   png.writeUInt32BE(220, 16);
   png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
   out.push(['narrow-ihdr.png', png]);
+  // obama.jpg's sRGB profile (ignored, not converted): with bogus sequence numbers, and split in two segments.
+  const tagged = fixture('faces', 'obama.jpg');
+  const app2 = tagged.indexOf(Buffer.from('ICC_PROFILE\0', 'latin1')) - 4;
+  const app2End = app2 + 2 + tagged.readUInt16BE(app2 + 2);
+  const bogus = Buffer.from(tagged);
+  bogus[app2 + 16] = 0; // sequence number 0 of count 0 (ICC.1 B.4: both start at 1)
+  bogus[app2 + 17] = 0;
+  out.push(['srgb-icc-bad-sequence.jpg', bogus]);
+  const profile = tagged.subarray(app2 + 18, app2End);
+  const segment = (data: Buffer, seq: number) => {
+    const head = Buffer.alloc(18);
+    head.writeUInt16BE(0xffe2, 0);
+    head.writeUInt16BE(16 + data.length, 2);
+    head.write('ICC_PROFILE\0', 4, 'latin1');
+    head[16] = seq;
+    head[17] = 2;
+    return Buffer.concat([head, data]);
+  };
+  const half = profile.length >> 1;
+  out.push(['srgb-icc-two-segments.jpg', Buffer.concat([tagged.subarray(0, app2), segment(profile.subarray(0, half), 1), segment(profile.subarray(half), 2), tagged.subarray(app2End)])]);
   return out;
 }
