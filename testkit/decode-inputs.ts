@@ -6,10 +6,11 @@
  * change their bytes: the snapshot stores each input's hash to tell that apart from a decode change.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { pngChunks } from '../src/engine/decode/png-chunks.ts';
 import { FACES, NON_FACES, fixture } from './fixtures.ts';
 
 export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
@@ -69,5 +70,28 @@ export async function decodeInputs(): Promise<Array<[string, Buffer]>> {
   };
   const half = profile.length >> 1;
   out.push(['srgb-icc-two-segments.jpg', Buffer.concat([tagged.subarray(0, app2), segment(profile.subarray(0, half), 1), segment(profile.subarray(half), 2), tagged.subarray(app2End)])]);
+  // astronaut.png's sRGB profile, made odd in ways libpng checks for (PNG spec §11.3.3.3, ICC.1 §7.2).
+  const astronaut = fixture('faces', 'astronaut.png');
+  const iccp = [...pngChunks(astronaut)].find((c) => c.type === 'iCCP');
+  if (!iccp) throw new Error('astronaut.png has no iCCP chunk');
+  const nul = iccp.data.indexOf(0);
+  const profile2 = inflateSync(iccp.data.subarray(nul + 2));
+  const edits: Record<string, (p: Buffer) => void> = {
+    'intent-9': (p) => p.writeUInt32BE(9, 64),
+    'illuminant-not-d50': (p) => p.writeUInt32BE(0x10000, 68),
+    'length-mismatch': (p) => p.writeUInt32BE(p.length + 4, 0),
+    'device-link': (p) => p.write('link', 12, 'latin1'),
+  };
+  for (const [name, edit] of Object.entries(edits)) {
+    const p = Buffer.from(profile2);
+    edit(p);
+    const data = Buffer.concat([iccp.data.subarray(0, nul + 2), deflateSync(p)]);
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write('iCCP', 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    out.push([`srgb-iccp-${name}.png`, Buffer.concat([astronaut.subarray(0, iccp.start), head, data, crc, astronaut.subarray(iccp.end)])]);
+  }
   return out;
 }

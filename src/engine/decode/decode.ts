@@ -22,7 +22,7 @@ import sharp, { type Sharp } from 'sharp';
 import { isSkinsightError, SkinsightError } from '../errors.ts';
 import type { RgbImage } from '../image.ts';
 import { sniffImageFormat, type ImageFormat } from './sniff.ts';
-import { skipSrgbProfile, type ProfilePlan } from './icc.ts';
+import { hasSrgbProfile } from './icc.ts';
 import { storedSize, type StoredSize } from './header.ts';
 import { dropCompressedText } from './png-chunks.ts';
 
@@ -45,6 +45,12 @@ export interface DecodedImage {
   scale: number;
 }
 
+/** The file to decode (a PNG without compressed text) and whether its sRGB profile is skipped (icc.ts). */
+interface Plan {
+  bytes: Uint8Array;
+  ignoreIcc: boolean;
+}
+
 export const DEFAULT_DECODE_OPTIONS: DecodeOptions = { maxPixels: 40_000_000, maxSide: 2048, minSide: 64 };
 
 sharp.cache(false); // each photo is seen once; libvips' operation cache only holds memory
@@ -55,9 +61,10 @@ export async function decodeImage(file: Uint8Array, options: DecodeOptions = DEF
   if (!format) {
     throw new SkinsightError('UNSUPPORTED_FORMAT', 'Not a JPEG, PNG, WebP or AVIF image (judged from its first bytes).');
   }
-  let plan: ProfilePlan = { bytes: file, ignoreIcc: false };
+  let plan: Plan = { bytes: file, ignoreIcc: false };
   try {
-    plan = skipSrgbProfile(format === 'png' ? dropCompressedText(file) : file);
+    const bytes = format === 'png' ? dropCompressedText(file) : file;
+    plan = { bytes, ignoreIcc: hasSrgbProfile(bytes) };
   } catch (error) {
     if (isSkinsightError(error)) throw error; // a profile bomb
     // an odd metadata segment: decode the file as it is
@@ -77,7 +84,7 @@ function withinLimits(size: StoredSize, options: DecodeOptions): boolean {
   return size.width * size.height <= options.maxPixels && Math.min(size.width, size.height) >= options.minSide;
 }
 
-function pipeline(plan: ProfilePlan, options: DecodeOptions): Sharp {
+function pipeline(plan: Plan, options: DecodeOptions): Sharp {
   return sharp(plan.bytes, { limitInputPixels: options.maxPixels, failOn: 'error', sequentialRead: true, ignoreIcc: plan.ignoreIcc }).rotate();
 }
 
@@ -88,14 +95,14 @@ async function toRgb(p: Sharp): Promise<RgbImage> {
 }
 
 /** Null unless libvips decoded the stored size (in either orientation) that the limits were checked on. */
-async function decodeAsIs(plan: ProfilePlan, options: DecodeOptions, stored: StoredSize): Promise<RgbImage | null> {
+async function decodeAsIs(plan: Plan, options: DecodeOptions, stored: StoredSize): Promise<RgbImage | null> {
   const image = await toRgb(pipeline(plan, options));
   const { width: w, height: h } = image;
   return (w === stored.width && h === stored.height) || (w === stored.height && h === stored.width) ? image : null;
 }
 
 /** Header read by libvips first (limits, orientation), then the decode, halved as needed. */
-async function decodeChecked(plan: ProfilePlan, format: ImageFormat, options: DecodeOptions): Promise<DecodedImage> {
+async function decodeChecked(plan: Plan, format: ImageFormat, options: DecodeOptions): Promise<DecodedImage> {
   let width: number;
   let height: number;
   let orientation: number | undefined;

@@ -1,13 +1,13 @@
 /**
  * Embedded sRGB profiles: libvips converts every photo with an embedded ICC profile to sRGB
  * through LittleCMS, which triples the decode time of a large JPEG. When the embedded profile
- * *is* sRGB, that conversion is the identity, so it is skipped:
- * - JPEG: sharp is told to ignore the profile (`ignoreIcc`, which skips exactly that transform in
- *   sharp's src/pipeline.cc and nothing else); until issue #14's decode work the file was copied
- *   without its APP2 segments instead, which costs a copy of the whole file (≈ 0.25 ms per MB).
- * - PNG: the iCCP chunk is still cut out of a copy, because libpng checks a profile it reads and
- *   reports odd ones as (benign) errors, which the header read (sharp's default failOn 'warning')
- *   would refuse; a file without the chunk is what the decoder has always been given.
+ * *is* sRGB, that conversion is the identity, so decode.ts tells sharp to ignore it (`ignoreIcc`,
+ * which skips exactly that transform in sharp 0.35's src/pipeline.cc and nothing else). Until
+ * issue #14's decode work the file was copied without its APP2 segments / iCCP chunk instead:
+ * the same pixels (test/decode-pixels.test.ts), plus a copy of the whole file (0.1 ms for the
+ * 0.8 MB astronaut.png). A kept chunk is still read by the decoder: libvips 8.18 accepted
+ * sRGB-named PNG profiles with a bad rendering intent, a non-D50 illuminant, a wrong length
+ * or a DeviceLink class, under `metadata()` and under the decode (one-off check, 2026-12-01).
  * Any other profile (Display P3, Adobe RGB…) is kept and converted, for correct skin colour.
  *
  * Formats: JPEG APP2 "ICC_PROFILE" segments (ICC.1:2010 Annex B.4) and the PNG iCCP chunk
@@ -20,7 +20,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { SkinsightError } from '../errors.ts';
-import { pngChunks, withoutChunks } from './png-chunks.ts';
+import { pngChunks } from './png-chunks.ts';
 
 export const MAX_ICC_BYTES = 8 * 1024 * 1024;
 
@@ -46,22 +46,16 @@ export function isSrgbProfile(icc: Uint8Array): boolean {
   return false;
 }
 
-export interface ProfilePlan {
-  /** The file to decode: a PNG without its sRGB iCCP chunk, anything else as it is. */
-  bytes: Uint8Array;
-  /** Decode with sharp's `ignoreIcc`: the JPEG's embedded profile is sRGB. */
-  ignoreIcc: boolean;
-}
-
 /**
- * How to skip an embedded sRGB profile's conversion (see the header). Files without a profile,
- * with another profile, or with a segment too odd to read are decoded as they are (the decoder
- * then judges them). Throws CORRUPT_IMAGE for a PNG profile that inflates past MAX_ICC_BYTES.
+ * True when the file embeds an sRGB profile, whose conversion can be skipped (see the header);
+ * false without a profile, with another profile, or with a segment too odd to read (converted
+ * or judged by the decoder as before). Throws CORRUPT_IMAGE for a PNG profile that inflates
+ * past MAX_ICC_BYTES.
  */
-export function skipSrgbProfile(bytes: Uint8Array): ProfilePlan {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return { bytes, ignoreIcc: jpegHasSrgbProfile(bytes) };
-  if (bytes[0] === 0x89 && bytes[1] === 0x50) return { bytes: dropPngSrgbProfile(bytes), ignoreIcc: false };
-  return { bytes, ignoreIcc: false };
+export function hasSrgbProfile(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return jpegHasSrgbProfile(bytes);
+  if (bytes[0] === 0x89 && bytes[1] === 0x50) return pngHasSrgbProfile(bytes);
+  return false;
 }
 
 const ICC_ID = 'ICC_PROFILE\0';
@@ -90,13 +84,13 @@ function jpegHasSrgbProfile(bytes: Uint8Array): boolean {
   return isSrgbProfile(icc);
 }
 
-function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
+function pngHasSrgbProfile(bytes: Uint8Array): boolean {
   for (const chunk of pngChunks(bytes)) {
-    if (chunk.type === 'IDAT') return bytes; // iCCP must come before the image data
+    if (chunk.type === 'IDAT') return false; // iCCP must come before the image data
     if (chunk.type !== 'iCCP') continue;
     const data = chunk.data;
     const nul = data.indexOf(0);
-    if (nul < 0 || data[nul + 1] !== 0) return bytes; // compression method 0 (zlib) only
+    if (nul < 0 || data[nul + 1] !== 0) return false; // compression method 0 (zlib) only
     let icc: Uint8Array;
     try {
       icc = inflateSync(data.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES });
@@ -104,9 +98,9 @@ function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new SkinsightError('CORRUPT_IMAGE', `The PNG's embedded color profile inflates past ${MAX_ICC_BYTES / 1024 / 1024} MB (a decompression bomb?).`);
       }
-      return bytes; // a damaged profile: let the decoder judge the file
+      return false; // a damaged profile: let the decoder judge the file
     }
-    return isSrgbProfile(icc) ? withoutChunks(bytes, [chunk]) : bytes;
+    return isSrgbProfile(icc);
   }
-  return bytes;
+  return false;
 }
