@@ -62,7 +62,7 @@ for (const [, e] of engines) for (let i = 0; i < 3; i++) await e.analyze(bytes);
 
 const gcs: Array<{ start: number; end: number; kind: number }> = [];
 const observer = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind: (e.detail as { kind: number }).kind });
+  for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration, kind: ((e as PerformanceEntry & { detail?: { kind: number } }).detail?.kind ?? -1) });
 });
 observer.observe({ entryTypes: ['gc'] });
 const rows = new Map<string, Array<{ start: number; end: number }>>(engines.map(([n]) => [n, []]));
