@@ -9,7 +9,9 @@
  * `--sites`; they show as `external` growth and in the GC counts.
  *   node --import tsx bench/gc.bench.ts [--runs 50] [--sites] [--base tmp/base]
  * With `--base`, main's engine (unpacked there) and this tree's alternate analysis by analysis in
- * one process; each engine's GC time is the GC that ran inside its own analyses.
+ * one process; each engine's GC time is the GC that ran inside its own analyses (but the heap is
+ * shared, so one engine's garbage is collected in the other's time too: for GC figures, compare
+ * processes of their own, `--engine tmp/base` against this tree, alternated).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +20,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, sites: { type: 'boolean', default: false }, base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, sites: { type: 'boolean', default: false }, base: { type: 'string' }, engine: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' } } });
 const runs = Number(values.runs);
 
 // --sites: count every typed array / ArrayBuffer the JS constructs, by the first src/ frame of its stack.
@@ -55,7 +57,7 @@ const load = async (root: string): Promise<{ analyze: Analyze; close: () => Prom
   const { createEngine } = await import(path.join(path.resolve(root), 'src/engine/index.ts'));
   return createEngine({});
 };
-const engines: Array<[string, { analyze: Analyze; close: () => Promise<void> }]> = [['this tree', await load(REPO)]];
+const engines: Array<[string, { analyze: Analyze; close: () => Promise<void> }]> = [[values.engine ?? 'this tree', await load(values.engine ?? REPO)]];
 if (values.base) engines.unshift(['base', await load(values.base)]);
 const bytes = fs.readFileSync(path.join(FACES, values.photo!));
 for (const [, e] of engines) for (let i = 0; i < 3; i++) await e.analyze(bytes);
@@ -109,7 +111,10 @@ for (const [name] of engines) {
     let total = 0;
     for (const g of gcs) {
       const overlap = Math.max(0, Math.min(g.end, r.end) - Math.max(g.start, r.start));
-      if (overlap > 0) (by[kindName[g.kind] ?? String(g.kind)] ??= 0), (by[kindName[g.kind] ?? String(g.kind)] += overlap), (total += overlap);
+      if (overlap <= 0) continue;
+      const k = kindName[g.kind] ?? String(g.kind);
+      by[k] = (by[k] ?? 0) + overlap;
+      total += overlap;
     }
     return { total, by, wall: r.end - r.start };
   });
@@ -119,7 +124,7 @@ for (const [name] of engines) {
   for (const k of kinds) console.log(`  ${k}: mean ${(sum(perRun.map((r) => r.by[k] ?? 0)) / runs).toFixed(2)} ms, in ${perRun.filter((r) => r.by[k]).length} of ${runs} analyses`);
 }
 const n = runs * engines.length;
-console.log(`\nall engines together: ${profile.statistics.length} GCs (${profile.statistics.filter((s) => s.gcType === 'MarkSweepCompact').length} mark-compact) in ${n} analyses; JS heap allocated ≈ ${mb(heapAllocated / n)} MB per analysis; external ${mb(ext0.external)} → ${mb(ext1.external)} MB, arrayBuffers ${mb(ext0.arrayBuffers)} → ${mb(ext1.arrayBuffers)} MB`);
+console.log(`\nall engines together: ${profile.statistics.length} GCs (${profile.statistics.filter((s) => s.gcType === 'MarkSweepCompact').length} mark-compact) in ${n} analyses; JS heap grown between GCs ≈ ${mb(heapAllocated / n)} MB per analysis (rough: the sampling heap profiler is the better figure); external ${mb(ext0.external)} → ${mb(ext1.external)} MB, arrayBuffers ${mb(ext0.arrayBuffers)} → ${mb(ext1.arrayBuffers)} MB`);
 if (values.sites) {
   const all = [...sites.entries()].sort((a, b) => b[1].bytes - a[1].bytes);
   const total = all.reduce((a, [, s]) => a + s.bytes, 0);
