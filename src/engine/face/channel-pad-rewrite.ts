@@ -16,7 +16,8 @@
  *     channels), a depthwise convolution zero kernels and `group` = the padded width; the padded
  *     channels then come out exactly 0 (0·x summed, + a zero bias, Relu(0) = 0, max(0, …) = 0);
  *   - `Concat(x, zeros)` is then x itself when the widened count has the same padded width (7 of
- *     the 11), or else a 1×1 convolution by [I; 0] (x·1 + 0·… = x exactly; the other 4);
+ *     the 11), or else a Concat of whole blocks, x and a block of zeros from a 1×1 convolution by
+ *     zero weights (the other 4), which ORT's NCHWc Concat takes;
  *   - the head convolutions (feeding the output Transposes) keep their real output channels.
  * The real channels are the same sums of the same products; only how ORT groups the adds can
  * differ (the residual Add is now fused into the convolution), so the outputs move by float
@@ -64,7 +65,7 @@ interface Width {
 
 export interface ChannelPadResult {
   bytes: Uint8Array;
-  /** Zero-padding Concats removed (aliased or turned into a 1×1 convolution); 0: model unchanged. */
+  /** Zero-padding Concats rewritten (aliased, or a Concat of whole blocks); 0: model unchanged. */
   concats: number;
   /** Convolutions whose weights were widened. */
   widened: number;
@@ -198,12 +199,18 @@ export function rewriteChannelPadding(model: Uint8Array, block = 16): ChannelPad
         alias.set(out, of(n.inputs[0])); // [x; 0] is x as stored
         dropped.add(n);
       } else {
-        // [x; 0] = Conv1×1(x) by [I; 0]: each output channel is one input channel × 1.
-        const eye = new Float32Array(wo * x.w);
-        for (let i = 0; i < x.c; i++) eye[i * x.w + i] = 1;
+        // [x; 0] as a Concat of whole blocks, which ORT runs blocked: x as stored, then the zero
+        // channels from a 1×1 convolution by zero weights (0·x = 0). A [I; 0] convolution gives
+        // the same values but was 4 % slower per run.
         const name = `${n.name || out}/channel_pad`;
-        added.push(floatInitializer(`${name}/eye`, [wo, x.w, 1, 1], eye));
-        rebuilt.set(n, node('Conv', [of(n.inputs[0]), `${name}/eye`], [out], name, [intsAttribute('kernel_shape', [1, 1])]));
+        added.push(floatInitializer(`${name}/zero`, [wo - x.w, x.w, 1, 1], new Float32Array((wo - x.w) * x.w)));
+        rebuilt.set(
+          n,
+          concatBytes([
+            node('Conv', [of(n.inputs[0]), `${name}/zero`], [`${name}/zeros`], `${name}/zeros`, [intsAttribute('kernel_shape', [1, 1])]),
+            node('Concat', [of(n.inputs[0]), `${name}/zeros`], [out], name, [intAttribute('axis', 1)]),
+          ]),
+        );
       }
       width.set(out, { c, w: wo });
     } else if ((n.op === 'Relu' || n.op === 'MaxPool') && body) {
