@@ -1,6 +1,6 @@
 /**
- * The short-range BlazeFace graph rewritten, at load, so that ONNX Runtime runs all of it in its
- * blocked (NCHWc) layout.
+ * A BlazeFace graph rewritten, at load, so that ONNX Runtime runs all of it in its blocked (NCHWc)
+ * layout. Used on both (blazeface.ts); the short-range one, which every face fixture runs, gains most.
  *
  * BlazeFace's residual blocks (Bazarevsky et al. 2019, fig. 1) widen the channels by padding the
  * skip connection with zeros: `Add(Conv(…), Concat(x, ConstantOfShape(…)))`, 11 times in
@@ -14,16 +14,18 @@
  * blocked layout stores anyway:
  *   - a convolution's weights and bias get zero rows (output channels) and zero columns (input
  *     channels), a depthwise convolution zero kernels and `group` = the padded width; the padded
- *     channels then come out exactly 0 (0·x summed, + a zero bias, Relu(0) = 0, max(0, …) = 0);
+ *     channels then come out exactly 0 (0·x summed, + a zero bias, Relu(0) = 0, a max of zeros);
  *   - `Concat(x, zeros)` is then x itself when the widened count has the same padded width (7 of
  *     the 11), or else a Concat of whole blocks, x and a block of zeros from a 1×1 convolution by
  *     zero weights (the other 4), which ORT's NCHWc Concat takes;
  *   - the head convolutions (feeding the output Transposes) keep their real output channels.
  * The real channels are the same sums of the same products; only how ORT groups the adds can
  * differ (the residual Add is now fused into the convolution), so the outputs move by float
- * rounding alone: test/blazeface-rewrite.test.ts holds the raw outputs within 1e-4 and every
- * fixture's detections within 1e-3 px of the plain graph's. Measured (bench/README.md): one
- * short-range run 1.07 → 0.70 ms minimum (a one-off script, sessions alternated, quiet machine).
+ * rounding alone: test/blazeface-rewrite.test.ts holds every anchor's score within 1e-5 of the
+ * plain graph's (those scoring ≥ 0.01: box within 2e-3 input px) and every fixture's detections
+ * within 0.01 px. Measured (bench/README.md, "Detect:
+ * BlazeFace's channel padding"): one short-range run 1.02–1.07 → 0.63–0.65 ms minimum, full range
+ * 5.3–5.6 → 4.2–4.5 ms (sessions alternated in one process, load 2–6).
  *
  * Works on the model's bytes in memory (the npm package's file is not changed). Anything it does
  * not recognise (another op reading a padded tensor, a grouped convolution on one, a shared
