@@ -1,14 +1,15 @@
 /**
  * Decoding details: embedded sRGB profiles are skipped (their conversion is the identity and
  * costs most of a large JPEG's decode): sharp is told to ignore them; other profiles are
- * kept and honoured. The fast path (no libvips header read) and the checked path agree.
+ * kept and honoured. The fast path (no libvips header read) and the checked path agree; a damaged
+ * file is decoded once (counted, not timed).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { hasSrgbProfile } from '../src/engine/decode/icc.ts';
 import { storedSize } from '../src/engine/decode/header.ts';
-import { decodeImage } from '../src/engine/decode/decode.ts';
+import { decodeImage, decodeWork } from '../src/engine/decode/decode.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, fixture } from '../testkit/fixtures.ts';
@@ -65,4 +66,33 @@ test('the stored size read in JS is the one libvips reads, on every fixture it r
 test('a PNG over the pixel limit is refused before any pixel is decoded, with its size in the message', async () => {
   const png = await sharp(fixture('faces', 'obama_small.jpg')).png().toBuffer();
   await assert.rejects(decodeImage(png, { maxPixels: 320 * 240 - 1, maxSide: 2048, minSide: 64 }), (e: Error & { code?: string }) => e.code === 'IMAGE_TOO_LARGE' && /320×240/.test(e.message));
+});
+
+/** The libvips calls one decodeImage makes, and what it answered. */
+async function counted(bytes: Uint8Array): Promise<{ pixelDecodes: number; headerReads: number; error?: Error & { code?: string } }> {
+  const before = { ...decodeWork };
+  let error: (Error & { code?: string }) | undefined;
+  await decodeImage(bytes).catch((e: Error) => (error = e));
+  return { pixelDecodes: decodeWork.pixelDecodes - before.pixelDecodes, headerReads: decodeWork.headerReads - before.headerReads, error };
+}
+
+test('a damaged JPEG or PNG within the limits is decoded once, and refused as the checked path refuses it', async () => {
+  const jpeg = fixture('faces', 'obama-1080p.jpg');
+  const png = Buffer.from(await sharp(jpeg).png({ compressionLevel: 1 }).toBuffer());
+  const idat = png.lastIndexOf('IDAT');
+  png[idat + 10] ^= 0xff; // a corrupt deflate stream in the last IDAT
+  for (const [name, bytes] of [['truncated JPEG', jpeg.subarray(0, Math.floor(jpeg.length * 0.995))], ['corrupt PNG', png]] as const) {
+    // The checked path's refusal: its decode (the same pipeline as the fast one) fails with this reason.
+    const reason = await sharp(bytes, { limitInputPixels: 40_000_000, failOn: 'error', sequentialRead: true }).rotate().removeAlpha().toColorspace('srgb').raw().toBuffer()
+      .then(() => assert.fail(`${name}: libvips decodes it`), (e: Error) => e.message.split('\n')[0].trimEnd());
+    const format = name.endsWith('PNG') ? 'PNG' : 'JPEG';
+    const got = await counted(bytes);
+    assert.equal(got.error?.code, 'CORRUPT_IMAGE', name);
+    assert.equal(got.error?.message, `The ${format} file is damaged or truncated: ${reason}.`, name);
+    assert.deepEqual([got.pixelDecodes, got.headerReads], [1, 1], `${name}: one decode, one header read`);
+  }
+  // A whole photo: one decode, no header read; an unreadable one: the header read refuses it.
+  assert.deepEqual(await counted(jpeg), { pixelDecodes: 1, headerReads: 0, error: undefined });
+  const unreadable = await counted(fixture('non-faces', 'truncated.jpg'));
+  assert.match(unreadable.error?.message ?? '', /^The JPEG file cannot be read: /);
 });
