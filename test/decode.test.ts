@@ -2,7 +2,8 @@
  * Decoding details: embedded sRGB profiles are skipped (their conversion is the identity and
  * costs most of a large JPEG's decode): sharp is told to ignore them; other profiles are
  * kept and honoured. The fast path (no libvips header read) and the checked path agree; a damaged
- * file is decoded once (counted, not timed).
+ * file is decoded once (counted, not timed). Header bombs (AVIF) are refused from the header, and
+ * WebP and AVIF photos are analysed like JPEGs.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -95,4 +96,37 @@ test('a damaged JPEG or PNG within the limits is decoded once, and refused as th
   assert.deepEqual(await counted(jpeg), { pixelDecodes: 1, headerReads: 0, error: undefined });
   const unreadable = await counted(fixture('non-faces', 'truncated.jpg'));
   assert.match(unreadable.error?.message ?? '', /^The JPEG file cannot be read: /);
+});
+
+test('WebP and AVIF photos are analysed like JPEGs', async () => {
+  const { createEngine } = await import('../src/engine/index.ts');
+  const engine = await createEngine({});
+  try {
+    for (const format of ['webp', 'avif'] as const) {
+      const bytes = await sharp(fixture('faces', 'obama.jpg')).toFormat(format, { quality: 80 }).toBuffer();
+      const result = await engine.analyze(bytes);
+      assert.equal(result.image.format, format);
+      assert.equal(result.face?.faces_detected, 1);
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
+test('an AVIF whose header claims 50,000 × 50,000 pixels is refused from the header, before any pixel is decoded', async () => {
+  // A real 64×64 AVIF with its HEIF 'ispe' (image spatial extents) box rewritten: a metadata bomb.
+  const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 150, b: 120 } } }).avif().toBuffer();
+  const ispe = small.indexOf(Buffer.from('ispe'));
+  assert.ok(ispe > 0, 'the AVIF has an ispe box');
+  const bomb = Buffer.from(small);
+  bomb.writeUInt32BE(50_000, ispe + 8); // after the box type: version/flags (4 bytes), then width and height
+  bomb.writeUInt32BE(50_000, ispe + 12);
+  assert.deepEqual([(await sharp(bomb, { limitInputPixels: false }).metadata()).width], [50_000], 'libvips believes the header');
+  const before = process.memoryUsage().rss;
+  const got = await counted(bomb);
+  assert.equal(got.error?.code, 'IMAGE_TOO_LARGE');
+  assert.match(got.error?.message ?? '', /50000×50000/);
+  assert.equal(got.pixelDecodes, 0, 'refused before the decode');
+  // 2.5 gigapixels would be 7.5 GB of RGB; nothing near that was allocated.
+  assert.ok(process.memoryUsage().rss - before < 64 * 1048576, 'no pixel buffer was allocated');
 });
