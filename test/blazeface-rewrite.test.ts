@@ -51,6 +51,7 @@ function coordinateError(a: FaceDetection, b: FaceDetection): number {
 for (const variant of [SHORT_RANGE, FULL_RANGE]) {
   test(`${variant.name}: the rewritten graph gives every anchor the same score and box on the fixtures`, async () => {
     const [plain, rewritten] = await Promise.all([BlazeFace.load(variant, 1, { padChannels: false }), BlazeFace.load(variant, 1)]);
+    assert.deepEqual([plain.channelPad, rewritten.channelPad], [{ concats: 0 }, { concats: variant === SHORT_RANGE ? 11 : 2 }], 'as shipped, rewritten');
     let worstScore = 0;
     let worstPx = 0;
     try {

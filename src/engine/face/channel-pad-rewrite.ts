@@ -32,7 +32,9 @@
  *
  * Works on the model's bytes in memory (the npm package's file is not changed). Anything it does
  * not recognise (another op reading a padded tensor, a grouped convolution on one, a shared
- * weight) leaves the model as it is, with `concats: 0`.
+ * weight, a graph output that would carry padded channels) leaves the model as it is, with
+ * `concats: 0`. A weight that is not float32 throws (onnx-proto.ts floatValues); blazeface.ts then
+ * runs the file as shipped.
  */
 import {
   concatBytes,
@@ -232,6 +234,12 @@ export function rewriteChannelPadding(model: Uint8Array, block = 16): ChannelPad
     }
   }
   if (concats === 0) return unchanged(model);
+  // A graph output must keep its declared channels: one that would carry padded ones (after a
+  // Relu, MaxPool, Add or depthwise Conv of a padded tensor) leaves the model unchanged.
+  for (const o of graphOutputs) {
+    const w = widthOf(o);
+    if (w && w.w > w.c) return unchanged(model);
+  }
 
   const parts: Uint8Array[] = [];
   const dropNodes = new Set([...dropped].map((n) => n.field));
