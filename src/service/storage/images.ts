@@ -7,8 +7,8 @@
  * writes already are: each async fs call is a hand-off to the libuv pool and a wake-up back,
  * and an upload's put was four of them (open, write, close, rename). On the 2-core test machine
  * a `?wait=true` upload's put took 3.55 ms wall (median of 30, server-side marks, load 4); the
- * same put synchronously costs about the same main-thread CPU (0.20 vs 0.22 ms, micro-bench in
- * bench/README.md "HTTP service overhead") and half the process CPU. The price: a write that
+ * same put synchronously took 0.34 ms, for about the same main-thread CPU (0.18 vs 0.16 ms) and
+ * half the process CPU (bench/README.md, "Third pass: thread hand-offs"). The price: a write that
  * the kernel makes wait (page cache full of dirty pages, a slow disk) stalls every request for
  * that long, as a SQLite commit would; an upload is at most SKINSIGHT_UPLOAD_LIMIT_MB (10 MB).
  */
