@@ -3,7 +3,9 @@
  * training/backbone/net.py):
  * - the pooling weights follow the crop's geometry (unit, synthetic masks);
  * - parity on real fixture crops: a region-pooling file's whole-face logits, and its uniform
- *   region row, equal the logits of the file it re-exports (`regions.from_version`) to 1e-4;
+ *   region row, equal the logits of the file it re-exports (`regions.from_version`) to 1e-4
+ *   (to `regions.from_logit_tolerance` for a file with float16-stored weights, 3.1.2; its uniform
+ *   row still equals its own whole-face logits to 1e-4);
  * - the engine result carries per_region (face) / per_tile (close-up), schema-valid, Platt-calibrated
  *   from the manifest; a model without a region input, or without a region calibration, gives null
  *   with a reason, never an invented value; the face-OR-region rule with a fake threshold; tiles
@@ -66,7 +68,7 @@ test('region weights: each row is the share of its region in each feature cell; 
   assert.deepEqual([...ACNE_REGIONS], [...PATCH_REGIONS], 'the result names the regions the training patches use');
 });
 
-test('parity on real crops: the whole-face logits and the uniform region row equal the re-exported version\'s logits (<= 1e-4)', async () => {
+test('parity on real crops: the whole-face logits and the uniform region row equal the re-exported version\'s logits (<= 1e-4, or the entry\'s float16 tolerance)', async () => {
   assert.ok(regional.length > 0, 'the registry has a region-pooling version');
   const sessions = new Map<string, ort.InferenceSession>();
   const session = async (file: string) => {
@@ -74,7 +76,8 @@ test('parity on real crops: the whole-face logits and the uniform region row equ
     if (!s) sessions.set(file, (s = await createSession(fs.readFileSync(path.join(MODELS, file)), { intraOpThreads: 1 })));
     return s;
   };
-  let worst = 0;
+  let worst = 0; // |own uniform row - own whole face|, every entry
+  const far: string[] = []; // entries beyond their tolerance against the source file
   let compared = 0;
   try {
     for (const entry of regional) {
@@ -96,8 +99,11 @@ test('parity on real crops: the whole-face logits and the uniform region row equ
         const whole = out[entry.output!].data as Float32Array;
         const rows = out[entry.regions!.output].data as Float32Array;
         assert.equal(rows.length, 6 * old.length, 'one row of logits per region');
+        const tolerance = entry.regions!.from_logit_tolerance ?? 1e-4;
         for (let c = 0; c < old.length; c++) {
-          worst = Math.max(worst, Math.abs(whole[c] - old[c]), Math.abs(rows[c] - old[c]));
+          worst = Math.max(worst, Math.abs(rows[c] - whole[c]));
+          const d = Math.max(Math.abs(whole[c] - old[c]), Math.abs(rows[c] - old[c]));
+          if (d > tolerance) far.push(`${entry.task}@${entry.version} ${name} class ${c}: ${d} > ${tolerance}`);
           compared++;
         }
       }
@@ -106,7 +112,8 @@ test('parity on real crops: the whole-face logits and the uniform region row equ
     await Promise.all([...sessions.values()].map((s) => s.release()));
   }
   assert.ok(compared > 0);
-  assert.ok(worst <= 1e-4, `worst |logit difference| ${worst}`);
+  assert.ok(worst <= 1e-4, `worst |uniform row - whole face| ${worst}`);
+  assert.deepEqual(far, [], 'whole-face logits vs the re-exported version');
 });
 
 test('the result has acne per region (face) and per tile (close-up), schema-valid; a model without regions says why', async () => {
@@ -174,7 +181,7 @@ async function pasteAcne(crop: RgbImage, mask: Mask, file: string): Promise<RgbI
 
 // What this committed test measures (4 fixture faces x 2 cheeks = 8 cases, one real acne texture), quoted in README and
 // the model card (training/region_threshold.py METAMORPHIC). Lesions on a 192-224 px whole-face input are below what the whole-crop heads learned.
-const METAMORPHIC_MEASURED = '3 of 8 cases pass with 3.1.1 and its region calibration (1 of 8 with 3.0.1)';
+const METAMORPHIC_MEASURED = '3 of 8 cases pass with 3.1.2 and with 3.1.1, each with its region calibration (1 of 8 with 3.0.1)';
 test('metamorphic: real acne pasted on one cheek raises that cheek\'s p more than any other region\'s', { todo: `the 3.x heads do not localise acne (${METAMORPHIC_MEASURED}); needs region-trained heads or higher-resolution regions` }, async () => {
   const texture = path.join(FIXTURES, '../datasets/conditions/acne/roboflow-acne__levle2_100_jpg.jpg');
   const failed: string[] = [];

@@ -3,7 +3,8 @@
  * initialised state dicts of the seed's two architectures (saved with torch.save) into ONNX files
  * and registry entries that match PyTorch (training/tests/test_import_seed.py, Debian's Python); the 3.1.0
  * heads' vector scaling folds into the last layer exactly, isotonic regression and the healthy
- * dark-skin weight do what they say (training/tests/test_calibrate_vector.py).
+ * dark-skin weight do what they say (training/tests/test_calibrate_vector.py); float16-stored weights
+ * (training/tests/test_fp16_store.py).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,6 +25,14 @@ test('seed weights import: random state dicts become ONNX registry entries that 
 
 test('calibration and weighting of the 3.1.0 heads: folded vector scaling, isotonic, healthy dark-skin weight', async () => {
   const { stderr } = await run('/usr/bin/python3', ['-m', 'unittest', '-v', 'training.tests.test_calibrate_vector'], {
+    cwd: REPO,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  assert.match(stderr, /\nOK\s*$/);
+});
+
+test('float16-stored weights (skin_mnv2 3.1.2): BN folded and rounded in PyTorch, exact float16 + Cast in ONNX, unrounded values refused', async () => {
+  const { stderr } = await run('/usr/bin/python3', ['-m', 'unittest', '-v', 'training.tests.test_fp16_store'], {
     cwd: REPO,
     maxBuffer: 16 * 1024 * 1024,
   });

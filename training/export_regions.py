@@ -2,6 +2,7 @@
 
     /usr/bin/python3 -m training.export_regions --from 3.0.0 --version 3.0.1
     /usr/bin/python3 -m training.export_regions --from 3.1.0 --version 3.1.1 --default
+    /usr/bin/python3 -m training.export_regions --from 3.1.0 --version 3.1.2 --default --fp16-min-elements 300000
 
 Same heads, same weights, a new graph (training/backbone/net.py, regions=True): a second input
 `region_weights` [N, R, G] and one output `<task>_regions` [N, R, C] per head, beside the
@@ -21,6 +22,17 @@ tasks, the other versions' entries stay registered with default false). Then, in
 training/region_threshold.py fits the region rows' own calibration (Platt scaling per region and
 for close-up tiles) and chooses the region threshold, both on validation data. Without that
 calibration the engine reports no region values (per_region null, with the reason).
+
+--fp16-min-elements N (3.1.2): the backbone weights of >= N values are stored as float16 + Cast
+(training/backbone/fp16_store.py: BN folded, rounded in PyTorch too, so the PyTorch check stays at
+1e-4). The checkpoint records it (`fp16_weights`), so training/parity.py rebuilds the same rounded
+network. The file then no longer computes exactly the source's function: the checks against the
+source file use FP16_TOL (|d logit| and |d prob| over the photos, fixed before the first
+measurement from float16's relative rounding of 2^-12 per weight), and the onnxruntime session's
+optimised graph (training/ort_optimized.mjs, level 'all' as in the engine) must hold no Cast of
+a stored weight: it is folded at session creation, so the session runs float32 weights as before.
+The new entries get their own card (models/cards/skin_mnv2-<version>.md); the validation and test
+numbers beside the source's: training/fp16_report.py.
 """
 from __future__ import annotations
 
@@ -42,12 +54,25 @@ from .register_heads import NAME, export
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO.parent / "shared" / "fixtures" / "faces"
 TOL = 1e-4
+FP16_TOL = {"logit": 1e-2, "prob": 1e-3}  # float16-stored weights vs the source file (header)
 
 
-def load_net(version: str, regions: bool) -> SkinNet:
+def load_net(version: str, regions: bool, fp16_min_elements: int | None = None) -> SkinNet:
+    """The checkpoint's network; its backbone weights rounded as fp16_store.round_backbone does when
+    `fp16_min_elements` is given or the checkpoint records `fp16_weights`."""
+    ck = torch.load(CKPT / f"{NAME}-{version}.pt")
+    net = _build(ck, regions)
+    n = fp16_min_elements or (ck.get("fp16_weights") or {}).get("min_elements")
+    if n:
+        from .backbone.fp16_store import round_backbone
+
+        round_backbone(net.backbone.net, int(n))
+    return net
+
+
+def _build(ck: dict, regions: bool) -> SkinNet:
     from .heads import TASKS, Head
 
-    ck = torch.load(CKPT / f"{NAME}-{version}.pt")
     heads = {}
     for task in ck["names"]:
         sd = ck["heads"][task]
@@ -92,6 +117,20 @@ def ort_region_outputs(path: Path, x_u8: np.ndarray, w: np.ndarray) -> tuple[dic
         return {f.stem: np.fromfile(f, dtype=np.float32) for f in t.glob("*.f32") if f.stem not in ("in", "w")}, meta
 
 
+def folded_casts(path: Path, stored: list[str]) -> list[str]:
+    """The stored float16 weights whose Cast is still in the graph onnxruntime-node runs (should be none)."""
+    import onnx
+
+    with tempfile.TemporaryDirectory() as td:
+        opt = Path(td) / "optimized.onnx"
+        subprocess.run(["node", str(REPO / "training" / "ort_optimized.mjs"), str(path), str(opt)], check=True, cwd=REPO)
+        g = onnx.load(str(opt)).graph
+    fp16 = {f"{n}_fp16" for n in stored}
+    left = [n.input[0] for n in g.node if n.op_type == "Cast" and n.input[0] in fp16]
+    assert not any(t.data_type == onnx.TensorProto.FLOAT16 for t in g.initializer), "float16 initializers left in the session's graph"
+    return left
+
+
 def check_alignment(net: SkinNet, size: int) -> float:
     """Multi-map backbone: a one-hot row on fine cell (y, x) must pool fine map cell (y, x) and coarse cell
     (y // k, x // k) (training/backbone/multi.py's 2x2 pairing); returns the worst |difference|."""
@@ -121,13 +160,23 @@ def main(argv=None) -> int:
     ap.add_argument("--version", required=True, help="the new registry version, e.g. 3.0.1")
     ap.add_argument("--default", action="store_true", help="make the new version the default of its tasks (the others stay registered, default false)")
     ap.add_argument("--no-threshold", action="store_true", help="skip the region calibration and threshold (training/region_threshold.py); the engine then reports no region values")
+    ap.add_argument("--fp16-min-elements", type=int, default=None,
+                    help="store the backbone weights of >= N values as float16 + Cast (training/backbone/fp16_store.py; 3.1.2: 300000)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     size = input_size(a.source)
     src_file = MODELS / f"{NAME}-{a.source}.onnx"
     out = MODELS / f"{NAME}-{a.version}.onnx"
-    net = load_net(a.source, regions=True)
+    fp16 = a.fp16_min_elements
+    net = load_net(a.source, regions=True, fp16_min_elements=fp16)
     export(net, out, size)
+    stored = None
+    if fp16:
+        from .backbone.fp16_store import store_fp16
+
+        stored = store_fp16(out, fp16)
+        left = folded_casts(out, stored)
+        assert not left, f"onnxruntime left the Cast of {left} in the session's graph"
     x = sample_crops(size)
     with torch.no_grad():
         fmap, _ = net.backbone(torch.zeros(1, 3, size, size))
@@ -143,26 +192,41 @@ def main(argv=None) -> int:
     with torch.no_grad():
         torch_out = net(normalise(torch.from_numpy(np.ascontiguousarray(x))), torch.from_numpy(w))
     report = {"file": out.name, "bytes": out.stat().st_size, "grid": [gh, gw], "inputs": meta["inputs"], "photos": len(x)}
+    if fp16:
+        report["fp16_weights"] = {"min_elements": fp16, "initializers": stored, "casts_left_in_session": 0}
     for k, task in enumerate(net.names):
         old = ort_logits(src_file, x, task)
         c = old.shape[1]
         glob = new[task].reshape(len(x), c)
         rows = new[region_output(task)].reshape(len(x), w.shape[1], c)
         t_rows = torch_out[len(net.names) + k].numpy().reshape(-1, c)
+        t_glob = torch_out[k].numpy().reshape(-1, c)
+        prob = lambda z: softmax_t(z.astype(np.float64))  # noqa: E731
         report[task] = {"global_vs_source_logit": float(np.abs(glob - old).max()),
                         "uniform_row_vs_source_logit": float(np.abs(rows[:, 0] - old).max()),
-                        "regions_vs_torch_prob": float(np.abs(softmax_t(rows.reshape(-1, c).astype(np.float64))
-                                                              - softmax_t(t_rows.astype(np.float64))).max())}
+                        "regions_vs_torch_prob": float(np.abs(prob(rows.reshape(-1, c)) - prob(t_rows)).max())}
+        if fp16:  # the exact checks are against PyTorch's rounded twin; the source only within FP16_TOL
+            report[task].update(global_vs_source_prob=float(np.abs(prob(glob) - prob(old)).max()),
+                                global_vs_torch_logit=float(np.abs(glob - t_glob).max()),
+                                uniform_row_vs_global_logit=float(np.abs(rows[:, 0] - glob).max()))
     if hasattr(net.backbone, "region_pool"):
         report["one_hot_fine_cell_vs_maps"] = report_align
     print(json.dumps(report))
-    bad = {t: report[t] for t in net.names if max(report[t].values()) > TOL}
+    exact = lambda r: {k: v for k, v in r.items() if not (fp16 and "source" in k)}  # noqa: E731
+    bad = {t: report[t] for t in net.names if max(exact(report[t]).values()) > TOL}
     assert not bad, f"parity over {TOL}: {bad}"
+    if fp16:
+        far = {t: report[t] for t in net.names if report[t]["global_vs_source_logit"] > FP16_TOL["logit"]
+               or report[t]["uniform_row_vs_source_logit"] > FP16_TOL["logit"] or report[t]["global_vs_source_prob"] > FP16_TOL["prob"]}
+        assert not far, f"float16 weights moved the outputs beyond {FP16_TOL}: {far}"
+        (MODELS / f"{NAME}-{a.version}.parity.json").write_text(json.dumps(report, indent=1) + "\n")
     assert meta["inputs"][REGIONS_INPUT][-1] == cells, meta
 
     # the same heads under the new version's name (training/parity.py reads <file stem>.pt)
     ck = torch.load(CKPT / f"{NAME}-{a.source}.pt")
     ck.update(version=a.version, regions_from=a.source)
+    if fp16:
+        ck["fp16_weights"] = {"min_elements": fp16, "initializers": stored}
     torch.save(ck, CKPT / f"{NAME}-{a.version}.pt")
 
     man = load_manifest()
@@ -178,7 +242,16 @@ def main(argv=None) -> int:
         entry["architecture"] = e["architecture"] + f"; region pooling: {REGIONS_INPUT} [N,R,{cells}] over {over} -> {region_output(e['task'])} [N,R,C]"
         entry["regions"] = {"input": REGIONS_INPUT, "output": region_output(e["task"]), "grid": gh, "cell_px": size / gh,
                             "from_version": a.source}
+        if fp16:
+            entry["regions"]["from_logit_tolerance"] = FP16_TOL["logit"]
         entry["metrics"] = {**e["metrics"], "note": f"{a.source}'s heads and weights (whole-face outputs identical); region pooling added by training/export_regions.py"}
+        if fp16:
+            entry["model_card"] = f"cards/{NAME}-{a.version}.md"
+            entry["metrics"] = {**e["metrics"], "metrics_file": f"{NAME}-{a.version}.metrics.json",
+                                "note": (f"{a.source}'s heads and weights, the backbone weights of >= {fp16} values stored as float16 "
+                                         f"(training/backbone/fp16_store.py; whole-face outputs within {FP16_TOL} of {a.source}); region pooling "
+                                         f"added by training/export_regions.py. The test numbers above are {a.source}'s; this file's own "
+                                         f"beside them: {NAME}-{a.version}.metrics.json (training/fp16_report.py)")}
         upsert(man, entry)
     save_manifest(man)
     print(f"registered {NAME}@{a.version} ({', '.join(e['task'] for e in src)}) from {a.source}")

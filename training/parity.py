@@ -48,6 +48,10 @@ def load_multihead(ckpt_path: Path, output: str):
         heads[task] = head
     size = ck.get("input_size", 224)
     net = SkinNet(Backbone() if (size, features) == (224, "pooled") else FeatureBackbone(features), heads).eval()
+    if ck.get("fp16_weights"):  # 3.1.2 on: the same float16-rounded weights as the ONNX file (training/backbone/fp16_store.py)
+        from training.backbone.fp16_store import round_backbone
+
+        round_backbone(net.backbone.net, int(ck["fp16_weights"]["min_elements"]))
     k = net.names.index(output)
     return (lambda x: net(x)[k]), {"name": ck["name"], "version": ck["version"]}
 

@@ -69,6 +69,12 @@ export const ModelEntry = z.object({
     cell_px: z.number().positive(),
     /** The version whose heads and weights this file re-exports (training/export_regions.py): its whole-face outputs are the same. */
     from_version: z.string().optional(),
+    /**
+     * How far this file's whole-face logits may be from `from_version`'s (|Δ logit|): set when the file
+     * stores some weights as float16 (skin_mnv2 3.1.2 on; training/backbone/fp16_store.py). Absent:
+     * the same weights, within float rounding (1e-4, test/region-acne.test.ts).
+     */
+    from_logit_tolerance: z.number().positive().optional(),
     threshold: z.number().min(0).max(1).optional(),
     /** The same for close-up tiles (acne-regions.ts CLOSEUP_TILES), which pool more cells than a region. */
     tile_threshold: z.number().min(0).max(1).optional(),
