@@ -1,7 +1,13 @@
 /**
  * Embedded sRGB profiles: libvips converts every photo with an embedded ICC profile to sRGB
  * through LittleCMS, which triples the decode time of a large JPEG. When the embedded profile
- * *is* sRGB, that conversion is the identity, so the profile is dropped before decoding.
+ * *is* sRGB, that conversion is the identity, so decode.ts tells sharp to ignore it (`ignoreIcc`,
+ * which skips exactly that transform in sharp 0.35's src/pipeline.cc and nothing else). Until
+ * issue #14's decode work the file was copied without its APP2 segments / iCCP chunk instead:
+ * the same pixels (test/decode-pixels.test.ts), plus a copy of the whole file (0.1 ms for the
+ * 0.8 MB astronaut.png). A kept chunk is still read by the decoder: libvips 8.18 accepted
+ * sRGB-named PNG profiles with a bad rendering intent, a non-D50 illuminant, a wrong length
+ * or a DeviceLink class, under `metadata()` and under the decode (one-off check, 2026-12-01).
  * Any other profile (Display P3, Adobe RGB…) is kept and converted, for correct skin colour.
  *
  * Formats: JPEG APP2 "ICC_PROFILE" segments (ICC.1:2010 Annex B.4) and the PNG iCCP chunk
@@ -14,7 +20,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { SkinsightError } from '../errors.ts';
-import { pngChunks, withoutChunks } from './png-chunks.ts';
+import { pngChunks } from './png-chunks.ts';
 
 export const MAX_ICC_BYTES = 8 * 1024 * 1024;
 
@@ -40,17 +46,21 @@ export function isSrgbProfile(icc: Uint8Array): boolean {
   return false;
 }
 
-/** The file without its embedded profile when that profile is sRGB; otherwise the file as it is. */
-export function dropSrgbProfile(bytes: Uint8Array): Uint8Array {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return dropJpegSrgbProfile(bytes);
-  if (bytes[0] === 0x89 && bytes[1] === 0x50) return dropPngSrgbProfile(bytes);
-  return bytes;
+/**
+ * True when the file embeds an sRGB profile, whose conversion can be skipped (see the header);
+ * false without a profile, with another profile, or with a segment too odd to read (converted
+ * or judged by the decoder as before). Throws CORRUPT_IMAGE for a PNG profile that inflates
+ * past MAX_ICC_BYTES.
+ */
+export function hasSrgbProfile(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return jpegHasSrgbProfile(bytes);
+  if (bytes[0] === 0x89 && bytes[1] === 0x50) return pngHasSrgbProfile(bytes);
+  return false;
 }
 
 const ICC_ID = 'ICC_PROFILE\0';
 
-function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
-  const segments: Array<[number, number]> = []; // [start, end) of APP2 ICC segments
+function jpegHasSrgbProfile(bytes: Uint8Array): boolean {
   const chunks: Uint8Array[] = [];
   let pos = 2;
   while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
@@ -58,41 +68,29 @@ function dropJpegSrgbProfile(bytes: Uint8Array): Uint8Array {
     if (marker === 0xda || marker === 0xd9) break; // start of scan / end: no more metadata
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
     const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) return bytes; // malformed: let the decoder judge it
+    if (length < 2 || end > bytes.length) return false; // malformed: let the decoder judge it
     if (marker === 0xe2 && String.fromCharCode(...bytes.subarray(pos + 4, pos + 16)) === ICC_ID) {
-      segments.push([pos, end]);
       chunks.push(bytes.subarray(pos + 18, end)); // after the id, sequence number and count
     }
     pos = end;
   }
-  if (segments.length === 0) return bytes;
+  if (chunks.length === 0) return false;
   const icc = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {
     icc.set(c, at);
     at += c.length;
   }
-  if (!isSrgbProfile(icc)) return bytes;
-  const removed = segments.reduce((n, [s, e]) => n + (e - s), 0);
-  const out = new Uint8Array(bytes.length - removed);
-  let from = 0;
-  let to = 0;
-  for (const [s, e] of segments) {
-    out.set(bytes.subarray(from, s), to);
-    to += s - from;
-    from = e;
-  }
-  out.set(bytes.subarray(from), to);
-  return out;
+  return isSrgbProfile(icc);
 }
 
-function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
+function pngHasSrgbProfile(bytes: Uint8Array): boolean {
   for (const chunk of pngChunks(bytes)) {
-    if (chunk.type === 'IDAT') return bytes; // iCCP must come before the image data
+    if (chunk.type === 'IDAT') return false; // iCCP must come before the image data
     if (chunk.type !== 'iCCP') continue;
     const data = chunk.data;
     const nul = data.indexOf(0);
-    if (nul < 0 || data[nul + 1] !== 0) return bytes; // compression method 0 (zlib) only
+    if (nul < 0 || data[nul + 1] !== 0) return false; // compression method 0 (zlib) only
     let icc: Uint8Array;
     try {
       icc = inflateSync(data.subarray(nul + 2), { maxOutputLength: MAX_ICC_BYTES });
@@ -100,9 +98,9 @@ function dropPngSrgbProfile(bytes: Uint8Array): Uint8Array {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new SkinsightError('CORRUPT_IMAGE', `The PNG's embedded color profile inflates past ${MAX_ICC_BYTES / 1024 / 1024} MB (a decompression bomb?).`);
       }
-      return bytes; // a damaged profile: let the decoder judge the file
+      return false; // a damaged profile: let the decoder judge the file
     }
-    return isSrgbProfile(icc) ? withoutChunks(bytes, [chunk]) : bytes;
+    return isSrgbProfile(icc);
   }
-  return bytes;
+  return false;
 }
