@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import type { RgbImage } from '../src/engine/image.ts';
-import { resizeArea } from '../src/engine/face/geometry.ts';
+import { resampleAreaWeighted, resizeArea } from '../src/engine/face/geometry.ts';
 import { MODEL_TASKS } from '../src/engine/models/manifest.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
@@ -59,4 +59,23 @@ test('the fused input gives the same probabilities as resizing the crop first, f
     checked++;
   }
   assert.ok(checked > 0, 'at least one model is available');
+});
+
+test('the integer-ratio area resize (2×2 blocks for the model input) equals the weighted definition', async () => {
+  const { crop } = await engine.prepare(fixture('faces', 'obama-1080p.jpg'));
+  assert.deepEqual([crop.width, crop.height], [384, 384]);
+  const same = (src: RgbImage, w: number, h: number, what: string) => {
+    const fast = resizeArea(src, w, h).data;
+    const def = new Uint8Array(w * h * 3);
+    resampleAreaWeighted(src, w, h, (i, r, g, b) => def.set([r, g, b], i * 3));
+    let differ = 0;
+    for (let i = 0; i < def.length; i++) if (fast[i] !== def[i]) differ++;
+    assert.equal(differ, 0, `${what}: ${differ} values differ`);
+  };
+  same(crop, 192, 192, 'measure crop 384 -> 192');
+  // random pixels: the unrolled 2×2 case, the general block loop (3×2, 4×4, 1×1) and a non-integer ratio
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+  const noise: RgbImage = { width: 48, height: 36, data: Uint8Array.from({ length: 48 * 36 * 3 }, rnd) };
+  for (const [w, h] of [[24, 18], [16, 18], [12, 9], [48, 36], [20, 15]]) same(noise, w, h, `noise 48×36 -> ${w}×${h}`);
 });

@@ -28,7 +28,16 @@ export const PASSWORD = 'correct horse battery';
 /** The engine, counting the analyses that really ran (a cache hit does not reach it). */
 export class CountingAnalyzer implements Analyzer {
   analyses = 0;
-  constructor(private readonly inner: Analyzer) {}
+  /** Present when the engine has it (a pool), so that the service takes the path it takes in production. */
+  readonly analyzeText?: Analyzer['analyzeText'];
+  constructor(private readonly inner: Analyzer) {
+    if (inner.analyzeText) {
+      this.analyzeText = (bytes, options, text) => {
+        this.analyses++;
+        return inner.analyzeText!(bytes, options, text);
+      };
+    }
+  }
   async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
     this.analyses++;
     return this.inner.analyze(bytes, options);
