@@ -46,14 +46,20 @@ export class LocalImageStore implements ImageStore {
     const tmp = `${file}.${process.pid}.tmp`;
     // Photos are readable by the service's user only (folders 0700, files 0600).
     try {
-      fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+      try {
+        fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+      } catch (err) {
+        // The folder is made on first use only, not checked on every upload.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+      }
+      fs.renameSync(tmp, file);
     } catch (err) {
-      // The folder is made on first use only, not checked on every upload.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(tmp, bytes, { mode: 0o600 });
+      // A failed write (disk full, file-size limit) must not leave part of a face photo on disk.
+      fs.rmSync(tmp, { force: true });
+      throw err;
     }
-    fs.renameSync(tmp, file);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
