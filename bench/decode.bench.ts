@@ -10,7 +10,10 @@
  * `--pipeline`: then, inside the engine (analyze after analyze, as `npm run bench` does), the
  * decode stage's median with and without a V8 garbage collection inside its window (a GC that
  * the main thread runs while it awaits libvips: the stage's wall time includes it).
- *   node --import tsx bench/decode.bench.ts [--base tmp/base] [--runs 60] [--pipeline]
+ * `--damaged`: then `decodeImage` (base, this tree) on two damaged files within the limits
+ * (obama-1080p.jpg cut at 99.5 %, its PNG with the last IDAT's deflate stream corrupted), which
+ * both refuse, and this tree's libvips calls per refusal (decodeWork).
+ *   node --import tsx bench/decode.bench.ts [--base tmp/base] [--runs 60] [--pipeline] [--damaged]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,11 +23,12 @@ import sharp from 'sharp';
 import { hasSrgbProfile } from '../src/engine/decode/icc.ts';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({ options: { base: { type: 'string' }, runs: { type: 'string', default: '60' }, pipeline: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { base: { type: 'string' }, runs: { type: 'string', default: '60' }, pipeline: { type: 'boolean', default: false }, damaged: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
 type Decode = (bytes: Uint8Array) => Promise<unknown>;
 const load = async (root: string): Promise<Decode> => (await import(path.join(path.resolve(root), 'src/engine/decode/decode.ts'))).decodeImage;
 const decodeNew = await load(REPO);
+const { decodeWork } = await import('../src/engine/decode/decode.ts');
 const decodeBase = values.base ? await load(values.base) : undefined;
 sharp.cache(false); // as decode.ts does
 
@@ -78,4 +82,27 @@ if (values.pipeline) {
   console.log(`\nobama-1080p.jpg inside the engine, ${runs} analyses: decode stage median ${median(rows.map((r) => r.decode)).toFixed(2)} ms;`);
   console.log(`  ${withGc.length} with a GC inside the decode window: median ${withGc.length ? median(withGc.map((r) => r.decode)).toFixed(2) : '–'} ms, of which GC median ${withGc.length ? median(withGc.map((r) => r.gc)).toFixed(2) : '–'} ms;`);
   console.log(`  ${without.length} without: median ${without.length ? median(without.map((r) => r.decode)).toFixed(2) : '–'} ms; decode minus its GC, all runs: median ${median(rows.map((r) => r.decode - r.gc)).toFixed(2)} ms`);
+}
+
+if (values.damaged) {
+  const jpeg = fs.readFileSync(path.join(FACES, 'obama-1080p.jpg'));
+  const png = Buffer.from(await sharp(jpeg).png({ compressionLevel: 1 }).toBuffer());
+  png[png.lastIndexOf('IDAT') + 10] ^= 0xff;
+  const refuse = (decode: Decode, bytes: Uint8Array) => decode(bytes).then(() => { throw new Error('decoded a damaged file'); }, () => undefined);
+  console.log('\n| damaged file | decodeImage (base) | decodeImage (this tree) | libvips calls (this tree) |\n|---|---|---|---|');
+  for (const [name, bytes] of [['obama-1080p.jpg cut at 99.5 %', jpeg.subarray(0, Math.floor(jpeg.length * 0.995))], ['obama-1080p as PNG, last IDAT corrupt', png]] as const) {
+    const t: Record<string, number[]> = { base: [], new: [] };
+    for (let i = 0; i < runs + 3; i++) {
+      for (const [k, decode] of [['base', decodeBase], ['new', decodeNew]] as const) {
+        if (!decode) continue;
+        const t0 = performance.now();
+        await refuse(decode, bytes);
+        if (i >= 3) t[k].push(performance.now() - t0);
+      }
+    }
+    const before = { ...decodeWork };
+    await refuse(decodeNew, bytes);
+    const calls = `${decodeWork.pixelDecodes - before.pixelDecodes} decode, ${decodeWork.headerReads - before.headerReads} header read`;
+    console.log(`| ${name} | ${decodeBase ? cell(t.base) : '–'} | ${cell(t.new)} | ${calls} |`);
+  }
 }

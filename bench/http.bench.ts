@@ -93,14 +93,14 @@ function rssMiB(pid: number): number {
 }
 
 /**
- * CPU time (user + system, ms) of a process's main thread: the event loop, where the service's
- * own work runs (engine threads are other tasks). Less disturbed by other load than wall time.
+ * CPU time (ms) of a process's main thread: the event loop, where the service's own work runs
+ * (engine threads are other tasks). Less disturbed by other load than wall time. Read from
+ * schedstat's first field, the nanoseconds the task ran on a CPU (proc(5); the scheduler's own
+ * clock), not stat's utime + stime, which count 10 ms ticks.
  */
 function mainThreadCpuMs(pid: number): number {
-  // Fields after the command name: state is 3rd, utime and stime are 14th and 15th (proc(5)), in clock ticks.
-  const stat = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
+  const schedstat = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8');
+  return Number(schedstat.split(' ')[0]) / 1e6;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -123,9 +123,12 @@ async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-bench-'));
   const baseDir = args.base ? fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-bench-base-')) : null;
   const load = [os.loadavg()[0]];
-  const server = args.profile
-    ? await startBaseServer(ROOT, dataDir, ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile)])
-    : await startServer(dataDir);
+  // With --base both servers start the same way (their stdout to /dev/null), so that neither
+  // pays for log lines piped to this process and the other not.
+  const server =
+    args.profile || args.base
+      ? await startBaseServer(ROOT, dataDir, args.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args.profile)] : [])
+      : await startServer(dataDir);
   const other = args.base ? await startBaseServer(path.resolve(args.base), baseDir!) : null;
   const base = server.url;
   try {
@@ -231,7 +234,7 @@ async function main() {
         engine_in_process_min_ms: round1(engineSorted[0]!),
         service_overhead_median_ms: round1(median(http.map((o) => o.ms)) - median(engineMs)),
         service_overhead_min_ms: round1(Math.min(...http.map((o) => o.ms)) - engineSorted[0]!),
-        // Init + upload, per scan, on the server's event loop (10 ms ticks over the whole phase).
+        // Init + upload, per scan, on the server's event loop (schedstat, ns, over the whole phase).
         server_main_thread_cpu_ms_per_scan: cpu[0],
       };
       if (other) c1.base = { ...summary(baseHttp), service_overhead_median_ms: round1(median(baseHttp.map((o) => o.ms)) - median(engineMs)), service_overhead_min_ms: round1(Math.min(...baseHttp.map((o) => o.ms)) - engineSorted[0]!), server_main_thread_cpu_ms_per_scan: cpu[1] };

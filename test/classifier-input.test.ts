@@ -1,14 +1,15 @@
 /**
- * The classifier builds its input tensor in one pass from the measure crop (area resize,
- * rounding and normalisation fused, classifier.ts). It must give the model exactly what the
- * two-step path gives it: the crop resized by resizeArea (what `skinsight crop` writes for
- * training), then normalised.
+ * The classifier builds its input tensor from the measure crop (classifier.ts): each crop is
+ * area-resized into one buffer it keeps and lends from crop to crop, then normalised into the
+ * tensor. It must give the model exactly what the two-step path gives it: the crop resized by
+ * resizeArea (what `skinsight crop` writes for training), then normalised, also when one tensor
+ * holds several crops of different sizes (a micro-batch, two faces).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import type { RgbImage } from '../src/engine/image.ts';
-import { resizeArea } from '../src/engine/face/geometry.ts';
+import { resampleAreaWeighted, resizeArea } from '../src/engine/face/geometry.ts';
 import { MODEL_TASKS } from '../src/engine/models/manifest.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
@@ -29,7 +30,7 @@ function twoStepTensor(crop: RgbImage, size: number, mean: number[], std: number
   return out;
 }
 
-test('the fused input tensor equals resize-then-normalise, value for value, for every default model', async () => {
+test('the input tensor equals resize-then-normalise, value for value, for every default model', async () => {
   const { crop } = await engine.prepare(fixture('faces', 'obama.jpg'));
   for (const task of MODEL_TASKS) {
     const m = engine.registry.forTask(task);
@@ -44,7 +45,7 @@ test('the fused input tensor equals resize-then-normalise, value for value, for 
   }
 });
 
-test('the fused input gives the same probabilities as resizing the crop first, for every default model', async () => {
+test('the input gives the same probabilities as resizing the crop first, for every default model', async () => {
   const prepared = await engine.prepare(fixture('faces', 'obama.jpg'));
   const crop = prepared.crop;
   let checked = 0;
@@ -59,4 +60,42 @@ test('the fused input gives the same probabilities as resizing the crop first, f
     checked++;
   }
   assert.ok(checked > 0, 'at least one model is available');
+});
+
+test('a tensor of several crops (384², at the input size, 300²) holds each crop as its own tensor would', async () => {
+  const { crop } = await engine.prepare(fixture('faces', 'biden.jpg'));
+  for (const task of MODEL_TASKS) {
+    const m = engine.registry.forTask(task);
+    if (!('classifier' in m)) continue;
+    const size = m.entry.input.size;
+    const crops = [crop, resizeArea(crop, size, size), resizeArea(crop, 300, 300), crop];
+    const tensorOf = (cs: RgbImage[]) => (m.classifier as unknown as { tensor(c: RgbImage[]): { data: Float32Array } }).tensor(cs).data;
+    const batch = tensorOf(crops);
+    const one = 3 * size * size;
+    crops.forEach((c, k) => {
+      const alone = tensorOf([c]);
+      let differ = 0;
+      for (let i = 0; i < one; i++) if (batch[k * one + i] !== alone[i]) differ++;
+      assert.equal(differ, 0, `${task}, crop ${k}: ${differ} values differ from its own tensor`);
+    });
+  }
+});
+
+test('the integer-ratio area resize (2×2 blocks for the model input) equals the weighted definition', async () => {
+  const { crop } = await engine.prepare(fixture('faces', 'obama-1080p.jpg'));
+  assert.deepEqual([crop.width, crop.height], [384, 384]);
+  const same = (src: RgbImage, w: number, h: number, what: string) => {
+    const fast = resizeArea(src, w, h).data;
+    const def = new Uint8Array(w * h * 3);
+    resampleAreaWeighted(src, w, h, (i, r, g, b) => def.set([r, g, b], i * 3));
+    let differ = 0;
+    for (let i = 0; i < def.length; i++) if (fast[i] !== def[i]) differ++;
+    assert.equal(differ, 0, `${what}: ${differ} values differ`);
+  };
+  same(crop, 192, 192, 'measure crop 384 -> 192');
+  // random pixels: the unrolled 2×2 case, the general block loop (3×2, 4×4, 1×1) and a non-integer ratio
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+  const noise: RgbImage = { width: 48, height: 36, data: Uint8Array.from({ length: 48 * 36 * 3 }, rnd) };
+  for (const [w, h] of [[24, 18], [16, 18], [12, 9], [48, 36], [20, 15]]) same(noise, w, h, `noise 48×36 -> ${w}×${h}`);
 });

@@ -7,45 +7,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
-import { SkinsightError, type Analyzer, type AnalyzeOptions } from '../src/engine/api.ts';
+import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { withoutGeometry } from '../testkit/http.ts';
-import { call, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
+import { call, GatedAnalyzer, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
 const OTHER_FACE = fixture('faces', 'biden.jpg');
 const API_KEY = 'idempotency-test-api-key';
-
-/** The real engine behind a gate a test can close, counting the analyses that really ran. */
-class GatedAnalyzer implements Analyzer {
-  analyses = 0;
-  /** The next analysis fails as a crashed engine thread would. */
-  crashNext = false;
-  private gate: Promise<void> | null = null;
-  private open: (() => void) | null = null;
-  constructor(private readonly inner: Analyzer) {}
-  hold() {
-    this.gate = new Promise((r) => (this.open = r));
-  }
-  release() {
-    this.open?.();
-    this.gate = null;
-  }
-  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
-    this.analyses++;
-    if (this.crashNext) {
-      this.crashNext = false;
-      throw new SkinsightError('ENGINE_CRASHED', 'the engine thread stopped during the analysis');
-    }
-    if (this.gate) await this.gate;
-    return this.inner.analyze(bytes, options);
-  }
-  info() {
-    return this.inner.info();
-  }
-  async close() {}
-}
 
 function form(bytes: Buffer, filename = 'photo.jpg'): FormData {
   const fd = new FormData();

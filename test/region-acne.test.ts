@@ -68,6 +68,52 @@ test('region weights: each row is the share of its region in each feature cell; 
   assert.deepEqual([...ACNE_REGIONS], [...PATCH_REGIONS], 'the result names the regions the training patches use');
 });
 
+/** maskWeights' definition: every step-th pixel of every step-th row, counted into its cell, each row divided by its total. */
+function weightsByDefinition(masks: Mask[], grid: number, step: number): { data: number[]; empty: boolean[] } {
+  const cells = grid * grid;
+  const data: number[] = [];
+  const empty: boolean[] = [];
+  for (const { width, height, data: m } of masks) {
+    const counts = new Array<number>(cells).fill(0);
+    let total = 0;
+    for (let y = step >> 1; y < height; y += step) {
+      for (let x = step >> 1; x < width; x += step) {
+        if (!m[y * width + x]) continue;
+        counts[Math.min(grid - 1, Math.floor((y * grid) / height)) * grid + Math.min(grid - 1, Math.floor((x * grid) / width))]++;
+        total++;
+      }
+    }
+    empty.push(total === 0);
+    data.push(...counts.map((c) => (total > 0 ? Math.fround(c / total) : 0)));
+  }
+  return { data, empty };
+}
+
+test('region weights read within each row\'s set pixels equal the full scan: real region masks and random blobs, steps 1 to 3', async () => {
+  const prepared = await engine.prepare(fixture('faces', 'obama-1080p.jpg'));
+  assert.equal(prepared.mode, 'face');
+  const real = prepared.mode === 'face' ? ACNE_REGIONS.map((r) => prepared.regions.measure.regions[r]) : [];
+  let seed = 11;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  // blobs at random places, on a width that is a multiple of 4 (word skipping) and one that is not
+  const blobs = [96, 99].flatMap((side) => Array.from({ length: 6 }, () => {
+    const m = createMask(side, side);
+    const [cx, cy, r] = [rnd() * side, rnd() * side, 2 + rnd() * side * 0.3];
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) if (Math.hypot(x - cx, y - cy) < r || rnd() < 0.002) m.data[y * side + x] = 1;
+    return m;
+  }));
+  for (const [masks, what] of [[real, 'obama-1080p regions'], [blobs, 'random blobs']] as const) {
+    for (const step of [1, 2, 3]) {
+      for (const grid of [7, 12]) {
+        const { weights, empty } = maskWeights([...masks, createMask(masks[0].width, masks[0].height)], grid, step);
+        const def = weightsByDefinition([...masks, createMask(masks[0].width, masks[0].height)], grid, step);
+        assert.deepEqual(empty, def.empty, `${what}, step ${step}, grid ${grid}: empty rows`);
+        assert.deepEqual(Array.from(weights.data), def.data, `${what}, step ${step}, grid ${grid}: weights`);
+      }
+    }
+  }
+});
+
 test('parity on real crops: the whole-face logits and the uniform region row equal the re-exported version\'s logits (<= 1e-4, or the entry\'s float16 tolerance)', async () => {
   assert.ok(regional.length > 0, 'the registry has a region-pooling version');
   const sessions = new Map<string, ort.InferenceSession>();

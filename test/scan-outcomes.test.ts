@@ -4,7 +4,8 @@
  * ScanOutcomes, which writes the webhook event once, only when it moved the row. Real SQLite,
  * the real webhook outbox (its rows are the events), real Redis and BullMQ (unique key prefix).
  * Also: a `?wait=true` request in distributed mode waits on the job's event, not by polling the row;
- * and the stored form written from the result object is the same text as by the JSON round trip.
+ * and the stored form written from the result object is the same text as by the JSON round trip,
+ * also when an engine pool's thread writes it (analyzeText).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,7 +16,10 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
+import { resultText, type AnalysisResult, type AnalysisWithShadow } from '../src/engine/api.ts';
+import { createEnginePool } from '../src/engine/pool.ts';
 import { joinGeometry, splitGeometry, splitGeometryOf } from '../src/service/geometry.ts';
+import { FIXTURES } from '../testkit/fixtures.ts';
 import { ScanOutcomes } from '../src/service/outcomes.ts';
 import { BullMqJobQueue, SCAN_QUEUE } from '../src/service/queue/bullmq.ts';
 import { recoverScans } from '../src/service/recovery.ts';
@@ -176,6 +180,44 @@ describe('the stored form of a result', () => {
       assert.deepEqual(fromObject, splitGeometry(text), name);
       assert.equal(JSON.stringify(copy), text, `${name}: the object was changed`);
       assert.equal(joinGeometry(fromObject.resultJson, fromObject.geometryJson), text, name);
+    }
+  });
+
+  test('resultText gives the full text, the stored form and the shadow predictions apart, as the service wrote them from the object', () => {
+    for (const [name, result] of Object.entries(snapshot.results)) {
+      const shadow = [{ task: 'acne_binary' as const, name: 'cand', version: '9.9.9', label: 'acne', probabilities: { acne: 0.6, no_acne: 0.4 } }];
+      const text = JSON.stringify(result);
+      const withShadow = { ...structuredClone(result), shadow } as unknown as AnalysisWithShadow;
+      const out = resultText(withShadow, { withoutGeometry: true });
+      assert.equal(out.resultJson, text, name);
+      assert.deepEqual(out.withoutGeometry, splitGeometry(text), name);
+      assert.equal(out.shadowJson, JSON.stringify(shadow), name);
+      assert.deepEqual(out.shadowModels, [{ task: 'acne_binary', name: 'cand', version: '9.9.9' }]);
+      assert.deepEqual(out.timings_ms, (result as AnalysisResult).timings_ms);
+      const plain = resultText(structuredClone(result) as AnalysisWithShadow);
+      assert.equal(plain.withoutGeometry, undefined);
+      assert.equal(plain.shadowJson, null);
+    }
+  });
+
+  test("an engine pool's analyzeText is its analyze written as text on the worker thread", async () => {
+    const pool = await createEnginePool({ workers: 1 });
+    try {
+      const photo = fs.readFileSync(path.join(FIXTURES, 'faces/obama.jpg'));
+      // Timings and the time stamp differ from run to run; everything else is the same analysis.
+      const comparable = (r: AnalysisResult) => ({ ...r, timings_ms: Object.keys(r.timings_ms), generated_at: typeof r.generated_at });
+      const size = photo.length;
+      const object = await pool.analyze(photo);
+      const text = await pool.analyzeText(photo, {}, { withoutGeometry: true });
+      assert.equal(photo.length, size, "the caller's bytes are left as they were");
+      const parsed = JSON.parse(text.resultJson) as AnalysisResult;
+      assert.deepEqual(comparable(parsed), comparable(object));
+      assert.deepEqual(text.withoutGeometry, splitGeometry(text.resultJson));
+      assert.deepEqual(text.timings_ms, parsed.timings_ms);
+      assert.deepEqual(text.models, parsed.models);
+      assert.equal(text.shadowJson, null);
+    } finally {
+      await pool.close();
     }
   });
 });

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
+import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { loadConfig } from '../src/service/index.ts';
-import { call, startTestApp, type Reply, type TestApp } from '../testkit/app.ts';
+import { call, GatedAnalyzer, startTestApp, type Reply, type TestApp } from '../testkit/app.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
 const photo = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -25,30 +25,6 @@ const STRONG_SECRET = crypto.randomBytes(48).toString('base64');
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let pool: Analyzer;
-
-/** The real engine, with a gate tests can close to hold analyses deterministically in `processing`. */
-class GatedAnalyzer implements Analyzer {
-  private gate: Promise<void> | null = null;
-  private open: (() => void) | null = null;
-  started = 0;
-  constructor(private readonly inner: Analyzer) {}
-  hold(): void {
-    this.gate = new Promise((r) => (this.open = r));
-  }
-  release(): void {
-    this.open?.();
-    this.gate = null;
-  }
-  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
-    this.started++;
-    if (this.gate) await this.gate;
-    return this.inner.analyze(bytes, options);
-  }
-  info() {
-    return this.inner.info();
-  }
-  async close() {}
-}
 
 type Server = TestApp<GatedAnalyzer>;
 

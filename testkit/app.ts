@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import type { Analyzer, AnalyzeOptions } from '../src/engine/api.ts';
+import { SkinsightError, type Analyzer, type AnalyzeOptions } from '../src/engine/api.ts';
 import type { AppDeps } from '../src/service/app.ts';
 import { buildApp, loadConfig, type ServiceConfig } from '../src/service/index.ts';
 import type { UndeclaredError } from '../src/service/route-errors.ts';
@@ -25,10 +25,64 @@ export type { Reply } from './http.ts';
 export const SECRET = 'http-app-test-secret-0123456789';
 export const PASSWORD = 'correct horse battery';
 
+/**
+ * The real engine behind a gate a test can close, counting the analyses that really ran; the next
+ * analysis can be made to fail as a crashed engine thread would. Both entry points (analyze, and
+ * analyzeText when the engine has it, as the service uses in production) pass the gate.
+ */
+export class GatedAnalyzer implements Analyzer {
+  analyses = 0;
+  crashNext = false;
+  readonly analyzeText?: Analyzer['analyzeText'];
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+  constructor(private readonly inner: Analyzer) {
+    if (inner.analyzeText) {
+      const text = inner.analyzeText.bind(inner);
+      this.analyzeText = async (bytes, options, textOptions) => {
+        await this.pass();
+        return text(bytes, options, textOptions);
+      };
+    }
+  }
+  hold(): void {
+    this.gate = new Promise((r) => (this.open = r));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = null;
+  }
+  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
+    await this.pass();
+    return this.inner.analyze(bytes, options);
+  }
+  info() {
+    return this.inner.info();
+  }
+  async close() {}
+  private async pass(): Promise<void> {
+    this.analyses++;
+    if (this.crashNext) {
+      this.crashNext = false;
+      throw new SkinsightError('ENGINE_CRASHED', 'the engine thread stopped during the analysis');
+    }
+    if (this.gate) await this.gate;
+  }
+}
+
 /** The engine, counting the analyses that really ran (a cache hit does not reach it). */
 export class CountingAnalyzer implements Analyzer {
   analyses = 0;
-  constructor(private readonly inner: Analyzer) {}
+  /** Present when the engine has it (a pool), so that the service takes the path it takes in production. */
+  readonly analyzeText?: Analyzer['analyzeText'];
+  constructor(private readonly inner: Analyzer) {
+    if (inner.analyzeText) {
+      this.analyzeText = (bytes, options, text) => {
+        this.analyses++;
+        return inner.analyzeText!(bytes, options, text);
+      };
+    }
+  }
   async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
     this.analyses++;
     return this.inner.analyze(bytes, options);

@@ -4,6 +4,7 @@
  */
 import type { AnalysisResult } from './result/schema.ts';
 import type { ModelTask } from './models/manifest.ts';
+import type { AnalysisText, ResultTextOptions } from './result/text.ts';
 
 export interface EngineOptions {
   /** Folder holding `manifest.json` and the ONNX skin models. Default: the repo's `models/`. */
@@ -108,6 +109,12 @@ export interface Analyzer {
    * shadow versions were asked for). Throws SkinsightError with a code.
    */
   analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalysisWithShadow>;
+  /**
+   * The same analysis as JSON text (result/text.ts), written on the thread that analysed: an
+   * engine pool has it, so its caller's event loop neither rebuilds the result object nor
+   * stringifies it. Optional: a caller falls back to resultText(await analyze(…)).
+   */
+  analyzeText?(bytes: Uint8Array, options?: AnalyzeOptions, text?: ResultTextOptions): Promise<AnalysisText>;
   info(): EngineInfo;
   close(): Promise<void>;
 }
@@ -116,6 +123,7 @@ export interface Analyzer {
 // service, the CLI and the queue use without starting ONNX Runtime. `index.ts` adds the engine.
 export { ERROR_CODES, SkinsightError, isSkinsightError, isErrorCode, toErrorInfo, type ErrorCode } from './errors.ts';
 export * from './result/schema.ts';
+export { resultText, splitGeometryOf, type AnalysisText, type ResultTextOptions } from './result/text.ts';
 export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
 export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
 export { minimalDetectableChange } from './scores/uncertainty.ts';

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { createEngine } from './index.ts';
 import { toErrorInfo } from './errors.ts';
 import type { AnalyzeOptions, EngineOptions } from './api.ts';
+import { resultText, type ResultTextOptions } from './result/text.ts';
 
 const port = parentPort!;
 // Parallelism comes from the pool's threads; libvips threads inside each would oversubscribe the cores.
@@ -11,14 +12,16 @@ sharp.concurrency(1);
 try {
   // Batch sizes go to the pool, which tells its own onBatch (functions do not cross threads).
   const engine = await createEngine({ ...(workerData as EngineOptions), onBatch: (size) => port.postMessage({ type: 'batch', size }) });
-  port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions }) => {
+  port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions; text?: ResultTextOptions }) => {
     if (msg.type === 'close') {
       await engine.close();
       return;
     }
     try {
       const result = await engine.analyze(msg.bytes, msg.options);
-      port.postMessage({ type: 'result', id: msg.id, result });
+      // Asked for text: the caller gets strings (a plain copy) instead of a structured clone of the object.
+      if (msg.text) port.postMessage({ type: 'text', id: msg.id, text: resultText(result, msg.text) });
+      else port.postMessage({ type: 'result', id: msg.id, result });
     } catch (error) {
       port.postMessage({ type: 'error', id: msg.id, ...toErrorInfo(error) });
     }

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
+import type { AnalysisText, ResultTextOptions } from './result/text.ts';
 import { SkinsightError, type ErrorCode } from './errors.ts';
 import { parseEngineOptions } from './options.ts';
 
@@ -17,6 +18,7 @@ export interface PoolOptions extends EngineOptions {
 
 export interface EnginePool extends Analyzer {
   readonly size: number;
+  analyzeText(bytes: Uint8Array, options?: AnalyzeOptions, text?: ResultTextOptions): Promise<AnalysisText>;
   /** The worker threads now serving (operations and tests: e.g. to stop one mid-job). */
   threads(): Worker[];
   /** Jobs currently in flight across all workers. */
@@ -34,12 +36,13 @@ type Reply =
   | { type: 'fatal'; message: string }
   | { type: 'batch'; size: number }
   | { type: 'result'; id: number; result: AnalysisWithShadow }
+  | { type: 'text'; id: number; text: AnalysisText }
   | { type: 'error'; id: number; code: ErrorCode; message: string };
 
 interface Slot {
   worker: Worker;
   info?: EngineInfo;
-  inFlight: Map<number, { resolve: (r: AnalysisWithShadow) => void; reject: (e: Error) => void }>;
+  inFlight: Map<number, { resolve: (r: AnalysisWithShadow & AnalysisText) => void; reject: (e: Error) => void }>;
 }
 
 // Built (dist/*.js): the emitted worker runs as is. From the sources (*.ts under tsx): a shim
@@ -73,7 +76,9 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
           const job = slot.inFlight.get(msg.id);
           if (!job) return;
           slot.inFlight.delete(msg.id);
-          if (msg.type === 'result') job.resolve(msg.result);
+          // Each job's promise is typed by the method that made it (analyze: result, analyzeText: text).
+          if (msg.type === 'result') job.resolve(msg.result as AnalysisWithShadow & AnalysisText);
+          else if (msg.type === 'text') job.resolve(msg.text as AnalysisWithShadow & AnalysisText);
           else job.reject(new SkinsightError(msg.code, msg.message));
         }
       });
@@ -127,6 +132,20 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
     return engineInfo;
   }
 
+  /** One job to the least busy worker; `text` set: it answers the result as text (result/text.ts). */
+  function submit(bytes: Uint8Array, analyzeOptions: AnalyzeOptions, text: ResultTextOptions | undefined): Promise<AnalysisWithShadow & AnalysisText> {
+    if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
+    const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
+    const id = nextId++;
+    // Copy into a buffer of our own and transfer it: the caller's bytes stay untouched.
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    return new Promise((resolve, reject) => {
+      slot.inFlight.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, bytes: copy, options: analyzeOptions, text }, [copy.buffer]);
+    });
+  }
+
   return {
     size,
     threads: () => slots.map((s) => s.worker),
@@ -139,16 +158,10 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
       return reloading;
     },
     analyze(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}): Promise<AnalysisWithShadow> {
-      if (closed) return Promise.reject(new SkinsightError('ENGINE_CLOSED', 'The engine pool has been closed.'));
-      const slot = slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
-      const id = nextId++;
-      // Copy into a buffer of our own and transfer it: the caller's bytes stay untouched.
-      const copy = new Uint8Array(bytes.byteLength);
-      copy.set(bytes);
-      return new Promise((resolve, reject) => {
-        slot.inFlight.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, bytes: copy, options: analyzeOptions }, [copy.buffer]);
-      });
+      return submit(bytes, analyzeOptions, undefined);
+    },
+    analyzeText(bytes: Uint8Array, analyzeOptions: AnalyzeOptions = {}, text: ResultTextOptions = {}): Promise<AnalysisText> {
+      return submit(bytes, analyzeOptions, text);
     },
     async close() {
       if (closed) return;

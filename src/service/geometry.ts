@@ -5,6 +5,8 @@
  * the retention job clears GEOMETRY_KEEP_MS after completion, so the owner's result page can
  * draw the overlay right after the scan and nothing outlives that hour.
  */
+import { splitGeometryOf } from '../engine/api.ts';
+
 export const GEOMETRY_KEEP_MS = 60 * 60_000;
 
 interface Geometry {
@@ -19,28 +21,9 @@ export function splitGeometry(resultJson: string): { resultJson: string; geometr
   return splitGeometryOf(JSON.parse(resultJson) as ResultLike);
 }
 
-/**
- * The same from the result object itself (a fresh analysis): no JSON.parse round trip. The
- * object is left as it was (its geometry is put back after the stored text is written), so the
- * text equals what splitGeometry(JSON.stringify(result)) gives.
- */
-export function splitGeometryOf(result: object): { resultJson: string; geometryJson: string | null } {
-  const r = result as ResultLike;
-  const geometry: Geometry = { landmarks: r.face?.landmarks ?? null, polygons: {} };
-  const regions = Object.entries(r.regions ?? {}).filter(([, region]) => region.polygon);
-  if (r.face?.landmarks) r.face.landmarks = [];
-  for (const [name, region] of regions) {
-    geometry.polygons[name] = region.polygon!;
-    region.polygon = [];
-  }
-  try {
-    const empty = geometry.landmarks === null && regions.length === 0;
-    return { resultJson: JSON.stringify(r), geometryJson: empty ? null : JSON.stringify(geometry) };
-  } finally {
-    if (r.face && geometry.landmarks) r.face.landmarks = geometry.landmarks;
-    for (const [name, region] of regions) region.polygon = geometry.polygons[name];
-  }
-}
+// The split from the result object itself (no JSON.parse) is the engine's (result/text.ts): an
+// engine pool's thread writes it there, beside the full text.
+export { splitGeometryOf };
 
 /** The stored result with its geometry put back (while it is still kept). */
 export function joinGeometry(resultJson: string, geometryJson: string | null): string {

@@ -6,7 +6,8 @@
  * The outcome is saved and announced (webhook) by ScanOutcomes (outcomes.ts), the one place that does.
  *
  * Copies and JSON round trips: a fresh result is written as JSON text once for the response
- * (full) and once without its geometry for the row (splitGeometryOf, no parse); the finished
+ * (full) and once without its geometry for the row (splitGeometryOf, no parse), by the engine
+ * pool's thread when the analyzer has analyzeText (result/text.ts), else here; the finished
  * row and the full text go back to a waiting `?wait=true` request in this process (FinishedScan),
  * which then needs neither a re-read of the row nor a re-join of the geometry.
  */
@@ -56,8 +57,10 @@ export function effectiveVersions(analyzer: Analyzer, pinned: ModelVersions): Mo
 export interface Outcome {
   /** The result as JSON text, geometry included (what a response carries). */
   resultJson: string;
-  /** The result object when it was analysed now (not a cache hit): its stored form needs no JSON.parse. */
+  /** The result object when it was analysed now by an analyzer without analyzeText: its stored form needs no JSON.parse. */
   result?: object;
+  /** The stored form already written (analyzeText asked for it): without the geometry, and the geometry. */
+  withoutGeometry?: { resultJson: string; geometryJson: string | null };
   shadowJson: string | null;
   cacheKey: string | null;
   cached: boolean;
@@ -69,7 +72,7 @@ export interface Outcome {
  * photo (a hit answers in a few ms, a miss in tens).
  */
 export async function analyzeWithCache(
-  deps: Pick<ProcessorDeps, 'analyzer' | 'cache' | 'models'>,
+  deps: Pick<ProcessorDeps, 'analyzer' | 'cache' | 'models' | 'storeLandmarks'>,
   bytes: Uint8Array,
   userId: string,
   closeup: boolean,
@@ -81,8 +84,17 @@ export async function analyzeWithCache(
     const hit = await deps.cache.get(key);
     if (hit) return { ...unpackEntry(hit), cacheKey: key, cached: true };
   }
+  const options = { closeup, modelVersions: pinned, shadowVersions: shadow };
+  if (deps.analyzer.analyzeText) {
+    // An engine pool writes the text on its thread (result/text.ts): this event loop gets strings,
+    // not the object to rebuild from a structured clone and then stringify twice.
+    const text = await deps.analyzer.analyzeText(bytes, options, { withoutGeometry: !deps.storeLandmarks });
+    observeResult(text, text.shadowModels);
+    if (key && deps.cache) await deps.cache.set(key, packEntry(text.resultJson, text.shadowJson));
+    return { resultJson: text.resultJson, withoutGeometry: text.withoutGeometry, shadowJson: text.shadowJson, cacheKey: key, cached: false };
+  }
   // Shadow predictions are stored apart and never reach the public result.
-  const { shadow: shadowPreds, ...result } = await deps.analyzer.analyze(bytes, { closeup, modelVersions: pinned, shadowVersions: shadow });
+  const { shadow: shadowPreds, ...result } = await deps.analyzer.analyze(bytes, options);
   observeResult(result, shadowPreds);
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
@@ -154,9 +166,7 @@ export function createScanProcessor(deps: ProcessorDeps) {
       }
       const stored = deps.storeLandmarks
         ? { resultJson: outcome.resultJson, geometryJson: null }
-        : outcome.result
-          ? splitGeometryOf(outcome.result)
-          : splitGeometry(outcome.resultJson);
+        : (outcome.withoutGeometry ?? (outcome.result ? splitGeometryOf(outcome.result) : splitGeometry(outcome.resultJson)));
       const now = clock().toISOString();
       const extra = { shadowJson: outcome.shadowJson, cacheKey: outcome.cacheKey, geometryJson: stored.geometryJson };
       // Only once the outcome is durable may an unstored upload go; the event follows that.

@@ -41,6 +41,7 @@ export function detectorOptions(overrides: Partial<FaceDetectorOptions> = {}): F
     skipFullRangeAbove: FACE_DEFAULTS.skipFullRangeAbove,
     shortRangeLetterbox: true,
     letterboxFirstAbove: FACE_DEFAULTS.letterboxFirstAbove,
+    padChannels: true,
     intraOpThreads: 1,
     ...overrides,
   };

@@ -39,6 +39,8 @@ export interface FaceDetectorOptions {
   shortRangeLetterbox: boolean;
   /** On photos more elongated than this (long side / short side), the letterbox pass runs before the padded one. */
   letterboxFirstAbove: number;
+  /** Both BlazeFace graphs with their channel padding rewritten at load (channel-pad-rewrite.ts); false: as shipped. */
+  padChannels: boolean;
   intraOpThreads: number;
 }
 
@@ -50,7 +52,8 @@ export class FaceDetector {
   ) {}
 
   static async load(options: FaceDetectorOptions): Promise<FaceDetector> {
-    const [short, full] = await Promise.all([BlazeFace.load(SHORT_RANGE, options.intraOpThreads), BlazeFace.load(FULL_RANGE, options.intraOpThreads)]);
+    const load = (variant: typeof SHORT_RANGE) => BlazeFace.load(variant, options.intraOpThreads, { padChannels: options.padChannels });
+    const [short, full] = await Promise.all([load(SHORT_RANGE), load(FULL_RANGE)]);
     return new FaceDetector(short, full, options);
   }
 

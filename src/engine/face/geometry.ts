@@ -186,21 +186,74 @@ function px(data: Uint8Array, w: number, h: number, x: number, y: number, c: num
  */
 export function resizeArea(src: RgbImage, outW: number, outH: number): RgbImage {
   const out = new Uint8Array(outW * outH * 3);
-  resampleArea(src, outW, outH, (i, r, g, b) => {
-    out[i * 3] = r;
-    out[i * 3 + 1] = g;
-    out[i * 3 + 2] = b;
-  });
+  resizeAreaInto(src, outW, outH, out);
   return { width: outW, height: outH, data: out };
 }
 
 /**
- * The area resize itself: `emit(i, r, g, b)` receives output pixel i (row-major) as 8-bit values,
- * each the coverage-weighted mean of the input pixels under it, rounded half up. resizeArea writes
- * them to an image; the classifier writes them straight into its normalised input tensor, so both
- * give the model the same values as the training crops (`skinsight crop` uses resizeArea).
+ * resizeArea into `out` (outW·outH·3 bytes, interleaved RGB; the classifier lends one per model):
+ * each output value the coverage-weighted mean of the input pixels under it, rounded half up,
+ * as the training crops are made (`skinsight crop` uses resizeArea).
  */
-export function resampleArea(src: RgbImage, outW: number, outH: number, emit: (i: number, r: number, g: number, b: number) => void): void {
+export function resizeAreaInto(src: RgbImage, outW: number, outH: number, out: Uint8Array): void {
+  if (src.width % outW === 0 && src.height % outH === 0) {
+    resizeBlocks(src, src.width / outW, src.height / outH, out);
+    return;
+  }
+  resampleAreaWeighted(src, outW, outH, (i, r, g, b) => {
+    out[i * 3] = r;
+    out[i * 3 + 1] = g;
+    out[i * 3 + 2] = b;
+  });
+}
+
+/**
+ * Integer ratios (the 384² measure crop to a 192² model input: 2 × 2 blocks). Every span edge
+ * a = o·k, b = a + k is then an integer, so each covered pixel's weight min(p + 1, b) − max(p, a)
+ * is exactly 1 and the weighted mean is the integer block sum / (kx·ky): the same values as
+ * resampleAreaWeighted gives (test/classifier-input.test.ts compares the two), without its span
+ * tables, per-tap multiplies and call per output pixel.
+ */
+function resizeBlocks(src: RgbImage, kx: number, ky: number, out: Uint8Array): void {
+  const outW = src.width / kx, outH = src.height / ky;
+  const sw3 = src.width * 3, bx3 = kx * 3, n = kx * ky;
+  const data = src.data;
+  if (kx === 2 && ky === 2) {
+    // the model input's case, unrolled: two pixels of two rows
+    for (let y = 0, o = 0; y < outH; y++) {
+      for (let x = 0, i = 2 * y * sw3; x < outW; x++, o += 3, i += 6) {
+        const k = i + sw3;
+        // (s + 2) >> 2 is floor(s / 4 + 0.5) for the integer sum s ≥ 0: the general path's rounding
+        out[o] = (data[i] + data[i + 3] + data[k] + data[k + 3] + 2) >> 2;
+        out[o + 1] = (data[i + 1] + data[i + 4] + data[k + 1] + data[k + 4] + 2) >> 2;
+        out[o + 2] = (data[i + 2] + data[i + 5] + data[k + 2] + data[k + 5] + 2) >> 2;
+      }
+    }
+    return;
+  }
+  for (let y = 0, o = 0; y < outH; y++) {
+    const row0 = y * ky * sw3;
+    for (let x = 0; x < outW; x++, o += 3) {
+      let r = 0, g = 0, b = 0;
+      for (let j = 0, row = row0 + x * bx3; j < ky; j++, row += sw3) {
+        for (let i = row, end = row + bx3; i < end; i += 3) {
+          r += data[i];
+          g += data[i + 1];
+          b += data[i + 2];
+        }
+      }
+      out[o] = (r / n + 0.5) | 0;
+      out[o + 1] = (g / n + 0.5) | 0;
+      out[o + 2] = (b / n + 0.5) | 0;
+    }
+  }
+}
+
+/**
+ * Any ratio (the definition): `emit(i, r, g, b)` receives output pixel i (row-major) as 8-bit
+ * values, each the coverage-weighted mean of the input pixels under it, rounded half up.
+ */
+export function resampleAreaWeighted(src: RgbImage, outW: number, outH: number, emit: (i: number, r: number, g: number, b: number) => void): void {
   // The covered input pixels and their coverage weights, per output column and row, computed
   // once (the same expressions as per pixel, so the sums are bit-identical).
   const cols = areaSpans(src.width, outW);

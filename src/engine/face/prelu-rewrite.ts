@@ -20,114 +20,25 @@
  *
  * The committed file (models/facemesh-468.onnx, what training/facemesh/convert.py writes, checked
  * by its sha256) is not changed: this works on its bytes in memory. Only the protobuf fields it
- * needs are read (ONNX's onnx.proto3: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5;
- * NodeProto.input = 1, output = 2, name = 3, op_type = 4, attribute = 5; TensorProto.dims = 1,
- * data_type = 2, float_data = 4, name = 8, raw_data = 9; AttributeProto.name = 1, i = 3, ints = 8,
- * type = 20); every other field is copied byte for byte.
+ * needs are read (runtime/onnx-proto.ts); every other field is copied byte for byte.
  */
 
-interface Field {
-  field: number;
-  wire: number;
-  /** The whole field (tag included) and its payload (for length-delimited fields). */
-  start: number;
-  end: number;
-  payloadStart: number;
-}
+import {
+  concatBytes as concat,
+  fields,
+  floatInitializer,
+  floatValues,
+  intAttribute,
+  intsAttribute,
+  lenField,
+  node,
+  readVarint,
+  text,
+  type Field,
+} from '../runtime/onnx-proto.ts';
 
-function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    if (pos >= buf.length) throw new Error('truncated varint');
-    const b = buf[pos++];
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return [value, pos];
-    scale *= 128;
-    if (scale > 2 ** 63) throw new Error('varint too long');
-  }
-}
-
-function fields(buf: Uint8Array, from = 0, to = buf.length): Field[] {
-  const out: Field[] = [];
-  let pos = from;
-  while (pos < to) {
-    const start = pos;
-    const [tag, p] = readVarint(buf, pos);
-    const field = Math.floor(tag / 8);
-    const wire = tag % 8;
-    let payloadStart = p;
-    let end: number;
-    if (wire === 0) end = readVarint(buf, p)[1];
-    else if (wire === 1) end = p + 8;
-    else if (wire === 5) end = p + 4;
-    else if (wire === 2) {
-      const [len, q] = readVarint(buf, p);
-      payloadStart = q;
-      end = q + len;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
-    if (end > to) throw new Error('truncated protobuf field');
-    out.push({ field, wire, start, end, payloadStart });
-    pos = end;
-  }
-  return out;
-}
-
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-const text = (buf: Uint8Array, f: Field) => decoder.decode(buf.subarray(f.payloadStart, f.end));
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const tagged = (field: number, wire: number) => Uint8Array.from(varint(field * 8 + wire));
-const lenField = (field: number, payload: Uint8Array) => concat([tagged(field, 2), Uint8Array.from(varint(payload.length)), payload]);
-const strField = (field: number, s: string) => lenField(field, encoder.encode(s));
-const intField = (field: number, v: number) => concat([tagged(field, 0), Uint8Array.from(varint(v))]);
-
-function intAttribute(name: string, v: number): Uint8Array {
-  return concat([strField(1, name), intField(3, v), intField(20, 2)]); // type INT
-}
-function intsAttribute(name: string, vs: number[]): Uint8Array {
-  return concat([strField(1, name), ...vs.map((v) => intField(8, v)), intField(20, 7)]); // type INTS
-}
-function node(op: string, inputs: string[], outputs: string[], name: string, attributes: Uint8Array[] = []): Uint8Array {
-  return lenField(1, concat([...inputs.map((s) => strField(1, s)), ...outputs.map((s) => strField(2, s)), strField(3, name), strField(4, op), ...attributes.map((a) => lenField(5, a))]));
-}
 /** A float32 initializer [c, 1, 1, 1] (a depthwise 1×1 kernel). */
-function kernel(name: string, values: Float32Array): Uint8Array {
-  const raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  return lenField(5, concat([intField(1, values.length), intField(1, 1), intField(1, 1), intField(1, 1), intField(2, 1), strField(8, name), lenField(9, raw)]));
-}
-
-/** The values of a float32 initializer (raw_data or float_data). */
-function floatValues(buf: Uint8Array, tensor: Field[]): Float32Array {
-  const type = tensor.find((f) => f.field === 2);
-  if (!type || readVarint(buf, type.payloadStart)[0] !== 1) throw new Error('PRelu slope is not float32');
-  const raw = tensor.find((f) => f.field === 9);
-  const view = (f: Field) => new DataView(buf.buffer, buf.byteOffset + f.payloadStart, f.end - f.payloadStart);
-  const read = (dv: DataView) => Float32Array.from({ length: dv.byteLength / 4 }, (_, i) => dv.getFloat32(i * 4, true));
-  if (raw) return read(view(raw));
-  const parts = tensor.filter((f) => f.field === 4);
-  return Float32Array.from(parts.flatMap((f) => (f.wire === 2 ? [...read(view(f))] : [new DataView(buf.buffer, buf.byteOffset + f.payloadStart, 4).getFloat32(0, true)])));
-}
+const kernel = (name: string, values: Float32Array) => floatInitializer(name, [values.length, 1, 1, 1], values);
 
 /** The model with every PRelu node replaced as above; `count` is how many were. */
 export function rewritePRelu(model: Uint8Array): { bytes: Uint8Array; count: number } {

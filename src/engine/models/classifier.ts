@@ -4,13 +4,16 @@
  * probabilities of the entry's output, divided by its calibration temperature, in the
  * manifest's class order (region rows: raw logits, calibrated in acne-regions.ts).
  *
- * The input is made in one pass: the crop is area-resized to the input side and each
- * rounded 8-bit value goes through the normalisation table straight into the tensor's plane
- * (no intermediate resized image), giving the same values as resizing first (`prepare`,
- * what `skinsight crop` writes for training) and normalising after.
+ * The input: the crop is area-resized to the input side into a buffer the classifier keeps
+ * (integer ratios, such as the 384² measure crop to 192², as 2×2 block means: geometry.ts
+ * resizeAreaInto), then each 8-bit value goes through the normalisation table into the tensor's
+ * plane: the same values as resizing (`prepare`, what `skinsight crop` writes for training) and
+ * normalising after (test/classifier-input.test.ts). Two plain loops, no call per pixel: the
+ * fused form (a callback per output pixel) ran slower inside the pipeline than alone
+ * (bench/models-stage.bench.ts, bench/README.md "Models stage").
  */
 import type { RgbImage } from '../image.ts';
-import { resampleArea, resizeArea } from '../face/geometry.ts';
+import { resizeArea, resizeAreaInto } from '../face/geometry.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import type { ModelEntry } from './manifest.ts';
 import { MicroBatcher } from './batcher.ts';
@@ -42,6 +45,8 @@ export class Classifier {
   private readonly temperature: number;
   /** (v / 255 − mean) / std for every 8-bit value of each channel: a table lookup per element. */
   private readonly lut: Float32Array[];
+  /** The crop resized to the input side, lent from one tensor to the next (tensor() is synchronous). */
+  private resized: Uint8Array | null = null;
 
   private constructor(
     private readonly shared: SharedSession,
@@ -157,23 +162,22 @@ export class Classifier {
     const plane = size * size;
     const input = new Float32Array(crops.length * plane * 3);
     const [lr, lg, lb] = this.lut;
-    crops.forEach((crop, n) => {
-      const base = n * plane * 3;
-      // Where pixel i of the input goes for each channel: planes (NCHW) or interleaved (NHWC).
-      const [step, c1, c2] = layout === 'NCHW' ? [1, plane, 2 * plane] : [3, 1, 2];
-      const emit = (i: number, r: number, g: number, b: number) => {
-        const o = base + i * step;
-        input[o] = lr[r];
-        input[o + c1] = lg[g];
-        input[o + c2] = lb[b];
-      };
-      if (crop.width === size && crop.height === size) {
-        const d = crop.data;
-        for (let i = 0; i < plane; i++) emit(i, d[i * 3], d[i * 3 + 1], d[i * 3 + 2]);
-      } else {
-        resampleArea(crop, size, size, emit);
+    // Where pixel i of the input goes for each channel: planes (NCHW) or interleaved (NHWC).
+    const [step, c1, c2] = layout === 'NCHW' ? [1, plane, 2 * plane] : [3, 1, 2];
+    for (let n = 0; n < crops.length; n++) {
+      const crop = crops[n];
+      let d = crop.data;
+      if (crop.width !== size || crop.height !== size) {
+        // Resized into this model's lent buffer (used only within this call), then normalised.
+        resizeAreaInto(crop, size, size, (this.resized ??= new Uint8Array(plane * 3)));
+        d = this.resized;
       }
-    });
+      for (let i = 0, o = n * plane * 3; i < plane; i++, o += step) {
+        input[o] = lr[d[i * 3]];
+        input[o + c1] = lg[d[i * 3 + 1]];
+        input[o + c2] = lb[d[i * 3 + 2]];
+      }
+    }
     const dims = layout === 'NCHW' ? [crops.length, 3, size, size] : [crops.length, size, size, 3];
     return new ort.Tensor('float32', input, dims);
   }
