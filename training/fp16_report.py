@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data as D
 from . import metrics as M
 from .calibrate import clip_probs, softmax_t
 from .register import MODELS, load_manifest, sha256_file
@@ -67,8 +66,7 @@ def report(p: np.ndarray, y: np.ndarray, task: str, threshold: float | None) -> 
 
 
 def main(argv=None) -> int:
-    from .heads import CACHE, TASKS, assign, labels, utk_patch_items
-    from .prepare import crop_modes, prepare
+    from .heads import TASKS, engine_rows, labels
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", required=True)
@@ -83,16 +81,8 @@ def main(argv=None) -> int:
     size = new["input"]["size"]
     assert all(e["input"]["size"] == size for v in entries.values() for e in v.values()), "both versions must read one crop side"
 
-    cropper, index = prepare(data, CACHE, "engine", size)
-    modes = crop_modes(CACHE, cropper, size)
-    items = [it for it in D.read_manifest(data) if it.file in index]
-    for it in items:
-        it.mode = modes.get(it.file, "")
-    patches, pindex = utk_patch_items(data, {it.file: it for it in items}, size)
-    assign(items, patches, a.seed)
-    sfx = "" if size == 224 else f"-{size}"
-    x = np.concatenate([D.load_crops(items, index, CACHE / f"arrays-engine{sfx}.npy", size),
-                        D.load_crops(patches, pindex, CACHE / f"arrays-patches{sfx}.npy", size)])
+    items, patches, X, XP = engine_rows(data, a.seed, size)
+    x = np.concatenate([X, XP])
     rows = items + patches
     split = np.array([it.split for it in rows])
     crop = np.arange(len(rows)) < len(items)

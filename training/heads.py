@@ -229,10 +229,10 @@ class Data:
     ita_cat: list[str]
 
 
-def load_data(data_dir: Path, seed: int, log, ita: bool = True, size: int = 224, features: str = "pooled") -> Data:
-    """Engine crops and UTKFace patches at `size`, splits, frozen features (multi.FEATURE_SETS),
-    training tone groups and the engine's ITA category of the test images (all cached in
-    training/.cache; `ita=False`: later, with attach_ita)."""
+def engine_rows(data_dir: Path, seed: int, size: int = 224):
+    """The engine's crops (with their face / close-up mode) and the UTKFace patches at `size`,
+    assigned to their splits, and their pixel arrays (cached in training/.cache):
+    (items, patches, crops array, patches array)."""
     from .prepare import crop_modes, prepare
 
     cropper, index = prepare(data_dir, CACHE, "engine", size)
@@ -245,6 +245,14 @@ def load_data(data_dir: Path, seed: int, log, ita: bool = True, size: int = 224,
     sfx = "" if size == 224 else f"-{size}"
     X = D.load_crops(items, index, CACHE / f"arrays-engine{sfx}.npy", size)
     XP = D.load_crops(patches, pindex, CACHE / f"arrays-patches{sfx}.npy", size)
+    return items, patches, X, XP
+
+
+def load_data(data_dir: Path, seed: int, log, ita: bool = True, size: int = 224, features: str = "pooled") -> Data:
+    """Engine crops and UTKFace patches at `size`, splits, frozen features (multi.FEATURE_SETS),
+    training tone groups and the engine's ITA category of the test images (all cached in
+    training/.cache; `ita=False`: later, with attach_ita)."""
+    items, patches, X, XP = engine_rows(data_dir, seed, size)
     t0 = time.time()
     feats = np.concatenate([cached_features(X, "crops", features), cached_features(XP, "patches", features)])
     log(f"features {feats.shape} in {time.time() - t0:.0f}s")
