@@ -23,7 +23,9 @@
  * face fixture's crops the landmarks moved by at most 6.9e-7 of the eye distance and the presence
  * scores not at all (test/pad-conv-rewrite.test.ts). Tried as well: each Pad as a
  * Concat of x and a 1×1 convolution by zeros (what channel-pad-rewrite.ts does for BlazeFace):
- * the same profile, 2–8 % slower per run than the [I; 0] form here (the Add is not fused into it).
+ * the same profile, 0–8 % slower per run than the [I; 0] form in three A/B runs (the Add is not
+ * fused into it). Measured (bench/README.md, "Landmarks: FaceMesh's channel Pads"): one batch-1
+ * run 1.67 → 1.31 ms minimum, batch 2 3.53 → 2.67 ms (sessions alternated in one process).
  *
  * Only this exact form is rewritten: a Pad of the default domain, mode `constant`, pads an int64
  * initializer of 8 values all 0 but the end of axis 1, the constant value absent or a float 0
