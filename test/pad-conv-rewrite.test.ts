@@ -10,7 +10,9 @@
  *  - on tiny graphs built here: the rewritten Pad + Add gives the same output as the plain one,
  *    and what it must leave alone (another mode, a non-zero constant, spatial or leading padding,
  *    an unknown channel count) comes back as the same bytes; a malformed pads tensor makes the
- *    rewrite throw, and the loader (padsAsConv) then keeps the graph as given and says why.
+ *    rewrite throw, and the loader (padsAsConv) then keeps the graph as given and says why;
+ *  - when ORT refuses the rewritten graph (here: a weight name the rewrite adds was already taken
+ *    by another initializer), FaceMesh.fromBytes loads the graph as given and says why.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,6 +22,7 @@ import { decodeImage } from '../src/engine/decode/decode.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { detectorOptions } from '../src/engine/face/defaults.ts';
 import { FaceMesh, faceMeshModel, padsAsConv } from '../src/engine/face/facemesh.ts';
+import { MESH_INPUT } from '../src/engine/face/mesh-model.ts';
 import { roiCrops, roiFromDetection, roiFromLandmarks, landmarksInRoi } from '../src/engine/face/landmarks.ts';
 import { MESH_POINTS, type RawMesh } from '../src/engine/face/mesh-model.ts';
 import { rewritePadsAsConv } from '../src/engine/face/pad-conv-rewrite.ts';
@@ -182,4 +185,26 @@ test('pads that are not int64: the rewrite throws, and the loader keeps the grap
   assert.equal(got.count, 0);
   assert.match(got.skipped ?? '', /not int64/);
   assert.deepEqual(padsAsConv(tiny()).count, 1);
+});
+
+test('ORT refuses the rewritten graph: FaceMesh loads the graph as given, saying why', async () => {
+  // The committed graph (PRelu rewritten, as the engine loads it) with one more initializer, named
+  // as the rewrite names its first [I; 0] weight: the rewrite still applies, ORT rejects the clash.
+  const model = rewritePRelu(fs.readFileSync(faceMeshModel().path)).bytes;
+  const top = fields(model);
+  const graph = top.find((f) => f.field === 7)!;
+  const taken = floatInitializer('StatefulPartitionedCall/model_1/channel_padding_1/Pad/as_conv/identity', [1], Float32Array.of(1));
+  const clashing = concatBytes(top.map((f) => (f === graph ? lenField(7, concatBytes([model.subarray(graph.payloadStart, graph.end), taken])) : model.subarray(f.start, f.end))));
+  assert.equal(rewritePadsAsConv(clashing).count, 3, 'the rewrite itself goes through');
+  const mesh = await FaceMesh.fromBytes(clashing, 1, true);
+  try {
+    assert.equal(mesh.padRewrite.count, 0);
+    assert.match(mesh.padRewrite.skipped ?? '', /refused the rewritten graph/);
+    const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
+    const [a] = await mesh.runBatch([blank]);
+    const [b] = await prelu.runBatch([blank]);
+    assert.deepEqual(a.points, b.points, 'the graph as given: the PRelu-only session\'s landmarks');
+  } finally {
+    await mesh.close();
+  }
 });

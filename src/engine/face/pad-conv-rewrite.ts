@@ -34,7 +34,8 @@
  * and same-width Add). Anything else leaves that Pad as it is. The graph's outputs and their
  * shapes are unchanged (a rewritten Pad's output keeps its name and shape). The committed file is
  * not changed: this works on its bytes in memory (runtime/onnx-proto.ts); a malformed field
- * throws, and FaceMesh.load (facemesh.ts) then runs the graph without this rewrite.
+ * throws, and FaceMesh.load (facemesh.ts) then runs the graph without this rewrite, as it does
+ * when ORT refuses the rewritten graph (say, a weight name it adds was already taken).
  */
 import {
   concatBytes,
@@ -98,7 +99,7 @@ export function rewritePadsAsConv(model: Uint8Array): PadConvResult {
       // W = [I_c; 0_k×c]: output o < c takes input o with weight 1, the k after it nothing.
       const w = new Float32Array((c + k) * c);
       for (let o = 0; o < c; o++) w[o * c + o] = 1;
-      const [name = out] = str(sub, 3);
+      const name = str(sub, 3)[0] || out; // FaceMesh's Pads have no name; an output name is unique
       const weight = `${name}/as_conv/identity`;
       added.push(floatInitializer(weight, [c + k, c, 1, 1], w));
       replaced.set(f, node('Conv', [inputs[0], weight], [out], `${name}/as_conv`, [intsAttribute('kernel_shape', [1, 1])]));
