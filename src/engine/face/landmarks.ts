@@ -89,8 +89,24 @@ const scratchCrop = new Uint8Array(MESH_INPUT * MESH_INPUT * 3);
  * `meshInput(roiCrops(image, roi, mirrored))` without the intermediate images: the crop is cut
  * into one reused buffer and written, with its mirror, into the model input in one pass.
  */
-export function roiInput(image: RgbImage, roi: Roi, mirrored = false): Float32Array {
-  return meshInputOf(cropRoi(image, roi, MESH_INPUT, scratchCrop), mirrored);
+export function roiInput(image: RgbImage, roi: Roi, mirrored = false, out?: Float32Array): Float32Array {
+  return meshInputOf(cropRoi(image, roi, MESH_INPUT, scratchCrop), mirrored, out);
+}
+
+/**
+ * Model inputs lent to one mesh execution at a time (0.44 MB for one crop, 0.88 MB for the mirrored
+ * batch; 1.7 MB of garbage per analysis otherwise, bench/README.md "Garbage collection"). ONNX
+ * Runtime reads the input while the run is in flight, so a buffer is taken for the run and given
+ * back after it: analyses interleaved on one engine each hold their own. Each list keeps at most a
+ * few buffers (more only while that many runs are in flight at once).
+ */
+const freeInputs: Record<1 | 2, Float32Array[]> = { 1: [], 2: [] };
+const KEEP_INPUTS = 4;
+function takeInput(batch: 1 | 2): Float32Array {
+  return freeInputs[batch].pop() ?? new Float32Array(batch * MESH_INPUT * MESH_INPUT * 3);
+}
+function giveInput(batch: 1 | 2, buf: Float32Array): void {
+  if (freeInputs[batch].length < KEEP_INPUTS) freeInputs[batch].push(buf);
 }
 
 /** The landmarks in image pixels from the mesh's outputs on `roiCrops(image, roi, …)`. */
@@ -131,7 +147,13 @@ export function meshInRoi(mesh: MeshModel, image: RgbImage, roi: Roi, mirrored =
 
 /** One mesh execution on a ROI (ONNX Runtime: the engine). */
 export async function meshInRoiAsync(mesh: AsyncMeshModel, image: RgbImage, roi: Roi, mirrored = false): Promise<FaceLandmarks> {
-  return landmarksInRoi(await mesh.runInput(roiInput(image, roi, mirrored), mirrored ? 2 : 1), roi);
+  const batch = mirrored ? 2 : 1;
+  const input = takeInput(batch);
+  try {
+    return landmarksInRoi(await mesh.runInput(roiInput(image, roi, mirrored, input), batch), roi);
+  } finally {
+    giveInput(batch, input);
+  }
 }
 
 function flipCrop(crop: RgbImage): RgbImage {

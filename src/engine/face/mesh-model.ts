@@ -54,10 +54,12 @@ export function meshInput(crops: RgbImage[]): Float32Array {
  * crop: each pixel is written to its place in the first plane and, mirrored (x → 191 − x), to the
  * second. The same values as building the flipped crop first (test/landmark-input.test.ts).
  */
-export function meshInputOf(crop: RgbImage, mirrored: boolean): Float32Array {
+export function meshInputOf(crop: RgbImage, mirrored: boolean, out?: Float32Array): Float32Array {
   if (crop.width !== MESH_INPUT || crop.height !== MESH_INPUT) throw new Error(`FaceMesh crop ${crop.width}×${crop.height}, expected ${MESH_INPUT}²`);
   const plane = MESH_INPUT * MESH_INPUT * 3;
-  const input = new Float32Array(mirrored ? 2 * plane : plane);
+  // `out` (a lent buffer) is written in full: every value of each plane below.
+  if (out !== undefined && out.length !== (mirrored ? 2 : 1) * plane) throw new Error(`FaceMesh input buffer of ${out.length}, expected ${(mirrored ? 2 : 1) * plane}`);
+  const input = out ?? new Float32Array(mirrored ? 2 * plane : plane);
   const d = crop.data;
   const row = MESH_INPUT * 3;
   for (let y = 0, i = 0; y < MESH_INPUT; y++) {

@@ -74,7 +74,7 @@ export class MeasureBuffers {
   }
 }
 
-function takeOrNew<T extends Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array>(
+export function takeOrNew<T extends Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array>(
   buffers: MeasureBuffers | null, name: string, make: new (n: number) => T, n: number, zero = true,
 ): T {
   return buffers === null ? new make(n) : buffers.take(name, make, n, zero);

@@ -49,7 +49,7 @@ import type { Mask } from '../image.ts';
 import type { Wrinkles } from '../result/schema.ts';
 import type { WrinkleZoneName } from './types.ts';
 import { WRINKLE_ZONES } from './types.ts';
-import { minRegionPixels, pixelsOf, round, unionPixels, type MeasureContext } from './context.ts';
+import { minRegionPixels, pixelsOf, round, takeOrNew, unionPixels, type MeasureContext } from './context.ts';
 
 export const WRINKLE_RIDGE_THRESHOLD = 1;
 export const WRINKLE_DENSITY_THRESHOLD = 0.30;
@@ -116,8 +116,9 @@ export function ridgeResponse(
   const ix0 = Math.max(0, bx0 - grow), iy0 = Math.max(0, by0 - grow);
   const ix1 = Math.min(w - 1, bx1 + grow), iy1 = Math.min(h - 1, by1 + grow);
   const iw = ix1 - ix0 + 1, ih = iy1 - iy0 + 1, W = iw + 1;
-  const sum = new Float64Array(W * (ih + 1));
-  const cnt = new Float64Array(W * (ih + 1));
+  // Lent by the context (zeroed: row 0 and column 0 are read as 0); never kept past this call.
+  const sum = takeOrNew(ctx.buffers, 'ridgeSum', Float64Array, W * (ih + 1));
+  const cnt = takeOrNew(ctx.buffers, 'ridgeCount', Float64Array, W * (ih + 1));
   const L = ctx.lab.L;
   for (let y = 0; y < ih; y++) {
     let rs = 0, rc = 0;
@@ -140,7 +141,8 @@ export function ridgeResponse(
     // Masked box mean S over the bounding box grown by the difference step d (clipped to the ROI).
     const sx0 = Math.max(0, bx0 - d), sy0 = Math.max(0, by0 - d);
     const sw = Math.min(w - 1, bx1 + d) - sx0 + 1, sh = Math.min(h - 1, by1 + d) - sy0 + 1;
-    const S = new Float32Array(sw * sh);
+    // Every value is written below before it is read: lent without zeroing.
+    const S = takeOrNew(ctx.buffers, 'ridgeMean', Float32Array, sw * sh, false);
     for (let y = 0; y < sh; y++) {
       const gy = y + sy0;
       const ra = ((gy - r < iy0 ? iy0 : gy - r) - iy0) * W;
