@@ -1,8 +1,9 @@
 /**
  * FaceMesh alone, TF.js (WebAssembly backend: what the engine ran before, and the web app runs)
  * against our ONNX conversion on onnxruntime-node (what the engine runs), at batch 1 and 2 (the
- * mirrored pass), and the same ONNX graph with its PRelu nodes rewritten (prelu-rewrite.ts), called
- * in alternation on one real crop in one process. Min / median ms.
+ * mirrored pass), the same ONNX graph with its PRelu nodes rewritten (prelu-rewrite.ts), and with its
+ * channel Pads as convolutions too (pad-conv-rewrite.ts: what the engine loads), called in
+ * alternation on one real crop in one process. Min / median ms.
  * Then what the landmark stage adds around the model on a big photo (obama-1080p.jpg): the crop
  * and model input built the plain way (cropRoi, flipped copy, meshInput) and fused (roiInput),
  * and one whole mesh pass from the ROI (meshInRoiAsync: crop, input, run, points in the photo).
@@ -23,7 +24,13 @@ import { loadTfjsMesh } from '../testkit/tfjs-mesh.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
 const runs = Number(values.runs);
 
-const [ort, ortRw, tfjs, detector] = await Promise.all([FaceMesh.load(1, { rewritePRelu: false }), FaceMesh.load(1), loadTfjsMesh(), FaceDetector.load(detectorOptions({}))]);
+const [ort, ortRw, ortPad, tfjs, detector] = await Promise.all([
+  FaceMesh.load(1, { rewritePRelu: false, padAsConv: false }),
+  FaceMesh.load(1, { padAsConv: false }),
+  FaceMesh.load(1),
+  loadTfjsMesh(),
+  FaceDetector.load(detectorOptions({})),
+]);
 const { image } = await decodeImage(fs.readFileSync(path.join(FACES, 'obama.jpg')));
 const [face] = await detector.detect(image);
 const pair = roiCrops(image, roiFromDetection(face), true);
@@ -39,10 +46,13 @@ const cases: Record<string, () => unknown> = {
   'ONNX Runtime, batch 2': () => ort.runBatch(pair),
   'ONNX Runtime, PRelu rewritten (prelu-rewrite.ts), batch 1': () => ortRw.runBatch(pair.slice(0, 1)),
   'ONNX Runtime, PRelu rewritten, batch 2': () => ortRw.runBatch(pair),
+  'ONNX Runtime, PRelu rewritten + Pads as convolutions (pad-conv-rewrite.ts, the engine), batch 1': () => ortPad.runBatch(pair.slice(0, 1)),
+  'ONNX Runtime, PRelu rewritten + Pads as convolutions, batch 2': () => ortPad.runBatch(pair),
   'obama-1080p: crop + flip + meshInput, batch 2 (plain)': () => meshInput(roiCrops(big, bigRoi, true)),
   'obama-1080p: roiInput, batch 2 (fused)': () => roiInput(big, bigRoi, true),
-  'obama-1080p: one pass from the ROI, batch 1 (meshInRoiAsync)': () => meshInRoiAsync(ort, big, bigRoi),
-  'obama-1080p: one mirrored pass from the ROI, batch 2': () => meshInRoiAsync(ort, big, bigRoi, true),
+  'obama-1080p: roiInput, batch 1 (the confirm pass and the re-fit)': () => roiInput(big, bigRoi),
+  'obama-1080p: one pass from the ROI, batch 1 (meshInRoiAsync, the engine\'s session)': () => meshInRoiAsync(ortPad, big, bigRoi),
+  'obama-1080p: one mirrored pass from the ROI, batch 2': () => meshInRoiAsync(ortPad, big, bigRoi, true),
 };
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let i = 0; i < runs + 5; i++) {
@@ -56,4 +66,4 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`FaceMesh 192×192 on one crop of obama.jpg, ${runs} alternating runs, 1 thread (min / median ms)\n| what | ms |\n|---|---|`);
 for (const [name, xs] of Object.entries(times)) console.log(`| ${name} | ${Math.min(...xs).toFixed(2)} / ${median(xs).toFixed(2)} |`);
 tfjs.dispose();
-await Promise.all([ort.close(), ortRw.close(), detector.close()]);
+await Promise.all([ort.close(), ortRw.close(), ortPad.close(), detector.close()]);

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { RgbImage } from '../image.ts';
 import { createSession, ort } from '../runtime/onnx.ts';
 import { MESH_INPUT, meshInput, splitMesh, type AsyncMeshModel, type RawMesh } from './mesh-model.ts';
+import { rewritePadsAsConv } from './pad-conv-rewrite.ts';
 import { rewritePRelu } from './prelu-rewrite.ts';
 
 export { MESH_POINTS, type RawMesh } from './mesh-model.ts';
@@ -37,8 +38,31 @@ export function faceMeshModel(): { path: string; sha256: string } {
   return { path: fileURLToPath(new URL(entry.file, FACE_MODELS)), sha256: entry.sha256 };
 }
 
+/** What the load-time Pad rewrite (pad-conv-rewrite.ts) did. */
+export interface PadRewrite {
+  /** Pads run as 1×1 convolutions; 0: none (off, none found, or skipped). */
+  count: number;
+  /** Set when the rewrite threw or its graph failed to load (the graph then runs without it): why. */
+  skipped?: string;
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The model with its channel Pads as convolutions, or, if the rewrite throws, the model as given and why. */
+export function padsAsConv(model: Uint8Array): PadRewrite & { bytes: Uint8Array } {
+  try {
+    return rewritePadsAsConv(model);
+  } catch (error) {
+    return { bytes: model, count: 0, skipped: reason(error) };
+  }
+}
+
 export class FaceMesh implements AsyncMeshModel {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** What the Pad rewrite did (a speed-up: its failure never stops the model from loading). */
+    readonly padRewrite: PadRewrite,
+  ) {}
 
   /**
    * `rewritePRelu`: run the graph with its PRelu nodes rewritten for ONNX Runtime's blocked layout
@@ -48,17 +72,33 @@ export class FaceMesh implements AsyncMeshModel {
    * snapshot entries past their tolerances (a condition probability by 0.018 on biden2, a
    * dark-circle ΔL* near 0, a pose and a score at a rounding boundary), so the snapshot was
    * re-taken with it on (test/data/speed-snapshot.json's `taken_from`). `false` runs the plain graph.
+   *
+   * `padAsConv`: also run the 3 channel-padding Pads as 1×1 convolutions by [I; 0]
+   * (pad-conv-rewrite.ts: the same values, the residual Adds then fused; a fifth less time per
+   * execution). On by default. If it throws, or ORT refuses its graph, the graph runs without it
+   * and `padRewrite.skipped` says why.
    */
-  static async load(intraOpThreads = 1, { rewritePRelu: rewrite = true }: { rewritePRelu?: boolean } = {}): Promise<FaceMesh> {
+  static async load(intraOpThreads = 1, { rewritePRelu: rewrite = true, padAsConv = true }: { rewritePRelu?: boolean; padAsConv?: boolean } = {}): Promise<FaceMesh> {
     const { path, sha256 } = faceMeshModel();
     const bytes = fs.readFileSync(path);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw new Error(`${path}: sha256 ${actual}, models/face-models.json expects ${sha256} (regenerate with /usr/bin/python3 -m training.facemesh.convert)`);
-    const mesh = new FaceMesh(await createSession(rewrite ? rewritePRelu(bytes).bytes : bytes, { intraOpThreads }));
+    const mesh = await FaceMesh.fromBytes(rewrite ? rewritePRelu(bytes).bytes : bytes, intraOpThreads, padAsConv);
     const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
     await mesh.runBatch([blank]); // warm-up, batch 1 and 2 (the mirrored pass)
     await mesh.runBatch([blank, blank]);
     return mesh;
+  }
+
+  /** A session of `model`, with its Pads as convolutions when `padAsConv` and that graph loads; else of `model` as given. */
+  static async fromBytes(model: Uint8Array, intraOpThreads: number, padAsConv: boolean): Promise<FaceMesh> {
+    const { bytes, ...padRewrite } = padAsConv ? padsAsConv(model) : { bytes: model, count: 0 };
+    if (padRewrite.count === 0) return new FaceMesh(await createSession(model, { intraOpThreads }), padRewrite);
+    try {
+      return new FaceMesh(await createSession(bytes, { intraOpThreads }), padRewrite);
+    } catch (error) {
+      return new FaceMesh(await createSession(model, { intraOpThreads }), { count: 0, skipped: `ONNX Runtime refused the rewritten graph: ${reason(error)}` });
+    }
   }
 
   /** Several crops (each MESH_INPUT × MESH_INPUT) in one model execution. */
