@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(`${REPEAT_FIXTURES.length} face fixtures × ${BENIGN_CHANGES.length} benign changes (${BENIGN_CHANGES.map((c) => c.name).join(', ')}); ` +
-      `${report.analyses} analyses in ${((performance.now() - t0) / 1000).toFixed(0)} s. Target: SD ≤ 5 points (⚠ misses it).\n`);
+      `${report.analyses} analyses in ${((performance.now() - t0) / 1000).toFixed(0)} s. Target: SD ≤ 5 points (⚠ marks a score that misses it).\n`);
     console.log(formatTable(report));
   }
   if (values.write) {
