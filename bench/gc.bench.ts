@@ -7,7 +7,8 @@
  * wrapping costs time: GC figures from a `--sites` run are not the ones to compare).
  * Buffers that native code allocates (sharp's decode, ONNX Runtime's outputs) are not seen by
  * `--sites`; they show as `external` growth and in the GC counts.
- *   node --import tsx bench/gc.bench.ts [--runs 50] [--sites] [--base tmp/base]
+ *   node --import tsx bench/gc.bench.ts [--runs 50] [--photo obama-1080p.jpg] [--sites] [--base tmp/base | --engine DIR]
+ * `--engine DIR`: only the engine of another tree (e.g. tmp/base), in this process of its own.
  * With `--base`, main's engine (unpacked there) and this tree's alternate analysis by analysis in
  * one process; each engine's GC time is the GC that ran inside its own analyses (but the heap is
  * shared, so one engine's garbage is collected in the other's time too: for GC figures, compare

@@ -117,14 +117,21 @@ interface Tiny {
   /** Pad the graph input itself (its channels are not traced). */
   padInput?: boolean;
   padsType?: number;
+  /** An `axes` input (opset 18): the pads then name only those axes, in that order. */
+  axes?: number[];
 }
-function tiny({ mode = 'constant', pads = [0, 0, 0, 0, 0, K, 0, 0], constant, padInput = false, padsType = INT64 }: Tiny = {}): Uint8Array {
+function tiny({ mode = 'constant', pads = [0, 0, 0, 0, 0, K, 0, 0], constant, padInput = false, padsType = INT64, axes }: Tiny = {}): Uint8Array {
   const padsRaw = padsType === INT64 ? BigInt64Array.from(pads.map(BigInt)) : Float32Array.from(pads);
   const initializers = [floatInitializer('w', [C, C, 1, 1], ramp(C * C, 0.2)), floatInitializer('v', [C + K, C, 1, 1], ramp((C + K) * C, 0.1)), rawInitializer('pads', [8], padsType, padsRaw)];
   const padInputs = ['a', 'pads'];
   if (constant !== undefined) {
     initializers.push(floatInitializer('value', [], Float32Array.of(constant)));
     padInputs.push('value');
+  }
+  if (axes) {
+    if (constant === undefined) padInputs.push('');
+    initializers.push(rawInitializer('axes', [axes.length], INT64, BigInt64Array.from(axes.map(BigInt))));
+    padInputs.push('axes');
   }
   if (padInput) padInputs[0] = 'x';
   const nodes = [
@@ -167,6 +174,8 @@ const leftAlone: [string, Tiny][] = [
   ['padding before the channels', { pads: [0, K, 0, 0, 0, 0, 0, 0] }],
   ['spatial padding as well', { pads: [0, 0, 0, 1, 0, K, 0, 0] }],
   ['an input of unknown channels (the graph input)', { padInput: true }],
+  // With axes [1, 0, 2, 3] these pads would put the K channels on the batch axis, not after the channels.
+  ['an axes input', { axes: [1, 0, 2, 3] }],
 ];
 for (const [what, options] of leftAlone) {
   test(`a Pad with ${what}: the model comes back unchanged`, () => {

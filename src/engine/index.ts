@@ -49,6 +49,11 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     const kind = m.entry.task === 'acne_binary' ? 'acne' : 'condition';
     options.logger?.info({ model: `${m.entry.name}@${m.entry.version}`, file: m.file }, `Loaded ${kind} model from ${m.file}`);
   }
+  // A skipped graph rewrite costs speed, not results: say so once, at load.
+  const rewritesSkipped = [...detector.rewritesSkipped(), ...(mesh.padRewrite.skipped ? [{ graph: 'facemesh_468', reason: mesh.padRewrite.skipped }] : [])];
+  for (const { graph, reason } of rewritesSkipped) {
+    options.logger?.warn({ graph, reason }, `${graph} runs as shipped, without its load-time graph rewrite (slower, same results): ${reason}`);
+  }
   for (const s of registry.status().filter((s) => !s.available)) {
     options.logger?.warn({ task: s.task, reason: s.reason }, `Model for ${s.task} unavailable: ${s.reason}`);
   }

@@ -57,6 +57,14 @@ export class FaceDetector {
     return new FaceDetector(short, full, options);
   }
 
+  /** Why a graph runs without its channel-padding rewrite (slower, same faces), per graph; empty when both have it or it was turned off. */
+  rewritesSkipped(): { graph: string; reason: string }[] {
+    return [['blazeface_front_128', this.short], ['blazeface_back_256', this.full]].flatMap(([graph, m]) => {
+      const reason = (m as BlazeFace).channelPad.skipped;
+      return reason ? [{ graph: graph as string, reason }] : [];
+    });
+  }
+
   /** All faces scoring at least the threshold (default: the configured one), largest first. */
   async detect(image: RgbImage, scoreThreshold = this.options.scoreThreshold): Promise<FaceDetection[]> {
     const largestFirst = (faces: FaceDetection[]) => faces.sort((a, b) => b.width * b.height - a.width * a.height);

@@ -83,22 +83,30 @@ export class FaceMesh implements AsyncMeshModel {
     const bytes = fs.readFileSync(path);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw new Error(`${path}: sha256 ${actual}, models/face-models.json expects ${sha256} (regenerate with /usr/bin/python3 -m training.facemesh.convert)`);
-    const mesh = await FaceMesh.fromBytes(rewrite ? rewritePRelu(bytes).bytes : bytes, intraOpThreads, padAsConv);
-    const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
-    await mesh.runBatch([blank]); // warm-up, batch 1 and 2 (the mirrored pass)
-    await mesh.runBatch([blank, blank]);
-    return mesh;
+    return FaceMesh.fromBytes(rewrite ? rewritePRelu(bytes).bytes : bytes, intraOpThreads, padAsConv);
   }
 
-  /** A session of `model`, with its Pads as convolutions when `padAsConv` and that graph loads; else of `model` as given. */
+  /**
+   * A warmed-up session of `model`, with its Pads as convolutions when `padAsConv` and that graph
+   * loads and runs its warm-up; else of `model` as given.
+   */
   static async fromBytes(model: Uint8Array, intraOpThreads: number, padAsConv: boolean): Promise<FaceMesh> {
     const { bytes, ...padRewrite } = padAsConv ? padsAsConv(model) : { bytes: model, count: 0 };
-    if (padRewrite.count === 0) return new FaceMesh(await createSession(model, { intraOpThreads }), padRewrite);
+    const asGiven = async (rewrite: PadRewrite) => FaceMesh.warmedUp(new FaceMesh(await createSession(model, { intraOpThreads }), rewrite));
+    if (padRewrite.count === 0) return asGiven(padRewrite);
     try {
-      return new FaceMesh(await createSession(bytes, { intraOpThreads }), padRewrite);
+      return await FaceMesh.warmedUp(new FaceMesh(await createSession(bytes, { intraOpThreads }), padRewrite));
     } catch (error) {
-      return new FaceMesh(await createSession(model, { intraOpThreads }), { count: 0, skipped: `ONNX Runtime refused the rewritten graph: ${reason(error)}` });
+      return asGiven({ count: 0, skipped: `ONNX Runtime refused the rewritten graph: ${reason(error)}` });
     }
+  }
+
+  /** Warm-up at batch 1 and 2 (the mirrored pass): the first runs of a session plan its memory. */
+  private static async warmedUp(mesh: FaceMesh): Promise<FaceMesh> {
+    const blank = { width: MESH_INPUT, height: MESH_INPUT, data: new Uint8Array(MESH_INPUT * MESH_INPUT * 3) };
+    await mesh.runBatch([blank]);
+    await mesh.runBatch([blank, blank]);
+    return mesh;
   }
 
   /** Several crops (each MESH_INPUT × MESH_INPUT) in one model execution. */

@@ -99,10 +99,10 @@ export function rewritePadsAsConv(model: Uint8Array): PadConvResult {
       // W = [I_c; 0_k×c]: output o < c takes input o with weight 1, the k after it nothing.
       const w = new Float32Array((c + k) * c);
       for (let o = 0; o < c; o++) w[o * c + o] = 1;
-      const name = str(sub, 3)[0] || out; // FaceMesh's Pads have no name; an output name is unique
-      const weight = `${name}/as_conv/identity`;
+      // Named after the output, which is unique in a graph (node names need not be).
+      const weight = `${out}/as_conv/identity`;
       added.push(floatInitializer(weight, [c + k, c, 1, 1], w));
-      replaced.set(f, node('Conv', [inputs[0], weight], [out], `${name}/as_conv`, [intsAttribute('kernel_shape', [1, 1])]));
+      replaced.set(f, node('Conv', [inputs[0], weight], [out], `${out}/as_conv`, [intsAttribute('kernel_shape', [1, 1])]));
       channels.set(out, c + k);
     }
   }
