@@ -46,6 +46,7 @@ import {
   intsAttribute,
   lenField,
   node,
+  parseGraph,
   readVarint,
   strField,
   tensorDims,
@@ -81,18 +82,7 @@ export interface ChannelPadResult {
 const unchanged = (model: Uint8Array): ChannelPadResult => ({ bytes: model, concats: 0, widened: 0 });
 
 export function rewriteChannelPadding(model: Uint8Array, block = 16): ChannelPadResult {
-  const top = fields(model);
-  const graphField = top.find((f) => f.field === 7 && f.wire === 2);
-  if (!graphField) throw new Error('ONNX model without a graph');
-  const graph = fields(model, graphField.payloadStart, graphField.end);
-  const str = (sub: Field[], n: number) => sub.filter((t) => t.field === n && t.wire === 2).map((t) => text(model, t));
-
-  const initializers = new Map<string, Field[]>();
-  for (const f of graph.filter((g) => g.field === 5 && g.wire === 2)) {
-    const tensor = fields(model, f.payloadStart, f.end);
-    const [name] = str(tensor, 8);
-    if (name !== undefined) initializers.set(name, tensor);
-  }
+  const { graph, initializers, strings: str, withGraph } = parseGraph(model);
   const graphOutputs = new Set(graph.filter((g) => g.field === 12 && g.wire === 2).flatMap((g) => str(fields(model, g.payloadStart, g.end), 1)));
   const nodes: Node[] = graph
     .filter((g) => g.field === 1 && g.wire === 2)
@@ -264,7 +254,7 @@ export function rewriteChannelPadding(model: Uint8Array, block = 16): ChannelPad
   }
   parts.push(...added);
   const newGraph = concatBytes(parts);
-  const bytes = concatBytes(top.map((f) => (f === graphField ? lenField(7, newGraph) : model.subarray(f.start, f.end))));
+  const bytes = withGraph(newGraph);
   return { bytes, concats, widened };
 }
 

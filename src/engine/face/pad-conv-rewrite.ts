@@ -44,10 +44,9 @@ import {
   floatValues,
   int64Values,
   intsAttribute,
-  lenField,
   node,
+  parseGraph,
   tensorDims,
-  text,
   type Field,
 } from '../runtime/onnx-proto.ts';
 
@@ -58,18 +57,7 @@ export interface PadConvResult {
 }
 
 export function rewritePadsAsConv(model: Uint8Array): PadConvResult {
-  const top = fields(model);
-  const graphField = top.find((f) => f.field === 7 && f.wire === 2);
-  if (!graphField) throw new Error('ONNX model without a graph');
-  const graph = fields(model, graphField.payloadStart, graphField.end);
-  const str = (sub: Field[], n: number) => sub.filter((t) => t.field === n && t.wire === 2).map((t) => text(model, t));
-
-  const initializers = new Map<string, Field[]>();
-  for (const f of graph.filter((g) => g.field === 5 && g.wire === 2)) {
-    const tensor = fields(model, f.payloadStart, f.end);
-    const [name] = str(tensor, 8);
-    if (name !== undefined) initializers.set(name, tensor);
-  }
+  const { graph, initializers, strings: str, withGraph } = parseGraph(model);
 
   // Channels of each tensor, traced forward (ONNX nodes are in topological order).
   const channels = new Map<string, number>();
@@ -110,7 +98,7 @@ export function rewritePadsAsConv(model: Uint8Array): PadConvResult {
 
   const parts = graph.map((f) => replaced.get(f) ?? model.subarray(f.start, f.end));
   const newGraph = concatBytes([...parts, ...added]);
-  const bytes = concatBytes(top.map((f) => (f === graphField ? lenField(7, newGraph) : model.subarray(f.start, f.end))));
+  const bytes = withGraph(newGraph);
   return { bytes, count: replaced.size };
 }
 

@@ -30,11 +30,10 @@ import {
   floatValues,
   intAttribute,
   intsAttribute,
-  lenField,
   node,
+  parseGraph,
   readVarint,
   text,
-  type Field,
 } from '../runtime/onnx-proto.ts';
 
 /** A float32 initializer [c, 1, 1, 1] (a depthwise 1×1 kernel). */
@@ -42,17 +41,7 @@ const kernel = (name: string, values: Float32Array) => floatInitializer(name, [v
 
 /** The model with every PRelu node replaced as above; `count` is how many were. */
 export function rewritePRelu(model: Uint8Array): { bytes: Uint8Array; count: number } {
-  const top = fields(model);
-  const graphField = top.find((f) => f.field === 7 && f.wire === 2);
-  if (!graphField) throw new Error('ONNX model without a graph');
-  const graph = fields(model, graphField.payloadStart, graphField.end);
-  const initializers = new Map<string, Field[]>();
-  for (const f of graph) {
-    if (f.field !== 5 || f.wire !== 2) continue;
-    const tensor = fields(model, f.payloadStart, f.end);
-    const name = tensor.find((t) => t.field === 8);
-    if (name) initializers.set(text(model, name), tensor);
-  }
+  const { graph, initializers, withGraph } = parseGraph(model);
   const parts: Uint8Array[] = [];
   const added: Uint8Array[] = [];
   let count = 0;
@@ -88,6 +77,5 @@ export function rewritePRelu(model: Uint8Array): { bytes: Uint8Array; count: num
   }
   if (count === 0) return { bytes: model, count };
   const newGraph = concat([...parts, ...added]);
-  const out = top.map((f) => (f === graphField ? lenField(7, newGraph) : model.subarray(f.start, f.end)));
-  return { bytes: concat(out), count };
+  return { bytes: withGraph(newGraph), count };
 }

@@ -1,6 +1,6 @@
 /**
  * The few protobuf pieces the engine's load-time ONNX graph rewrites need (face/prelu-rewrite.ts,
- * face/channel-pad-rewrite.ts): read a message's fields without decoding them, and write the
+ * face/channel-pad-rewrite.ts, face/pad-conv-rewrite.ts): read a message's fields without decoding them, and write the
  * nodes, attributes and float32 initializers a rewrite adds. Field numbers are ONNX's
  * onnx.proto3: ModelProto.graph = 7; GraphProto.node = 1, initializer = 5, value_info = 13;
  * NodeProto.input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7;
@@ -61,6 +61,34 @@ export function fields(buf: Uint8Array, from = 0, to = buf.length): Field[] {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 export const text = (buf: Uint8Array, f: Field) => decoder.decode(buf.subarray(f.payloadStart, f.end));
+
+/** A model's graph, read once for a rewrite. */
+export interface ParsedGraph {
+  /** The graph's fields (nodes = 1, initializers = 5, outputs = 12, …), in order. */
+  graph: Field[];
+  /** The initializers' fields by tensor name. */
+  initializers: Map<string, Field[]>;
+  /** The strings in field `n` of a message (a node's inputs = 1, a value's name = 1, …). */
+  strings(sub: Field[], n: number): string[];
+  /** The model with its graph's payload replaced; every other field copied byte for byte. */
+  withGraph(payload: Uint8Array): Uint8Array;
+}
+
+export function parseGraph(model: Uint8Array): ParsedGraph {
+  const top = fields(model);
+  const graphField = top.find((f) => f.field === 7 && f.wire === 2);
+  if (!graphField) throw new Error('ONNX model without a graph');
+  const graph = fields(model, graphField.payloadStart, graphField.end);
+  const strings = (sub: Field[], n: number) => sub.filter((t) => t.field === n && t.wire === 2).map((t) => text(model, t));
+  const initializers = new Map<string, Field[]>();
+  for (const f of graph.filter((g) => g.field === 5 && g.wire === 2)) {
+    const tensor = fields(model, f.payloadStart, f.end);
+    const [name] = strings(tensor, 8);
+    if (name !== undefined) initializers.set(name, tensor);
+  }
+  const withGraph = (payload: Uint8Array) => concatBytes(top.map((f) => (f === graphField ? lenField(7, payload) : model.subarray(f.start, f.end))));
+  return { graph, initializers, strings, withGraph };
+}
 
 function varint(value: number): number[] {
   const out: number[] = [];
