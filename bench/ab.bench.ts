@@ -7,10 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: { base: { type: 'string' }, only: { type: 'string' }, runs: { type: 'string', default: '30' } },
 });
 if (!values.base) throw new Error('--base DIR (a second checkout of the engine) is required');

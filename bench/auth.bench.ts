@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { accountToken } from '../testkit/http.ts';
 import { spawnService } from '../testkit/service-process.ts';
 
-const { values: args } = parseArgs({ options: { n: { type: 'string', default: '40' } } });
+const { values: args } = commandLine({ options: { n: { type: 'string', default: '40' } } });
 const n = Number(args.n);
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-auth-bench-'));

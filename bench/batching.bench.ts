@@ -5,11 +5,11 @@
  *
  *   node --import tsx bench/batching.bench.ts [--workers 2] [--n 240] [--windows 0,2,5] [--models DIR]
  */
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: {
     workers: { type: 'string', default: '2' },
     n: { type: 'string', default: '240' },

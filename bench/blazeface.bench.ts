@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import { BlazeFace, blazeFaceModelPath, FULL_RANGE, paddedView, SHORT_RANGE } from '../src/engine/face/blazeface.ts';
 import { rewriteChannelPadding } from '../src/engine/face/channel-pad-rewrite.ts';
@@ -18,7 +18,7 @@ import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { createSession, ort } from '../src/engine/runtime/onnx.ts';
 import { FACES } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({ options: { photo: { type: 'string', default: 'astronaut.png' }, runs: { type: 'string', default: '200' }, clock: { type: 'string', default: 'wall' } } });
+const { values } = commandLine({ options: { photo: { type: 'string', default: 'astronaut.png' }, runs: { type: 'string', default: '200' }, clock: { type: 'string', default: 'wall' } } });
 const runs = Number(values.runs);
 const now = values.clock === 'cpu' ? () => ((u) => (u.user + u.system) / 1000)(process.cpuUsage()) : () => performance.now();
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];

@@ -11,14 +11,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import sharp from 'sharp';
 import { fixture, REPO } from '../testkit/fixtures.ts';
 import { watchRss } from '../testkit/rss.ts';
 import { deflatedZeros, pngBomb, type BombKind } from './bombs.ts';
 import { startServiceChild } from './fuzz.ts';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '1024' } } });
+const { values } = commandLine({ options: { mib: { type: 'string', default: '1024' } } });
 const photo = fixture('faces', 'obama-240p.jpg');
 const zeros = await deflatedZeros(Number(values.mib) * 1024 * 1024);
 const kinds: BombKind[] = ['png-iccp', 'png-ztxt', 'png-itxt-xmp'];

@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { fileURLToPath } from 'node:url';
 import { cacheKey, MemoryResultCache, RedisResultCache, type ResultCache } from '../src/service/cache.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { n: { type: 'string', default: '2000' }, photo: { type: 'string', default: 'faces/obama.jpg' } } });
+const { values } = commandLine({ options: { n: { type: 'string', default: '2000' }, photo: { type: 'string', default: 'faces/obama.jpg' } } });
 const photo = fs.readFileSync(path.resolve(ROOT, '../shared/fixtures', values.photo));
 const n = Number(values.n);
 // A result carries 468 landmarks: about 30 kB of JSON.

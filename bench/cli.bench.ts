@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 import { linkPhotos, runCli } from './cli-run.ts';
 
-const { values } = parseArgs({ options: { photos: { type: 'string', default: '1000' }, workers: { type: 'string', default: '2' } } });
+const { values } = commandLine({ options: { photos: { type: 'string', default: '1000' }, workers: { type: 'string', default: '2' } } });
 const photos = Number(values.photos);
 const dir = linkPhotos(faceFixtures().map((f) => path.join(FACES, f)), photos, 'cli-bench');
 

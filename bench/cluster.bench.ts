@@ -20,14 +20,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
 import { spawnService } from '../testkit/service-process.ts';
 import { mainThreadCpuMs, perScan, pidsNamed, postgresBackends, processCpuMs, snapshot, type CpuCounters } from './proc-cpu.ts';
 
-const { values: args } = parseArgs({
+const { values: args } = commandLine({
   options: {
     workers: { type: 'string' },
     engines: { type: 'string', default: '1' },

@@ -18,12 +18,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import sharp from 'sharp';
 import { hasSrgbProfile } from '../src/engine/decode/icc.ts';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({ options: { base: { type: 'string' }, runs: { type: 'string', default: '60' }, pipeline: { type: 'boolean', default: false }, damaged: { type: 'boolean', default: false } } });
+const { values } = commandLine({ options: { base: { type: 'string' }, runs: { type: 'string', default: '60' }, pipeline: { type: 'boolean', default: false }, damaged: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
 type Decode = (bytes: Uint8Array) => Promise<unknown>;
 const load = async (root: string): Promise<Decode> => (await import(path.join(path.resolve(root), 'src/engine/decode/decode.ts'))).decodeImage;

@@ -18,14 +18,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { createEngine } from '../src/engine/index.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { regionPlanner } from '../src/engine/models/acne-regions.ts';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: {
     runs: { type: 'string', default: '30' },
     only: { type: 'string' },

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { detectorOptions } from '../src/engine/face/defaults.ts';
@@ -21,7 +21,7 @@ import { meshInput } from '../src/engine/face/mesh-model.ts';
 import { FACES } from '../testkit/fixtures.ts';
 import { loadTfjsMesh } from '../testkit/tfjs-mesh.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' } } });
+const { values } = commandLine({ options: { runs: { type: 'string', default: '100' } } });
 const runs = Number(values.runs);
 
 const [ort, ortRw, ortPad, tfjs, detector] = await Promise.all([

@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { fileURLToPath } from 'node:url';
 import { watchRss } from '../testkit/rss.ts';
 import { FUZZ_RSS_BUDGET_MB, makeSeeds, runFuzz, startServiceChild, warmUp } from './fuzz.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
+const { values } = commandLine({
   options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '4' }, workers: { type: 'string', default: '2' } },
 });
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-fuzz-'));

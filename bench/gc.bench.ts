@@ -16,12 +16,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, sites: { type: 'boolean', default: false }, base: { type: 'string' }, engine: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' } } });
+const { values } = commandLine({ options: { runs: { type: 'string', default: '50' }, sites: { type: 'boolean', default: false }, base: { type: 'string' }, engine: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' } } });
 const runs = Number(values.runs);
 
 // --sites: count every typed array / ArrayBuffer the JS constructs, by the first src/ frame of its stack.

@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/engine/index.ts';
 import { accountToken } from '../testkit/http.ts';
@@ -29,7 +29,7 @@ import { spawnService } from '../testkit/service-process.ts';
 import { linkPhotos, runCli } from './cli-run.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({
+const { values: args } = commandLine({
   options: {
     photo: { type: 'string', default: 'faces/obama.jpg' },
     workers: { type: 'string', default: String(os.availableParallelism()) },

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, faceFixtures } from '../testkit/fixtures.ts';
 import { DEFAULT_DECODE_OPTIONS } from '../src/engine/decode/decode.ts';
 import { FACE_DEFAULTS, detectorOptions } from '../src/engine/face/defaults.ts';
@@ -21,7 +21,7 @@ import { MESH_INPUT } from '../src/engine/face/mesh-model.ts';
 import { prepare, type PipelineParts } from '../src/engine/pipeline.ts';
 import type { ModelRegistry } from '../src/engine/models/registry.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values } = commandLine({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Number(values.runs);
 
 const detector = await FaceDetector.load(detectorOptions({ intraOpThreads: 1 }));

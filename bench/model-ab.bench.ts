@@ -8,12 +8,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { createEngine } from '../src/engine/index.ts';
 import { regionPlanner } from '../src/engine/models/acne-regions.ts';
 import { FACES } from '../testkit/fixtures.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: { a: { type: 'string' }, b: { type: 'string' }, runs: { type: 'string', default: '200' }, photo: { type: 'string', default: 'obama-1080p.jpg' } },
 });
 if (!values.a || !values.b) throw new Error('--a VERSION --b VERSION are required');

@@ -19,11 +19,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, REPO } from '../testkit/fixtures.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 
-const { values } = parseArgs({ options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '60' } } });
+const { values } = commandLine({ options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '60' } } });
 if (!values.base) throw new Error('--base DIR (a second checkout of the engine) is required');
 const runs = Number(values.runs);
 const bytes = fs.readFileSync(path.join(FACES, values.photo));

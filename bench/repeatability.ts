@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { pathToFileURL } from 'node:url';
 import type { Analyzer } from '../src/engine/api.ts';
 import { SCORE_NAMES, type AnalysisResult } from '../src/engine/result/schema.ts';
@@ -129,7 +129,7 @@ export function formatTable(r: RepeatabilityReport): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { write: { type: 'boolean' }, json: { type: 'boolean' } } });
+  const { values } = commandLine({ options: { write: { type: 'boolean' }, json: { type: 'boolean' } } });
   const { createEngine } = await import('../src/engine/index.ts');
   const { FACES } = await import('../testkit/fixtures.ts');
   const engine = await createEngine({});

@@ -13,11 +13,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, FIXTURES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 import { linkPhotos, runCli } from './cli-run.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: {
     rounds: { type: 'string' },
     repeats: { type: 'string' },

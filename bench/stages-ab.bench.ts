@@ -8,12 +8,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
 import { freshMeasureInput } from '../testkit/measure-input.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
 
-const { values } = parseArgs({
+const { values } = commandLine({
   options: { base: { type: 'string' }, photo: { type: 'string', default: 'obama-1080p.jpg' }, runs: { type: 'string', default: '40' }, stage: { type: 'string' }, clock: { type: 'string', default: 'wall' } },
 });
 if (!values.base) throw new Error('--base DIR (a second checkout of the engine) is required');

@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -32,7 +32,7 @@ import { ScanRepo } from '../src/service/storage/scans.ts';
 import { SessionRepo } from '../src/service/storage/sessions.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: true } }, allowNegative: true });
+const { values: args } = commandLine({ options: { runs: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: true } }, allowNegative: true });
 const RUNS = Number(args.runs);
 // A stored result's size (the face mesh kept apart): ~7 kB of text, ~12 kB of geometry.
 const RESULT = JSON.stringify({ r: 'x'.repeat(7000) });

@@ -20,7 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../src/engine/index.ts';
 import type { AnalysisResult } from '../src/engine/result/schema.ts';
@@ -114,7 +114,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { limit: { type: 'string' }, seed: { type: 'string', default: '1' }, half: { type: 'string', default: 'test' } } });
+  const { values } = commandLine({ options: { limit: { type: 'string' }, seed: { type: 'string', default: '1' }, half: { type: 'string', default: 'test' } } });
   const half = values.half;
   if (half !== 'validation' && half !== 'test' && half !== 'all') throw new Error(`--half must be validation, test or all, not ${half}`);
   let portraits = fs

@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createDb } from '../src/service/storage/db.ts';
@@ -165,7 +165,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const { values } = parseArgs({
+  const { values } = commandLine({
     options: {
       apis: { type: 'string', default: '2' },
       workers: { type: 'string', default: '2' },

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
 import { FaceMesh } from '../src/engine/face/facemesh.ts';
@@ -17,7 +17,7 @@ import { detectorOptions, FACE_DEFAULTS } from '../src/engine/face/defaults.ts';
 import { findFaces } from '../src/engine/face/find.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
+const { values } = commandLine({
   options: {
     datasets: { type: 'string', default: path.resolve(REPO, '../shared/datasets') },
     every: { type: 'string', default: '1' },

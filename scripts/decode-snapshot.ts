@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { REPO } from '../testkit/fixtures.ts';
 import { decodeInputs, sha } from '../testkit/decode-inputs.ts';
 
-const { values } = parseArgs({ options: { engine: { type: 'string', default: REPO }, out: { type: 'string', default: path.join(REPO, 'test/data/decode-snapshot.json') }, from: { type: 'string', default: 'main' } } });
+const { values } = commandLine({ options: { engine: { type: 'string', default: REPO }, out: { type: 'string', default: path.join(REPO, 'test/data/decode-snapshot.json') }, from: { type: 'string', default: 'main' } } });
 const { decodeImage } = await import(path.join(path.resolve(values.engine), 'src/engine/decode/decode.ts'));
 const entries: Record<string, unknown> = {};
 for (const [name, bytes] of await decodeInputs()) entries[name] = await describe(bytes);

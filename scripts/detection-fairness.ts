@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLine } from '../testkit/command-line.ts';
 import { decodeImage } from '../src/engine/decode/decode.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { FaceDetector } from '../src/engine/face/detector.ts';
@@ -219,7 +219,7 @@ export function formatTable(rows: FairnessRow[]): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = commandLine({
     options: {
       thresholds: { type: 'string', default: '0.5,0.6,0.7,0.8' },
       'per-group': { type: 'string' },
