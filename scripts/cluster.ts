@@ -60,15 +60,32 @@ function adminUrlFor(db: string): string {
   return u.toString();
 }
 
+async function asAdmin(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A new, empty database on the local PostgreSQL (tests and the cluster each make their own); its URL. */
+export async function createDatabase(name: string): Promise<string> {
+  await asAdmin(`CREATE DATABASE ${name}`);
+  return adminUrlFor(name);
+}
+
+/** Drops a database made by createDatabase, even while clients are still connected. */
+export async function dropDatabase(name: string): Promise<void> {
+  await asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const id = crypto.randomBytes(4).toString('hex');
   const dbName = `skinsight_cluster_${id}`;
   const prefix = `skinsight-cluster-${id}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const databaseUrl = adminUrlFor(dbName);
+  const databaseUrl = await createDatabase(dbName);
   // Migrate once up front, so the processes start on a ready schema and never race each other.
   const db = await createDb({ dialect: 'postgres', url: databaseUrl });
   await migrateToLatest(db);
@@ -142,10 +159,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       } finally {
         redis.disconnect();
       }
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await c.end();
+      await dropDatabase(dbName);
     },
   };
 

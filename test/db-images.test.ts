@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { PG_ADMIN_URL } from '../scripts/cluster.ts';
+import { createDatabase, dropDatabase } from '../scripts/cluster.ts';
 import { DatabaseImageStore } from '../src/service/storage/db-images.ts';
 import { createDb, type Db } from '../src/service/storage/db.ts';
 import { migrateToLatest } from '../src/service/storage/migrations.ts';
@@ -17,22 +16,13 @@ const dbName = `skinsight_images_${crypto.randomBytes(4).toString('hex')}`;
 let db: Db;
 
 before(async () => {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  db = await createDb({ dialect: 'postgres', url: url.toString() });
+  db = await createDb({ dialect: 'postgres', url: await createDatabase(dbName) });
   await migrateToLatest(db);
 });
 
 after(async () => {
   await db?.destroy();
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
+  await dropDatabase(dbName);
 });
 
 describe('the PostgreSQL image store', () => {

@@ -10,8 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import pg from 'pg';
-import { PG_ADMIN_URL, REDIS_URL } from '../scripts/cluster.ts';
+import { createDatabase, dropDatabase, REDIS_URL } from '../scripts/cluster.ts';
 import type { EnginePool } from '../src/engine/pool.ts';
 import { buildApp, loadConfig } from '../src/service/index.ts';
 import { MemoryJobQueue } from '../src/service/queue/memory.ts';
@@ -49,10 +48,7 @@ describe('serve and worker from the same configuration', () => {
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(dbName);
   });
 
   test('give the same engine threads and jobs in flight', { timeout: 180_000 }, async () => {
@@ -68,18 +64,13 @@ describe('serve and worker from the same configuration', () => {
       await app.close();
     }
 
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${dbName}`;
+    const databaseUrl = await createDatabase(dbName);
     const worker = await startWorker(
       loadConfig({
         ...shared,
         SKINSIGHT_QUEUE: 'bullmq',
         SKINSIGHT_DB: 'postgres',
-        SKINSIGHT_DATABASE_URL: url.toString(),
+        SKINSIGHT_DATABASE_URL: databaseUrl,
         SKINSIGHT_IMAGE_STORE: 'postgres',
         SKINSIGHT_REDIS_URL: REDIS_URL,
         SKINSIGHT_REDIS_PREFIX: prefix,
