@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { createDatabase, dropDatabase } from '../scripts/cluster.ts';
 import { DatabaseImageStore } from '../src/service/storage/db-images.ts';
@@ -47,6 +47,16 @@ describe('the PostgreSQL image store', () => {
     await store.delete('scans/photo');
     assert.equal(await store.get('scans/photo'), null);
     assert.equal(await store.exists('scans/photo'), false);
+  });
+
+  test('uploads are stored uncompressed (STORAGE EXTERNAL): no pglz attempt on bytes that are JPEG/PNG/WebP already', async () => {
+    const { rows } = await sql<{ attstorage: string }>`SELECT attstorage FROM pg_attribute WHERE attrelid = 'images'::regclass AND attname = 'bytes'`.execute(db);
+    assert.equal(rows[0]?.attstorage, 'e');
+    // A photo-sized value: out of line (TOASTed) and uncompressed, i.e. stored at its own size.
+    const photo = crypto.randomBytes(300 * 1024);
+    await new DatabaseImageStore(db).put('scans/stored', photo);
+    const size = await sql<{ n: number }>`SELECT pg_column_size(bytes) AS n FROM images WHERE key = 'scans/stored'`.execute(db);
+    assert.ok(Number(size.rows[0]!.n) >= photo.length, `stored in ${size.rows[0]!.n} bytes`);
   });
 
   test('a put sends the upload to PostgreSQL once (the upsert takes EXCLUDED, not a second copy)', async () => {
