@@ -1,4 +1,5 @@
 /** One engine on a worker thread, answering analyze requests from `pool.ts`. */
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { createEngine } from './index.ts';
@@ -12,7 +13,12 @@ sharp.concurrency(1);
 try {
   // Batch sizes go to the pool, which tells its own onBatch (functions do not cross threads).
   const engine = await createEngine({ ...(workerData as EngineOptions), onBatch: (size) => port.postMessage({ type: 'batch', size }) });
-  port.on('message', async (msg: { type?: 'close'; id: number; bytes: Uint8Array; options: AnalyzeOptions; text?: ResultTextOptions }) => {
+  port.on('message', async (msg: { type?: 'close' | 'heap'; id: number; bytes: Uint8Array; options: AnalyzeOptions; text?: ResultTextOptions }) => {
+    // Operations and tests: this thread's heap spaces (e.g. the young generation's size).
+    if (msg.type === 'heap') {
+      port.postMessage({ type: 'heap', spaces: v8.getHeapSpaceStatistics() });
+      return;
+    }
     if (msg.type === 'close') {
       await engine.close();
       return;
