@@ -37,6 +37,8 @@ export interface PoolOptions extends EngineOptions {
  */
 export const WORKER_OLD_SPACE_MB = 64;
 export const WORKER_SEMI_SPACE_MB = 4;
+/** The same settings as `node` flags, for a process whose main thread runs an engine (`npm run bench`). */
+export const WORKER_HEAP_FLAGS = [`--initial-old-space-size=${WORKER_OLD_SPACE_MB}`, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
 
 export interface EnginePool extends Analyzer {
   readonly size: number;
