@@ -13,6 +13,9 @@
  * --quick, cluster --quick, a 60 s soak instead of 600 s): about 15 minutes on a quiet 2-core machine.
  * Run it on an otherwise idle machine; it is a measurement, not a test. The load average is
  * printed with the figures.
+ * The in-process engines run with the V8 heap settings that the pool's worker threads get
+ * (WORKER_HEAP_FLAGS, passed on `node`'s command line by `npm run bench`: V8 reads them only at
+ * start), so the one-thread figures are those of the service's engine threads.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { commandLine } from '../testkit/command-line.ts';
 import { createEngine } from '../src/engine/index.ts';
-import { createEnginePool } from '../src/engine/pool.ts';
+import { WORKER_HEAP_FLAGS, createEnginePool } from '../src/engine/pool.ts';
 import type { RgbImage } from '../src/engine/image.ts';
 import { regionPlanner } from '../src/engine/models/acne-regions.ts';
 import { FACES, REPO, faceFixtures } from '../testkit/fixtures.ts';
@@ -36,6 +39,8 @@ const { values } = commandLine({
   },
 });
 if (values.quick && process.argv.every((a) => !a.startsWith('--runs'))) values.runs = '8';
+const heapAsWorkers = WORKER_HEAP_FLAGS.every((f) => process.execArgv.includes(f));
+console.error(heapAsWorkers ? `V8 heap as the engine pool's workers: ${WORKER_HEAP_FLAGS.join(' ')}` : `warning: not run with ${WORKER_HEAP_FLAGS.join(' ')} (npm run bench passes them), so the in-process engine's GC differs from the service's worker threads`);
 const runs = Number(values.runs);
 const workers = Number(values.workers);
 
@@ -162,7 +167,7 @@ await pool.close();
 report.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
 // The engine's own figure: one engine in a process of its own (bench/engine-rss.ts).
 report.one_engine = JSON.parse(
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench/engine-rss.ts'), '--json'], { encoding: 'utf8' }).trim().split('\n').at(-1)!,
+  execFileSync(process.execPath, [...WORKER_HEAP_FLAGS, '--import', 'tsx', path.join(REPO, 'bench/engine-rss.ts'), '--json'], { encoding: 'utf8' }).trim().split('\n').at(-1)!,
 );
 
 if (values.json) {

@@ -12,14 +12,14 @@ import {
   DarkCircles, Quality, Redness, SkinTone, SkinType, TextureQuality, Wrinkles, Pose,
 } from '../src/engine/result/schema.ts';
 import { deltaE76, hexToLab, imageToLab, labToSrgb, srgbToLab, type Lab } from '../src/engine/measures/color.ts';
-import { createMeasureContext } from '../src/engine/measures/context.ts';
+import { createMeasureContext, pixelsOf } from '../src/engine/measures/context.ts';
 import { fixtureInput, loadSquareRgb } from '../test/fixtures/measure-masks.ts';
 import { measureCloseup, measureFace, type MeasureOutput } from '../src/engine/measures/index.ts';
 import {
   MONK_HEX, fitzpatrickFromIta, itaCategory, itaDegrees, measureSkinTone,
 } from '../src/engine/measures/skin-tone.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
-import { WRINKLE_CHEEK_THRESHOLD, WRINKLE_DENSITY_THRESHOLD, WRINKLE_OVERALL_SCALE, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
+import { ridgeResponse, WRINKLE_CHEEK_THRESHOLD, WRINKLE_DENSITY_THRESHOLD, WRINKLE_OVERALL_SCALE, WRINKLE_RIDGE_THRESHOLD, WRINKLE_SCALES, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
 
 const FACE_PATH = fileURLToPath(new URL('../../shared/fixtures/faces/sergey.png', import.meta.url));
 const SIZE = 384;
@@ -231,6 +231,25 @@ test('vertical dark lines on the forehead are not forehead lines (only lines wit
   if (!before.available || !after.available) return;
   const f0 = before.per_region.forehead!, f1 = after.per_region.forehead!;
   assert.ok(f1.density < f0.density + 0.02, `forehead density ${f0.density} → ${f1.density}`);
+});
+
+test('ridgeResponse at a lower threshold (bench/wrinkle-features.ts) keeps every response above the default one and adds the weaker ones', () => {
+  const mc = createMeasureContext(face, base.skin, base.interOcularPx, Object.values(base.wrinkleZones));
+  const idx = pixelsOf(mc, base.wrinkleZones.crows_feet);
+  const support = mc.skin.data.slice();
+  for (const i of idx) support[i] = 1;
+  const def = ridgeResponse(mc, support, idx).R, low = ridgeResponse(mc, support, idx, WRINKLE_SCALES, false, 0.25).R;
+  assert.equal(low.length, def.length);
+  let weak = 0;
+  for (let k = 0; k < def.length; k++) {
+    if (Number.isNaN(def[k])) { assert.ok(Number.isNaN(low[k])); continue; }
+    // R is the maximum over the scales, and R ≤ λ2: a scale that only the low threshold lets
+    // through adds at most the default threshold, so the default map's counted responses stay.
+    if (def[k] > WRINKLE_RIDGE_THRESHOLD) assert.equal(low[k], def[k]);
+    else assert.ok(low[k] >= def[k] && low[k] <= WRINKLE_RIDGE_THRESHOLD, `pixel ${k}: ${low[k]} at the low threshold, ${def[k]} at the default`);
+    if (def[k] === 0 && low[k] > 0) weak++;
+  }
+  assert.ok(weak > 0, 'no ridge with λ2 between 0.25 and the default threshold was kept');
 });
 
 const noMask = (): Mask => ({ width: face.width, height: face.height, data: new Uint8Array(face.width * face.height) });

@@ -5,6 +5,7 @@
  * its in-flight jobs fail with ENGINE_CRASHED rather than hang.
  */
 import os from 'node:os';
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisWithShadow, Analyzer, AnalyzeOptions, EngineInfo, EngineOptions } from './api.ts';
 import type { AnalysisText, ResultTextOptions } from './result/text.ts';
@@ -14,7 +15,30 @@ import { parseEngineOptions } from './options.ts';
 export interface PoolOptions extends EngineOptions {
   /** Worker threads (default: the number of CPU cores). */
   workers?: number;
+  /**
+   * The workers' initial old-generation size, in MB (V8's `--initial-old-space-size`): the heap
+   * limit that V8 starts incremental marking against. Default WORKER_OLD_SPACE_MB; 0 leaves V8's.
+   */
+  oldSpaceMb?: number;
+  /**
+   * The workers' largest semi-space, in MB (V8's `--max-semi-space-size`; the young generation
+   * is two of them). Default WORKER_SEMI_SPACE_MB; 0 leaves V8's (16 MB on 64-bit).
+   */
+  semiSpaceMb?: number;
 }
+
+/**
+ * Why (bench/README.md "Garbage collection per analysis"): a worker's live heap is about 14 MB and
+ * V8 starts incremental marking from a task at `14MB / 37MB` (`--trace-incremental-marking`), so
+ * 37-39 of 40 analyses on obama-1080p ended in a mark-compact; with a 64 MB initial old
+ * generation, 0-4 of 40. A larger young generation did not help in a worker: its new space
+ * already grows to V8's maximum (16 MB semi-spaces) by itself; a smaller one (4 MB) lowers the
+ * peak RSS, and with the 64 MB old generation it had no mark-compact in 2 x 40 analyses.
+ */
+export const WORKER_OLD_SPACE_MB = 64;
+export const WORKER_SEMI_SPACE_MB = 4;
+/** The same settings as `node` flags, for a process whose main thread runs an engine (`npm run bench`). */
+export const WORKER_HEAP_FLAGS = [`--initial-old-space-size=${WORKER_OLD_SPACE_MB}`, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
 
 export interface EnginePool extends Analyzer {
   readonly size: number;
@@ -37,7 +61,12 @@ type Reply =
   | { type: 'batch'; size: number }
   | { type: 'result'; id: number; result: AnalysisWithShadow }
   | { type: 'text'; id: number; text: AnalysisText }
-  | { type: 'error'; id: number; code: ErrorCode; message: string };
+  | { type: 'error'; id: number; code: ErrorCode; message: string }
+  // The answer to a `{ type: 'heap' }` message that the caller posted to a thread itself.
+  | { type: 'heap'; spaces: v8.HeapSpaceInfo[]; gc: WorkerGcCounts };
+
+/** A worker thread's garbage collections since it started (pool-worker.ts). */
+export interface WorkerGcCounts { major: number; minor: number; incremental: number; ms: number }
 
 interface Slot {
   worker: Worker;
@@ -51,7 +80,10 @@ const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.mj
 
 export async function createEnginePool(options: PoolOptions = {}): Promise<EnginePool> {
   const size = Math.max(1, options.workers ?? os.availableParallelism());
-  const { workers: _workers, ...given } = options;
+  const { workers: _workers, oldSpaceMb = WORKER_OLD_SPACE_MB, semiSpaceMb = WORKER_SEMI_SPACE_MB, ...given } = options;
+  for (const [name, mb, most] of [['oldSpaceMb', oldSpaceMb, 4096], ['semiSpaceMb', semiSpaceMb, 256]] as const) {
+    if (!Number.isInteger(mb) || mb < 0 || mb > most) throw new SkinsightError('INVALID_OPTIONS', `${name} must be an integer from 0 to ${most} MB, got ${String(mb)}`);
+  }
   // Checked here once, so a bad option fails the caller instead of every thread's start-up.
   const { logger, onBatch, ...engineOptions } = parseEngineOptions(given);
   let nextId = 1;
@@ -60,6 +92,16 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
 
   const spawn = (): Promise<Slot> =>
     new Promise((resolve, reject) => {
+      // Worker resourceLimits cannot do this: it sets only maxima (maxOldGenerationSizeMb,
+      // maxYoungGenerationSizeMb), not the initial sizes. V8 reads its heap flags when an isolate
+      // is created, so a flag set here, before `new Worker` makes the worker's isolate, applies to
+      // that worker (measured: the 'heap' message below); the caller's own heap was configured at
+      // its start and keeps its sizes (Node's docs: flags set after start may behave
+      // unpredictably; heap sizing flags are read only at isolate creation). The flags are
+      // process-wide: Workers created later by anyone get them too. Set before every spawn, so
+      // replacements and reloads get them even if another pool set other values.
+      if (oldSpaceMb > 0) v8.setFlagsFromString(`--initial-old-space-size=${oldSpaceMb}`);
+      if (semiSpaceMb > 0) v8.setFlagsFromString(`--max-semi-space-size=${semiSpaceMb}`);
       const worker = new Worker(WORKER_ENTRY, { workerData: engineOptions });
       const slot: Slot = { worker, inFlight: new Map() };
       let ready = false;
@@ -72,6 +114,8 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
           reject(new SkinsightError('INTERNAL', `engine worker failed to start: ${msg.message}`));
         } else if (msg.type === 'batch') {
           onBatch?.(msg.size);
+        } else if (msg.type === 'heap') {
+          // Read by whoever asked, on the Worker itself.
         } else {
           const job = slot.inFlight.get(msg.id);
           if (!job) return;

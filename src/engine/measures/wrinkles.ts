@@ -73,9 +73,9 @@ const BETA = 0.5;
 
 /**
  * Ridge responses of the pixels of `idx`, laid out over their bounding box (NaN where the
- * filter has no support). Exact above WRINKLE_RIDGE_THRESHOLD; 0 stands for anything at or below it.
+ * filter has no support). Exact above the threshold (WRINKLE_RIDGE_THRESHOLD unless given); 0 stands for anything at or below it.
  */
-interface RidgeMap {
+export interface RidgeMap {
   readonly R: Float32Array;
   readonly x0: number;
   readonly y0: number;
@@ -93,6 +93,7 @@ export function ridgeResponse(
   idx: Int32Array,
   scales: readonly number[] = WRINKLE_SCALES,
   horizontalOnly = false,
+  threshold = WRINKLE_RIDGE_THRESHOLD,
 ): RidgeMap {
   const { width: w, height: h } = ctx.image;
   let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
@@ -177,7 +178,7 @@ export function ridgeResponse(
       let resp = 0;
       // The across-line direction (eigenvector of λ2 = e1) is at θ = ½·atan2(2·sxy, sxx − syy) from
       // the x axis; a horizontal line has it vertical: |sin θ| ≥ HORIZONTAL_MIN_SIN.
-      if (l2 > WRINKLE_RIDGE_THRESHOLD && (!horizontalOnly || Math.abs(Math.sin(Math.atan2(2 * sxy, sxx - syy) / 2)) >= HORIZONTAL_MIN_SIN)) {
+      if (l2 > threshold && (!horizontalOnly || Math.abs(Math.sin(Math.atan2(2 * sxy, sxx - syy) / 2)) >= HORIZONTAL_MIN_SIN)) {
         const rb2 = l1 / l2;
         resp = l2 * Math.exp(-(rb2 * rb2) / twoB2);
       }
