@@ -14,6 +14,8 @@
  * - checkpoint: the statements of one scan on a connection with SQLite's automatic checkpoints
  *   (before) vs with them off, as the service's connection now is (storage/checkpointer.ts),
  *   alternating scan by scan: mean, p99, max and how many scans took over 20 ms.
+ * - put: a 280 kB upload stored with the upsert binding it twice (its DO UPDATE as a second
+ *   parameter, before) vs DatabaseImageStore.put (EXCLUDED, after); also the backends' CPU.
  * PostgreSQL: the local server (SKINSIGHT_PG_ADMIN_URL), a fresh database dropped after.
  */
 import crypto from 'node:crypto';
@@ -31,6 +33,7 @@ import { migrateToLatest } from '../src/service/storage/migrations.ts';
 import { ScanRepo } from '../src/service/storage/scans.ts';
 import { SessionRepo } from '../src/service/storage/sessions.ts';
 import { fixture } from '../testkit/fixtures.ts';
+import { postgresBackends, processCpuMs } from './proc-cpu.ts';
 
 const { values: args } = commandLine({ options: { runs: { type: 'string', default: '200' }, postgres: { type: 'boolean', default: true } }, allowNegative: true });
 const RUNS = Number(args.runs);
@@ -38,27 +41,32 @@ const RUNS = Number(args.runs);
 const RESULT = JSON.stringify({ r: 'x'.repeat(7000) });
 const GEOMETRY = JSON.stringify({ g: 'y'.repeat(12000) });
 
-type Sample = { wall: number[]; cpu: number[] };
+type Sample = { wall: number[]; cpu: number[]; server: number[] };
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const at = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const report: Record<string, unknown> = { runs: RUNS, load_average_1min: [+os.loadavg()[0].toFixed(1)] };
 
 /** Alternate `before` and `after` RUNS times over fresh inputs; median wall and mean CPU ms of each. */
-async function ab(name: string, variants: Record<'before' | 'after', (i: number) => Promise<unknown>>) {
-  const s: Record<string, Sample> = { before: { wall: [], cpu: [] }, after: { wall: [], cpu: [] } };
+async function ab(name: string, variants: Record<'before' | 'after', (i: number) => Promise<unknown>>, backends: number[] = []) {
+  const s: Record<string, Sample> = { before: { wall: [], cpu: [], server: [] }, after: { wall: [], cpu: [], server: [] } };
+  const serverCpu = () => backends.reduce((n, pid) => n + processCpuMs(pid), 0);
   for (let i = 0; i < RUNS; i++) {
     for (const k of ['before', 'after'] as const) {
       const c = process.cpuUsage();
+      const b = serverCpu();
       const t = performance.now();
       await variants[k](i);
       s[k]!.wall.push(performance.now() - t);
       const d = process.cpuUsage(c);
       s[k]!.cpu.push((d.user + d.system) / 1000);
+      s[k]!.server.push(serverCpu() - b);
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  report[name] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, { wall_median_ms: r3(at(v.wall, 0.5)), cpu_mean_ms: r3(mean(v.cpu)) }]));
+  // The PostgreSQL backends' CPU (10 ms ticks from /proc, so only its mean over many runs means anything).
+  const server = (v: Sample) => (backends.length ? { postgres_cpu_mean_ms: r3(mean(v.server)) } : {});
+  report[name] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, { wall_median_ms: r3(at(v.wall, 0.5)), cpu_mean_ms: r3(mean(v.cpu)), ...server(v) }]));
   console.error(name, JSON.stringify(report[name]));
 }
 
@@ -162,6 +170,16 @@ try {
       await store.put('scans/bench', fixture('faces', 'obama.jpg'));
       const hex = async () => new Uint8Array((await pgdb.selectFrom('images').select('bytes').where('key', '=', 'scans/bench').executeTakeFirstOrThrow()).bytes);
       await ab('postgres_image_read_280kB', { before: hex, after: () => store.get('scans/bench') });
+      // A put as the upload route makes it: before, the upsert bound the upload a second time for its DO UPDATE ($4).
+      const photo = fixture('faces', 'obama.jpg');
+      const twice = (key: string) =>
+        pgdb
+          .insertInto('images')
+          .values({ key, bytes: photo, created_at: new Date().toISOString() })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ bytes: photo, created_at: new Date().toISOString() }))
+          .execute();
+      const backends = await postgresBackends(url.toString());
+      await ab('postgres_image_put_280kB', { before: (i) => twice(`scans/put-${i}-a`), after: (i) => store.put(`scans/put-${i}-b`, photo) }, backends);
       await pgdb.destroy();
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -7,16 +7,20 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
+import pg from 'pg';
 import { createDatabase, dropDatabase } from '../scripts/cluster.ts';
 import { DatabaseImageStore } from '../src/service/storage/db-images.ts';
-import { createDb, type Db } from '../src/service/storage/db.ts';
+import { createDb, type Database, type Db } from '../src/service/storage/db.ts';
 import { migrateToLatest } from '../src/service/storage/migrations.ts';
 
 const dbName = `skinsight_images_${crypto.randomBytes(4).toString('hex')}`;
 let db: Db;
+let url: string;
 
 before(async () => {
-  db = await createDb({ dialect: 'postgres', url: await createDatabase(dbName) });
+  url = await createDatabase(dbName);
+  db = await createDb({ dialect: 'postgres', url });
   await migrateToLatest(db);
 });
 
@@ -43,5 +47,31 @@ describe('the PostgreSQL image store', () => {
     await store.delete('scans/photo');
     assert.equal(await store.get('scans/photo'), null);
     assert.equal(await store.exists('scans/photo'), false);
+  });
+
+  test('uploads are stored uncompressed (STORAGE EXTERNAL): no pglz attempt on bytes that are JPEG/PNG/WebP already', async () => {
+    const { rows } = await sql<{ attstorage: string }>`SELECT attstorage FROM pg_attribute WHERE attrelid = 'images'::regclass AND attname = 'bytes'`.execute(db);
+    assert.equal(rows[0]?.attstorage, 'e');
+    // A photo-sized value: out of line (TOASTed) and uncompressed, i.e. stored at its own size.
+    const photo = crypto.randomBytes(300 * 1024);
+    await new DatabaseImageStore(db).put('scans/stored', photo);
+    const size = await sql<{ n: number }>`SELECT pg_column_size(bytes) AS n FROM images WHERE key = 'scans/stored'`.execute(db);
+    assert.ok(Number(size.rows[0]!.n) >= photo.length, `stored in ${size.rows[0]!.n} bytes`);
+  });
+
+  test('a put sends the upload to PostgreSQL once (the upsert takes EXCLUDED, not a second copy)', async () => {
+    const events: LogEvent[] = [];
+    const logged = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }), log: (e) => void events.push(e) });
+    try {
+      const store = new DatabaseImageStore(logged);
+      const photo = crypto.randomBytes(100 * 1024);
+      await store.put('scans/once', photo);
+      await store.put('scans/once', photo.subarray(0, 5000));
+      const sent = events.flatMap((e) => e.query.parameters).filter((p) => Buffer.isBuffer(p)).reduce((n, p) => n + (p as Buffer).length, 0);
+      assert.equal(sent, photo.length + 5000);
+      assert.ok(Buffer.from((await store.get('scans/once'))!).equals(photo.subarray(0, 5000)));
+    } finally {
+      await logged.destroy();
+    }
   });
 });

@@ -135,7 +135,7 @@ describe('BullMQ (Redis)', () => {
     assert.equal(JSON.parse(ev[0]!.payload).data.error.code, 'INTERNAL');
   });
 
-  test('?wait=true waits on the job’s completed event: the row is read about once, not polled', async () => {
+  test('?wait=true waits on the job’s completed event: the row is read about once, not polled, and handed back finished', async () => {
     let reads = 0;
     const counting = new Proxy(scans, {
       get(target, prop, receiver) {
@@ -152,9 +152,14 @@ describe('BullMQ (Redis)', () => {
     try {
       const id = await processingScan(0);
       const t0 = performance.now();
-      await bull.enqueue({ scanId: id }).finished;
+      const finished = await bull.enqueue({ scanId: id }).finished;
       const ms = performance.now() - t0;
       assert.equal((await scans.get(id))?.status, 'completed');
+      // The waiter hands back the finished row it read, so the route answers without reading it again.
+      assert.equal(finished?.scan.id, id);
+      assert.equal(finished?.scan.status, 'completed');
+      assert.equal(finished?.scan.result_json, '{}');
+      assert.equal(finished?.responseResultJson, undefined);
       assert.ok(ms < 10_000, `took ${ms} ms`);
       // Polling every 20–200 ms would read it a dozen times in 2.5 s; the safety re-read is once a second.
       assert.ok(reads <= 4, `the row was read ${reads} times`);

@@ -22,14 +22,21 @@ export interface FinishedScan {
   responseResultJson: string;
 }
 
+/** What a distributed queue's waiter hands back: the finished row it read once the job's event came (no result text of its own). */
+export interface ReadBackScan {
+  scan: Scan;
+  responseResultJson?: undefined;
+}
+
 export type JobProcessor = (job: ScanJob) => Promise<FinishedScan | void>;
 
 export interface JobHandle {
   /**
    * Settles when the job has been processed (the scan row then holds the outcome), with the
-   * finished scan when the job ran in this process and completed; else the caller reads the row.
+   * finished scan when the job ran in this process and completed, or the finished row a
+   * distributed waiter already read; else (timed out, row gone) the caller reads the row.
    */
-  finished: Promise<FinishedScan | void>;
+  finished: Promise<FinishedScan | ReadBackScan | void>;
 }
 
 export interface EnqueueOptions {

@@ -189,7 +189,8 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
 
       if (!request.query.wait) return reply.code(202).send({ scan_id: scan.id, status: 'processing' } satisfies ScanAccepted);
       const done = await within(handle.finished, config.waitTimeoutMs);
-      // Analysed in this process: the saved row and the full text came back with the job.
+      // Analysed in this process: the saved row and the full text came back with the job. In
+      // distributed mode the waiter hands back the finished row it read (no second SELECT).
       if (done && done.value) return sendOutcome(reply, done.value.scan, 202, done.value.responseResultJson);
       const latest = await scans.get(scan.id);
       if (!latest) throw new HttpError('SCAN_NOT_FOUND');

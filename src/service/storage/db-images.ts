@@ -13,10 +13,12 @@ export class DatabaseImageStore implements ImageStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const row = { key, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), created_at: new Date().toISOString() };
+    // The update takes the proposed row's values (EXCLUDED, https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT):
+    // with `doUpdateSet({ bytes: row.bytes })` the upload went to PostgreSQL twice, as $2 and $4.
     await this.db
       .insertInto('images')
       .values(row)
-      .onConflict((oc) => oc.column('key').doUpdateSet({ bytes: row.bytes, created_at: row.created_at }))
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ bytes: eb.ref('excluded.bytes'), created_at: eb.ref('excluded.created_at') })))
       .execute();
   }
 

@@ -158,6 +158,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('webhook_deliveries').execute();
     },
   },
+  '0007_images_uncompressed': {
+    // Uploads are JPEG/PNG/WebP: already compressed, so PostgreSQL's TOAST compression (pglz,
+    // tried on every value over ~2 kB) spends CPU on each upload and then stores the bytes as
+    // they were. STORAGE EXTERNAL keeps them out of line, uncompressed
+    // (https://www.postgresql.org/docs/15/storage-toast.html); the bytes are the same. Only
+    // new rows are affected; SQLite has no such setting.
+    async up(db: Kysely<any>) {
+      if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`ALTER TABLE images ALTER COLUMN bytes SET STORAGE EXTERNAL`.execute(db);
+    },
+    async down(db: Kysely<any>) {
+      if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`ALTER TABLE images ALTER COLUMN bytes SET STORAGE EXTENDED`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
