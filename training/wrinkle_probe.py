@@ -24,6 +24,7 @@ from PIL import Image
 
 from .backbone.multi import FeatureBackbone
 from .spec import MEAN, STD
+from .metrics import average_ranks as ranks, spearman
 
 DUMP = Path(__file__).resolve().parent.parent / "tmp" / "wrinkle-crops"
 PARTS = ["global", "forehead", "crows_feet", "under_eye", "nasolabial", "cheeks", "skin"]
@@ -44,24 +45,6 @@ def features(half: str) -> tuple[np.ndarray, np.ndarray]:
             f, fr = net.region_pool(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(w[i : i + 16]))
             out.append(torch.cat([f.unsqueeze(1), fr], 1).numpy())
     return np.concatenate(out), np.array([m["age"] for m in meta], float)
-
-
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks with ties averaged (ages tie)."""
-    order = np.argsort(x, kind="mergesort")
-    xs, r = x[order], np.empty(len(x))
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and xs[j + 1] == xs[i]:
-            j += 1
-        r[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return r
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
 
 
 def cv_rho(a: np.ndarray, age: np.ndarray, lam: float, folds: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Wrinkle features against age on the cache of bench/wrinkle-features.ts (issue #13 section 4).
 
     node --import tsx bench/wrinkle-features.ts --half validation --out tmp/wf-val.jsonl
-    /usr/bin/python3 bench/wrinkle_cv.py tmp/wf-val.jsonl
+    /usr/bin/python3 -m training.wrinkle_cv tmp/wf-val.jsonl
 
 Validation half only: it prints Spearman rho of age with the shipped densities, then, per part
 (four zones and the cheeks) and for the overall figure, the 10-fold cross-validated rho of a
@@ -16,28 +16,10 @@ import json
 import sys
 
 import numpy as np
+from .metrics import average_ranks as ranks, spearman
 
 PARTS = ["forehead", "crows_feet", "under_eye", "nasolabial", "cheeks"]
 LAMBDAS = [1, 3, 10, 30, 100, 300, 1000, 3000]
-
-
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks with ties averaged."""
-    order = np.argsort(x, kind="mergesort")
-    r = np.empty(len(x))
-    xs = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and xs[j + 1] == xs[i]:
-            j += 1
-        r[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return r
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(ranks(a), ranks(b))[0, 1])
 
 
 def partial(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
