@@ -40,6 +40,23 @@ test('a pool worker gets the young and old generation sizes it was given', async
   }
 });
 
+test("with no heap options a worker gets the pool's defaults, and 0 gives V8's own sizes even after another pool set them", async () => {
+  const photo = fixture('faces', 'obama-1080p.jpg');
+  const newSpaceAfterTwo = async (options: { semiSpaceMb?: number }) => {
+    const pool = await createEnginePool({ workers: 1, ...options });
+    try {
+      for (let i = 0; i < 2; i++) await pool.analyze(photo);
+      return (await heap(pool.threads()[0])).newSpaceMb;
+    } finally {
+      await pool.close();
+    }
+  };
+  const defaults = await newSpaceAfterTwo({});
+  assert.ok(defaults <= 8, `defaults (WORKER_SEMI_SPACE_MB): new space ${defaults} MB`);
+  const own = await newSpaceAfterTwo({ semiSpaceMb: 0 });
+  assert.ok(own > 8, `semiSpaceMb 0 after a capped pool: new space ${own} MB`);
+});
+
 test('a bad oldSpaceMb or semiSpaceMb is refused before any worker starts', async () => {
   for (const bad of [-1, 1.5, 100000]) {
     await assert.rejects(createEnginePool({ workers: 1, semiSpaceMb: bad }), (error: SkinsightError) => error.code === 'INVALID_OPTIONS' && /semiSpaceMb/.test(error.message));

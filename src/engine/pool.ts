@@ -22,7 +22,8 @@ export interface PoolOptions extends EngineOptions {
   oldSpaceMb?: number;
   /**
    * The workers' largest semi-space, in MB (V8's `--max-semi-space-size`; the young generation
-   * is two of them). Default WORKER_SEMI_SPACE_MB; 0 leaves V8's (16 MB on 64-bit).
+   * is two of them). Default WORKER_SEMI_SPACE_MB; 0 leaves V8's (16 MB on 64-bit). V8 rounds
+   * it down to a power of two (12 gives 8).
    */
   semiSpaceMb?: number;
 }
@@ -100,8 +101,10 @@ export async function createEnginePool(options: PoolOptions = {}): Promise<Engin
       // unpredictably; heap sizing flags are read only at isolate creation). The flags are
       // process-wide: Workers created later by anyone get them too. Set before every spawn, so
       // replacements and reloads get them even if another pool set other values.
-      if (oldSpaceMb > 0) v8.setFlagsFromString(`--initial-old-space-size=${oldSpaceMb}`);
-      if (semiSpaceMb > 0) v8.setFlagsFromString(`--max-semi-space-size=${semiSpaceMb}`);
+      // 0 is V8's own default for both flags ("size it yourself"), so writing it restores V8's
+      // sizes after another pool in this process set others.
+      v8.setFlagsFromString(`--initial-old-space-size=${oldSpaceMb}`);
+      v8.setFlagsFromString(`--max-semi-space-size=${semiSpaceMb}`);
       const worker = new Worker(WORKER_ENTRY, { workerData: engineOptions });
       const slot: Slot = { worker, inFlight: new Map() };
       let ready = false;
