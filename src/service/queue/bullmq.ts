@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ScanOutcomes } from '../outcomes.ts';
 import type { ScanRepo } from '../storage/scans.ts';
-import { holdPlace, QueueFullError, type EnqueueOptions, type JobHandle, type JobQueue, type ReadBackScan, type Reservation, type ScanJob } from './types.ts';
+import { holdPlace, QueueFullError, type EnqueueOptions, type FinishedScan, type JobHandle, type JobQueue, type Reservation, type ScanJob } from './types.ts';
 
 export const SCAN_QUEUE = 'scans';
 /** A waiting request re-reads its row at least this often, events or not. */
@@ -123,7 +123,7 @@ export class BullMqJobQueue implements JobQueue {
     // Only the id travels: bytes are in the shared image store.
     this.add(job.scanId).catch((err) => this.o.log.warn({ err: String(err), scanId: job.scanId }, 'could not queue the scan now; the sweeper will'));
     const scanId = job.scanId;
-    let finished: Promise<ReadBackScan | void> | undefined;
+    let finished: Promise<FinishedScan | void> | undefined;
     const wait = () => this.waitForRow(scanId);
     // Polled lazily: only a `?wait=true` request looks at `finished`.
     return {
@@ -169,7 +169,7 @@ export class BullMqJobQueue implements JobQueue {
    * gone. The next event is listened for before each read, so an event that lands while the
    * row is being read is not missed.
    */
-  private async waitForRow(scanId: string): Promise<ReadBackScan | void> {
+  private async waitForRow(scanId: string): Promise<FinishedScan | void> {
     const deadline = Date.now() + this.o.waitTimeoutMs;
     const listen = () => this.nextEvent(scanId, Math.max(0, Math.min(WAIT_SAFETY_MS, deadline - Date.now())));
     let next = listen();

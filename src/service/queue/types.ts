@@ -13,19 +13,14 @@ export interface ScanJob {
 }
 
 /**
- * What an in-process job hands back to a request waiting on it (`?wait=true`): the row as it
- * was saved, and the result's JSON text with its geometry (what the response carries), so the
- * request neither re-reads the row nor re-joins the geometry.
+ * What a job hands back to a request waiting on it (`?wait=true`): the row as it was saved, and,
+ * from an in-process job, the result's JSON text with its geometry (what the response carries),
+ * so the request neither re-reads the row nor re-joins the geometry. A distributed queue's
+ * waiter hands back the finished row it read on the job's event, without a text.
  */
 export interface FinishedScan {
   scan: Scan;
-  responseResultJson: string;
-}
-
-/** What a distributed queue's waiter hands back: the finished row it read once the job's event came (no result text of its own). */
-export interface ReadBackScan {
-  scan: Scan;
-  responseResultJson?: undefined;
+  responseResultJson?: string;
 }
 
 export type JobProcessor = (job: ScanJob) => Promise<FinishedScan | void>;
@@ -36,7 +31,7 @@ export interface JobHandle {
    * finished scan when the job ran in this process and completed, or the finished row a
    * distributed waiter already read; else (timed out, row gone) the caller reads the row.
    */
-  finished: Promise<FinishedScan | ReadBackScan | void>;
+  finished: Promise<FinishedScan | void>;
 }
 
 export interface EnqueueOptions {
