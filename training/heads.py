@@ -260,8 +260,8 @@ def load_data(data_dir: Path, seed: int, log, ita: bool = True, size: int = 224,
     rows = items + patches
     split = np.array([it.split for it in rows])
     domain = [("patch" if it.mode == "patch" else it.mode) for it in rows]
-    ita = [crop_ita(allx[0 if i < len(items) else 1][i if i < len(items) else i - len(items)], rows[i].mode) for i in range(len(rows))]
-    tones = [tone3(v) for v in ita]
+    crop_itas = [crop_ita(allx[0 if i < len(items) else 1][i if i < len(items) else i - len(items)], rows[i].mode) for i in range(len(rows))]
+    tones = [tone3(v) for v in crop_itas]
     summary = D.split_summary(rows)
     log(f"rows={len(rows)} (crops {len(items)}, UTKFace patches {len(patches)}) splits={json.dumps(summary)}")
     d = Data(items, patches, rows, X, XP, feats, split, domain, tones, [])
