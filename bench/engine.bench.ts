@@ -14,10 +14,11 @@
  * Run it on an otherwise idle machine; it is a measurement, not a test. The load average is
  * printed with the figures.
  * The in-process engines run with the V8 heap settings that the pool's worker threads get
- * (WORKER_HEAP_FLAGS, passed on `node`'s command line by `npm run bench`: V8 reads them only at
- * start), so the one-thread figures are those of the service's engine threads.
+ * (WORKER_HEAP_FLAGS), so the one-thread figures are those of the service's engine threads. V8
+ * reads them only at start and `NODE_OPTIONS` does not take `--initial-old-space-size`, so a run
+ * without them starts itself again with them (one definition: pool.ts).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,8 +40,11 @@ const { values } = commandLine({
   },
 });
 if (values.quick && process.argv.every((a) => !a.startsWith('--runs'))) values.runs = '8';
-const heapAsWorkers = WORKER_HEAP_FLAGS.every((f) => process.execArgv.includes(f));
-console.error(heapAsWorkers ? `V8 heap as the engine pool's workers: ${WORKER_HEAP_FLAGS.join(' ')}` : `warning: not run with ${WORKER_HEAP_FLAGS.join(' ')} (npm run bench passes them), so the in-process engine's GC differs from the service's worker threads`);
+if (!WORKER_HEAP_FLAGS.every((f) => process.execArgv.includes(f))) {
+  const again = spawnSync(process.execPath, [...WORKER_HEAP_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
+console.error(`V8 heap as the engine pool's workers: ${WORKER_HEAP_FLAGS.join(' ')}`);
 const runs = Number(values.runs);
 const workers = Number(values.workers);
 
