@@ -35,7 +35,9 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
   const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold, device: engineDevice() };
   const workers = Math.min(options.workers, inputs.length);
   let analyzer: Analyzer;
-  if (workers > 1) {
+  // More than one photo: engine threads, so even `--workers 1` gets the pool's V8 heap settings
+  // (pool.ts WORKER_HEAP_FLAGS: no mark-compact per analysis). One photo: in this thread.
+  if (inputs.length > 1) {
     const { createEnginePool } = await import('../engine/pool.ts');
     analyzer = await createEnginePool({ ...engineOptions, workers });
   } else {
