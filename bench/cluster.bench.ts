@@ -25,7 +25,7 @@ import { startCluster, type Cluster } from '../scripts/cluster.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { accountToken } from '../testkit/http.ts';
 import { spawnService } from '../testkit/service-process.ts';
-import { mainThreadCpuMs, perScan, pidsNamed, postgresBackends, processCpuMs, snapshot, type CpuCounters } from './proc-cpu.ts';
+import { mainThreadCpuMs, perScan, pidsNamed, postgresBackendCpu, processCpuMs, snapshot, type CpuCounters } from './proc-cpu.ts';
 
 const { values: args } = commandLine({
   options: {
@@ -92,7 +92,7 @@ type Procs = { apis: { url: string; proc: { pid?: number } }[]; workers?: { proc
  * in the in-process mode), each worker's event loop and its engine threads, the PostgreSQL
  * backends of the cluster's database, and Redis (the whole server: other users of it count too).
  */
-async function cpuCounters(c: Procs): Promise<CpuCounters> {
+function cpuCounters(c: Procs): CpuCounters {
   const counters: CpuCounters = {};
   const sum = (pids: number[], f: (pid: number) => number) => () => pids.reduce((a, pid) => a + f(pid), 0);
   const apis = c.apis.map((a) => a.proc.pid!);
@@ -103,7 +103,7 @@ async function cpuCounters(c: Procs): Promise<CpuCounters> {
     counters.worker_event_loops = sum(workers, mainThreadCpuMs);
     counters.worker_other_threads = () => sum(workers, processCpuMs)() - sum(workers, mainThreadCpuMs)();
   }
-  if (c.databaseUrl) counters.postgres_backends = sum(await postgresBackends(c.databaseUrl), processCpuMs);
+  if (c.databaseUrl) counters.postgres_backends = postgresBackendCpu(new URL(c.databaseUrl).pathname.slice(1));
   if (workers.length > 0) counters.redis_server_all_clients = sum(pidsNamed('redis-server'), processCpuMs);
   return counters;
 }
@@ -115,7 +115,7 @@ async function capacity(cluster: Procs, concurrency: number, seconds: number) {
   const tokens = await Promise.all(bases.map(register));
   // Warm-up: every engine thread has run once.
   await Promise.all(Array.from({ length: 4 }, (_, i) => scan(bases[i % bases.length]!, tokens[i % bases.length]!)));
-  const counters = await cpuCounters(cluster);
+  const counters = cpuCounters(cluster);
   // What the parts burn with no scan at all (timers, queue polling, event streams), per second:
   // at a low throughput it is a large share of the per-scan figures below.
   const idle0 = snapshot(counters);

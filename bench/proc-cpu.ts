@@ -51,6 +51,35 @@ export async function postgresBackends(url: string): Promise<number[]> {
   }
 }
 
+/**
+ * A counter of the CPU ms of the local PostgreSQL backends serving database `db`, found at every
+ * reading by their process titles (`postgres: 15/main: user db host(port) state`, PostgreSQL's
+ * default update_process_title), so pg pools' connections opened during a run count too. A
+ * backend seen once keeps its last reading after it exits (a gone pid reads 0, which would
+ * subtract its work); one that starts and exits between two readings is missed.
+ */
+export function postgresBackendCpu(db: string): () => number {
+  const seen = new Map<number, number>();
+  const title = new RegExp(`^postgres: (?:[^:]+: )?\\S+ ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `);
+  return () => {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      let cmdline: string;
+      try {
+        cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!title.test(cmdline)) continue;
+      const ms = processCpuMs(Number(d));
+      if (ms > 0) seen.set(Number(d), ms);
+    }
+    let total = 0;
+    for (const ms of seen.values()) total += ms;
+    return total;
+  };
+}
+
 /** A snapshot of named CPU counters; `perScan` turns two of them into CPU ms per scan. */
 export type CpuCounters = Record<string, () => number>;
 
