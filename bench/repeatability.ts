@@ -9,21 +9,27 @@
  * each photo's sample variance) and the largest change from the original. Skin tone's ITA (°)
  * and Monk step are reported alongside. Same-person sets (obama/obama2/obama3, biden/biden2)
  * are different photos under different light, so they are a separate, harsher column.
+ * The condition model's calibrated probabilities (×100, percentage points: `p_normal`, …) are
+ * reported too: they are not 0–100 scores and have no target, but they say how far a single
+ * photo's condition answer can be trusted.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { commandLine } from '../testkit/command-line.ts';
 import { pathToFileURL } from 'node:url';
 import type { Analyzer } from '../src/engine/api.ts';
-import { SCORE_NAMES, type AnalysisResult } from '../src/engine/result/schema.ts';
+import { CONDITIONS, SCORE_NAMES, type AnalysisResult } from '../src/engine/result/schema.ts';
 import { BENIGN_CHANGES, type Change } from './perturb.ts';
 
 // two_people.jpg is left out: its two faces are nearly the same size, so a benign change can
 // swap which one is analysed (that is face selection, not measurement noise).
 export const REPEAT_FIXTURES = ['astronaut.png', 'biden.jpg', 'biden2.jpg', 'obama.jpg', 'obama2.jpg', 'obama3.jpg', 'obama_small.jpg', 'sergey.png'];
 export const SAME_PERSON = [['obama.jpg', 'obama2.jpg', 'obama3.jpg'], ['biden.jpg', 'biden2.jpg']];
-export const ROWS = [...SCORE_NAMES, 'overall', 'ita_deg', 'monk_tone'] as const;
+const CONDITION_ROWS = CONDITIONS.map((c) => `p_${c}` as const);
+export const ROWS = [...SCORE_NAMES, 'overall', 'ita_deg', 'monk_tone', ...CONDITION_ROWS] as const;
 export type Row = (typeof ROWS)[number];
+/** Rows held to the ≤ 5 points target: the 0–100 scores. */
+const isScoreRow = (row: Row) => row === 'overall' || (SCORE_NAMES as readonly string[]).includes(row);
 
 /** The numbers a result contributes to each row (null: unavailable). */
 export function rowValues(r: AnalysisResult): Record<Row, number | null> {
@@ -33,6 +39,8 @@ export function rowValues(r: AnalysisResult): Record<Row, number | null> {
   const t = r.cv_analysis.skin_tone;
   out.ita_deg = t.available ? t.ita_deg : null;
   out.monk_tone = t.available ? t.monk_tone : null;
+  const c = r.ml_analysis.condition_analysis;
+  for (const k of CONDITIONS) out[`p_${k}`] = c.available ? c.probabilities[k] * 100 : null;
   return out;
 }
 
@@ -122,7 +130,7 @@ export function formatTable(r: RepeatabilityReport): string {
   for (const row of ROWS) {
     const b = r.benign[row];
     const s = r.samePerson[row];
-    const flag = row !== 'ita_deg' && row !== 'monk_tone' && b.sd !== null && b.sd > 5 ? ' ⚠' : '';
+    const flag = isScoreRow(row) && b.sd !== null && b.sd > 5 ? ' ⚠' : '';
     lines.push(`| ${row} | ${fmt(b.sd)}${flag} | ${fmt(b.max_change)} (${b.worst ?? '–'}) | ${fmt(s.sd)} | ${fmt(s.max_change)} |`);
   }
   return lines.join('\n');
