@@ -41,7 +41,7 @@ function inputs(edit: (i: any) => void = () => {}): ScoreInputs {
       },
       condition_analysis: {
         available: true, condition: 'normal', confidence: 0.8,
-        probabilities: { normal: 0.8, acne: 0.05, rosacea: 0.05, eczema: 0.05, pigmentation: 0.05 }, model: { name: 'c', version: 't' },
+        probabilities: { normal: 0.8, acne: 0.05, rosacea: 0.05, eczema: 0.05, pigmentation: 0.05 }, reliable: true, model: { name: 'c', version: 't' },
       },
       ml_models_used: [],
     },
@@ -154,6 +154,14 @@ test(`see_a_professional turns on at a rosacea, eczema or pigmentation probabili
     assert.equal(at(c, PROFESSIONAL_LEVEL - 0.01).see_a_professional, false, c);
   }
   assert.equal(at('acne', 0.99).see_a_professional, false);
+  // A photo below the quality level (condition_analysis.reliable false): no referral, a retake instead.
+  const poor = inputs((x) => {
+    x.ml.condition_analysis.probabilities.rosacea = 0.8;
+    if (x.ml.condition_analysis.available) x.ml.condition_analysis.reliable = false;
+  });
+  const p = summarise(computeScores(poor), poor);
+  assert.equal(p.see_a_professional, false);
+  assert.match(p.professional_note, /rosacea 80 %.*retake/);
   const none = inputs((x) => (x.ml.condition_analysis = { available: false, reason: 'no model' }));
   const s = summarise(computeScores(none), none);
   assert.equal(s.see_a_professional, false);

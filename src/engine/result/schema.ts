@@ -254,7 +254,7 @@ export const Summary = z.object({
     band: z.enum(SCORE_BANDS),
     text: z.string(),
   })),
-  /** The condition model's probability for rosacea, eczema or pigmentation passed the documented level. */
+  /** The condition model's probability for rosacea, eczema or pigmentation passed the documented level, on a photo of reliable quality. */
   see_a_professional: z.boolean(),
   /** Why (or why not), in plain words. */
   professional_note: z.string(),

@@ -32,7 +32,13 @@ export function computeScores(inputs: ScoreInputs): Scores {
   return Object.fromEntries(SCORE_NAMES.map((n) => [n, scoreOne(n, inputs)])) as Scores;
 }
 
-/** Probability of rosacea, eczema or pigmentation at or above which the summary suggests a professional. */
+/**
+ * Probability of rosacea, eczema or pigmentation at or above which the summary suggests a
+ * professional, when the condition model's answer is `reliable` (the photo's quality passes:
+ * models/calibration.ts). On a photo below that level the flag stays off and the note asks for
+ * a better photo instead: `npm run repeatability` measured biden2.jpg's rosacea probability
+ * going 0.10 → 0.52 under +15 % exposure alone (the photo then reads TOO_BRIGHT).
+ */
 export const PROFESSIONAL_LEVEL = 0.5;
 export const PROFESSIONAL_CONDITIONS = ['rosacea', 'eczema', 'pigmentation'] as const;
 /** Concerns below this score (the bottom of "good") can stand out in the summary. */
@@ -90,11 +96,11 @@ export function summarise(scores: Scores, inputs: ScoreInputs): Summary {
     note = `the condition model is unavailable (${cond.reason}), so no advice either way`;
   } else {
     const high = PROFESSIONAL_CONDITIONS.filter((c) => cond.probabilities[c] >= PROFESSIONAL_LEVEL);
-    see = high.length > 0;
-    note = see
-      ? `the condition model gives ${high.map((c) => `${c} ${Math.round(cond.probabilities[c] * 100)} %`).join(', ')} ` +
-        `(level ${PROFESSIONAL_LEVEL * 100} %): consider showing your skin to a dermatologist`
-      : `no rosacea, eczema or pigmentation probability reaches ${PROFESSIONAL_LEVEL * 100} %`;
+    const found = `the condition model gives ${high.map((c) => `${c} ${Math.round(cond.probabilities[c] * 100)} %`).join(', ')} (level ${PROFESSIONAL_LEVEL * 100} %)`;
+    see = high.length > 0 && cond.reliable;
+    if (see) note = `${found}: consider showing your skin to a dermatologist`;
+    else if (high.length > 0) note = `${found}, but on a photo whose quality is below the level at which the model is reliable: retake it in even light, facing the camera; if it stays, consider a dermatologist`;
+    else note = `no rosacea, eczema or pigmentation probability reaches ${PROFESSIONAL_LEVEL * 100} %`;
   }
   return { overall, concerns, see_a_professional: see, professional_note: note };
 }
