@@ -1,6 +1,7 @@
 /**
  * The web app's pure helpers, in Node: likelihood words, percentages that never claim
- * certainty, the overlay's tint strength, label placement without overlaps, the Monk range.
+ * certainty, the overlay's tint strength, label placement without overlaps, the Monk range, the
+ * summary's advice about the condition model.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +11,10 @@ import { gapTo, LabelPlacer, overlaps } from '../web/src/lib/labels.ts';
 import { likelihood } from '../web/src/lib/likelihood.ts';
 import { monkRange } from '../web/src/lib/monk.ts';
 import { BAND_SEGMENTS } from '../web/src/lib/bands.ts';
+import { professionalAdvice } from '../web/src/lib/professional.ts';
+import type { AnalysisResult } from '../src/engine/api.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 
 test('model probabilities read as likelihood words at the IPCC edges', () => {
   assert.equal(likelihood(0), 'unlikely');
@@ -109,4 +114,23 @@ test('the Monk range spans the regions and always holds the estimate', () => {
   assert.ok(r.to > r.from, 'a dark nose and a light forehead widen the range');
   const flat = monkRange({ ...tone, per_region: { ...tone.per_region, forehead: null, nose: null, left_cheek: null, right_cheek: null } });
   assert.deepEqual(flat, { from: 4, to: 4 });
+});
+
+test('the summary refers to a dermatologist only when the engine does; on a poor photo with a finding it asks for a retake', () => {
+  // A real result (obama.jpg, the speed snapshot), its condition answer edited.
+  const snapshot = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'data/speed-snapshot.json'), 'utf8')) as { results: Record<string, AnalysisResult> };
+  const base = snapshot.results['obama.jpg']!;
+  const edit = (rosacea: number, reliable: boolean, see: boolean): AnalysisResult => {
+    const r = structuredClone(base);
+    const c = r.ml_analysis.condition_analysis;
+    assert.ok(c.available);
+    c.probabilities = { normal: 1 - rosacea - 0.02, acne: 0.01, rosacea, eczema: 0.005, pigmentation: 0.005 };
+    c.reliable = reliable;
+    r.summary.see_a_professional = see;
+    return r;
+  };
+  assert.match(professionalAdvice(edit(0.6, true, true)) ?? '', /rosacea possible: consider showing your skin to a dermatologist/);
+  assert.match(professionalAdvice(edit(0.52, false, false)) ?? '', /rosacea possible, but this photo's quality is too low .* retake/);
+  assert.equal(professionalAdvice(edit(0.1, false, false)), null, 'nothing found: no advice');
+  assert.equal(professionalAdvice(edit(0.45, true, false)), null, 'a reliable answer below the engine level: no advice');
 });

@@ -4,14 +4,14 @@
  * of it without scrolling.
  */
 import { BAND_COLORS } from '../lib/bands.ts';
-import { label } from '../lib/format.ts';
-import { likelihood } from '../lib/likelihood.ts';
+import { professionalAdvice } from '../lib/professional.ts';
 import type { AnalysisResult } from '../types.ts';
 import { ScoreScale } from './ScoreScale.tsx';
 
 export function SummaryCard({ result }: { result: AnalysisResult }) {
   const { summary } = result;
   const faces = result.face?.faces_detected ?? 0;
+  const advice = professionalAdvice(result);
   return (
     <section class="card summary" aria-labelledby="summary-h" data-part="summary">
       <h2 id="summary-h">Summary</h2>
@@ -28,7 +28,7 @@ export function SummaryCard({ result }: { result: AnalysisResult }) {
           ))}
         </ul>
       )}
-      {summary.see_a_professional && <p class="note">{professionalNote(result)}</p>}
+      {advice && <p class="note" data-part="professional">{advice}</p>}
       {faces > 1 && (
         <p class="note" data-faces={faces}>
           {faces} faces were found in this photo; only the largest one (outlined in the photo below) was analysed.
@@ -39,15 +39,4 @@ export function SummaryCard({ result }: { result: AnalysisResult }) {
       </p>
     </section>
   );
-}
-
-/** The engine's note prints the probability; here it is said in likelihood words (the number is in the details). */
-function professionalNote(result: AnalysisResult): string {
-  const cond = result.ml_analysis.condition_analysis;
-  if (!cond.available) return result.summary.professional_note;
-  // The engine decided (see_a_professional); name what it found, in words.
-  const found = (['rosacea', 'eczema', 'pigmentation'] as const)
-    .filter((c) => likelihood(cond.probabilities[c]) !== 'unlikely')
-    .map((c) => `${label(c)} ${likelihood(cond.probabilities[c])}`);
-  return `The skin-condition model finds ${found.join(', ')}: consider showing your skin to a dermatologist.`;
 }
