@@ -3919,7 +3919,7 @@ export interface components {
                 passed: boolean;
                 issues: {
                     /** @enum {string} */
-                    code: "BLURRED" | "TOO_DARK" | "TOO_BRIGHT" | "FACE_TOO_SMALL" | "FACE_TURNED" | "COLOR_CAST";
+                    code: "BLURRED" | "TOO_DARK" | "TOO_BRIGHT" | "FACE_TOO_SMALL" | "FACE_TURNED" | "COLOR_CAST" | "SKIN_NOT_FOUND";
                     message: string;
                     advice: string;
                 }[];

@@ -14,12 +14,18 @@
  *   lightest skin tones under normal light.
  * - FACE_TOO_SMALL: face size in the source image < 128 px. FACE_TURNED: |yaw| or |pitch| > 25°.
  * - COLOR_CAST: cast.ts.
+ * - SKIN_NOT_FOUND: fewer skin pixels than one region statistic needs (context.ts
+ *   minRegionPixels: a disc a tenth of the eye distance across, ≥ 30 px), the same floor below
+ *   which skin tone says "too few skin pixels". Nothing can then be judged from the skin, and
+ *   the checks above, which read the skin pixels, have nothing to read: before this issue such a
+ *   photo passed the gate (obama.jpg as grey at 5 % of its light: a face found, no pixel passing
+ *   the skin-colour mask, "passed", acne "excellent, reliable"; at 12 % it read TOO_DARK).
  * Confidence starts at 1 and is multiplied by a factor per issue (ISSUE_PENALTY).
  */
 import type { Pose, Quality, QualityIssue } from '../result/schema.ts';
 import { QUALITY_ISSUES } from '../result/schema.ts';
 import { estimateColorCast } from './cast.ts';
-import { clamp01, laplacianStep, round, type MeasureContext } from './context.ts';
+import { clamp01, laplacianStep, minRegionPixels, round, type MeasureContext } from './context.ts';
 import { CLIPPED } from './lab-planes.ts';
 
 export type QualityCode = (typeof QUALITY_ISSUES)[number];
@@ -58,6 +64,7 @@ export const ISSUE_PENALTY: Record<QualityCode, number> = {
   FACE_TOO_SMALL: 0.7,
   FACE_TURNED: 0.7,
   COLOR_CAST: 0.8,
+  SKIN_NOT_FOUND: 0.5,
 };
 
 const TEXT: Record<QualityCode, { message: string; advice: string }> = {
@@ -84,6 +91,10 @@ const TEXT: Record<QualityCode, { message: string; advice: string }> = {
   COLOR_CAST: {
     message: 'The picture has a strong color tint: skin color measures are unreliable.',
     advice: 'Use daylight or a neutral white light and avoid colored lamps or walls.',
+  },
+  SKIN_NOT_FOUND: {
+    message: 'Too little skin could be found in the face to measure anything.',
+    advice: 'Use brighter, even light and make sure your face is uncovered (no mask, hair or hands over it).',
   },
 };
 
@@ -139,6 +150,9 @@ export function measureQuality(
   const idx = ctx.skinIdx;
   const L = ctx.lab.L;
   const binL = ctx.bins.binL;
+
+  const minSkin = minRegionPixels(ctx.scalePx);
+  if (idx.length < minSkin) issues.push(issue('SKIN_NOT_FOUND', `${idx.length} skin pixels, at least ${minSkin} wanted`));
 
   const v = laplacianVariance(ctx);
   const sharpness = clamp01(v / (v + t.sharpnessV0));

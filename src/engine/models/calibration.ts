@@ -12,8 +12,9 @@ export const PROB_MAX = 0.995;
 
 /**
  * Quality confidence (the product of the quality issues' penalties, measures/quality.ts) below
- * which model answers say `reliable: false`: any one of BLURRED, TOO_DARK, TOO_BRIGHT (0.6),
- * FACE_TOO_SMALL or FACE_TURNED (0.7) makes them unreliable; a colour cast alone (0.8) does not.
+ * which model answers say `reliable: false`: any one of SKIN_NOT_FOUND (0.5), BLURRED, TOO_DARK,
+ * TOO_BRIGHT (0.6), FACE_TOO_SMALL or FACE_TURNED (0.7) makes them unreliable; a colour cast
+ * alone (0.8) does not.
  */
 export const RELIABLE_MIN_QUALITY = 0.75;
 

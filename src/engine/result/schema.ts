@@ -268,6 +268,7 @@ export const QUALITY_ISSUES = [
   'FACE_TOO_SMALL',
   'FACE_TURNED',
   'COLOR_CAST',
+  'SKIN_NOT_FOUND',
 ] as const;
 export const QualityIssue = z.object({
   code: z.enum(QUALITY_ISSUES),

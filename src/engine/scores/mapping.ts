@@ -46,8 +46,9 @@ export interface ScoreDefinition {
   color: boolean;
 }
 
-const GEOMETRY: readonly QualityCode[] = ['BLURRED', 'FACE_TOO_SMALL', 'FACE_TURNED'];
-const COLOR: readonly QualityCode[] = ['TOO_DARK', 'TOO_BRIGHT', 'COLOR_CAST', 'FACE_TURNED'];
+// SKIN_NOT_FOUND (no skin to measure) makes every score unreliable: it is in both lists.
+const GEOMETRY: readonly QualityCode[] = ['BLURRED', 'FACE_TOO_SMALL', 'FACE_TURNED', 'SKIN_NOT_FOUND'];
+const COLOR: readonly QualityCode[] = ['TOO_DARK', 'TOO_BRIGHT', 'COLOR_CAST', 'FACE_TURNED', 'SKIN_NOT_FOUND'];
 const DETECTED_AT = 70;
 
 function wrinkleZone(zone: 'forehead' | 'crows_feet' | 'under_eye' | 'nasolabial'): ScoreDefinition {
@@ -137,7 +138,7 @@ export const SCORE_DEFINITIONS: Record<ScoreName, ScoreDefinition> = {
       cv.skin_type.available
         ? { value: (cv.skin_type.shine.t_zone + cv.skin_type.shine.cheeks) / 2 }
         : { reason: `skin type unavailable: ${cv.skin_type.reason}` },
-    sensitiveTo: ['TOO_BRIGHT', 'FACE_TURNED', 'BLURRED'],
+    sensitiveTo: ['TOO_BRIGHT', 'FACE_TURNED', 'BLURRED', 'SKIN_NOT_FOUND'],
     color: false,
   },
 };

@@ -101,10 +101,12 @@ export function liveChecks(analysis: FrameAnalysis, frame: { width: number; heig
   add(
     'light',
     'Light',
-    issues.has('TOO_DARK') ? 'Too dark: turn to the light' : issues.has('TOO_BRIGHT') ? 'Too bright: move out of direct light' : null,
+    issues.has('TOO_DARK') ? 'Too dark: turn to the light'
+      : issues.has('TOO_BRIGHT') ? 'Too bright: move out of direct light'
+        : issues.has('SKIN_NOT_FOUND') ? 'No skin found: use brighter light and keep your face uncovered' : null,
   );
   // In the dark or in glare the skin has no detail to judge: sharpness waits for the light.
-  const lit = !issues.has('TOO_DARK') && !issues.has('TOO_BRIGHT');
+  const lit = !issues.has('TOO_DARK') && !issues.has('TOO_BRIGHT') && !issues.has('SKIN_NOT_FOUND');
   add('sharpness', 'Sharp', issues.has('BLURRED') ? 'Hold still: the picture is blurred' : null, lit ? null : 'judged once the light is right');
   return checks;
 }
