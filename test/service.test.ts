@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import type { Analyzer } from '../src/engine/api.ts';
+import sharp from 'sharp';
+import { stripImageMetadata, type Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { AnalysisResult } from '../src/engine/result/schema.ts';
 import { loadConfig } from '../src/service/index.ts';
@@ -78,9 +79,9 @@ async function newScan(s: Server, token: string): Promise<string> {
 }
 
 /** Upload and wait for the outcome in the same request (no polling, no timing). */
-async function scanPhoto(s: Server, token: string, name: string, fields?: Record<string, string>): Promise<{ id: string; reply: Reply }> {
+async function scanPhoto(s: Server, token: string, name: string, fields?: Record<string, string>, bytes?: Buffer): Promise<{ id: string; reply: Reply }> {
   const id = await newScan(s, token);
-  const reply = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token, form: form(photo(name), fields) });
+  const reply = await call(s, 'POST', `/api/v1/scan/${id}/upload?wait=true`, { token, form: form(bytes ?? photo(name), fields) });
   return { id, reply };
 }
 
@@ -407,13 +408,29 @@ describe('scan service', () => {
     const img = await fetch(`${s.base}/api/v1/scan/${id}/image`, { headers: { authorization: `Bearer ${u.token}` } });
     assert.equal(img.status, 200);
     assert.equal(img.headers.get('content-type'), 'image/jpeg');
-    assert.deepEqual(Buffer.from(await img.arrayBuffer()), photo(FACE));
+    // The upload as kept: without its metadata (test/image-metadata.test.ts), pixels unchanged.
+    assert.deepEqual(Buffer.from(await img.arrayBuffer()), Buffer.from(stripImageMetadata(photo(FACE))));
     const del = await call(s, 'DELETE', `/api/v1/scan/${id}`, { token: u.token });
     assert.equal(del.status, 200);
     assert.deepEqual(del.body, { scan_id: id, deleted: true });
     assert.deepEqual(row(s, 'select count(*) as n from scans where id = ?', id), { n: 0 });
     assert.equal(fs.existsSync(imageFile(s, id)), false);
     assert.equal((await call(s, 'GET', `/api/v1/scan/${id}/status`, { token: u.token })).status, 404);
+  });
+
+  test('a stored photo keeps no camera or GPS metadata, and is analysed as uploaded', async () => {
+    const u = await newUser(s);
+    const tagged = await sharp(photo(FACE)).withMetadata({ orientation: 1 })
+      .withExifMerge({ IFD0: { Make: 'SecretCam-SN-0042' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2400/100' } }).jpeg().toBuffer();
+    assert.ok(tagged.includes('SecretCam-SN-0042'));
+    const { id, reply } = await scanPhoto(s, u.token, FACE, { consent: 'true', store_image: 'true' }, tagged);
+    assert.equal(reply.status, 200);
+    const img = Buffer.from(await (await fetch(`${s.base}/api/v1/scan/${id}/image`, { headers: { authorization: `Bearer ${u.token}` } })).arrayBuffer());
+    assert.ok(!img.includes('SecretCam-SN-0042'), 'the camera is not kept');
+    assert.equal((await sharp(img).metadata()).exif, undefined, 'no EXIF block is kept');
+    assert.ok(!fs.readFileSync(imageFile(s, id)).includes('SecretCam-SN-0042'), 'nor on disk');
+    const plain = await scanPhoto(s, u.token, FACE, { consent: 'true' }, Buffer.from(stripImageMetadata(tagged)));
+    assert.deepEqual(reply.body.result.scores, plain.reply.body.result.scores, 'the same analysis as the stripped photo');
   });
 
   test('DELETE /auth/me removes the account, every scan and every file', async () => {

@@ -126,5 +126,6 @@ export * from './result/schema.ts';
 export { resultText, splitGeometryOf, type AnalysisText, type ResultTextOptions } from './result/text.ts';
 export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
 export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
+export { stripImageMetadata } from './decode/metadata.ts';
 export { minimalDetectableChange } from './scores/uncertainty.ts';
 export { STAGES, type Stage } from './stages.ts';

@@ -20,6 +20,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { SkinsightError } from '../errors.ts';
+import { jpegHead } from './jpeg-segments.ts';
 import { pngChunks } from './png-chunks.ts';
 
 export const MAX_ICC_BYTES = 8 * 1024 * 1024;
@@ -61,19 +62,11 @@ export function hasSrgbProfile(bytes: Uint8Array): boolean {
 const ICC_ID = 'ICC_PROFILE\0';
 
 function jpegHasSrgbProfile(bytes: Uint8Array): boolean {
-  const chunks: Uint8Array[] = [];
-  let pos = 2;
-  while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
-    const marker = bytes[pos + 1];
-    if (marker === 0xda || marker === 0xd9) break; // start of scan / end: no more metadata
-    const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
-    const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) return false; // malformed: let the decoder judge it
-    if (marker === 0xe2 && String.fromCharCode(...bytes.subarray(pos + 4, pos + 16)) === ICC_ID) {
-      chunks.push(bytes.subarray(pos + 18, end)); // after the id, sequence number and count
-    }
-    pos = end;
-  }
+  const head = jpegHead(bytes);
+  if (head.malformed) return false; // let the decoder judge it
+  const chunks = head.segments
+    .filter((s) => s.marker === 0xe2 && String.fromCharCode(...s.data.subarray(0, 12)) === ICC_ID)
+    .map((s) => s.data.subarray(14)); // after the id, sequence number and count
   if (chunks.length === 0) return false;
   const icc = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;

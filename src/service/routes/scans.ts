@@ -19,6 +19,7 @@ import { HttpError, sendError, storedCode } from '../http-errors.ts';
 import { flag, readMultipart } from '../multipart.ts';
 import { BEARER, IDEMPOTENT, MULTIPART, failedScanStatus } from '../route-errors.ts';
 import { bearerSecurity, idempotencyHeaders, passthroughSerializer, querySchema, responseSchema } from '../schemas.ts';
+import { stripImageMetadata } from '../../engine/api.ts';
 import { MIME_TYPES, sniffImageFormat, type ImageFormat } from '../sniff.ts';
 import { checkpointAfterDelete } from '../storage/db.ts';
 import { imageKeyFor } from '../storage/images.ts';
@@ -178,11 +179,14 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       const format = sniffImageFormat(file.bytes);
       if (!format) throw new HttpError('UNSUPPORTED_FORMAT');
 
+      // Kept and analysed without its metadata (GPS, times, serial numbers, thumbnails); the
+      // pixels, profile and orientation are the upload's (engine decode/metadata.ts).
+      const photo = stripImageMetadata(file.bytes);
       const reservation = queue.reserve();
       let handle;
       try {
-        await acceptUpload(scan, file.bytes, format, flag(fields.store_image), flag(fields.closeup));
-        handle = reservation.submit({ scanId: scan.id, bytes: file.bytes });
+        await acceptUpload(scan, photo, format, flag(fields.store_image), flag(fields.closeup));
+        handle = reservation.submit({ scanId: scan.id, bytes: photo });
       } finally {
         reservation.release();
       }
@@ -209,7 +213,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
   }
 
   /** Store the upload, then mark the scan processing: the row never points at a missing file. */
-  async function acceptUpload(scan: Scan, bytes: Buffer, format: ImageFormat, storeImage: boolean, closeup: boolean) {
+  async function acceptUpload(scan: Scan, bytes: Uint8Array, format: ImageFormat, storeImage: boolean, closeup: boolean) {
     const key = imageKeyFor(scan.id);
     const now = ctx.clock();
     await images.put(key, bytes);
