@@ -18,6 +18,7 @@ import { measureCloseup, measureFace, type MeasureOutput } from '../src/engine/m
 import {
   MONK_HEX, fitzpatrickFromIta, itaCategory, itaDegrees, measureSkinTone,
 } from '../src/engine/measures/skin-tone.ts';
+import { robustLab } from '../src/engine/measures/robust.ts';
 import type { MeasureInput } from '../src/engine/measures/types.ts';
 import { ridgeResponse, WRINKLE_CHEEK_THRESHOLD, WRINKLE_DENSITY_THRESHOLD, WRINKLE_OVERALL_SCALE, WRINKLE_RIDGE_THRESHOLD, WRINKLE_SCALES, WRINKLE_ZONE_THRESHOLDS } from '../src/engine/measures/wrinkles.ts';
 
@@ -163,6 +164,36 @@ test('the nearest Monk swatch of each Monk swatch colour is itself', () => {
     assert.equal(t.monk_tone, i + 1, hex);
     assert.equal(t.monk_hex, hex);
   });
+});
+
+test('the robust colour keeps the same pixels when the brightest of them clip (clipped pixels rank as the brightest)', () => {
+  // 4096 skin colours, L* 40–75 and a*, b* drawn apart from L* (seeded), none clipped.
+  const size = 64;
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rgbs = Array.from({ length: size * size }, () => labToSrgb({ L: 40 + 35 * rnd(), a: 8 + 8 * rnd(), b: 12 + 10 * rnd() }));
+  assert.ok(rgbs.every((c) => Math.max(...c) < 250));
+  const byL = rgbs.map((c, i) => [srgbToLab(...c).L, i] as const).sort((p, q) => q[0] - p[0]).map(([, i]) => i);
+  const colourWith = (clippedShare: number) => {
+    const data = new Uint8Array(size * size * 3);
+    rgbs.forEach((c, i) => data.set(c, i * 3));
+    // The brightest pixels clip in red, as lit skin does under more light.
+    for (const i of byL.slice(0, Math.round(clippedShare * size * size))) data[i * 3] = 255;
+    const ctx = createMeasureContext({ width: size, height: size, data }, { width: size, height: size, data: new Uint8Array(size * size).fill(1) }, 64);
+    const c = robustLab(ctx, ctx.skinIdx);
+    assert.ok(c);
+    return c;
+  };
+  const before = colourWith(0);
+  // 5 % clipped, under the 10 % top trim: exactly the same pixels are kept.
+  const some = colourWith(0.05);
+  assert.deepEqual([some.L, some.a, some.b, some.n], [before.L, before.a, before.b, before.n]);
+  assert.equal(some.clippedFraction, Math.round(0.05 * size * size) / (size * size));
+  // 30 % clipped: the bottom is trimmed as far as the top, so L* keeps its median (to a 0.1 bin).
+  const many = colourWith(0.3);
+  assert.ok(Math.abs(many.L - before.L) <= 0.1, `L* ${many.L} vs ${before.L}`);
+  assert.ok(Math.abs(many.b - before.b) <= 0.5 && Math.abs(many.a - before.a) <= 0.5, JSON.stringify({ many, before }));
+  assert.equal(many.clippedFraction, Math.round(0.3 * size * size) / (size * size));
 });
 
 test('a strong blue cast makes the skin tone unreliable and raises COLOR_CAST', () => {

@@ -76,11 +76,11 @@ describe('colour that does not follow the light', () => {
       assert.ok(cct(warm) < cct(base) && cct(base) < cct(cool), `estimates ${cct(warm)} < ${cct(base)} < ${cct(cool)} K`);
     });
 
-    // astronaut.png used to be a `todo` here (Monk 5 → 7 at 3,200 K). With the exposure
-    // normalisation its original is Monk 6 and the warm version Monk 7, so it passes; but only
-    // because a Monk step is coarse: 3,200 K clips the red channel of its bright skin, the
-    // unclipped skin left is the shadowed part, and ITA falls from 35° to −17°. What can be
-    // asserted about that is the next test's: the tone says it is not reliable.
+    // astronaut.png used to be a `todo` here (Monk 5 → 7 at 3,200 K). 3,200 K clips the red
+    // channel of its bright skin; while the robust colour dropped the clipped pixels, the skin
+    // left was the shadowed part and ITA fell from 35° to −17°. Since the clipped pixels rank as
+    // the brightest (robust.ts) it is 35° → 39°, Monk 6 → 6; biden2 still falls 32° → 1°. What can
+    // be asserted about that is the next test's: the tone says it is not reliable.
     test(`${name}: warm indoor light (3,200 K) and a darkened feed (−50 % light) stay within 1 Monk step`, async () => {
       const bytes = fixture('faces', name);
       const base = tone(await analyse(bytes));
@@ -93,8 +93,8 @@ describe('colour that does not follow the light', () => {
     });
 
     // The tone's exposure normalisation (skin-tone.ts): uncorrected, ×0.85 moved these fixtures'
-    // ITA by 4.7–9.3°. At ×1.15 more of bright skin clips on some photos (biden2: ITA −19°), which the
-    // tone must then flag.
+    // ITA by 4.7–9.3°. At ×1.15 more of bright skin clips on some photos, which the tone must then
+    // flag (astronaut: +10°, its white-balance estimate moves 4,910 → 4,350 K).
     test(`${name}: exposure ×0.85 moves ITA by ≤ 5°; ×1.15 too, or the tone says it is not reliable`, async () => {
       const bytes = fixture('faces', name);
       const base = tone(await analyse(bytes));

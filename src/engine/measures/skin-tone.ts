@@ -29,7 +29,8 @@
  * {non-skin median, 75th pct; whole-crop median, 75th, 90th pct} × α {0.5, 0.75, 1}: the one with
  * the smallest worst move of a group's median ITA under ×0.85 / ×1.15 among those that keep the
  * groups' order (Asian/White lightest, Black darkest): whole-crop 90th percentile, α = 0.75,
- * worst move 4.2° (none: 11.3°); R0 = that half's median reference, 0.4345. The results on the
+ * worst move 4.2° (none: 11.3°; with robust.ts's trim of then, before clipped pixels were ranked);
+ * R0 = that half's median reference, 0.4345. The results on the
  * test half are in the README (validity). Warnings, and the exposure flags, use the colour as
  * taken. Close-ups have no surroundings to judge the light by and are not normalised.
  */
