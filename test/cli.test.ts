@@ -15,9 +15,10 @@ import { FACES, NON_FACES, REPO } from '../testkit/fixtures.ts';
 const run = promisify(execFile);
 const BIN = path.join(REPO, 'bin', 'skinsight.js');
 
-async function skinsight(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `timeout`: a run that hangs is killed (SIGTERM → 143) instead of stalling the suite. */
+async function skinsight(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, timeout: opts.timeout ?? 0 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
@@ -113,6 +114,76 @@ test('--files-from - reads one path per line from standard input', async () => {
   child.stdin.end(paths.join('\r\n') + '\n');
   const code = await new Promise<number>((r) => child.on('exit', (c, signal) => r(c ?? 128 + os.constants.signals[signal!])));
   checkLongRun(code, stdout, real);
+});
+
+test('a device, a FIFO or a file over the upload limit named on the command line is an error line, not a hang', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-special-'));
+  const fifo = path.join(dir, 'photo.jpg');
+  await run('mkfifo', [fifo]);
+  const photo = path.join(FACES, 'obama-240p.jpg');
+  // The limit is SKINSIGHT_UPLOAD_LIMIT_MB, the service's: set below this photo's size.
+  const limitMb = (fs.statSync(photo).size - 1) / 1024 / 1024;
+  const env = { ...process.env, SKINSIGHT_UPLOAD_LIMIT_MB: String(limitMb) };
+  const { code, stdout, stderr } = await skinsight(['analyze', '--quiet', '/dev/zero', fifo, photo], { env, timeout: 60_000 });
+  assert.equal(code, 1, stderr);
+  const bySource = new Map(stdout.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.source, l.error?.code]));
+  assert.deepEqual(Object.fromEntries(bySource), { '/dev/zero': 'FILE_UNREADABLE', [fifo]: 'FILE_UNREADABLE', [photo]: 'IMAGE_TOO_LARGE' });
+  assert.equal(stderr.trim().split('\n').length, 3);
+  // Under the limit the same photo is analysed.
+  const ok = await skinsight(['analyze', photo], { env: { ...process.env, SKINSIGHT_UPLOAD_LIMIT_MB: String(limitMb * 2) }, timeout: 60_000 });
+  assert.equal(ok.code, 0, ok.stderr);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('file names on stderr have their control characters escaped: a name cannot forge a line or a terminal escape', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-names-'));
+  const name = path.join(dir, 'a\nskinsight: forged\u001b[31m\u202e.jpg');
+  fs.writeFileSync(name, 'not an image\n');
+  const { code, stdout, stderr } = await skinsight(['analyze', name], { timeout: 60_000 });
+  assert.equal(code, 1);
+  assert.equal(JSON.parse(stdout).source, name, 'stdout keeps the real name (JSON escapes it)');
+  assert.equal(stderr.split('\n').length, 2, `one line: ${JSON.stringify(stderr)}`);
+  assert.doesNotMatch(stderr.slice(0, -1), /[\p{Cc}\u202e]/u, 'no control character but the final newline');
+  assert.ok(stderr.includes('a\\x0askinsight: forged\\x1b[31m\\u{202e}.jpg: UNSUPPORTED_FORMAT'), stderr);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--models naming a missing folder, or one with no manifest, is a usage error (exit 2, one line), not a run without models', async () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-nomodels-'));
+  const photo = path.join(FACES, 'obama-240p.jpg');
+  for (const args of [['analyze', '--models', '/nonexistent', photo], ['analyze', '--models', empty, photo], ['info', '--models', '/nonexistent'], ['models', 'list', '--models', empty]]) {
+    const { code, stdout, stderr } = await skinsight(args, { timeout: 60_000 });
+    assert.equal(code, 2, args.join(' '));
+    assert.equal(stdout, '', args.join(' '));
+    assert.match(stderr, /^skinsight: --models must be a model folder: .*(no such folder|has no manifest\.json)\.\n$/, args.join(' '));
+  }
+  fs.rmSync(empty, { recursive: true, force: true });
+});
+
+test('an output or data folder that is a file, or under /proc, is one clear line and exit 2: never INTERNAL, never a hang', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skinsight-outdir-'));
+  const file = path.join(dir, 'some-file.txt');
+  fs.writeFileSync(file, 'notes\n');
+  const photo = path.join(FACES, 'obama-240p.jpg');
+  const cases: { args: string[]; env?: Record<string, string>; says: RegExp }[] = [
+    { args: ['analyze', '--overlay', file, photo], says: /--overlay must be a folder: .*some-file\.txt is a file/ },
+    { args: ['crop', '--out', path.join(file, 'sub'), photo], says: /--out must be a folder: .*some-file\.txt \(on the way to .*\) is a file/ },
+    { args: ['users', 'grant-admin', 'a@example.com'], env: { SKINSIGHT_DATA_DIR: file }, says: /the data folder \(SKINSIGHT_DATA_DIR\) must be a folder: .*some-file\.txt is a file/ },
+    // Node 20.20's mkdirSync({recursive}) never returns under /proc.
+    { args: ['analyze', '--overlay', '/proc/forbidden/x', photo], says: /cannot use \/proc\/forbidden\/x as --overlay: / },
+    { args: ['crop', '--out', '/proc/forbidden/x', photo], says: /cannot use \/proc\/forbidden\/x as --out: / },
+    { args: ['users', 'grant-admin', 'a@example.com'], env: { SKINSIGHT_DATA_DIR: '/proc/forbidden/x' }, says: /cannot use \/proc\/forbidden\/x as the data folder/ },
+  ];
+  for (const c of cases) {
+    const { code, stderr } = await skinsight(c.args, { env: { ...process.env, ...c.env }, timeout: 60_000 });
+    const label = `${c.args.join(' ')} ${JSON.stringify(c.env ?? {})}`;
+    assert.equal(code, 2, `${label}: ${stderr}`);
+    assert.equal(stderr.split('\n').length, 2, `${label}: one line: ${stderr}`);
+    assert.match(stderr, c.says, label);
+    assert.doesNotMatch(stderr, /INTERNAL|\n\s+at /, label);
+  }
+  assert.deepEqual(fs.readdirSync(dir), ['some-file.txt'], 'nothing written');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('usage errors exit 2 with a message', async () => {

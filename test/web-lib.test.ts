@@ -12,6 +12,7 @@ import { likelihood } from '../web/src/lib/likelihood.ts';
 import { monkRange } from '../web/src/lib/monk.ts';
 import { BAND_SEGMENTS } from '../web/src/lib/bands.ts';
 import { professionalAdvice } from '../web/src/lib/professional.ts';
+import { forgetKeepsPhoto, keepsPhoto, setKeepsPhoto } from '../web/src/lib/keep-photo.ts';
 import type { AnalysisResult } from '../src/engine/api.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -133,4 +134,28 @@ test('the summary refers to a dermatologist only when the engine does; on a poor
   assert.match(professionalAdvice(edit(0.52, false, false)) ?? '', /rosacea possible, but this photo's quality is too low .* retake/);
   assert.equal(professionalAdvice(edit(0.1, false, false)), null, 'nothing found: no advice');
   assert.equal(professionalAdvice(edit(0.45, true, false)), null, 'a reliable answer below the engine level: no advice');
+});
+
+test('"keep my photo" is remembered per account, forgotten with it, and an old browser-wide value is nobody\'s', () => {
+  const store = new Map<string, string>();
+  const fake = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) };
+  Object.assign(globalThis, { localStorage: fake });
+  try {
+    store.set('skinsight.storeImage', 'true'); // before it was per account
+    assert.equal(keepsPhoto('a@example.org'), false);
+    setKeepsPhoto('A@example.org', true);
+    assert.equal(keepsPhoto('a@example.org'), true, 'e-mails compare without case');
+    assert.equal(keepsPhoto('b@example.org'), false, 'another account starts with it off');
+    setKeepsPhoto('b@example.org', true);
+    setKeepsPhoto('b@example.org', false);
+    assert.equal(keepsPhoto('b@example.org'), false);
+    setKeepsPhoto('b@example.org', true);
+    forgetKeepsPhoto('b@example.org');
+    assert.doesNotMatch(store.get('skinsight.storeImage') ?? '', /b@example/);
+    assert.equal(keepsPhoto('a@example.org'), true);
+    forgetKeepsPhoto('a@example.org');
+    assert.equal(store.has('skinsight.storeImage'), false, 'nothing left once nobody opted in');
+  } finally {
+    delete (globalThis as { localStorage?: unknown }).localStorage;
+  }
 });

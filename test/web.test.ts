@@ -699,6 +699,40 @@ describe('web app in Chromium', { skip }, () => {
     assert.deepEqual(errors, [], 'no CSP violation or script error');
   });
 
+  test('"keep my photo" belongs to one account: the next account in this browser starts with it off, and deleting an account forgets it', async () => {
+    await page.bringToFront();
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(server.url + '/');
+    await page.reload();
+    const keep = page.getByLabel('Keep my photo with the result');
+    const logOut = async () => {
+      await nav(page, 'Account').click();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    };
+    await logIn(page, email);
+    await page.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
+    await consent(page, true);
+    await logOut();
+    // Someone else in the same browser: their own choice, off by default.
+    const other = `other-${Date.now()}@example.org`;
+    await register(page, other);
+    assert.equal(await keep.isChecked(), false, 'another account starts with "keep my photo" off');
+    await consent(page, true);
+    // Deleting that account leaves nothing of its choice in the browser.
+    await nav(page, 'Account').click();
+    await page.getByLabel('I understand').check();
+    await page.getByLabel('Your password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const stored = await page.evaluate(() => Object.entries(localStorage).map(([k, v]) => `${k}=${v}`).join('\n'));
+    assert.doesNotMatch(stored, new RegExp(other.replace(/[.]/g, '\\.'), 'i'), 'the deleted account\'s choice is gone');
+    // The first account still finds its own choice.
+    await logIn(page, email);
+    await page.getByRole('heading', { name: 'Before you take a photo' }).waitFor();
+    assert.equal(await keep.isChecked(), true, 'the first account keeps its own choice');
+  });
+
   test('delete the account', async () => {
     await page.bringToFront();
     await page.evaluate(() => localStorage.clear());

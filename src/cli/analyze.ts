@@ -8,7 +8,10 @@ import path from 'node:path';
 import type { CliErrorInfo } from '../contract/errors.ts';
 import { engineDevice } from '../service/config.ts';
 import { toErrorInfo, type AnalysisResult, type Analyzer } from '../engine/api.ts';
-import { expandInputs, type InputFile } from './files.ts';
+import { makeFolder } from '../boot/folders.ts';
+import { expandInputs, InputReadError, inputLimitBytes, readInput, type InputFile } from './files.ts';
+import { checkModelsDir } from './models-dir.ts';
+import { printable } from './printable.ts';
 import { renderOverlay } from './overlay.ts';
 import { startProgress } from './progress.ts';
 
@@ -30,7 +33,9 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
     process.stderr.write('skinsight: no image files found in the given folders.\n');
     return 1;
   }
-  if (options.overlayDir) fs.mkdirSync(options.overlayDir, { recursive: true });
+  checkModelsDir(options.modelsDir);
+  if (options.overlayDir) makeFolder(options.overlayDir, '--overlay');
+  const maxBytes = inputLimitBytes();
 
   const engineOptions = { modelsDir: options.modelsDir, detectionThreshold: options.detectionThreshold, device: engineDevice() };
   const workers = Math.min(options.workers, inputs.length);
@@ -53,7 +58,7 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
   const launch = () => {
     while (next < inputs.length && pending.size < window) {
       const i = next++;
-      pending.set(i, analyzeOne(analyzer, inputs[i], options));
+      pending.set(i, analyzeOne(analyzer, inputs[i], options, maxBytes));
     }
   };
   try {
@@ -64,7 +69,8 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
       launch();
       if ('error' in line) {
         failures++;
-        process.stderr.write(`skinsight: ${line.source}: ${line.error.code}: ${line.error.message}\n`);
+        // Names may hold newlines or terminal escapes: escaped, so a name cannot forge lines.
+        process.stderr.write(`skinsight: ${printable(`${line.source}: ${line.error.code}: ${line.error.message}`)}\n`);
       }
       process.stdout.write(JSON.stringify(line, null, options.pretty ? 2 : undefined) + '\n');
       progress.tick();
@@ -76,19 +82,19 @@ export async function runAnalyze(args: string[], options: AnalyzeCliOptions): Pr
   return failures > 0 ? 1 : 0;
 }
 
-async function analyzeOne(analyzer: Analyzer, input: InputFile, options: AnalyzeCliOptions): Promise<Line> {
+async function analyzeOne(analyzer: Analyzer, input: InputFile, options: AnalyzeCliOptions, maxBytes: number): Promise<Line> {
   let bytes: Uint8Array;
   try {
-    bytes = await fs.promises.readFile(input.path);
+    bytes = await readInput(input.path, maxBytes);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE';
-    return { source: input.path, error: { code, message: `cannot read ${input.path}: ${(error as Error).message}` } };
+    if (!(error instanceof InputReadError)) throw error;
+    return { source: input.path, error: { code: error.code, message: error.message } };
   }
   try {
     const result = await analyzer.analyze(bytes, { closeup: options.closeup });
     if (options.overlayDir) {
       const out = path.join(options.overlayDir, input.relative.replace(/\.[^./]+$/, '') + '.overlay.png');
-      fs.mkdirSync(path.dirname(out), { recursive: true });
+      makeFolder(path.dirname(out), '--overlay');
       fs.writeFileSync(out, await renderOverlay(bytes, result));
     }
     return { source: input.path, ...result };

@@ -12,7 +12,8 @@ import { toErrorInfo } from '../engine/api.ts';
 import { resizeArea } from '../engine/index.ts';
 import type { RgbImage } from '../engine/index.ts';
 import { PATCH_REGIONS, regionPatch } from '../engine/index.ts';
-import { expandInputs } from './files.ts';
+import { makeFolder } from '../boot/folders.ts';
+import { expandInputs, InputReadError, inputLimitBytes, readInput } from './files.ts';
 import { startProgress } from './progress.ts';
 
 export interface CropCliOptions {
@@ -35,7 +36,8 @@ export function modelInputFromCrop(crop: RgbImage, size: number): RgbImage {
 
 export async function runCrop(args: string[], options: CropCliOptions): Promise<number> {
   const inputs = expandInputs(args);
-  fs.mkdirSync(options.outDir, { recursive: true });
+  makeFolder(options.outDir, '--out');
+  const maxBytes = inputLimitBytes();
   const engine = await createEngine({});
   const log = fs.createWriteStream(path.join(options.outDir, 'crops.jsonl'));
   const progress = startProgress(inputs.length, options.progress, 'crop');
@@ -45,7 +47,7 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
       const output = path.join(options.outDir, input.relative.replace(/\.[^./]+$/, '') + '.png');
       let line: Record<string, unknown>;
       try {
-        const bytes = await fs.promises.readFile(input.path);
+        const bytes = await readInput(input.path, maxBytes);
         let prepared;
         try {
           prepared = await engine.prepare(bytes, { closeup: options.closeup });
@@ -54,7 +56,7 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
           prepared = await engine.prepare(bytes, { closeup: true });
         }
         const img = modelInputFromCrop(prepared.crop, options.size);
-        fs.mkdirSync(path.dirname(output), { recursive: true });
+        makeFolder(path.dirname(output), '--out');
         await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png({ compressionLevel: 6 }).toFile(output);
         line = { source: input.path, output, mode: prepared.mode };
         if (options.patches && prepared.mode === 'face') {
@@ -67,7 +69,8 @@ export async function runCrop(args: string[], options: CropCliOptions): Promise<
         }
       } catch (error) {
         failures++;
-        line = { source: input.path, output: null, error: toErrorInfo(error) };
+        const info = error instanceof InputReadError ? { code: error.code, message: error.message } : toErrorInfo(error);
+        line = { source: input.path, output: null, error: info };
       }
       log.write(JSON.stringify(line) + '\n');
       progress.tick();

@@ -15,9 +15,12 @@ import '../boot/ort-telemetry.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { FolderError } from '../boot/folders.ts';
 import { resultJsonSchema, toErrorInfo } from '../engine/api.ts';
 import { runAnalyze } from './analyze.ts';
 import { runCrop } from './crop.ts';
+import { checkModelsDir } from './models-dir.ts';
+import { printable } from './printable.ts';
 
 /** Each command's usage lines and what it does: `skinsight COMMAND --help` prints its entry. */
 const COMMANDS: Record<string, { usage: string[]; does: string }> = {
@@ -121,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'info': {
       const { values } = parse(rest, { models: { type: 'string' } });
+      checkModelsDir(values.models as string | undefined);
       const { createEngine } = await import('../engine/index.ts');
       const engine = await createEngine({ modelsDir: values.models as string | undefined, loadVersions: 'all' });
       process.stdout.write(JSON.stringify(engine.info(), null, 2) + '\n');
@@ -200,14 +204,18 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error) => {
+    // Messages quote arguments and paths: control characters escaped (printable.ts).
     if (error instanceof UsageError) {
-      process.stderr.write(`skinsight: ${error.message}\n${USAGE}\n`);
+      process.stderr.write(`skinsight: ${printable(error.message)}\n${USAGE}\n`);
+    } else if (error instanceof FolderError) {
+      // An output or model folder that cannot be used: the operator's mistake, one line, not INTERNAL.
+      process.stderr.write(`skinsight: ${printable(error.message)}\n`);
     } else if ((error as Error)?.name === 'ConfigError') {
       // A bad setting (e.g. SKINSIGHT_DEVICE for `analyze`): the list of problems, not INTERNAL.
-      process.stderr.write(`skinsight: ${(error as Error).message}\n`);
+      process.stderr.write(`skinsight: ${(error as Error).message.split('\n').map(printable).join('\n')}\n`);
     } else {
       const info = toErrorInfo(error);
-      process.stderr.write(`skinsight: ${info.code}: ${info.message}\n`);
+      process.stderr.write(`skinsight: ${printable(`${info.code}: ${info.message}`)}\n`);
     }
     process.exitCode = 2;
   },

@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_MODELS_DIR } from '../engine/index.ts';
+import { checkModelsDir } from './models-dir.ts';
+import { printable } from './printable.ts';
 
 const PYTHON = process.env.SKINSIGHT_PYTHON ?? '/usr/bin/python3';
 const IMPORT_SCRIPT = path.resolve(DEFAULT_MODELS_DIR, '..', 'training', 'import_seed.py');
@@ -17,6 +19,12 @@ export async function runModels(args: string[]): Promise<number> {
   if (sub === 'list') {
     const { createEngine } = await import('../engine/index.ts');
     const modelsDir = valueOf(rest, '--models');
+    try {
+      checkModelsDir(modelsDir);
+    } catch (error) {
+      process.stderr.write(`skinsight: ${printable((error as Error).message)}\n`);
+      return 2;
+    }
     const engine = await createEngine({ modelsDir, loadVersions: 'all' });
     const loaded = engine.registry.loadedModels().map((m) => `${m.entry.name}@${m.entry.version}`);
     process.stdout.write(JSON.stringify({ serving: engine.info().models, loaded }, null, 2) + '\n');
@@ -30,7 +38,7 @@ export async function runModels(args: string[]): Promise<number> {
     }
     for (const f of rest.filter((a) => a.endsWith('.pt'))) {
       if (!fs.existsSync(f)) {
-        process.stderr.write(`skinsight: ${f}: no such file.\n`);
+        process.stderr.write(`skinsight: ${printable(f)}: no such file.\n`);
         return 1;
       }
     }

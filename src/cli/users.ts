@@ -5,6 +5,8 @@
  * SKINSIGHT_DATA_DIR, or SKINSIGHT_DB=postgres). Registering never makes an admin.
  * Exit codes: 0 done, 1 no account with this e-mail, 2 usage or configuration error.
  */
+import { printable } from './printable.ts';
+
 export async function runUsers(args: string[]): Promise<number> {
   const [action, email, ...extra] = args;
   if ((action !== 'grant-admin' && action !== 'revoke-admin') || !email || extra.length > 0) {
@@ -21,7 +23,7 @@ export async function runUsers(args: string[]): Promise<number> {
     await migrateToLatest(db);
     const role = action === 'grant-admin' ? 'admin' : 'user';
     if (!(await new UserRepo(db).setRole(email, role))) {
-      process.stderr.write(`skinsight: no account with the e-mail ${email.toLowerCase()}\n`);
+      process.stderr.write(`skinsight: no account with the e-mail ${printable(email.toLowerCase())}\n`);
       return 1;
     }
     process.stdout.write(`${email.toLowerCase()}: role ${role}\n`);

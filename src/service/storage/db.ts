@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, PostgresDialect, sql, type Generated, type SqliteDatabase } from 'kysely';
+import { makeFolder } from '../../boot/folders.ts';
 import type { Role } from '../../contract/admin.ts';
 import type { ServiceConfig } from '../config.ts';
 import { startCheckpointer } from './checkpointer.ts';
@@ -133,7 +134,8 @@ export async function createDb(
     const { default: SQLite } = await import('better-sqlite3');
     // Only the service's user may read the data folder; SQLite gives its -wal and -shm files
     // the database file's mode, so creating that 0600 covers all three.
-    fs.mkdirSync(path.dirname(config.file), { recursive: true, mode: 0o700 });
+    // makeFolder, not mkdirSync({recursive}): a path under /proc would hang (src/boot/folders.ts).
+    makeFolder(path.dirname(config.file), 'the data folder (SKINSIGHT_DATA_DIR)', 0o700);
     fs.chmodSync(path.dirname(config.file), 0o700);
     fs.closeSync(fs.openSync(config.file, 'a', 0o600));
     fs.chmodSync(config.file, 0o600);

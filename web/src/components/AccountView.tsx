@@ -1,6 +1,7 @@
 /** The account: who is logged in, log out (ends the session on the server), change the password, and delete everything (needs the password). */
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
+import { forgetKeepsPhoto } from '../lib/keep-photo.ts';
 import { clearSession, getSession } from '../session.ts';
 import { ChangePassword } from './ChangePassword.tsx';
 
@@ -16,6 +17,7 @@ export function AccountView({ onGone }: { onGone: (message: string) => void }) {
     setBusy(true);
     try {
       const r = await api.deleteAccount(password);
+      forgetKeepsPhoto(email);
       clearSession();
       onGone(`Your account and ${r.scans_deleted} scan${r.scans_deleted === 1 ? '' : 's'} were deleted.`);
     } catch (err) {

@@ -2,8 +2,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { focusHeading } from '../lib/focus.ts';
+import { keepsPhoto, setKeepsPhoto } from '../lib/keep-photo.ts';
 import { keepLocalPhoto } from '../lib/photos.ts';
 import { navigate } from '../lib/router.ts';
+import { getSession } from '../session.ts';
 import { CaptureView } from './CaptureView.tsx';
 import { ConsentView, type Consent } from './ConsentView.tsx';
 
@@ -14,7 +16,6 @@ type Step =
   | { kind: 'analysing'; scanId: string; seconds: number }
   | { kind: 'failed'; message: string; code: string };
 
-const STORE_KEY = 'skinsight.storeImage';
 const POLL_MS = 600;
 /** The service's default upload limit (SKINSIGHT_UPLOAD_LIMIT_MB = 10): checked here first, so a big file is refused before it is sent. */
 export const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -22,6 +23,7 @@ export const UPLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 export function ScanFlow() {
   const [step, setStep] = useState<Step>({ kind: 'consent' });
   const consent = useRef<Consent>({ storeImage: false });
+  const account = getSession()?.email ?? '';
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
   // Each step is a new view: focus its heading (the first one is focused by App on the route change).
@@ -68,10 +70,11 @@ export function ScanFlow() {
     case 'consent':
       return (
         <ConsentView
-          initialStore={localStorage.getItem(STORE_KEY) === 'true'}
+          initialStore={account !== '' && keepsPhoto(account)}
           onAccept={(c) => {
             consent.current = c;
-            localStorage.setItem(STORE_KEY, String(c.storeImage));
+            // Remembered for this account only (lib/keep-photo.ts).
+            if (account !== '') setKeepsPhoto(account, c.storeImage);
             setStep({ kind: 'capture' });
           }}
         />
