@@ -1,7 +1,9 @@
 /**
  * The landmark stage's fast paths give the same values as their definitions, bit for bit:
  *  - cropRoi (geometry.ts) against a plain per-sample bilinear crop with Math.floor and per-sample
- *    bounds checks, on ROIs of every tap count (1–4), rotated, and reaching past the photo's edges;
+ *    bounds checks, on ROIs of every tap count (1–4), rotated, and reaching past the photo's edges,
+ *    and on 200 seeded random maps (any angle and centre, odd output sizes, a photo of noise; a
+ *    third of them upright on the half-pixel grid, so samples fall exactly on the last row);
  *  - the fused model input (landmarks.ts roiInput: one reused crop buffer, the mirror written in
  *    the same pass) against meshInput(roiCrops(…)) (the crop, a flipped copy, then v / 255);
  *  - landmarksInRoi's inlined mapping against roiToImage per point;
@@ -103,6 +105,35 @@ test('cropRoi equals the per-sample definition, bit for bit, at every tap count 
   for (const roi of rois) {
     const fast = cropRoi(image, roi, MESH_INPUT).data;
     assert.equal(firstDifference(fast, referenceCrop(image, roi, MESH_INPUT)), null, `ROI ${JSON.stringify(roi)}`);
+  }
+});
+
+/** mulberry32: a small seeded generator, so a failure names a map that can be run again. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('cropRoi equals the per-sample definition on random maps: any angle, 1–4 taps, odd sizes, partly or wholly off the photo', () => {
+  const rand = random(14);
+  // A small photo of random bytes (every neighbour differs, so a wrong pixel or weight shows) and the real one.
+  const noise: RgbImage = { width: 61, height: 37, data: Uint8Array.from({ length: 61 * 37 * 3 }, () => Math.floor(rand() * 256)) };
+  for (let k = 0; k < 200; k++) {
+    const src = k % 10 === 0 ? image : noise;
+    const outSize = k % 10 === 0 ? MESH_INPUT : [1, 2, 7, 24, 33][k % 5];
+    const taps = 1 + (k % 4);
+    // Every third map upright on the half-pixel grid: sample positions land exactly on pixel
+    // centres and on the last row and column, where an off-by-one in a bounds test shows.
+    const grid = k % 3 === 1;
+    const roi: Roi = grid
+      ? { cx: Math.round(rand() * src.width * 2) / 2, cy: Math.round(rand() * src.height * 2) / 2, size: outSize * (taps + (k % 2) * 0.5), angle: 0 }
+      : { cx: (rand() * 1.6 - 0.3) * src.width, cy: (rand() * 1.6 - 0.3) * src.height, size: outSize * (taps + rand() * 0.999), angle: (rand() * 2 - 1) * Math.PI };
+    const fast = cropRoi(src, roi, outSize).data;
+    assert.equal(firstDifference(fast, referenceCrop(src, roi, outSize)), null, `map ${k}: ${src.width}×${src.height}, ${outSize}², ROI ${JSON.stringify(roi)}`);
   }
 });
 

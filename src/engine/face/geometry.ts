@@ -41,6 +41,9 @@ export function imageToRoi(roi: Roi, outSize: number, p: Point): Point {
  */
 export function cropRoi(src: RgbImage, roi: Roi, outSize: number, out = new Uint8Array(outSize * outSize * 3)): RgbImage {
   if (out.length !== outSize * outSize * 3) throw new Error(`cropRoi: output buffer of ${out.length} bytes for a ${outSize}² crop`);
+  // The fast paths index the photo in int32 arithmetic (`| 0`, Math.imul): exact below 2³¹ bytes
+  // (the decoder halves photos to a long side ≤ 2048 px: ≤ 12.6 MB).
+  if (src.data.length > 0x7fffffff) throw new Error(`cropRoi: a photo of ${src.data.length} bytes`);
   const step = roi.size / outSize;
   const taps = Math.max(1, Math.min(4, Math.floor(step)));
   const cos = Math.cos(roi.angle) * step;
@@ -55,7 +58,8 @@ export function cropRoi(src: RgbImage, roi: Roi, outSize: number, out = new Uint
  * footprint lies inside the photo takes the fast path without per-sample bounds checks. There
  * every sample position is ≥ 0 (bx + minOx ≥ 0, and float addition is monotonic), so `| 0` is
  * Math.floor: the same pixels and weights, bit for bit (test/landmark-input.test.ts), ~30 % less
- * time (bench/README.md).
+ * time (bench/README.md). The pixel's corner cx + u·cos − v·sin − 0.5 is evaluated left to right
+ * as before, with cx + u·cos (per column) and v·sin (per row) read from tables: the same floats.
  */
 function cropRoiMultiTap(src: RgbImage, roi: Roi, outSize: number, taps: number, cos: number, sin: number, out: Uint8Array): RgbImage {
   const { width: w, height: h, data } = src;
@@ -77,16 +81,22 @@ function cropRoiMultiTap(src: RgbImage, roi: Roi, outSize: number, taps: number,
       maxOy = Math.max(maxOy, offY[t]);
     }
   }
+  const colX = new Float64Array(outSize);
+  const colY = new Float64Array(outSize);
+  for (let x = 0; x < outSize; x++) {
+    const u = x - half;
+    colX[x] = roi.cx + u * cos;
+    colY[x] = roi.cy + u * sin;
+  }
   const w3 = w * 3;
-  const { cx, cy } = roi;
   const xLim = w - 1, yLim = h - 1;
   let o = 0;
   for (let y = 0; y < outSize; y++) {
     const v = y - half;
+    const vSin = v * sin, vCos = v * cos;
     for (let x = 0; x < outSize; x++, o += 3) {
-      const u = x - half;
-      const bx = cx + u * cos - v * sin - 0.5;
-      const by = cy + u * sin + v * cos - 0.5;
+      const bx = colX[x] - vSin - 0.5;
+      const by = colY[x] + vCos - 0.5;
       let r = 0, g = 0, b = 0;
       if (bx + minOx >= 0 && by + minOy >= 0 && bx + maxOx < xLim && by + maxOy < yLim) {
         // Fast path: every sample's four neighbours are inside the photo.
@@ -95,15 +105,11 @@ function cropRoiMultiTap(src: RgbImage, roi: Roi, outSize: number, taps: number,
           const sy = by + offY[t];
           const x0 = sx | 0; // sx ≥ 0 here: Math.floor
           const y0 = sy | 0;
-          const fx = sx - x0;
-          const fy = sy - y0;
-          const i00 = y0 * w3 + x0 * 3;
-          const i01 = i00 + w3;
-          const gx = 1 - fx, gy = 1 - fy;
-          const w00 = gx * gy, w10 = fx * gy, w01 = gx * fy, w11 = fx * fy;
-          r += data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11;
-          g += data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11;
-          b += data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11;
+          const i = (Math.imul(y0, w3) + Math.imul(x0, 3)) | 0;
+          const fx = sx - x0, fy = sy - y0;
+          r += sampleInside(data, i, w3, fx, fy, 0);
+          g += sampleInside(data, i, w3, fx, fy, 1);
+          b += sampleInside(data, i, w3, fx, fy, 2);
         }
       } else {
         for (let t = 0; t < n; t++) {
@@ -143,15 +149,15 @@ function cropRoiSingleTap(src: RgbImage, roi: Roi, outSize: number, cos: number,
       if (sx >= 0 && sy >= 0 && sx < xLim && sy < yLim) {
         const x0 = sx | 0;
         const y0 = sy | 0;
-        const fx = sx - x0;
-        const fy = sy - y0;
-        const i00 = y0 * w3 + x0 * 3;
-        const i01 = i00 + w3;
-        const gx = 1 - fx, gy = 1 - fy;
-        const w00 = gx * gy, w10 = fx * gy, w01 = gx * fy, w11 = fx * fy;
-        out[o] = data[i00] * w00 + data[i00 + 3] * w10 + data[i01] * w01 + data[i01 + 3] * w11 + 0.5;
-        out[o + 1] = data[i00 + 1] * w00 + data[i00 + 4] * w10 + data[i01 + 1] * w01 + data[i01 + 4] * w11 + 0.5;
-        out[o + 2] = data[i00 + 2] * w00 + data[i00 + 5] * w10 + data[i01 + 2] * w01 + data[i01 + 5] * w11 + 0.5;
+        const i = (Math.imul(y0, w3) + Math.imul(x0, 3)) | 0;
+        const fx = sx - x0, fy = sy - y0;
+        // All three read before the first store: V8 re-checks `data` after each store to `out`.
+        const r = sampleInside(data, i, w3, fx, fy, 0);
+        const g = sampleInside(data, i, w3, fx, fy, 1);
+        const b = sampleInside(data, i, w3, fx, fy, 2);
+        out[o] = r + 0.5;
+        out[o + 1] = g + 0.5;
+        out[o + 2] = b + 0.5;
       } else {
         const x0 = Math.floor(sx);
         const y0 = Math.floor(sy);
@@ -164,6 +170,19 @@ function cropRoiSingleTap(src: RgbImage, roi: Roi, outSize: number, cos: number,
     }
   }
   return { width: outSize, height: outSize, data: out };
+}
+
+/**
+ * Bilinear sample of channel c with all four neighbours inside the photo (both fast paths): `i`
+ * is the top-left neighbour's byte index, `w3` the row stride. The weights and the order of the
+ * sum are those of the two copies it replaced, so the same floats; V8 inlines it. The `| 0` on
+ * the indices spares V8's int32 overflow checks (bench/README.md "Aligned crops"). sampleEdge
+ * keeps its own order of operations, which gives other low bits.
+ */
+function sampleInside(data: Uint8Array, i: number, w3: number, fx: number, fy: number, c: number): number {
+  const gx = 1 - fx, gy = 1 - fy;
+  const k = (i + c) | 0, j = (k + w3) | 0;
+  return data[k] * (gx * gy) + data[(k + 3) | 0] * (fx * gy) + data[j] * (gx * fy) + data[(j + 3) | 0] * (fx * fy);
 }
 
 /** Bilinear sample near the border: neighbours outside the photo count as black. */
