@@ -4,16 +4,18 @@
  * every pixel a measure reads, with the robust-colour bins of those values; a mask indexed after
  * the context was made gets its L*a*b* too; and the arrays lent from one measurement to the next
  * (MeasureBuffers) must carry nothing over: the same input measures the same after another one.
+ * The wrinkle filter on the skin's shared integral must equal it on an integral of its own, bit for bit.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RgbImage } from '../src/engine/image.ts';
 import { imageToLab } from '../src/engine/measures/color.ts';
-import { createMeasureContext, pixelsOf } from '../src/engine/measures/context.ts';
+import { createMeasureContext, pixelsOf, unionPixels } from '../src/engine/measures/context.ts';
 import { measureCloseup, measureFace } from '../src/engine/measures/index.ts';
 import { AB_BINS, AB_LO, binOf, CLIP_LEVEL, CLIPPED, L_BINS } from '../src/engine/measures/lab-planes.ts';
-import type { MeasureInput } from '../src/engine/measures/types.ts';
+import { WRINKLE_ZONES, type MeasureInput } from '../src/engine/measures/types.ts';
+import { FOREHEAD_SCALES, ridgeResponse } from '../src/engine/measures/wrinkles.ts';
 import { fixtureInput, loadSquareRgb } from './fixtures/measure-masks.ts';
 import { copyData, freshMeasureInput } from '../testkit/measure-input.ts';
 
@@ -75,4 +77,24 @@ test('lent buffers carry nothing over: an input measures the same before and aft
   assert.deepEqual(measureFace(fresh(small), FRONTAL), firstSmall);
   assert.deepEqual(closeup(face.image), firstCloseup);
   assert.deepEqual(measureFace(fresh(face), FRONTAL), first);
+});
+
+test('the ridge filter on the skin\'s shared integral equals it on an integral of its own, bit for bit', async () => {
+  const input = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
+  const ctx = createMeasureContext(input.image, input.skin, input.interOcularPx, extraOf(input));
+  const zones = WRINKLE_ZONES.map((z) => pixelsOf(ctx, input.wrinkleZones[z]));
+  const copy = ctx.skin.data.slice();
+  for (const [idx, scales, horizontal] of [[unionPixels(ctx, zones.slice(1)), undefined, false], [zones[0], FOREHEAD_SCALES, true]] as const) {
+    assert.ok(idx.every((i) => copy[i] === 1), 'a zone pixel off the skin: the two supports would differ');
+    // The skin's own array takes the shared integral; an equal copy, the filter's own.
+    const shared = ridgeResponse(ctx, ctx.skin.data, idx, scales, horizontal);
+    const own = ridgeResponse(ctx, copy, idx, scales, horizontal);
+    assert.deepEqual([shared.x0, shared.y0, shared.width], [own.x0, own.y0, own.width]);
+    let counted = 0;
+    for (let k = 0; k < own.R.length; k++) {
+      assert.ok(Object.is(shared.R[k], own.R[k]), `R at ${k}: ${shared.R[k]} shared, ${own.R[k]} own`);
+      if (own.R[k] > 1) counted++;
+    }
+    assert.ok(counted > 0, 'no ridge above the threshold: the comparison says little');
+  }
 });
