@@ -17,7 +17,8 @@ import { measureCloseup, measureFace } from '../src/engine/measures/index.ts';
 import { AB_BINS, AB_LO, binOf, CLIP_LEVEL, CLIPPED, L_BINS } from '../src/engine/measures/lab-planes.ts';
 import { bandEnergy, measureTexture, textureRadii } from '../src/engine/measures/texture.ts';
 import { WRINKLE_ZONES, type MeasureInput } from '../src/engine/measures/types.ts';
-import { FOREHEAD_SCALES, ridgeResponse } from '../src/engine/measures/wrinkles.ts';
+import { FOREHEAD_SCALES, measureWrinkles, ridgeResponse } from '../src/engine/measures/wrinkles.ts';
+import { whiteBalance } from '../src/engine/measures/white-balance.ts';
 import { fixtureInput, loadSquareRgb } from './fixtures/measure-masks.ts';
 import { copyData, freshMeasureInput } from '../testkit/measure-input.ts';
 
@@ -130,4 +131,15 @@ test('the band-pass gives the same figures for a region and the whole skin in on
     }
   }
   assert.deepEqual(bandEnergy(make(), r1, r2, cheeks), { energy: Math.sqrt(acc / n), pixels: n });
+});
+
+test('measureFace on lent arrays (the balanced image, the ridge maps) gives the wrinkles of a context of its own', async () => {
+  const input = fixtureInput(await loadSquareRgb(FACE_PATH, 384));
+  const wb = whiteBalance(input.image, input.skin);
+  assert.ok(wb.report.corrected, 'not corrected: the balanced image would not be lent');
+  const own = createMeasureContext(wb.image, input.skin, input.interOcularPx, extraOf(input));
+  const expected = measureWrinkles(own, input.wrinkleZones, [input.regions.left_cheek, input.regions.right_cheek]);
+  assert.ok(expected.available && expected.per_region.forehead !== null);
+  measureFace(freshMeasureInput(input), FRONTAL);
+  assert.deepEqual(measureFace(freshMeasureInput(input), FRONTAL).cv.wrinkles, expected);
 });

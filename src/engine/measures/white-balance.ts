@@ -29,6 +29,7 @@ import type { WhiteBalance } from '../result/schema.ts';
 import { linearToSrgb, SRGB_TO_LINEAR, SRGB_TO_XYZ } from './color.ts';
 import { cctOf, planckRgb, vonKriesGains, type Rgb } from './illuminant.ts';
 import { CLIP_LEVEL } from './robust.ts';
+import { takeOrNew, type MeasureBuffers } from './context.ts';
 
 export const SCENE_PRIOR_CCT = 4600;
 export const CCT_RANGE = [2000, 12000] as const;
@@ -42,7 +43,8 @@ export interface WhiteBalanceResult {
   report: WhiteBalance;
 }
 
-export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
+/** `buffers` (measures/index.ts) lends the balanced image's pixels: valid until the next measurement. */
+export function whiteBalance(image: RgbImage, skin: Mask, buffers: MeasureBuffers | null = null): WhiteBalanceResult {
   const none = (cct: number | null): WhiteBalanceResult => ({
     image,
     report: { estimated_cct_k: cct, corrected: false, method: 'none', reliable: false, calibrated: false },
@@ -53,7 +55,7 @@ export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
   const cctK = Math.round(cct / 10) * 10;
   if (!(cct >= CCT_RANGE[0] && cct <= CCT_RANGE[1] && Math.abs(duv) <= MAX_DUV)) return none(cctK);
   return {
-    image: balance(image, skin, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT))),
+    image: balance(image, skin, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT)), buffers),
     report: { estimated_cct_k: cctK, corrected: true, method: 'grey_world', reliable: true, calibrated: false },
   };
 }
@@ -173,9 +175,10 @@ function gainRows(d: Uint8Array, out: Uint8Array, luts: readonly [Uint8Array, Ui
  * is written, while it is in cache, and kept for surroundMean and exposureReference, so neither
  * reads the balanced image again. Same pixels, same order of sums: the same values.
  */
-function balance(image: RgbImage, skin: Mask, gains: Rgb): RgbImage {
+function balance(image: RgbImage, skin: Mask, gains: Rgb, buffers: MeasureBuffers | null): RgbImage {
   const { width: w, height: h, data: d } = image;
-  const out = new Uint8Array(d.length);
+  // Every byte is written below: lent without zeroing.
+  const out = takeOrNew(buffers, 'balanced', Uint8Array, d.length, false);
   const luts = gainLuts(gains);
   const surround = new SurroundAcc([BRIGHT_LEVEL, CLIP_LEVEL]);
   const exposure = new ExposureAcc();

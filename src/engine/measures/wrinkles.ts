@@ -110,7 +110,10 @@ export function ridgeResponse(
     if (y > by1) by1 = y;
   }
   const rw = Math.max(0, bx1 - bx0 + 1);
-  const R = new Float32Array(rw * Math.max(0, by1 - by0 + 1)).fill(NaN);
+  // Lent by the context's buffers, each map of a measurement its own (numbered in the context):
+  // valid until the next measurement, as the context is.
+  const n = rw * Math.max(0, by1 - by0 + 1);
+  const R = (ctx.buffers === null ? new Float32Array(n) : ctx.buffers.take(`ridgeMap${mapNumber(ctx)}`, Float32Array, n, false)).fill(NaN);
   const map = { R, x0: bx0, y0: by0, width: rw };
   if (rw === 0) return map;
   const r0 = Math.max(1, Math.round(WRINKLE_SCALE * ctx.scalePx));
@@ -178,6 +181,13 @@ export function ridgeResponse(
     }
   }
   return map;
+}
+
+/** 0, 1, … for the ridge maps made in a context. */
+function mapNumber(ctx: MeasureContext): number {
+  const k = (ctx.cache.get('ridgeMaps') as number | undefined) ?? 0;
+  ctx.cache.set('ridgeMaps', k + 1);
+  return k;
 }
 
 /** Masked integral of L* with its origin in ROI coordinates; `height` rows of W − 1 pixels. */
