@@ -5,13 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createEngine, type Engine } from '../src/engine/index.ts';
 import type { AnalysisResult } from '../src/engine/result/schema.ts';
 import { cctOf, planckRgb } from '../src/engine/measures/illuminant.ts';
 import { linearToSrgb, srgbToLab, srgbToLinear } from '../src/engine/measures/color.ts';
 import { EXPOSURE_ALPHA, exposureGain, scaleLabExposure } from '../src/engine/measures/skin-tone.ts';
+import { CLIP_LEVEL } from '../src/engine/measures/robust.ts';
+import { exposureReference, surroundMean, whiteBalance } from '../src/engine/measures/white-balance.ts';
 import { exposure, whiteShift } from '../bench/perturb.ts';
+import { fixtureInput, loadSquareRgb } from './fixtures/measure-masks.ts';
+import { copyData } from '../testkit/measure-input.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
 let engine: Engine;
@@ -29,6 +34,18 @@ function tone(r: AnalysisResult) {
   assert.ok(t.available, 'skin tone available');
   return t;
 }
+
+test('the balanced image\'s surround means and exposure reference, taken while it is made, equal them computed from its pixels', async () => {
+  for (const photo of ['sergey.png', 'biden2.jpg']) {
+    const input = fixtureInput(await loadSquareRgb(fileURLToPath(new URL(`../../shared/fixtures/faces/${photo}`, import.meta.url)), 384));
+    const wb = whiteBalance(input.image, input.skin);
+    assert.ok(wb.report.corrected, `${photo}: not corrected, so nothing was taken in the pass`);
+    // A copy is an image the caches have never seen: computed from its pixels.
+    const copy = copyData(wb.image);
+    assert.equal(exposureReference(wb.image), exposureReference(copy), photo);
+    for (const level of [230, CLIP_LEVEL]) assert.deepEqual(surroundMean(wb.image, input.skin, level), surroundMean(copy, input.skin, level), `${photo} below ${level}`);
+  }
+});
 
 test('the Planckian white and its CCT round-trip (McCamy, Krystek), within 1 %', () => {
   for (const T of [2700, 3200, 4600, 5500, 6504, 8000]) {

@@ -59,7 +59,7 @@ export function measureFace(
 ): MeasureOutput {
   const extra = [...Object.values(input.regions), ...Object.values(input.wrinkleZones)];
   // Every measure sees the white-balanced pixels (white-balance.ts).
-  const wb = whiteBalance(input.image, input.skin);
+  const wb = whiteBalance(input.image, input.skin, buffers);
   const mc: MeasureContext = createMeasureContext(wb.image, input.skin, input.interOcularPx, extra, buffers);
   const r = input.regions;
   // Quality judges the photo as taken (its exposure and cast), not the corrected pixels.
@@ -85,7 +85,7 @@ const NOT_APPLICABLE = { available: false as const, reason: 'not applicable in c
 
 export function measureCloseup(image: RgbImage, skin: Mask, options: MeasureOptions = {}): MeasureOutput {
   const nominalIod = Math.min(image.width, image.height) / 4;
-  const wb = whiteBalance(image, skin);
+  const wb = whiteBalance(image, skin, buffers);
   const mc = createMeasureContext(wb.image, skin, nominalIod, [], buffers);
   const asTaken = wb.report.corrected ? contextWithImage(mc, image) : mc;
   const { quality, confidence } = measureQuality(asTaken, { faceSizePx: null, pose: null }, options.quality);

@@ -45,31 +45,53 @@ export function measureTexture(ctx: MeasureContext, within?: Mask): TextureResul
 /**
  * RMS of the difference of two masked box means of L* (radii r1 < r2) over interior skin
  * pixels; null when fewer than minRegionPixels qualify. Shared by texture and evenness.
+ * The pass over the skin also gives the whole skin's figure when asked for `within`'s, and keeps
+ * it per context and radii (skin type asks for the cheeks', then texture for the whole skin's).
  */
-export function bandEnergy(ctx: MeasureContext, r1: number, r2: number, within?: Mask): { energy: number | null; pixels: number } {
+export function bandEnergy(ctx: MeasureContext, r1: number, r2: number, within?: Mask): BandEnergy {
+  const key = `bandEnergy:${r1}:${r2}`;
+  const all = ctx.cache.get(key) as BandEnergy | undefined;
+  if (all !== undefined && within === undefined) return all;
+  const [whole, sel] = bandPass(ctx, r1, r2, within);
+  ctx.cache.set(key, whole);
+  return sel ?? whole;
+}
+
+interface BandEnergy {
+  energy: number | null;
+  pixels: number;
+}
+
+/** One scan of the ROI's interior: the whole skin's band energy and, when given, `within`'s (each summed in raster order). */
+function bandPass(ctx: MeasureContext, r1: number, r2: number, within?: Mask): [BandEnergy, BandEnergy | null] {
   const I = skinLIntegral(ctx);
   const { width: w, height: h, sum, count } = I;
   const W = w + 1;
   const skin = ctx.skin.data;
   const sel = within?.data;
-  let acc = 0;
-  let n = 0;
+  const minCount = MIN_COVERAGE * (2 * r2 + 1) * (2 * r2 + 1);
+  let acc = 0, n = 0, accIn = 0, nIn = 0;
   for (let y = r2; y < h - r2; y++) {
     const a0 = (y - r1) * W, a1 = (y + r1 + 1) * W;
     const b0 = (y - r2) * W, b1 = (y + r2 + 1) * W;
     for (let x = r2; x < w - r2; x++) {
       const i = y * w + x;
-      if (skin[i] === 0 || (sel !== undefined && sel[i] === 0)) continue;
+      if (skin[i] === 0) continue;
       const cb = count[b1 + x + r2 + 1] - count[b1 + x - r2] - count[b0 + x + r2 + 1] + count[b0 + x - r2];
-      if (cb < MIN_COVERAGE * (2 * r2 + 1) * (2 * r2 + 1)) continue;
+      if (cb < minCount) continue;
       const ca = count[a1 + x + r1 + 1] - count[a1 + x - r1] - count[a0 + x + r1 + 1] + count[a0 + x - r1];
       const sa = sum[a1 + x + r1 + 1] - sum[a1 + x - r1] - sum[a0 + x + r1 + 1] + sum[a0 + x - r1];
       const sb = sum[b1 + x + r2 + 1] - sum[b1 + x - r2] - sum[b0 + x + r2 + 1] + sum[b0 + x - r2];
       const v = sa / ca - sb / cb;
       acc += v * v;
       n++;
+      if (sel !== undefined && sel[i] !== 0) {
+        accIn += v * v;
+        nIn++;
+      }
     }
   }
-  if (n < minRegionPixels(ctx.scalePx)) return { energy: null, pixels: n };
-  return { energy: Math.sqrt(acc / n), pixels: n };
+  const minPx = minRegionPixels(ctx.scalePx);
+  const result = (a: number, m: number): BandEnergy => (m < minPx ? { energy: null, pixels: m } : { energy: Math.sqrt(a / m), pixels: m });
+  return [result(acc, n), sel === undefined ? null : result(accIn, nIn)];
 }

@@ -21,12 +21,15 @@
  * every UTKFace group's ITA up by 15–25°, so it was dropped for the pixels. TOO_DARK / TOO_BRIGHT
  * flag exposure. What the tone does instead (a partial correction of its L*a*b* only, never of
  * the pixels) is exposureReference below and skin-tone.ts.
+ * Cost: the pass that applies the gains also takes the balanced image's surround means and
+ * exposure reference, which the colour-cast check and the skin tone then read (balance()).
  */
 import type { Mask, RgbImage } from '../image.ts';
 import type { WhiteBalance } from '../result/schema.ts';
 import { linearToSrgb, SRGB_TO_LINEAR, SRGB_TO_XYZ } from './color.ts';
 import { cctOf, planckRgb, vonKriesGains, type Rgb } from './illuminant.ts';
 import { CLIP_LEVEL } from './robust.ts';
+import { takeOrNew, type MeasureBuffers } from './context.ts';
 
 export const SCENE_PRIOR_CCT = 4600;
 export const CCT_RANGE = [2000, 12000] as const;
@@ -40,7 +43,8 @@ export interface WhiteBalanceResult {
   report: WhiteBalance;
 }
 
-export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
+/** `buffers` (measures/index.ts) lends the balanced image's pixels: valid until the next measurement. */
+export function whiteBalance(image: RgbImage, skin: Mask, buffers: MeasureBuffers | null = null): WhiteBalanceResult {
   const none = (cct: number | null): WhiteBalanceResult => ({
     image,
     report: { estimated_cct_k: cct, corrected: false, method: 'none', reliable: false, calibrated: false },
@@ -51,7 +55,7 @@ export function whiteBalance(image: RgbImage, skin: Mask): WhiteBalanceResult {
   const cctK = Math.round(cct / 10) * 10;
   if (!(cct >= CCT_RANGE[0] && cct <= CCT_RANGE[1] && Math.abs(duv) <= MAX_DUV)) return none(cctK);
   return {
-    image: applyGains(image, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT))),
+    image: balance(image, skin, vonKriesGains(white, planckRgb(SCENE_PRIOR_CCT)), buffers),
     report: { estimated_cct_k: cctK, corrected: true, method: 'grey_world', reliable: true, calibrated: false },
   };
 }
@@ -81,17 +85,29 @@ const surroundCache = new WeakMap<RgbImage, WeakMap<Mask, (SurroundMean | null)[
 
 /** surroundMean at several levels in one pass over the sampled pixels. */
 function surroundMeans(image: RgbImage, skin: Mask, levels: readonly number[]): (SurroundMean | null)[] {
-  const lin = SRGB_TO_LINEAR;
-  const d = image.data;
-  const L = levels.length;
-  const acc = new Float64Array(3 * L);
-  const n = new Float64Array(L);
-  let total = 0;
-  for (let y = 0; y < image.height; y += 2) {
-    for (let x = 0; x < image.width; x += 2) {
-      const i = y * image.width + x;
-      total++;
-      if (skin.data[i] !== 0) continue;
+  const acc = new SurroundAcc(levels);
+  for (let y = 0; y < image.height; y += 2) acc.row(image.data, skin.data, y, image.width);
+  return acc.means();
+}
+
+/** The sums of surroundMeans, row by row (every second row and pixel), so a pass that makes the image can take them too. */
+class SurroundAcc {
+  private readonly acc: Float64Array;
+  private readonly n: Float64Array;
+  private total = 0;
+  constructor(private readonly levels: readonly number[]) {
+    this.acc = new Float64Array(3 * levels.length);
+    this.n = new Float64Array(levels.length);
+  }
+
+  row(d: Uint8Array, skin: Uint8Array, y: number, w: number): void {
+    const lin = SRGB_TO_LINEAR;
+    const { levels, acc, n } = this;
+    const L = levels.length;
+    this.total += (w + 1) >> 1;
+    for (let x = 0; x < w; x += 2) {
+      const i = y * w + x;
+      if (skin[i] !== 0) continue;
       const R = d[i * 3], G = d[i * 3 + 1], B = d[i * 3 + 2];
       if (R < 10 && G < 10 && B < 10) continue;
       const max = R > G ? (R > B ? R : B) : G > B ? G : B;
@@ -104,7 +120,11 @@ function surroundMeans(image: RgbImage, skin: Mask, levels: readonly number[]): 
       }
     }
   }
-  return levels.map((_, l) => (n[l] > 0 ? { rgb: [acc[3 * l] / n[l], acc[3 * l + 1] / n[l], acc[3 * l + 2] / n[l]] as const, fraction: n[l] / total } : null));
+
+  means(): (SurroundMean | null)[] {
+    const { acc, n, total } = this;
+    return this.levels.map((_, l) => (n[l] > 0 ? { rgb: [acc[3 * l] / n[l], acc[3 * l + 1] / n[l], acc[3 * l + 2] / n[l]] as const, fraction: n[l] / total } : null));
+  }
 }
 
 /** The grey-world estimate, or null when too little of the crop is usable surroundings. */
@@ -118,14 +138,24 @@ function greyWorld(image: RgbImage, skin: Mask): Rgb | null {
 
 /** Multiplies linear RGB by `gains` (clipped pixels are left as they are: they carry no colour). */
 export function applyGains(image: RgbImage, gains: Rgb): RgbImage {
-  const luts = gains.map((gain) => {
+  const out = new Uint8Array(image.data.length);
+  gainRows(image.data, out, gainLuts(gains), 0, image.data.length);
+  return { width: image.width, height: image.height, data: out };
+}
+
+function gainLuts(gains: Rgb): [Uint8Array, Uint8Array, Uint8Array] {
+  const lut = (gain: number) => {
     const t = new Uint8Array(256);
     for (let v = 0; v < 256; v++) t[v] = Math.max(0, Math.min(255, Math.round(linearToSrgb(SRGB_TO_LINEAR[v] * gain))));
     return t;
-  });
-  const d = image.data;
-  const out = new Uint8Array(d.length);
-  for (let j = 0; j < d.length; j += 3) {
+  };
+  return [lut(gains[0]), lut(gains[1]), lut(gains[2])];
+}
+
+/** The gains over bytes [from, to) of `d` into `out` (the LUTs in locals: a third faster than indexing the array of them per pixel). */
+function gainRows(d: Uint8Array, out: Uint8Array, luts: readonly [Uint8Array, Uint8Array, Uint8Array], from: number, to: number): void {
+  const [l0, l1, l2] = luts;
+  for (let j = from; j < to; j += 3) {
     const R = d[j], G = d[j + 1], B = d[j + 2];
     if (R >= CLIP_LEVEL || G >= CLIP_LEVEL || B >= CLIP_LEVEL) {
       out[j] = R;
@@ -133,11 +163,34 @@ export function applyGains(image: RgbImage, gains: Rgb): RgbImage {
       out[j + 2] = B;
       continue;
     }
-    out[j] = luts[0][R];
-    out[j + 1] = luts[1][G];
-    out[j + 2] = luts[2][B];
+    out[j] = l0[R];
+    out[j + 1] = l1[G];
+    out[j + 2] = l2[B];
   }
-  return { width: image.width, height: image.height, data: out };
+}
+
+/**
+ * applyGains for the measures: the balanced image's surround means (both levels, for the
+ * colour-cast check) and exposure reference (for the skin tone) are taken from each row as it
+ * is written, while it is in cache, and kept for surroundMean and exposureReference, so neither
+ * reads the balanced image again. Same pixels, same order of sums: the same values.
+ */
+function balance(image: RgbImage, skin: Mask, gains: Rgb, buffers: MeasureBuffers | null): RgbImage {
+  const { width: w, height: h, data: d } = image;
+  // Every byte is written below: lent without zeroing.
+  const out = takeOrNew(buffers, 'balanced', Uint8Array, d.length, false);
+  const luts = gainLuts(gains);
+  const surround = new SurroundAcc([BRIGHT_LEVEL, CLIP_LEVEL]);
+  const exposure = new ExposureAcc();
+  for (let y = 0; y < h; y++) {
+    gainRows(d, out, luts, 3 * y * w, 3 * (y + 1) * w);
+    if ((y & 1) === 0) surround.row(out, skin.data, y, w);
+    exposure.add(out, y * w, (y + 1) * w);
+  }
+  const balanced = { width: w, height: h, data: out };
+  surroundCache.set(balanced, new WeakMap([[skin, surround.means()]]));
+  exposureCache.set(balanced, exposure.reference());
+  return balanced;
 }
 
 /**
@@ -151,23 +204,44 @@ export function applyGains(image: RgbImage, gains: Rgb): RgbImage {
  * (npm run validity; skin-tone.ts gives the figures). Null for an empty image.
  */
 export function exposureReference(image: RgbImage): number | null {
-  const BINS = 1024;
-  const hist = new Uint32Array(BINS);
-  const d = image.data;
-  const lin = SRGB_TO_LINEAR;
-  const [, , , mr, mg, mb] = SRGB_TO_XYZ;
-  let n = 0;
-  for (let i = 0; i < image.width * image.height; i += 2) {
-    const Y = mr * lin[d[3 * i]] + mg * lin[d[3 * i + 1]] + mb * lin[d[3 * i + 2]];
-    hist[Math.min(BINS - 1, (Y * BINS) | 0)]++;
-    n++;
-  }
-  if (n === 0) return null;
-  const target = 0.9 * n;
-  let acc = 0;
-  for (let k = 0; k < BINS; k++) {
-    if (acc + hist[k] >= target && hist[k] > 0) return (k + (target - acc) / hist[k]) / BINS;
-    acc += hist[k];
-  }
-  return 1;
+  const known = exposureCache.get(image);
+  if (known !== undefined) return known;
+  const acc = new ExposureAcc();
+  acc.add(image.data, 0, image.width * image.height);
+  return acc.reference();
 }
+
+/** exposureReference of the images balance() made, taken in its pass. */
+const exposureCache = new WeakMap<RgbImage, number | null>();
+
+/** The histogram of exposureReference: every pixel of even raster index, added by ranges of pixels. */
+class ExposureAcc {
+  private readonly hist = new Uint32Array(EXPOSURE_BINS);
+  private n = 0;
+
+  add(d: Uint8Array, from: number, to: number): void {
+    const hist = this.hist;
+    const lin = SRGB_TO_LINEAR;
+    const [, , , mr, mg, mb] = SRGB_TO_XYZ;
+    const first = from + (from & 1);
+    for (let i = first; i < to; i += 2) {
+      const Y = mr * lin[d[3 * i]] + mg * lin[d[3 * i + 1]] + mb * lin[d[3 * i + 2]];
+      hist[Math.min(EXPOSURE_BINS - 1, (Y * EXPOSURE_BINS) | 0)]++;
+    }
+    if (to > first) this.n += (to - first + 1) >> 1;
+  }
+
+  reference(): number | null {
+    const { hist, n } = this;
+    if (n === 0) return null;
+    const target = 0.9 * n;
+    let acc = 0;
+    for (let k = 0; k < EXPOSURE_BINS; k++) {
+      if (acc + hist[k] >= target && hist[k] > 0) return (k + (target - acc) / hist[k]) / EXPOSURE_BINS;
+      acc += hist[k];
+    }
+    return 1;
+  }
+}
+
+const EXPOSURE_BINS = 1024;

@@ -43,13 +43,15 @@
  * 0.23 / 0.36 → 0.295.
  *
  * Cost: everything stays within the bounding box of the zones; the Frangi exponential is only
- * evaluated where λ2 exceeds the threshold (R ≤ λ2, so nothing below it can count).
+ * evaluated where λ2 exceeds the threshold (R ≤ λ2, so nothing below it can count). When every
+ * zone pixel is skin (always, in the pipeline) the support is the skin, and the skin's L* integral,
+ * which texture and skin type build anyway, serves the smoothing (same box sums: skinIntegral).
  */
 import type { Mask } from '../image.ts';
 import type { Wrinkles } from '../result/schema.ts';
 import type { WrinkleZoneName } from './types.ts';
 import { WRINKLE_ZONES } from './types.ts';
-import { minRegionPixels, pixelsOf, round, takeOrNew, unionPixels, type MeasureContext } from './context.ts';
+import { minRegionPixels, pixelsOf, round, skinLIntegral, takeOrNew, unionPixels, type MeasureContext } from './context.ts';
 
 export const WRINKLE_RIDGE_THRESHOLD = 1;
 export const WRINKLE_DENSITY_THRESHOLD = 0.30;
@@ -85,7 +87,8 @@ export interface RidgeMap {
 /**
  * Ridge response R at every pixel of `idx` (ROI indices), the maximum over `scales`.
  * All work stays inside the bounding box of `idx` grown by the widest filter: one masked
- * integral image of L* over the support (normalised convolution), one box-mean plane per scale.
+ * integral image of L* over the support (normalised convolution; the context's skin integral when
+ * `support` is `ctx.skin.data` itself), one box-mean plane per scale.
  */
 export function ridgeResponse(
   ctx: MeasureContext,
@@ -107,33 +110,17 @@ export function ridgeResponse(
     if (y > by1) by1 = y;
   }
   const rw = Math.max(0, bx1 - bx0 + 1);
-  const R = new Float32Array(rw * Math.max(0, by1 - by0 + 1)).fill(NaN);
+  // Lent by the context's buffers, each map of a measurement its own (numbered in the context):
+  // valid until the next measurement, as the context is.
+  const n = rw * Math.max(0, by1 - by0 + 1);
+  const R = (ctx.buffers === null ? new Float32Array(n) : ctx.buffers.take(`ridgeMap${mapNumber(ctx)}`, Float32Array, n, false)).fill(NaN);
   const map = { R, x0: bx0, y0: by0, width: rw };
   if (rw === 0) return map;
   const r0 = Math.max(1, Math.round(WRINKLE_SCALE * ctx.scalePx));
   const rMax = Math.max(...scales) * r0;
-  // Integral images of L*·support and support over the box grown by step + radius of the widest scale.
-  const grow = 3 * rMax + 1;
-  const ix0 = Math.max(0, bx0 - grow), iy0 = Math.max(0, by0 - grow);
-  const ix1 = Math.min(w - 1, bx1 + grow), iy1 = Math.min(h - 1, by1 + grow);
-  const iw = ix1 - ix0 + 1, ih = iy1 - iy0 + 1, W = iw + 1;
-  // Lent by the context (zeroed: row 0 and column 0 are read as 0); never kept past this call.
-  const sum = takeOrNew(ctx.buffers, 'ridgeSum', Float64Array, W * (ih + 1));
-  const cnt = takeOrNew(ctx.buffers, 'ridgeCount', Float64Array, W * (ih + 1));
-  const L = ctx.lab.L;
-  for (let y = 0; y < ih; y++) {
-    let rs = 0, rc = 0;
-    const src = (y + iy0) * w + ix0;
-    const o = (y + 1) * W, p = y * W;
-    for (let x = 0; x < iw; x++) {
-      if (support[src + x] !== 0) {
-        rs += L[src + x];
-        rc += 1;
-      }
-      sum[o + x + 1] = sum[p + x + 1] + rs;
-      cnt[o + x + 1] = cnt[p + x + 1] + rc;
-    }
-  }
+  const I = support === ctx.skin.data ? skinIntegral(ctx) : supportIntegral(ctx, support, bx0, by0, bx1, by1, 3 * rMax + 1);
+  const { sum, count: cnt, x0: ix0, y0: iy0, W } = I;
+  const ix1 = ix0 + W - 2, iy1 = iy0 + I.height - 1;
   const twoB2 = 2 * BETA * BETA;
   for (const f of scales) {
     const r = f * r0;
@@ -144,16 +131,22 @@ export function ridgeResponse(
     const sw = Math.min(w - 1, bx1 + d) - sx0 + 1, sh = Math.min(h - 1, by1 + d) - sy0 + 1;
     // Every value is written below before it is read: lent without zeroing.
     const S = takeOrNew(ctx.buffers, 'ridgeMean', Float32Array, sw * sh, false);
+    // The box's columns in the integral, clamped to it once per column, not per pixel.
+    const xa = takeOrNew(ctx.buffers, 'ridgeXa', Int32Array, sw, false), xb = takeOrNew(ctx.buffers, 'ridgeXb', Int32Array, sw, false);
+    for (let x = 0; x < sw; x++) {
+      const gx = x + sx0;
+      xa[x] = (gx - r < ix0 ? ix0 : gx - r) - ix0;
+      xb[x] = (gx + r > ix1 ? ix1 : gx + r) + 1 - ix0;
+    }
     for (let y = 0; y < sh; y++) {
       const gy = y + sy0;
       const ra = ((gy - r < iy0 ? iy0 : gy - r) - iy0) * W;
       const rb = ((gy + r > iy1 ? iy1 : gy + r) + 1 - iy0) * W;
+      const o = y * sw;
       for (let x = 0; x < sw; x++) {
-        const gx = x + sx0;
-        const xa = (gx - r < ix0 ? ix0 : gx - r) - ix0;
-        const xb = (gx + r > ix1 ? ix1 : gx + r) + 1 - ix0;
-        const c = cnt[rb + xb] - cnt[rb + xa] - cnt[ra + xb] + cnt[ra + xa];
-        S[y * sw + x] = c < minCount ? NaN : (sum[rb + xb] - sum[rb + xa] - sum[ra + xb] + sum[ra + xa]) / c;
+        const a = xa[x], b = xb[x];
+        const c = cnt[rb + b] - cnt[rb + a] - cnt[ra + b] + cnt[ra + a];
+        S[o + x] = c < minCount ? NaN : (sum[rb + b] - sum[rb + a] - sum[ra + b] + sum[ra + a]) / c;
       }
     }
     const dw = d * sw;
@@ -190,6 +183,60 @@ export function ridgeResponse(
   return map;
 }
 
+/** 0, 1, … for the ridge maps made in a context. */
+function mapNumber(ctx: MeasureContext): number {
+  const k = (ctx.cache.get('ridgeMaps') as number | undefined) ?? 0;
+  ctx.cache.set('ridgeMaps', k + 1);
+  return k;
+}
+
+/** Masked integral of L* with its origin in ROI coordinates; `height` rows of W − 1 pixels. */
+interface BoxIntegral {
+  readonly sum: Float64Array;
+  readonly count: Int32Array;
+  readonly x0: number;
+  readonly y0: number;
+  readonly W: number;
+  readonly height: number;
+}
+
+/**
+ * The support is the skin (the pipeline: every zone is drawn AND the skin): the context's skin-L*
+ * integral, shared with texture and skin type. Its sums start at the ROI's corner, not the zones'
+ * box, yet every box sum is the same float64: L* is a float32 (a multiple of 2^-29 at its smallest,
+ * sRGB (0, 0, 1)) and a ROI of up to 2^24 / 100 pixels sums exactly within 53 bits, in any order.
+ */
+function skinIntegral(ctx: MeasureContext): BoxIntegral {
+  const I = skinLIntegral(ctx);
+  return { sum: I.sum, count: I.count, x0: 0, y0: 0, W: I.width + 1, height: I.height };
+}
+
+/** Integral of L*·support and support over the zones' box grown by `grow` (clipped to the ROI); lent, never kept past the call. */
+function supportIntegral(ctx: MeasureContext, support: Uint8Array, bx0: number, by0: number, bx1: number, by1: number, grow: number): BoxIntegral {
+  const { width: w, height: h } = ctx.image;
+  const ix0 = Math.max(0, bx0 - grow), iy0 = Math.max(0, by0 - grow);
+  const ix1 = Math.min(w - 1, bx1 + grow), iy1 = Math.min(h - 1, by1 + grow);
+  const iw = ix1 - ix0 + 1, ih = iy1 - iy0 + 1, W = iw + 1;
+  // Zeroed: row 0 and column 0 are read as 0.
+  const sum = takeOrNew(ctx.buffers, 'ridgeSum', Float64Array, W * (ih + 1));
+  const cnt = takeOrNew(ctx.buffers, 'ridgeCount', Int32Array, W * (ih + 1));
+  const L = ctx.lab.L;
+  for (let y = 0; y < ih; y++) {
+    let rs = 0, rc = 0;
+    const src = (y + iy0) * w + ix0;
+    const o = (y + 1) * W, p = y * W;
+    for (let x = 0; x < iw; x++) {
+      if (support[src + x] !== 0) {
+        rs += L[src + x];
+        rc += 1;
+      }
+      sum[o + x + 1] = sum[p + x + 1] + rs;
+      cnt[o + x + 1] = cnt[p + x + 1] + rc;
+    }
+  }
+  return { sum, count: cnt, x0: ix0, y0: iy0, W, height: ih };
+}
+
 export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<WrinkleZoneName, Mask>>, cheeks: readonly Mask[] = []): Wrinkles {
   const present = WRINKLE_ZONES.filter((z) => zones[z] !== undefined).map((z) => pixelsOf(ctx, zones[z] as Mask));
   if (present.length === 0) return { available: false, reason: 'no wrinkle zones' };
@@ -200,9 +247,12 @@ export function measureWrinkles(ctx: MeasureContext, zones: Partial<Record<Wrink
   const foreheadIdx = zones.forehead ? pixelsOf(ctx, zones.forehead) : new Int32Array(0);
   // The main map covers the other zones and the cheeks; the forehead has its own (one scale, horizontal lines).
   const mainIdx = unionPixels(ctx, [...WRINKLE_ZONES.filter((z) => z !== 'forehead' && zones[z] !== undefined).map((z) => pixelsOf(ctx, zones[z] as Mask)), cheekIdx]);
-  // Smoothing support: skin ∪ wrinkle zones.
-  const support = ctx.skin.data.slice();
-  for (let k = 0; k < zoneIdx.length; k++) support[zoneIdx[k]] = 1;
+  // Smoothing support: skin ∪ wrinkle zones; the skin's own mask (and its integral) when no zone pixel lies outside it.
+  const skin = ctx.skin.data;
+  let outside = 0;
+  for (let k = 0; k < zoneIdx.length; k++) if (skin[zoneIdx[k]] === 0) outside++;
+  const support = outside === 0 ? skin : skin.slice();
+  if (outside > 0) for (let k = 0; k < zoneIdx.length; k++) support[zoneIdx[k]] = 1;
   const main = ridgeResponse(ctx, support, mainIdx);
   const forehead = ridgeResponse(ctx, support, foreheadIdx, FOREHEAD_SCALES, true);
   const w = ctx.image.width;
