@@ -409,7 +409,7 @@ describe('scan service', () => {
     assert.equal(img.status, 200);
     assert.equal(img.headers.get('content-type'), 'image/jpeg');
     // The upload as kept: without its metadata (test/image-metadata.test.ts), pixels unchanged.
-    assert.deepEqual(Buffer.from(await img.arrayBuffer()), Buffer.from(stripImageMetadata(photo(FACE))));
+    assert.deepEqual(Buffer.from(await img.arrayBuffer()), Buffer.from(await stripImageMetadata(photo(FACE))));
     const del = await call(s, 'DELETE', `/api/v1/scan/${id}`, { token: u.token });
     assert.equal(del.status, 200);
     assert.deepEqual(del.body, { scan_id: id, deleted: true });
@@ -429,7 +429,7 @@ describe('scan service', () => {
     assert.ok(!img.includes('SecretCam-SN-0042'), 'the camera is not kept');
     assert.equal((await sharp(img).metadata()).exif, undefined, 'no EXIF block is kept');
     assert.ok(!fs.readFileSync(imageFile(s, id)).includes('SecretCam-SN-0042'), 'nor on disk');
-    const plain = await scanPhoto(s, u.token, FACE, { consent: 'true' }, Buffer.from(stripImageMetadata(tagged)));
+    const plain = await scanPhoto(s, u.token, FACE, { consent: 'true' }, Buffer.from(await stripImageMetadata(tagged)));
     assert.deepEqual(reply.body.result.scores, plain.reply.body.result.scores, 'the same analysis as the stripped photo');
   });
 

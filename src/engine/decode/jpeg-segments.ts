@@ -1,7 +1,7 @@
 /**
  * JPEG marker segments before the image data (ITU T.81 §B.1.1.4: 0xFF, a marker byte, a 2-byte
- * big-endian length that counts itself, the payload), from SOI up to the first SOS. Shared by
- * the profile check (icc.ts) and the metadata strip (metadata.ts).
+ * big-endian length that counts itself, the payload), from SOI up to the first SOS, for the
+ * profile check (icc.ts). The metadata strip (metadata.ts) walks the whole file instead.
  */
 export interface JpegSegment {
   marker: number;

@@ -8,48 +8,39 @@
  * WebP ICCP), JPEG APP14 "Adobe" (the colour transform of CMYK/YCCK files), JFIF APP0, PNG's
  * colour chunks (gAMA, cHRM, sRGB, sBIT) and the EXIF orientation, which is written back as a
  * minimal EXIF block holding only that tag (TIFF 6.0 §2 header + IFD0 with one SHORT entry
- * 0x0112; CIPA DC-008 EXIF 2.32 §4.6.4) when it is not 1.
+ * 0x0112; CIPA DC-008 EXIF 2.32 §4.6.4) when it is not 1. The orientation is the one libvips
+ * reads (sharp `metadata()`), not our own parse of the EXIF: a review found odd entries (a LONG
+ * value, a corrupt count, a PNG eXIf after IDAT) where a parser of our own and the decoder
+ * disagreed, which turned the stripped photo by 90°.
  * Dropped: JPEG APP1 (EXIF, XMP), APP3–APP13 and APP15 (IPTC/Photoshop, MPF, vendor blocks),
- * non-ICC APP2 (MPF), COM, and everything after the first EOI (MPF's appended preview and depth
- * images carry their own EXIF); PNG eXIf, tEXt, zTXt, iTXt, tIME and unknown ancillary chunks
- * (lower-case first letter: PNG spec §5.4) other than the colour ones; WebP EXIF and "XMP ".
- * Other formats, and files too odd to walk, come back unchanged (the decoder judges them).
+ * non-ICC APP2 (MPF) and COM, wherever they sit (also between the scans of a progressive file),
+ * fill bytes and stray bytes between segments (libjpeg skips them too), and everything after the
+ * EOI (MPF's appended preview and depth images carry their own EXIF); PNG eXIf, tEXt, zTXt, iTXt,
+ * tIME and unknown ancillary chunks (lower-case first letter: PNG spec §5.4) other than the colour
+ * ones; WebP EXIF and "XMP ". Other formats, and files the decoder cannot read, come back
+ * unchanged (the decoder refuses them).
  */
+import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
-import { jpegHead } from './jpeg-segments.ts';
 import { pngChunks, type PngChunk } from './png-chunks.ts';
 
 const ORIENTATION_TAG = 0x0112;
 
-export function stripImageMetadata(bytes: Uint8Array): Uint8Array {
-  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) return stripJpeg(bytes);
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return stripPng(bytes);
-  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return stripWebp(bytes);
-  return bytes;
+export async function stripImageMetadata(bytes: Uint8Array): Promise<Uint8Array> {
+  const kind = bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 ? 'jpeg'
+    : bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47 ? 'png'
+      : bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP' ? 'webp' : null;
+  if (kind === null) return bytes;
+  let orientation: number;
+  try {
+    orientation = (await sharp(bytes).metadata()).orientation ?? 1;
+  } catch {
+    return bytes; // the decoder cannot read it either: the analysis refuses it
+  }
+  return kind === 'jpeg' ? stripJpeg(bytes, orientation) : kind === 'png' ? stripPng(bytes, orientation) : stripWebp(bytes, orientation);
 }
 
 const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
-
-/** The orientation (1–8) in a TIFF-structured EXIF block, or null (IFD0 only, as decoders read it). */
-export function exifOrientation(tiff: Uint8Array): number | null {
-  if (tiff.length < 8) return null;
-  const order = ascii(tiff, 0, 2);
-  if (order !== 'II' && order !== 'MM') return null;
-  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-  const le = order === 'II';
-  if (view.getUint16(2, le) !== 42) return null;
-  const ifd = view.getUint32(4, le);
-  if (ifd + 2 > tiff.length) return null;
-  const count = view.getUint16(ifd, le);
-  for (let i = 0; i < count; i++) {
-    const at = ifd + 2 + i * 12;
-    if (at + 12 > tiff.length) return null;
-    if (view.getUint16(at, le) !== ORIENTATION_TAG) continue;
-    const value = view.getUint16(at + 8, le); // a SHORT sits left-justified in the value field
-    return value >= 1 && value <= 8 ? value : null;
-  }
-  return null;
-}
 
 /** Big-endian TIFF: header, IFD0 with the one orientation entry, no next IFD (26 bytes). */
 function orientationTiff(orientation: number): Uint8Array {
@@ -88,36 +79,69 @@ function keepJpegSegment(marker: number, data: Uint8Array): boolean {
   return false;
 }
 
-function stripJpeg(bytes: Uint8Array): Uint8Array {
-  const head = jpegHead(bytes);
-  if (head.sos < 0) return bytes;
-  let orientation: number | null = null;
-  for (const s of head.segments) {
-    if (s.marker === 0xe1 && ascii(s.data, 0, 6) === EXIF_ID) orientation ??= exifOrientation(s.data.subarray(6));
-  }
+/**
+ * Walks the whole file as libjpeg does (T.81 §B.1.1: a marker is 0xFF, any number of 0xFF fill
+ * bytes, then its code; libjpeg's next_marker skips other stray bytes). After SOS comes
+ * entropy-coded data, in which 0xFF is followed by 0x00 (stuffing) or a restart marker D0–D7;
+ * any other marker ends it (a progressive file's next DHT/SOS, or EOI). Null when the walk meets
+ * a length past the end (the file is then kept as it is).
+ */
+function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array {
   const parts: Uint8Array[] = [bytes.subarray(0, 2)];
-  const kept = head.segments.filter((s) => keepJpegSegment(s.marker, s.data));
-  // APP1 EXIF goes after APP0 JFIF when there is one (JFIF §B: APP0 first), else right after SOI.
-  const jfif = kept.length > 0 && kept[0].marker === 0xe0 ? 1 : 0;
-  for (const s of kept.slice(0, jfif)) parts.push(bytes.subarray(s.start, s.end));
-  if (orientation !== null && orientation !== 1) {
+  let pos = 2;
+  let wroteExif = orientation === 1;
+  const writeExif = () => {
+    if (wroteExif) return;
+    wroteExif = true;
     const tiff = orientationTiff(orientation);
     const payload = 2 + EXIF_ID.length + tiff.length;
     parts.push(Uint8Array.of(0xff, 0xe1, payload >> 8, payload & 0xff), new TextEncoder().encode(EXIF_ID), tiff);
+  };
+  while (pos + 1 < bytes.length) {
+    if (bytes[pos] !== 0xff) {
+      pos = bytes.indexOf(0xff, pos); // stray bytes: dropped, as libjpeg skips them
+      if (pos < 0) break;
+      continue;
+    }
+    if (bytes[pos + 1] === 0xff) {
+      pos++; // a fill byte
+      continue;
+    }
+    const marker = bytes[pos + 1];
+    if (marker === 0xd9) {
+      writeExif();
+      parts.push(bytes.subarray(pos, pos + 2));
+      return concat(parts); // anything after EOI is dropped
+    }
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      parts.push(bytes.subarray(pos, pos + 2)); // standalone markers
+      pos += 2;
+      continue;
+    }
+    if (pos + 4 > bytes.length) return bytes;
+    const end = pos + 2 + ((bytes[pos + 2] << 8) | bytes[pos + 3]);
+    if (end > bytes.length || end < pos + 4) return bytes;
+    const data = bytes.subarray(pos + 4, end);
+    // APP1 EXIF goes after APP0 JFIF when there is one (JFIF §B: APP0 first), else right after SOI.
+    if (!(marker === 0xe0 && keepJpegSegment(marker, data))) writeExif();
+    if (keepJpegSegment(marker, data)) parts.push(bytes.subarray(pos, end));
+    pos = end;
+    if (marker === 0xda) {
+      const next = entropyEnd(bytes, pos);
+      parts.push(bytes.subarray(pos, next));
+      pos = next;
+    }
   }
-  for (const s of kept.slice(jfif)) parts.push(bytes.subarray(s.start, s.end));
-  parts.push(bytes.subarray(head.sos, endOfImage(bytes, head.sos)));
+  // No EOI (a truncated file): what was read, as the decoder would.
+  writeExif();
   return concat(parts);
 }
 
-/**
- * Just past the first EOI after `from`. In entropy-coded data a 0xFF byte is followed by 0x00
- * (stuffing), a restart marker or another segment's marker, never by 0xD9, so the first FF D9 is
- * the image's end (T.81 §B.1.1.5). No EOI (a truncated file): everything.
- */
-function endOfImage(bytes: Uint8Array, from: number): number {
+/** The first marker after entropy-coded data starting at `from` that is not stuffing or a restart. */
+function entropyEnd(bytes: Uint8Array, from: number): number {
   for (let i = bytes.indexOf(0xff, from); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(0xff, i + 1)) {
-    if (bytes[i + 1] === 0xd9) return i + 2;
+    const next = bytes[i + 1];
+    if (next !== 0x00 && next !== 0xff && !(next >= 0xd0 && next <= 0xd7)) return i;
   }
   return bytes.length;
 }
@@ -136,18 +160,18 @@ function pngChunkBytes(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-function stripPng(bytes: Uint8Array): Uint8Array {
+function stripPng(bytes: Uint8Array, orientation: number): Uint8Array {
   const chunks: PngChunk[] = [...pngChunks(bytes)];
-  if (chunks.length === 0 || chunks[0].type !== 'IHDR' || chunks.at(-1)!.type !== 'IEND') return bytes;
-  const exif = chunks.find((c) => c.type === 'eXIf');
-  const orientation = exif ? exifOrientation(exif.data) : null;
+  if (chunks.length === 0 || chunks[0].type !== 'IHDR') return bytes;
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   for (const c of chunks) {
     const critical = c.type.charCodeAt(0) < 0x61; // upper-case first letter (PNG spec §5.4)
     if (critical || PNG_KEEP_ANCILLARY.has(c.type)) parts.push(bytes.subarray(c.start, c.end));
     // eXIf must come before IDAT (PNG spec §11.3.6.1): right after IHDR.
-    if (c.type === 'IHDR' && orientation !== null && orientation !== 1) parts.push(pngChunkBytes('eXIf', orientationTiff(orientation)));
+    if (c.type === 'IHDR' && orientation !== 1) parts.push(pngChunkBytes('eXIf', orientationTiff(orientation)));
   }
+  // Without IEND (a truncated file the decoder still reads) the rest is kept as it is.
+  if (chunks.at(-1)!.type !== 'IEND') parts.push(bytes.subarray(chunks.at(-1)!.end));
   return concat(parts);
 }
 
@@ -156,7 +180,7 @@ function stripPng(bytes: Uint8Array): Uint8Array {
 const VP8X_EXIF = 0x08;
 const VP8X_XMP = 0x04;
 
-function stripWebp(bytes: Uint8Array): Uint8Array {
+function stripWebp(bytes: Uint8Array, orientation: number): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: { type: string; start: number; end: number }[] = [];
   for (let pos = 12; pos + 8 <= bytes.length; ) {
@@ -166,21 +190,19 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
     chunks.push({ type: ascii(bytes, pos, 4), start: pos, end });
     pos = end;
   }
-  const exif = chunks.find((c) => c.type === 'EXIF');
-  const vp8x = chunks.find((c) => c.type === 'VP8X');
-  if (!vp8x || (!exif && !chunks.some((c) => c.type === 'XMP '))) return bytes; // nothing to drop
-  let body = exif ? bytes.subarray(exif.start + 8, exif.start + 8 + view.getUint32(exif.start + 4, true)) : null;
-  if (body && ascii(body, 0, 6) === EXIF_ID) body = body.subarray(6); // some writers keep the JPEG prefix
-  const orientation = body ? exifOrientation(body) : null;
+  if (!chunks.some((c) => c.type === 'EXIF' || c.type === 'XMP ')) return bytes; // nothing to drop
+  const vp8x = chunks.some((c) => c.type === 'VP8X');
+  // An orientation needs the extended format's EXIF flag; a simple file that has one is left as it is.
+  if (!vp8x && orientation !== 1) return bytes;
   const parts: Uint8Array[] = [];
   for (const c of chunks) {
     if (c.type === 'EXIF' || c.type === 'XMP ') continue;
     const chunk = bytes.slice(c.start, c.end);
-    if (c.type === 'VP8X') chunk[8] = (chunk[8] & ~(VP8X_EXIF | VP8X_XMP)) | (orientation !== null && orientation !== 1 ? VP8X_EXIF : 0);
+    if (c.type === 'VP8X') chunk[8] = (chunk[8] & ~(VP8X_EXIF | VP8X_XMP)) | (orientation !== 1 ? VP8X_EXIF : 0);
     parts.push(chunk);
   }
   // The EXIF chunk goes last (the container's chunk order: … image data, EXIF, XMP).
-  if (orientation !== null && orientation !== 1) {
+  if (orientation !== 1) {
     const tiff = orientationTiff(orientation);
     const head = new Uint8Array(8);
     head.set(new TextEncoder().encode('EXIF'));

@@ -181,7 +181,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
 
       // Kept and analysed without its metadata (GPS, times, serial numbers, thumbnails); the
       // pixels, profile and orientation are the upload's (engine decode/metadata.ts).
-      const photo = stripImageMetadata(file.bytes);
+      const photo = await stripImageMetadata(file.bytes);
       const reservation = queue.reserve();
       let handle;
       try {
