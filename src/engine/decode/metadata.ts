@@ -59,15 +59,8 @@ function orientationTiff(orientation: number): Uint8Array {
 
 const EXIF_ID = 'Exif\0\0';
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+// Node's Buffer.concat: one copy into a fresh buffer (a Buffer is a Uint8Array).
+const concat = (parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 // --- JPEG ---
 
