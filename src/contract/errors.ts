@@ -73,6 +73,10 @@ const SERVICE_ERRORS = {
   QUEUE_FULL: { status: 503, message: 'the analysis queue is full; retry later' },
   /** The process holds SKINSIGHT_UPLOAD_INFLIGHT_MB of uploads already (upload-budget.ts). */
   UPLOADS_BUSY: { status: 503, message: 'too many uploads in progress; retry shortly' },
+  /** The account holds its share (SKINSIGHT_UPLOAD_USER_SHARE) of that budget already. */
+  TOO_MANY_UPLOADS: { status: 429, message: 'this account has too many uploads in progress; retry shortly' },
+  /** The account has SKINSIGHT_SCANS_IN_FLIGHT_PER_USER scans queued or analysing already. */
+  TOO_MANY_SCANS: { status: 429, message: 'this account has too many scans being analysed; retry when one finishes' },
   NOT_SUPPORTED: { status: 501, message: 'this engine cannot reload its models' },
 } as const satisfies Record<string, ErrorEntry>;
 

@@ -87,7 +87,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   declareRouteErrors(app, deps.onUndeclaredError ?? ((e) => app.log.error(e, 'a route answered an error code it does not declare')));
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
-  registerUploadBudget(app, config.uploadInflightBytes);
+  registerUploadBudget(app, config.uploadInflightBytes, config.uploadUserShare);
 
   // The same composition root as `skinsight worker` (services.ts), on this app's logger.
   const services = await createServices(config, { ...deps, role: 'api', log: app.log });

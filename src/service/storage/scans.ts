@@ -70,9 +70,24 @@ export class ScanRepo {
       .executeTakeFirst();
   }
 
-  /** pending → processing with the stored upload; false if the scan was not pending. */
-  async markProcessing(id: string, up: UploadInfo): Promise<boolean> {
-    const res = await this.db
+  /** The user's scans uploaded and not yet finished: queued or being analysed, in any process. */
+  async countInFlight(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('scans')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'processing')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * pending → processing with the stored upload; false if the scan was not pending, or (with
+   * `limit`) its user has `limit.max` scans in processing already: the count is part of the
+   * UPDATE, so two uploads racing in SQLite cannot both take the last place.
+   */
+  async markProcessing(id: string, up: UploadInfo, limit?: { userId: string; max: number }): Promise<boolean> {
+    let q = this.db
       .updateTable('scans')
       .set({
         status: 'processing',
@@ -87,8 +102,16 @@ export class ScanRepo {
         updated_at: up.now,
       })
       .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
+      .where('status', '=', 'pending');
+    if (limit) {
+      const inFlight = this.db
+        .selectFrom('scans as other')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('other.user_id', '=', limit.userId)
+        .where('other.status', '=', 'processing');
+      q = q.where(inFlight, '<', limit.max);
+    }
+    const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
