@@ -119,17 +119,18 @@ export function createScanProcessor(deps: ProcessorDeps) {
     if (scan.uploaded_at) metrics.stateDuration.observe({ state: 'processing', outcome }, seconds(scan.uploaded_at, now));
   }
 
-  /** Save a failure (and its event, after an unstored upload is gone). */
+  /**
+   * Save a failure (and its event, after the upload is gone). A failed scan is final (its photo
+   * is never analysed again: a new scan is a new upload), so even a photo kept with
+   * store_image=true goes: it would be kept 30 days for a result that does not exist. Called only
+   * once no retry will run (an engine closing mid-scan returns before this).
+   */
   async function fail(scan: Scan, code: ErrorCode, message: string): Promise<void> {
-    let dropped = false;
-    const drop = async () => {
-      dropped = true;
-      await dropUnstoredUpload(scan);
-    };
     const now = clock().toISOString();
-    const saved = await outcomes.fail(scan.id, code, message, { now, afterSave: drop });
+    const saved = await outcomes.fail(scan.id, code, message, { now, afterSave: () => dropUpload(scan, { evenStored: true }) });
     if (saved) observeProcessing(scan, 'failed', now);
-    if (!dropped) await drop();
+    // Not ours to fail (finished by another attempt, or deleted): a stored photo is not ours to delete either.
+    else await dropUnstoredUpload(scan);
   }
 
   return async function processScan(job: ScanJob): Promise<FinishedScan | void> {
@@ -209,7 +210,11 @@ export function createScanProcessor(deps: ProcessorDeps) {
   };
 
   async function dropUnstoredUpload(scan: Scan) {
-    if (scan.image_key && scan.store_image !== 1) {
+    await dropUpload(scan, { evenStored: false });
+  }
+
+  async function dropUpload(scan: Scan, opts: { evenStored: boolean }) {
+    if (scan.image_key && (opts.evenStored || scan.store_image !== 1)) {
       await images.delete(scan.image_key);
       await scans.clearImage(scan.id);
     }

@@ -308,8 +308,10 @@ export class ScanRepo {
   }
 
   /**
-   * Finished scans still holding an image that must go: stored images past their expiry, and
-   * unstored uploads a crash left behind between "finished" and "file deleted".
+   * Finished scans still holding an image that must go: stored images past their expiry,
+   * unstored uploads a crash left behind between "finished" and "file deleted", and the photo of
+   * any failed scan (a failure is final; the processor deletes it at once, this catches the
+   * other ways a scan fails: recovery, the BullMQ sweeper, a worker's last try).
    */
   imagesToPurge(now: string, limit: number): Promise<Pick<Scan, 'id' | 'image_key'>[]> {
     return this.db
@@ -318,7 +320,11 @@ export class ScanRepo {
       .where('image_key', 'is not', null)
       .where('status', 'in', ['completed', 'failed'])
       .where((eb) =>
-        eb.or([eb('store_image', '=', 0), eb.and([eb('image_expires_at', 'is not', null), eb('image_expires_at', '<=', now)])]),
+        eb.or([
+          eb('store_image', '=', 0),
+          eb('status', '=', 'failed'),
+          eb.and([eb('image_expires_at', 'is not', null), eb('image_expires_at', '<=', now)]),
+        ]),
       )
       .limit(limit)
       .execute();
