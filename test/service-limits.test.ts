@@ -359,6 +359,28 @@ test('one account has at most SKINSIGHT_SCANS_IN_FLIGHT_PER_USER scans queued or
   }
 });
 
+test('errors raised before a route is found answer in the catalogue shape with the security headers (review item 5)', async () => {
+  for (const [request, code, want] of [
+    ['GET /api/v1/scan/%zz/status HTTP/1.1\r\nHost: x\r\n\r\n', 'BAD_REQUEST', 400],
+    ['GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n', 'BAD_REQUEST', 400],
+    ['GARBAGE\r\n\r\n', 'BAD_REQUEST', 400],
+    ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'BAD_REQUEST', 400],
+    ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!', 'BAD_REQUEST', 400],
+    [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 'HEADERS_TOO_LARGE', 431],
+  ] as const) {
+    const c = connect();
+    await c.write(request);
+    assert.ok(await c.until(() => /\r\n\r\n\{.*\}$/s.test(c.received()), 3000), `${request.slice(0, 40)}: answered`);
+    const [head, body] = c.received().split('\r\n\r\n');
+    assert.equal(status(head!), want, head);
+    assert.deepEqual(Object.keys(JSON.parse(body!)), ['error']);
+    assert.equal(JSON.parse(body!).error.code, code);
+    assert.match(head!, /x-content-type-options: nosniff/i);
+    assert.match(head!, /cache-control: no-store/i);
+    c.socket.destroy();
+  }
+});
+
 test('an upload route refuses a non-multipart body at once, before authentication reads it (JSON or text would be buffered)', async () => {
   const t = await register();
   const scanId = await initScan(t);

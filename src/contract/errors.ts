@@ -56,6 +56,9 @@ const SERVICE_ERRORS = {
   /** Any other 4xx the framework raises keeps the framework's status under this code. */
   BAD_REQUEST: { status: 400, message: 'bad request' },
   CLIENT_ABORTED: { status: 400, message: 'the client closed the connection' },
+  /** Node's HTTP parser refused the request line or headers (client-errors.ts). */
+  HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
   MISSING_FILE: { status: 400, message: 'the multipart field `file` is required' },
   CONSENT_REQUIRED: { status: 400, message: 'consent=true is required to analyse a photo' },
   INVALID_MULTIPART: { status: 400, message: 'the multipart body is malformed' },
