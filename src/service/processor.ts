@@ -16,7 +16,7 @@ import { toErrorInfo, type Analyzer, type ModelTask } from '../engine/api.ts';
 import type { ErrorCode } from '../contract/errors.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
-import { splitGeometry, splitGeometryOf } from './geometry.ts';
+import { GEOMETRY_KEEP_MS, splitGeometry, splitGeometryOf } from './geometry.ts';
 import { metrics, observeResult } from './metrics.ts';
 import type { ScanOutcomes } from './outcomes.ts';
 import type { FinishedScan, ScanJob } from './queue/types.ts';
@@ -67,6 +67,14 @@ export interface Outcome {
 }
 
 /**
+ * How long a cache entry may live: it holds the face mesh, which the database keeps only
+ * GEOMETRY_KEEP_MS unless SKINSIGHT_STORE_LANDMARKS=true (then the configured TTL).
+ */
+function entryTtlS(deps: Pick<ProcessorDeps, 'storeLandmarks'>): number | undefined {
+  return deps.storeLandmarks ? undefined : GEOMETRY_KEEP_MS / 1000;
+}
+
+/**
  * Analyse (or find in the cache) one image for one user. Throws the engine's errors.
  * The cache key includes the user: a hit never tells one user that another analysed the same
  * photo (a hit answers in a few ms, a miss in tens).
@@ -90,7 +98,7 @@ export async function analyzeWithCache(
     // not the object to rebuild from a structured clone and then stringify twice.
     const text = await deps.analyzer.analyzeText(bytes, options, { withoutGeometry: !deps.storeLandmarks });
     observeResult(text, text.shadowModels);
-    if (key && deps.cache) await deps.cache.set(key, packEntry(text.resultJson, text.shadowJson));
+    if (key && deps.cache) await deps.cache.set(key, packEntry(text.resultJson, text.shadowJson), entryTtlS(deps));
     return { resultJson: text.resultJson, withoutGeometry: text.withoutGeometry, shadowJson: text.shadowJson, cacheKey: key, cached: false };
   }
   // Shadow predictions are stored apart and never reach the public result.
@@ -98,7 +106,7 @@ export async function analyzeWithCache(
   observeResult(result, shadowPreds);
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
-  if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson));
+  if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson), entryTtlS(deps));
   return { resultJson, result, shadowJson, cacheKey: key, cached: false };
 }
 
