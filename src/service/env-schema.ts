@@ -94,7 +94,10 @@ export const EnvSchema = z.object({
     'memory',
   ),
   SKINSIGHT_CACHE_ENTRIES: doc(positiveInt.default(1000), 'Most entries of the in-memory result cache.'),
-  SKINSIGHT_CACHE_TTL_S: doc(positiveInt.default(86_400), 'Seconds a cached result is kept.'),
+  SKINSIGHT_CACHE_TTL_S: doc(
+    positiveInt.default(86_400),
+    'Seconds a cached result is kept; at most one hour while SKINSIGHT_STORE_LANDMARKS=false (an entry holds the face mesh, which the database keeps that long).',
+  ),
 
   SKINSIGHT_AB_SPLIT: doc(
     parsedText(parseAbSplit),
