@@ -4,6 +4,7 @@
  * (Across two API processes on Postgres: test/cluster.test.ts.)
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
@@ -11,7 +12,7 @@ import type { Analyzer } from '../src/engine/api.ts';
 import { createEnginePool } from '../src/engine/pool.ts';
 import { fixture } from '../testkit/fixtures.ts';
 import { withoutGeometry } from '../testkit/http.ts';
-import { call, GatedAnalyzer, newAccount, startTestApp, type TestApp } from '../testkit/app.ts';
+import { call, GatedAnalyzer, newAccount, PASSWORD, startTestApp, type TestApp } from '../testkit/app.ts';
 
 const FACE = fixture('faces', 'obama.jpg');
 const OTHER_FACE = fixture('faces', 'biden.jpg');
@@ -162,6 +163,42 @@ describe('Idempotency-Key', () => {
       assert.notEqual(later.body.scan_id, first.body.scan_id);
     } finally {
       s.clock.now = undefined;
+    }
+  });
+
+  /** An upload whose body arrives in two halves, with `between` run in the gap; the raw answer. */
+  async function slowUpload(token: string, scanId: string, key: string | null, between: () => Promise<void>): Promise<string> {
+    const head = '--b\r\nContent-Disposition: form-data; name="consent"\r\n\r\ntrue\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="f.jpg"\r\n\r\n';
+    const body = Buffer.concat([Buffer.from(head), FACE, Buffer.from('\r\n--b--\r\n')]);
+    const socket = net.connect(Number(new URL(s.base).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d));
+    const closed = new Promise((r) => socket.on('close', r));
+    socket.on('error', () => {});
+    const keyHeader = key ? `Idempotency-Key: ${key}\r\n` : '';
+    socket.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${keyHeader}Content-Type: multipart/form-data; boundary=b\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    socket.write(body.subarray(0, 1000));
+    // The handler has read the scan (pending) and waits for the rest of the body.
+    await new Promise((r) => setTimeout(r, 300));
+    await between();
+    socket.write(body.subarray(1000));
+    await closed;
+    return received;
+  }
+
+  test('a scan or account deleted during its upload answers 404 SCAN_NOT_FOUND, with or without a key (review item 4)', async () => {
+    for (const what of ['scan', 'account'] as const) {
+      for (const key of [crypto.randomUUID(), null]) {
+        const { token } = await newAccount(s);
+        const id = (await call(s, 'POST', '/api/v1/scan/init', { token })).body.scan_id;
+        const raw = await slowUpload(token, id, key, async () => {
+          const del = what === 'scan' ? await call(s, 'DELETE', `/api/v1/scan/${id}`, { token }) : await call(s, 'DELETE', '/api/v1/auth/me', { token, json: { password: PASSWORD } });
+          assert.equal(del.status, 200);
+        });
+        const label = `${what} deleted, ${key ? 'with' : 'without'} a key`;
+        assert.match(raw, /^HTTP\/1\.1 404 /, `${label}: ${raw.slice(0, 300)}`);
+        assert.match(raw, /"code":"SCAN_NOT_FOUND"/, label);
+      }
     }
   });
 

@@ -59,6 +59,21 @@ describe('RateLimit fields and Retry-After', () => {
     }
   });
 
+  test('admin routes report the per-user limit too, not the looser per-IP one (review item 6)', async () => {
+    const s = await startTestApp(pool, { SKINSIGHT_RATE_LIMIT_IP: '1000', SKINSIGHT_RATE_LIMIT_USER: '3' });
+    try {
+      const { token, id } = await newAccount(s);
+      await s.app.skinsight.db.updateTable('users').set({ role: 'admin' }).where('id', '=', id).execute();
+      for (const url of ['/api/v1/admin/role', '/api/v1/admin/analytics']) {
+        const r = await call(s, 'GET', url, { token });
+        assert.equal(r.status, 200, url);
+        assert.equal(fields(r)[0], '3', url);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a 503 always says when to come back (readiness with the engine down)', async () => {
     const broken: Analyzer = {
       analyze: (b, o) => pool.analyze(b, o),

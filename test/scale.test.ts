@@ -13,6 +13,7 @@ import type { AnalysisWithShadow, Analyzer } from '../src/engine/api.ts';
 import { MicroBatcher } from '../src/engine/models/batcher.ts';
 import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
 import { assignVersions, parseAbSplit, parseShadow } from '../src/service/ab.ts';
+import type { LRUCache } from 'lru-cache';
 import { cacheKey, CountingCache, MemoryResultCache } from '../src/service/cache.ts';
 import { call, scanPhoto, startTestApp, type TestApp } from '../testkit/app.ts';
 import { loadConfig } from '../src/service/index.ts';
@@ -164,6 +165,26 @@ describe('result cache in the service (in-memory LRU)', () => {
     assert.equal([...(cache as unknown as { lru: Map<string, string> }).lru.keys()].length, 1);
     assert.equal((await json('DELETE', '/api/v1/auth/me', u, { password: account.password })).status, 200);
     assert.equal([...(cache as unknown as { lru: Map<string, string> }).lru.keys()].length, 0, 'deleted with the account');
+  });
+
+  test('an entry holding the face mesh lives no longer than the mesh does in the database (review item 7)', async () => {
+    for (const [storeLandmarks, most] of [['false', 3600_000], ['true', 86_400_000]] as const) {
+      const day = new MemoryResultCache({ entries: 10, ttlS: 86_400 });
+      const app = await startTestApp(pool, { SKINSIGHT_WORKERS: '1', SKINSIGHT_STORE_LANDMARKS: storeLandmarks }, { wrap: (engine) => engine, deps: { cache: new CountingCache(day, () => {}) } });
+      try {
+        const account = { email: `ttl-${storeLandmarks}@example.org`, password: 'correct horse battery' };
+        await call(app, 'POST', '/api/v1/auth/register', { json: account });
+        const token = (await call(app, 'POST', '/api/v1/auth/login', { json: account })).body.access_token;
+        assert.equal((await scanPhoto(app, token, FACE)).reply.status, 200);
+        const lru = (day as unknown as { lru: LRUCache<string, string> }).lru;
+        const [key] = [...lru.keys()];
+        assert.ok(key && lru.get(key)!.includes('"landmarks":[['), 'the entry holds the mesh');
+        const left = lru.getRemainingTTL(key);
+        assert.ok(left <= most && left > most - 60_000, `SKINSIGHT_STORE_LANDMARKS=${storeLandmarks}: ${left} ms left`);
+      } finally {
+        await app.close();
+      }
+    }
   });
 
   test('GET /metrics: errors by code and per-route latency', async () => {

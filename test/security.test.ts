@@ -181,6 +181,14 @@ describe('identity and sessions (items 8–12, 15–18)', () => {
     assert.equal((await me(second)).status, 401);
   });
 
+  test('the access token carries no e-mail: its payload is only base64 (review item 8)', async () => {
+    const u = await newAccount(s);
+    const payload = JSON.parse(Buffer.from(u.token.split('.')[1]!, 'base64url').toString('utf8'));
+    assert.deepEqual(Object.keys(payload).sort(), ['exp', 'iat', 'jti', 'sub']);
+    assert.ok(!u.token.includes(Buffer.from(u.email).toString('base64url').slice(0, 12)));
+    assert.equal((await call(s, 'GET', '/api/v1/auth/me', { token: u.token })).body.email, u.email, '/me still names the account');
+  });
+
   test('enumeration: register and login answer the same for taken and free e-mails', async () => {
     const taken = await newAccount(s);
     const free = () => `free-${crypto.randomUUID().slice(0, 12)}@example.org`;

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createEnginePool, type EnginePool } from '../src/engine/pool.ts';
-import { call, newAccount, SECRET, startTestApp, type TestApp } from '../testkit/app.ts';
+import { call, GatedAnalyzer, newAccount, SECRET, startTestApp, type TestApp } from '../testkit/app.ts';
 import { fixture } from '../testkit/fixtures.ts';
 
 const API_KEY = 'limits-api-key';
@@ -251,8 +251,9 @@ test('a client that aborts mid-upload is logged at info level, without a stack t
 });
 
 test('uploads in flight share one budget: past it the next is refused at once with 503 UPLOADS_BUSY and Retry-After', async () => {
-  // 2.5 MB for the process; each upload below declares 1 MB (the route's limit is 1 MB + overhead).
-  const tight = await startTestApp(pool, { SKINSIGHT_UPLOAD_LIMIT_MB: '1', SKINSIGHT_UPLOAD_INFLIGHT_MB: '2.5' }, { wrap: (engine) => engine });
+  // 2.5 MB for the process, all of it for one account (the share has its own test); each upload
+  // below declares 1 MB (the route's limit is 1 MB + overhead).
+  const tight = await startTestApp(pool, { SKINSIGHT_UPLOAD_LIMIT_MB: '1', SKINSIGHT_UPLOAD_INFLIGHT_MB: '2.5', SKINSIGHT_UPLOAD_USER_SHARE: '1' }, { wrap: (engine) => engine });
   const tightPort = Number(new URL(tight.base).port);
   const conns: ReturnType<typeof connect>[] = [];
   try {
@@ -279,6 +280,104 @@ test('uploads in flight share one budget: past it the next is refused at once wi
   } finally {
     for (const c of conns) c.socket.destroy();
     await tight.close();
+  }
+});
+
+test('one account holds at most its share of the upload budget: past it 429 TOO_MANY_UPLOADS, while another account is still read (review item 1)', async () => {
+  // 4 MiB for the process, half of it per account; each upload below declares 1 MiB.
+  const tight = await startTestApp(pool, { SKINSIGHT_UPLOAD_LIMIT_MB: '1', SKINSIGHT_UPLOAD_INFLIGHT_MB: '4', SKINSIGHT_UPLOAD_USER_SHARE: '0.5' }, { wrap: (engine) => engine });
+  const tightPort = Number(new URL(tight.base).port);
+  const conns: ReturnType<typeof connect>[] = [];
+  try {
+    const [mallory, bob] = [(await newAccount(tight)).token, (await newAccount(tight)).token];
+    const start = async (t: string) => {
+      const scanId = (await call(tight, 'POST', '/api/v1/scan/init', { token: t })).body.scan_id;
+      const c = connect(tightPort);
+      conns.push(c);
+      await c.write(`POST /api/v1/scan/${scanId}/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${LIMIT}\r\n\r\n--b\r\n`);
+      return c;
+    };
+    const held = [await start(mallory), await start(mallory)];
+    const third = await start(mallory);
+    assert.ok(await third.until(() => responses(third.received()) > 0, 3000), 'the third is answered without sending its body');
+    assert.equal(status(third.received()), 429, third.received().slice(0, 300));
+    assert.match(third.received(), /"code":"TOO_MANY_UPLOADS"/);
+    assert.match(third.received(), /retry-after: 1/i);
+    const other = await start(bob);
+    assert.equal(await other.until(() => responses(other.received()) > 0, 500), false, "another account's upload is being read");
+    assert.equal(responses(held[0]!.received()) + responses(held[1]!.received()), 0, 'the first two are still being read');
+    // One of the account's uploads goes away: its share is free again.
+    held[0]!.socket.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await start(mallory);
+    assert.equal(await again.until(() => responses(again.received()) > 0, 500), false, 'the account may upload again');
+  } finally {
+    for (const c of conns) c.socket.destroy();
+    await tight.close();
+  }
+});
+
+test('one account has at most SKINSIGHT_SCANS_IN_FLIGHT_PER_USER scans queued or analysing: past it 429 TOO_MANY_SCANS; others still upload (review item 2)', async () => {
+  const gated = await startTestApp(pool, { SKINSIGHT_SCANS_IN_FLIGHT_PER_USER: '2' }, { wrap: (engine) => new GatedAnalyzer(engine) });
+  gated.analyzer.hold();
+  try {
+    const photo = fixture('faces', 'obama-240p.jpg');
+    const upload = async (t: string) => {
+      const id = (await call(gated, 'POST', '/api/v1/scan/init', { token: t })).body.scan_id;
+      const form = new FormData();
+      form.append('consent', 'true');
+      form.append('file', new Blob([new Uint8Array(photo)]), 'a.jpg');
+      return call(gated, 'POST', `/api/v1/scan/${id}/upload`, { token: t, form });
+    };
+    const [mallory, bob] = [(await newAccount(gated)).token, (await newAccount(gated)).token];
+    // Sent at once: the count is part of the row's UPDATE, so exactly two take a place.
+    const burst = await Promise.all([1, 2, 3, 4, 5].map(() => upload(mallory)));
+    assert.deepEqual(burst.map((r) => r.status).sort(), [202, 202, 429, 429, 429]);
+    for (const r of burst.filter((r) => r.status === 429)) {
+      assert.equal(r.body.error.code, 'TOO_MANY_SCANS');
+      assert.equal(r.headers.get('retry-after'), '5');
+    }
+    assert.equal((await upload(bob)).status, 202, 'another account is not held up');
+    // The last check is in the UPDATE itself (two uploads past the first check cannot both get in).
+    const repo = gated.app.skinsight.scans;
+    const userId = (await call(gated, 'GET', '/api/v1/auth/me', { token: mallory })).body.id;
+    const late = crypto.randomUUID();
+    await repo.create({ id: late, userId, now: new Date().toISOString() });
+    const up = { imageKey: 'k', format: 'jpeg', size: 1, storeImage: false, closeup: false, imageExpiresAt: null, now: new Date().toISOString() };
+    assert.equal(await repo.markProcessing(late, up, { userId, max: 2 }), false);
+    assert.equal(await repo.markProcessing(late, up, { userId, max: 3 }), true);
+    await repo.delete(late);
+    // Once the held ones finish, the account may upload again.
+    gated.analyzer.release();
+    for (let i = 0; i < 200 && (await repo.countInFlight(userId)) > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await upload(mallory)).status, 202);
+  } finally {
+    gated.analyzer.release();
+    await gated.close();
+  }
+});
+
+test('errors raised before a route is found answer in the catalogue shape with the security headers (review item 5)', async () => {
+  for (const [request, code, want] of [
+    ['GET /api/v1/scan/%zz/status HTTP/1.1\r\nHost: x\r\n\r\n', 'BAD_REQUEST', 400],
+    ['GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n', 'BAD_REQUEST', 400],
+    ['GARBAGE\r\n\r\n', 'BAD_REQUEST', 400],
+    ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'BAD_REQUEST', 400],
+    ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!', 'BAD_REQUEST', 400],
+    [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 'HEADERS_TOO_LARGE', 431],
+  ] as const) {
+    const c = connect();
+    await c.write(request);
+    assert.ok(await c.until(() => /\r\n\r\n\{.*\}$/s.test(c.received()), 3000), `${request.slice(0, 40)}: answered`);
+    const [head, body] = c.received().split('\r\n\r\n');
+    assert.equal(status(head!), want, head);
+    assert.deepEqual(Object.keys(JSON.parse(body!)), ['error']);
+    assert.equal(JSON.parse(body!).error.code, code);
+    assert.match(head!, /x-content-type-options: nosniff/i);
+    assert.match(head!, /cache-control: no-store/i);
+    c.socket.destroy();
   }
 });
 

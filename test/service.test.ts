@@ -475,6 +475,30 @@ describe('scan service', () => {
     assert.deepEqual(row(s, 'select count(*) as n from scans where id = ?', id), { n: 0 });
   });
 
+  test('a scan that fails keeps no photo, even with store_image=true; the retention job removes one another path left (review item 3)', async () => {
+    const u = await newUser(s);
+    const { id, reply } = await scanPhoto(s, u.token, 'non-faces/coffee.png', { consent: 'true', store_image: 'true' });
+    assert.equal(reply.status, 422);
+    assert.equal(reply.body.error.code, 'NO_FACE');
+    assert.equal(fs.existsSync(imageFile(s, id)), false, 'the photo of the failed scan is gone');
+    const st = await call(s, 'GET', `/api/v1/scan/${id}/status`, { token: u.token });
+    assert.equal(st.body.image_stored, false);
+    assert.equal(st.body.image_expires_at, null);
+    assert.equal((await call(s, 'GET', `/api/v1/scan/${id}/image`, { token: u.token })).status, 404);
+
+    // A scan failed elsewhere (recovery, the BullMQ sweeper, a worker's last try) with a stored photo.
+    const { scans, images } = s.app.skinsight;
+    const other = await newScan(s, u.token);
+    const now = new Date().toISOString();
+    await images.put(`scans/${other}`, photo(FACE));
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    assert.ok(await scans.markProcessing(other, { imageKey: `scans/${other}`, format: 'jpeg', size: 1, storeImage: true, closeup: false, imageExpiresAt: expires, now }));
+    assert.ok(await scans.fail(other, 'ANALYSIS_ABORTED', 'given up', now));
+    assert.equal(fs.existsSync(imageFile(s, other)), true);
+    await s.app.skinsight.purge();
+    assert.equal(fs.existsSync(imageFile(s, other)), false, 'the retention job deleted it');
+  });
+
   test('retention: stored images are purged after the configured days, not before', async () => {
     const u = await newUser(s);
     const { id } = await scanPhoto(s, u.token, FACE, { consent: 'true', store_image: 'true' });

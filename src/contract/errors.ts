@@ -56,6 +56,9 @@ const SERVICE_ERRORS = {
   /** Any other 4xx the framework raises keeps the framework's status under this code. */
   BAD_REQUEST: { status: 400, message: 'bad request' },
   CLIENT_ABORTED: { status: 400, message: 'the client closed the connection' },
+  /** Node's HTTP parser refused the request line or headers (client-errors.ts). */
+  HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
   MISSING_FILE: { status: 400, message: 'the multipart field `file` is required' },
   CONSENT_REQUIRED: { status: 400, message: 'consent=true is required to analyse a photo' },
   INVALID_MULTIPART: { status: 400, message: 'the multipart body is malformed' },
@@ -73,6 +76,10 @@ const SERVICE_ERRORS = {
   QUEUE_FULL: { status: 503, message: 'the analysis queue is full; retry later' },
   /** The process holds SKINSIGHT_UPLOAD_INFLIGHT_MB of uploads already (upload-budget.ts). */
   UPLOADS_BUSY: { status: 503, message: 'too many uploads in progress; retry shortly' },
+  /** The account holds its share (SKINSIGHT_UPLOAD_USER_SHARE) of that budget already. */
+  TOO_MANY_UPLOADS: { status: 429, message: 'this account has too many uploads in progress; retry shortly' },
+  /** The account has SKINSIGHT_SCANS_IN_FLIGHT_PER_USER scans queued or analysing already. */
+  TOO_MANY_SCANS: { status: 429, message: 'this account has too many scans being analysed; retry when one finishes' },
   NOT_SUPPORTED: { status: 501, message: 'this engine cannot reload its models' },
 } as const satisfies Record<string, ErrorEntry>;
 

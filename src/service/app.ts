@@ -13,6 +13,7 @@ import type { Analyzer } from '../engine/api.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
+import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
 import { HttpError, handleError, sendError } from './http-errors.ts';
 import { registerBodyLimits, serverTimeouts } from './http-limits.ts';
 import { registerUploadBudget } from './upload-budget.ts';
@@ -72,6 +73,9 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
     requestIdHeader: false,
     ...serverTimeouts(config.timeouts),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Errors raised before a route is found answer in the catalogue's shape too (client-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -87,7 +91,7 @@ export async function buildApp(config: ServiceConfig, deps: AppDeps): Promise<Fa
   declareRouteErrors(app, deps.onUndeclaredError ?? ((e) => app.log.error(e, 'a route answered an error code it does not declare')));
   retryAfterOnEvery429And503(app);
   registerBodyLimits(app);
-  registerUploadBudget(app, config.uploadInflightBytes);
+  registerUploadBudget(app, config.uploadInflightBytes, config.uploadUserShare);
 
   // The same composition root as `skinsight worker` (services.ts), on this app's logger.
   const services = await createServices(config, { ...deps, role: 'api', log: app.log });

@@ -10,6 +10,11 @@
  *
  * Values are `${shadowJson}\n${resultJson}`: the result text goes to the database as is,
  * without being parsed again (JSON.stringify never writes a raw newline).
+ *
+ * An entry holds the full result, face mesh included (a hit gives the new scan its geometry for
+ * the owner's first look). With SKINSIGHT_STORE_LANDMARKS=false the mesh is kept an hour
+ * (geometry.ts), so such an entry is kept at most that long too (the processor sets its TTL),
+ * whatever SKINSIGHT_CACHE_TTL_S says: the cache never keeps what the database would not.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -20,7 +25,8 @@ import { metrics } from './metrics.ts';
 export interface ResultCache {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<void>;
+  /** `ttlS`: keep this entry at most so long (never past the configured TTL). */
+  set(key: string, value: string, ttlS?: number): Promise<void>;
   delete(keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -53,15 +59,17 @@ export function unpackEntry(value: string): { resultJson: string; shadowJson: st
 export class MemoryResultCache implements ResultCache {
   readonly kind = 'memory' as const;
   private readonly lru: LRUCache<string, string>;
+  private readonly ttlS: number;
 
   constructor(options: { entries: number; ttlS: number }) {
+    this.ttlS = options.ttlS;
     this.lru = new LRUCache({ max: options.entries, ttl: options.ttlS * 1000 });
   }
   async get(key: string) {
     return this.lru.get(key) ?? null;
   }
-  async set(key: string, value: string) {
-    this.lru.set(key, value);
+  async set(key: string, value: string, ttlS?: number) {
+    this.lru.set(key, value, ttlS === undefined ? undefined : { ttl: Math.min(ttlS, this.ttlS) * 1000 });
   }
   async delete(keys: string[]) {
     for (const k of keys) this.lru.delete(k);
@@ -90,8 +98,8 @@ export class RedisResultCache implements ResultCache {
   async get(key: string) {
     return this.redis.get(this.k(key));
   }
-  async set(key: string, value: string) {
-    await this.redis.set(this.k(key), value, 'EX', this.ttlS);
+  async set(key: string, value: string, ttlS?: number) {
+    await this.redis.set(this.k(key), value, 'EX', Math.max(1, Math.ceil(Math.min(ttlS ?? this.ttlS, this.ttlS))));
   }
   async delete(keys: string[]) {
     if (keys.length > 0) await this.redis.del(...keys.map((k) => this.k(k)));
@@ -120,9 +128,9 @@ export class CountingCache implements ResultCache {
     metrics.cacheRequests.inc({ result: value === null ? 'miss' : 'hit' });
     return value;
   }
-  async set(key: string, value: string) {
+  async set(key: string, value: string, ttlS?: number) {
     try {
-      await this.inner.set(key, value);
+      await this.inner.set(key, value, ttlS);
     } catch (err) {
       this.onError(err);
     }

@@ -140,6 +140,8 @@ function toServiceConfig(e: Env) {
     queue: {
       kind: e.SKINSIGHT_QUEUE,
       size: e.SKINSIGHT_QUEUE_SIZE,
+      /** Scans one account may have uploaded and not yet finished (queued or analysing); 0: no limit. */
+      perUser: e.SKINSIGHT_SCANS_IN_FLIGHT_PER_USER,
       /** Engine threads per analysing process (undefined: the cores); see sizing.ts. */
       workers: e.SKINSIGHT_WORKERS,
       /** Analysis tries per scan in both modes (a crash mid-analysis counts); then the scan fails ANALYSIS_ABORTED. */
@@ -174,6 +176,8 @@ function toServiceConfig(e: Env) {
     maxFilesPerRequest: e.SKINSIGHT_MAX_FILES_PER_REQUEST,
     /** Upload bytes in flight in one process (upload-budget.ts); 0: no budget. */
     uploadInflightBytes: Math.round(e.SKINSIGHT_UPLOAD_INFLIGHT_MB * 1024 * 1024),
+    /** The most of that budget one account may hold (upload-budget.ts). */
+    uploadUserShare: e.SKINSIGHT_UPLOAD_USER_SHARE,
     /** days: stored photos; resultDays: whole scans (0 = keep); storeLandmarks: keep the mesh and polygons in stored results. */
     retention: {
       days: e.SKINSIGHT_RETENTION_DAYS,

@@ -82,6 +82,10 @@ export const EnvSchema = z.object({
     'Analyses one process runs at once (`serve` with the memory queue, or `skinsight worker`). Default: 2 per engine thread, so a thread never waits while the event loop does the I/O around a job.',
   ),
   SKINSIGHT_QUEUE_SIZE: doc(positiveInt.default(64), 'Scans waiting or running before uploads are refused with 503 + Retry-After.'),
+  SKINSIGHT_SCANS_IN_FLIGHT_PER_USER: doc(
+    z.coerce.number().int().min(0).default(8),
+    'Scans one account may have uploaded and not yet finished (queued or analysing), counted in the scans table so it holds across API processes: past it an upload is refused with 429 TOO_MANY_SCANS and Retry-After, so one account cannot fill SKINSIGHT_QUEUE_SIZE. 0: no limit.',
+  ),
   SKINSIGHT_MODELS_DIR: doc(z.string().optional(), "Folder with the model manifest and ONNX files (default: the repository's models/).", '/srv/skinsight/models'),
 
   SKINSIGHT_CACHE: doc(
@@ -90,7 +94,10 @@ export const EnvSchema = z.object({
     'memory',
   ),
   SKINSIGHT_CACHE_ENTRIES: doc(positiveInt.default(1000), 'Most entries of the in-memory result cache.'),
-  SKINSIGHT_CACHE_TTL_S: doc(positiveInt.default(86_400), 'Seconds a cached result is kept.'),
+  SKINSIGHT_CACHE_TTL_S: doc(
+    positiveInt.default(86_400),
+    'Seconds a cached result is kept; at most one hour while SKINSIGHT_STORE_LANDMARKS=false (an entry holds the face mesh, which the database keeps that long).',
+  ),
 
   SKINSIGHT_AB_SPLIT: doc(
     parsedText(parseAbSplit),
@@ -128,6 +135,10 @@ export const EnvSchema = z.object({
   SKINSIGHT_UPLOAD_INFLIGHT_MB: doc(
     z.coerce.number().min(0).default(512),
     'Upload megabytes all requests of one process may have in flight (each is held in memory while it is read): past it an upload is refused at once with 503 UPLOADS_BUSY and Retry-After. A request reserves its Content-Length, or its route\'s whole limit when chunked. 0: no budget.',
+  ),
+  SKINSIGHT_UPLOAD_USER_SHARE: doc(
+    z.coerce.number().gt(0).max(1).default(0.25),
+    'The most of SKINSIGHT_UPLOAD_INFLIGHT_MB one account may hold, as a fraction (0 < share <= 1): once its token is checked, an upload past the account\'s share is refused with 429 TOO_MANY_UPLOADS and Retry-After (its first upload never is). Uploads with an API key count only against the whole budget.',
   ),
   SKINSIGHT_RETENTION_DAYS: doc(z.coerce.number().positive().default(30), 'Days a photo uploaded with store_image=true is kept.'),
   SKINSIGHT_PURGE_INTERVAL_MIN: doc(z.coerce.number().positive().default(60), 'How often (minutes) the purge of expired photos and scans runs.'),

@@ -107,6 +107,9 @@ export function createIdempotency(deps: IdempotencyDeps) {
         throw new HttpError('IDEMPOTENCY_KEY_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry shortly', {}, {
           'retry-after': '1',
         });
+      case 'gone':
+        // Deleted while the request was on its way: the scan's route says so as for any missing scan.
+        throw new HttpError(opts.scanId ? 'SCAN_NOT_FOUND' : 'SESSION_ENDED');
       case 'mismatch':
         throw new HttpError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request; use a new key for a new request');
     }

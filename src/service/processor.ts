@@ -16,7 +16,7 @@ import { toErrorInfo, type Analyzer, type ModelTask } from '../engine/api.ts';
 import type { ErrorCode } from '../contract/errors.ts';
 import { assignVersions, shadowFor, type AbSplit, type ModelVersions } from './ab.ts';
 import { cacheKey, packEntry, unpackEntry, type ResultCache } from './cache.ts';
-import { splitGeometry, splitGeometryOf } from './geometry.ts';
+import { GEOMETRY_KEEP_MS, splitGeometry, splitGeometryOf } from './geometry.ts';
 import { metrics, observeResult } from './metrics.ts';
 import type { ScanOutcomes } from './outcomes.ts';
 import type { FinishedScan, ScanJob } from './queue/types.ts';
@@ -67,6 +67,14 @@ export interface Outcome {
 }
 
 /**
+ * How long a cache entry may live: it holds the face mesh, which the database keeps only
+ * GEOMETRY_KEEP_MS unless SKINSIGHT_STORE_LANDMARKS=true (then the configured TTL).
+ */
+function entryTtlS(deps: Pick<ProcessorDeps, 'storeLandmarks'>): number | undefined {
+  return deps.storeLandmarks ? undefined : GEOMETRY_KEEP_MS / 1000;
+}
+
+/**
  * Analyse (or find in the cache) one image for one user. Throws the engine's errors.
  * The cache key includes the user: a hit never tells one user that another analysed the same
  * photo (a hit answers in a few ms, a miss in tens).
@@ -90,7 +98,7 @@ export async function analyzeWithCache(
     // not the object to rebuild from a structured clone and then stringify twice.
     const text = await deps.analyzer.analyzeText(bytes, options, { withoutGeometry: !deps.storeLandmarks });
     observeResult(text, text.shadowModels);
-    if (key && deps.cache) await deps.cache.set(key, packEntry(text.resultJson, text.shadowJson));
+    if (key && deps.cache) await deps.cache.set(key, packEntry(text.resultJson, text.shadowJson), entryTtlS(deps));
     return { resultJson: text.resultJson, withoutGeometry: text.withoutGeometry, shadowJson: text.shadowJson, cacheKey: key, cached: false };
   }
   // Shadow predictions are stored apart and never reach the public result.
@@ -98,7 +106,7 @@ export async function analyzeWithCache(
   observeResult(result, shadowPreds);
   const resultJson = JSON.stringify(result);
   const shadowJson = shadowPreds && shadowPreds.length > 0 ? JSON.stringify(shadowPreds) : null;
-  if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson));
+  if (key && deps.cache) await deps.cache.set(key, packEntry(resultJson, shadowJson), entryTtlS(deps));
   return { resultJson, result, shadowJson, cacheKey: key, cached: false };
 }
 
@@ -119,17 +127,18 @@ export function createScanProcessor(deps: ProcessorDeps) {
     if (scan.uploaded_at) metrics.stateDuration.observe({ state: 'processing', outcome }, seconds(scan.uploaded_at, now));
   }
 
-  /** Save a failure (and its event, after an unstored upload is gone). */
+  /**
+   * Save a failure (and its event, after the upload is gone). A failed scan is final (its photo
+   * is never analysed again: a new scan is a new upload), so even a photo kept with
+   * store_image=true goes: it would be kept 30 days for a result that does not exist. Called only
+   * once no retry will run (an engine closing mid-scan returns before this).
+   */
   async function fail(scan: Scan, code: ErrorCode, message: string): Promise<void> {
-    let dropped = false;
-    const drop = async () => {
-      dropped = true;
-      await dropUnstoredUpload(scan);
-    };
     const now = clock().toISOString();
-    const saved = await outcomes.fail(scan.id, code, message, { now, afterSave: drop });
+    const saved = await outcomes.fail(scan.id, code, message, { now, afterSave: () => dropUpload(scan, { evenStored: true }) });
     if (saved) observeProcessing(scan, 'failed', now);
-    if (!dropped) await drop();
+    // Not ours to fail (finished by another attempt, or deleted): a stored photo is not ours to delete either.
+    else await dropUnstoredUpload(scan);
   }
 
   return async function processScan(job: ScanJob): Promise<FinishedScan | void> {
@@ -209,7 +218,11 @@ export function createScanProcessor(deps: ProcessorDeps) {
   };
 
   async function dropUnstoredUpload(scan: Scan) {
-    if (scan.image_key && scan.store_image !== 1) {
+    await dropUpload(scan, { evenStored: false });
+  }
+
+  async function dropUpload(scan: Scan, opts: { evenStored: boolean }) {
+    if (scan.image_key && (opts.evenStored || scan.store_image !== 1)) {
       await images.delete(scan.image_key);
       await scans.clearImage(scan.id);
     }

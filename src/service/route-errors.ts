@@ -60,8 +60,8 @@ function implied(route: RouteOptions): ErrorCode[] {
   const methods = [route.method].flat();
   // Any request with a body: its size, its media type, JSON that does not parse.
   if (methods.some((m) => BODY_METHODS.has(m))) codes.push('PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_REQUEST');
-  // A route with a body limit shares the process's upload budget (upload-budget.ts).
-  if (route.config?.maxBodyBytes !== undefined) codes.push('UPLOADS_BUSY');
+  // A route with a body limit shares the process's upload budget, an account its share of it (upload-budget.ts).
+  if (route.config?.maxBodyBytes !== undefined) codes.push('UPLOADS_BUSY', 'TOO_MANY_UPLOADS');
   // Validated parameters; every query value must also be finite (app.ts).
   const schema = route.schema ?? {};
   if (schema.params || schema.querystring || schema.body || schema.headers) codes.push('INVALID_REQUEST');

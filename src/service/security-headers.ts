@@ -4,14 +4,17 @@
  * account data never sit in a browser or proxy cache after logout or deletion (routes that
  * chose their own, like the stored photo's `private, no-store`, keep it).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export function securityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    if (isApiPath(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-  });
+  app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
+}
+
+/** The headers themselves, also for answers no hook sees (client-errors.ts). */
+export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  if (isApiPath(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
 }
 
 /** Judged on the matched route, or on the decoded path (the router decodes `/%61pi/…` too). */

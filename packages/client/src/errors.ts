@@ -13,6 +13,9 @@ export const ERROR_ACTIONS: Record<string, ErrorAction> = {
   LOGIN_THROTTLED: 'retry',
   QUEUE_FULL: 'retry',
   UPLOADS_BUSY: 'retry',
+  TOO_MANY_UPLOADS: 'retry',
+  TOO_MANY_SCANS: 'retry',
+  REQUEST_TIMEOUT: 'retry',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'retry',
   ANALYSIS_ABORTED: 'retry',
   ENGINE_CLOSED: 'retry',
@@ -30,6 +33,7 @@ export const ERROR_ACTIONS: Record<string, ErrorAction> = {
   // The photo or the request must change.
   INVALID_REQUEST: 'fix_input',
   BAD_REQUEST: 'fix_input',
+  HEADERS_TOO_LARGE: 'fix_input',
   MISSING_FILE: 'fix_input',
   CONSENT_REQUIRED: 'fix_input',
   EMPTY_IMAGE: 'fix_input',

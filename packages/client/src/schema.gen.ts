@@ -1487,7 +1487,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `RATE_LIMITED`: too many requests; retry later */
+                /** @description `RATE_LIMITED`: too many requests; retry later; `TOO_MANY_SCANS`: this account has too many scans being analysed; retry when one finishes; `TOO_MANY_UPLOADS`: this account has too many uploads in progress; retry shortly */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1496,7 +1496,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "RATE_LIMITED";
+                                code: "RATE_LIMITED" | "TOO_MANY_SCANS" | "TOO_MANY_UPLOADS";
                                 message: string;
                             };
                             scan_id?: string;
@@ -1589,7 +1589,7 @@ export interface paths {
                             image_expires_at: string | null;
                             error: {
                                 /** @enum {string} */
-                                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
+                                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "TOO_MANY_UPLOADS" | "TOO_MANY_SCANS" | "NOT_SUPPORTED";
                                 message: string;
                             } | null;
                         };
@@ -2063,7 +2063,7 @@ export interface paths {
                                 image_expires_at: string | null;
                                 error: {
                                     /** @enum {string} */
-                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
+                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "TOO_MANY_UPLOADS" | "TOO_MANY_SCANS" | "NOT_SUPPORTED";
                                     message: string;
                                 } | null;
                                 summary: {
@@ -2501,7 +2501,7 @@ export interface paths {
                                 result?: components["schemas"]["AnalysisResult"];
                                 error?: {
                                     /** @enum {string} */
-                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
+                                    code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "TOO_MANY_UPLOADS" | "TOO_MANY_SCANS" | "NOT_SUPPORTED";
                                     message: string;
                                 };
                             }[];
@@ -2616,7 +2616,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `RATE_LIMITED`: too many requests; retry later */
+                /** @description `RATE_LIMITED`: too many requests; retry later; `TOO_MANY_UPLOADS`: this account has too many uploads in progress; retry shortly */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -2625,7 +2625,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "RATE_LIMITED";
+                                code: "RATE_LIMITED" | "TOO_MANY_UPLOADS";
                                 message: string;
                             };
                             scan_id?: string;
@@ -3953,7 +3953,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "NOT_SUPPORTED";
+                code: "UNSUPPORTED_FORMAT" | "CORRUPT_IMAGE" | "IMAGE_TOO_LARGE" | "IMAGE_TOO_SMALL" | "EMPTY_IMAGE" | "NO_FACE" | "INVALID_OPTIONS" | "ENGINE_CLOSED" | "ENGINE_CRASHED" | "INTERNAL" | "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_ENDED" | "INVALID_API_KEY" | "INVALID_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "FORBIDDEN" | "LOGIN_THROTTLED" | "RATE_LIMITED" | "NOT_FOUND" | "SCAN_NOT_FOUND" | "IMAGE_NOT_FOUND" | "SCAN_NOT_COMPLETED" | "SCAN_ALREADY_UPLOADED" | "ANALYSIS_ABORTED" | "INVALID_REQUEST" | "BAD_REQUEST" | "CLIENT_ABORTED" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "MISSING_FILE" | "CONSENT_REQUIRED" | "INVALID_MULTIPART" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_FILES" | "TOO_MANY_PARTS" | "TOO_MANY_FIELDS" | "NOT_MULTIPART" | "UNSUPPORTED_MEDIA_TYPE" | "INVALID_IDEMPOTENCY_KEY" | "IDEMPOTENCY_KEY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "QUEUE_FULL" | "UPLOADS_BUSY" | "TOO_MANY_UPLOADS" | "TOO_MANY_SCANS" | "NOT_SUPPORTED";
                 message: string;
             };
             scan_id?: string;

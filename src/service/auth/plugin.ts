@@ -15,9 +15,9 @@ import type { ErrorCode } from '../../contract/errors.ts';
 import { HttpError } from '../http-errors.ts';
 import type { SessionRepo, SessionUser } from '../storage/sessions.ts';
 
+/** No e-mail: a JWT's payload is only base64, readable by whatever logs or stores the token. */
 export interface TokenClaims {
   sub: string;
-  email: string;
   /** The session id (a row of `sessions`). */
   jti: string;
 }
@@ -38,9 +38,9 @@ declare module 'fastify' {
     authenticate(request: FastifyRequest, reply?: FastifyReply): Promise<void>;
     authenticateApiKey(request: FastifyRequest): Promise<void>;
     /** `authenticate`, then 403 FORBIDDEN unless the account's role is admin (read on every request: a revoke acts at once). */
-    requireAdmin(request: FastifyRequest): Promise<void>;
+    requireAdmin(request: FastifyRequest, reply?: FastifyReply): Promise<void>;
     /** Open a session for the account and sign its token. */
-    issueToken(user: { id: string; email: string }): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string }>;
+    issueToken(user: { id: string }): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number; expires_at: string }>;
   }
 }
 
@@ -95,12 +95,12 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
     keyGenerator: (req) => `user:${req.user.sub}`,
   });
 
-  app.decorate('issueToken', async (user: { id: string; email: string }) => {
+  app.decorate('issueToken', async (user: { id: string }) => {
     const jti = crypto.randomUUID();
     const now = opts.clock();
     const expiresAt = new Date(now.getTime() + opts.expiresInS * 1000);
     await opts.sessions.create({ id: jti, userId: user.id, now, expiresAt });
-    const token = app.jwt.sign({ sub: user.id, email: user.email, jti });
+    const token = app.jwt.sign({ sub: user.id, jti });
     return { access_token: token, token_type: 'Bearer' as const, expires_in: opts.expiresInS, expires_at: expiresAt.toISOString() };
   });
 
@@ -131,8 +131,9 @@ async function auth(app: FastifyInstance, opts: AuthOptions) {
 
   app.decorateRequest('account', null);
 
-  app.decorate('requireAdmin', async (request: FastifyRequest) => {
-    await app.authenticate(request);
+  app.decorate('requireAdmin', async (request: FastifyRequest, reply?: FastifyReply) => {
+    // With the reply, so an admin route reports the per-user limit like every other bearer route.
+    await app.authenticate(request, reply);
     if (request.account?.role !== 'admin') throw new HttpError('FORBIDDEN');
   });
 

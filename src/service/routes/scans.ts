@@ -30,6 +30,8 @@ import { parseResult } from '../stored-result.ts';
 import { markChanges, mdcTable, scoreValues, trendScores } from '../trends.ts';
 
 const DAY_MS = 86_400_000;
+/** Seconds a user at their limit of scans in flight is asked to wait: about one analysis under load. */
+const SCAN_RETRY_AFTER_S = 5;
 /** Room for the form fields and part headers around the file(s) of a multipart body. */
 export const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
 
@@ -130,7 +132,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       config: {
         maxBodyBytes: config.uploadLimitBytes + MULTIPART_OVERHEAD_BYTES,
         tooLargeCode: 'IMAGE_TOO_LARGE',
-        errors: [...BEARER, ...IDEMPOTENT, ...MULTIPART, 'SCAN_NOT_FOUND', 'SCAN_ALREADY_UPLOADED', 'IMAGE_TOO_LARGE', 'CONSENT_REQUIRED', 'EMPTY_IMAGE', 'UNSUPPORTED_FORMAT', 'QUEUE_FULL'],
+        errors: [...BEARER, ...IDEMPOTENT, ...MULTIPART, 'SCAN_NOT_FOUND', 'SCAN_ALREADY_UPLOADED', 'IMAGE_TOO_LARGE', 'CONSENT_REQUIRED', 'EMPTY_IMAGE', 'UNSUPPORTED_FORMAT', 'QUEUE_FULL', 'TOO_MANY_SCANS'],
         scanFailures: true,
       },
       serializerCompiler: passthroughSerializer,
@@ -158,7 +160,11 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       let scan = await ownedScan(request.params.scan_id, userId);
       // With an Idempotency-Key a repeat must reach the replay, so the check waits for the claim.
       const keyed = idempotencyKeyOf(request) !== null;
-      if (!keyed) assertPending(scan);
+      if (!keyed) {
+        assertPending(scan);
+        // Before a byte of the body is read: a full account costs nothing to refuse.
+        await assertRoomForScan(userId);
+      }
       const body = await readMultipart(request, { fileSize: config.uploadLimitBytes, maxFiles: 1, tooLarge: 'throw' });
       if (keyed) {
         // `wait` is how long to listen, not what to do: a retry may change it and still replay.
@@ -168,6 +174,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
         if (claimed === 'answered') return reply;
         scan = await ownedScan(scan.id, userId);
         assertPending(scan);
+        await assertRoomForScan(userId);
       }
       const fields = { ...request.query, ...body.fields };
       const file = body.files.find((f) => f.field === 'file') ?? body.files[0];
@@ -203,6 +210,17 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     },
   );
 
+  /** 429 TOO_MANY_SCANS when the user has as many scans queued or analysing as allowed. */
+  async function assertRoomForScan(userId: string) {
+    if (config.queue.perUser > 0 && (await scans.countInFlight(userId)) >= config.queue.perUser) throw tooManyScans();
+  }
+
+  function tooManyScans() {
+    return new HttpError('TOO_MANY_SCANS', `this account has ${config.queue.perUser} scans being analysed; retry when one finishes`, {}, {
+      'retry-after': String(SCAN_RETRY_AFTER_S),
+    });
+  }
+
   function assertPending(scan: Scan) {
     if (scan.status !== 'pending') {
       throw new HttpError('SCAN_ALREADY_UPLOADED', `the scan is already ${scan.status}; start a new scan`, {
@@ -217,6 +235,7 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
     const key = imageKeyFor(scan.id);
     const now = ctx.clock();
     await images.put(key, bytes);
+    const limit = config.queue.perUser > 0 ? { userId: scan.user_id, max: config.queue.perUser } : undefined;
     const ok = await scans.markProcessing(scan.id, {
       imageKey: key,
       format,
@@ -225,11 +244,15 @@ export async function scanRoutes(app: FastifyInstance, opts: { ctx: ServiceConte
       closeup,
       imageExpiresAt: storeImage ? new Date(now.getTime() + config.retention.days * DAY_MS).toISOString() : null,
       now: now.toISOString(),
-    });
+    }, limit);
     if (!ok) {
-      // Another upload won the race, or the scan was deleted meanwhile.
+      // The scan was deleted meanwhile (404, as for any missing scan), another upload won the
+      // race, or another upload of this user's took the last place.
       await images.delete(key);
-      throw new HttpError('SCAN_ALREADY_UPLOADED', 'the scan is no longer pending');
+      const latest = await scans.get(scan.id);
+      if (!latest) throw new HttpError('SCAN_NOT_FOUND');
+      if (latest.status !== 'pending') throw new HttpError('SCAN_ALREADY_UPLOADED', 'the scan is no longer pending');
+      throw tooManyScans();
     }
   }
 

@@ -12,7 +12,9 @@ export type ClaimOutcome =
   | { kind: 'claimed'; owner: string }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'in_progress' }
-  | { kind: 'mismatch' };
+  | { kind: 'mismatch' }
+  /** The claim's scan or user was deleted meanwhile (a delete racing a slow upload). */
+  | { kind: 'gone' };
 
 export interface ClaimRequest {
   key: string;
@@ -46,7 +48,13 @@ export class IdempotencyRepo {
     };
     // Two rounds: a stale row is taken over at most once before we answer from what is there.
     for (let round = 0; round < 2; round++) {
-      const inserted = await this.db.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+      let inserted;
+      try {
+        inserted = await this.db.insertInto('idempotency_keys').values(row).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+      } catch (err) {
+        if (isForeignKeyViolation(err)) return { kind: 'gone' };
+        throw err;
+      }
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return { kind: 'claimed', owner };
       const existing = await this.db.selectFrom('idempotency_keys').selectAll().where('key', '=', c.key).executeTakeFirst();
       if (!existing) continue; // deleted (released or expired) between the two statements
@@ -70,12 +78,18 @@ export class IdempotencyRepo {
 
   /** Store the response the claim's request gave; a claim taken over meanwhile is left alone. */
   async complete(key: string, owner: string, response: StoredResponse, scanId: string | null): Promise<void> {
-    await this.db
-      .updateTable('idempotency_keys')
-      .set({ state: 'completed', response_status: response.status, response_type: response.type, response_body: response.body, ...(scanId ? { scan_id: scanId } : {}) })
-      .where('key', '=', key)
-      .where('owner', '=', owner)
-      .execute();
+    try {
+      await this.db
+        .updateTable('idempotency_keys')
+        .set({ state: 'completed', response_status: response.status, response_type: response.type, response_body: response.body, ...(scanId ? { scan_id: scanId } : {}) })
+        .where('key', '=', key)
+        .where('owner', '=', owner)
+        .execute();
+    } catch (err) {
+      // The scan just made was deleted before its answer was stored: there is nothing to replay.
+      if (!isForeignKeyViolation(err)) throw err;
+      await this.release(key, owner);
+    }
   }
 
   /** Forget a claim whose request should be retried as new (a 5xx, a 429, a dropped connection). */
@@ -87,6 +101,12 @@ export class IdempotencyRepo {
     const res = await this.db.deleteFrom('idempotency_keys').where('expires_at', '<=', now.toISOString()).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
+}
+
+/** SQLite (better-sqlite3) and PostgreSQL (SQLSTATE 23503) name a foreign-key violation differently. */
+function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
 function storedResponse(row: IdempotencyKeysTable): StoredResponse {

@@ -70,9 +70,24 @@ export class ScanRepo {
       .executeTakeFirst();
   }
 
-  /** pending → processing with the stored upload; false if the scan was not pending. */
-  async markProcessing(id: string, up: UploadInfo): Promise<boolean> {
-    const res = await this.db
+  /** The user's scans uploaded and not yet finished: queued or being analysed, in any process. */
+  async countInFlight(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('scans')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('status', '=', 'processing')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * pending → processing with the stored upload; false if the scan was not pending, or (with
+   * `limit`) its user has `limit.max` scans in processing already: the count is part of the
+   * UPDATE, so two uploads racing in SQLite cannot both take the last place.
+   */
+  async markProcessing(id: string, up: UploadInfo, limit?: { userId: string; max: number }): Promise<boolean> {
+    let q = this.db
       .updateTable('scans')
       .set({
         status: 'processing',
@@ -87,8 +102,16 @@ export class ScanRepo {
         updated_at: up.now,
       })
       .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
+      .where('status', '=', 'pending');
+    if (limit) {
+      const inFlight = this.db
+        .selectFrom('scans as other')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('other.user_id', '=', limit.userId)
+        .where('other.status', '=', 'processing');
+      q = q.where(inFlight, '<', limit.max);
+    }
+    const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
@@ -285,8 +308,10 @@ export class ScanRepo {
   }
 
   /**
-   * Finished scans still holding an image that must go: stored images past their expiry, and
-   * unstored uploads a crash left behind between "finished" and "file deleted".
+   * Finished scans still holding an image that must go: stored images past their expiry,
+   * unstored uploads a crash left behind between "finished" and "file deleted", and the photo of
+   * any failed scan (a failure is final; the processor deletes it at once, this catches the
+   * other ways a scan fails: recovery, the BullMQ sweeper, a worker's last try).
    */
   imagesToPurge(now: string, limit: number): Promise<Pick<Scan, 'id' | 'image_key'>[]> {
     return this.db
@@ -295,7 +320,11 @@ export class ScanRepo {
       .where('image_key', 'is not', null)
       .where('status', 'in', ['completed', 'failed'])
       .where((eb) =>
-        eb.or([eb('store_image', '=', 0), eb.and([eb('image_expires_at', 'is not', null), eb('image_expires_at', '<=', now)])]),
+        eb.or([
+          eb('store_image', '=', 0),
+          eb('status', '=', 'failed'),
+          eb.and([eb('image_expires_at', 'is not', null), eb('image_expires_at', '<=', now)]),
+        ]),
       )
       .limit(limit)
       .execute();
