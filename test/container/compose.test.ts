@@ -142,12 +142,14 @@ describe('the production image and the compose layout under podman', { timeout: 
 
   test('a worker container killed mid-scan: every scan of a burst still completes, the interrupted one on the other worker', { timeout: 240_000 }, async () => {
     const [a, b] = apis as [string, string];
-    const token = await register(b);
+    // Two accounts: one account may have at most SKINSIGHT_SCANS_IN_FLIGHT_PER_USER (8) scans in flight.
+    const tokens = [await register(b), await register(a)];
     // Sixteen distinct real photos (one portrait at 16 widths: no result-cache hits), all uploaded
     // at once: both workers get a backlog, so the one killed has jobs in hand.
     const portrait = fixture('faces', 'obama.jpg');
     const photos = await Promise.all(Array.from({ length: 16 }, (_, i) => sharp(portrait).resize({ width: 480 + 16 * i }).jpeg({ quality: 90 }).toBuffer()));
-    const uploads = await Promise.all(photos.map((p, i) => upload(i % 2 ? a : b, token, p, false)));
+    const tokenOf = (i: number) => tokens[Math.floor(i / 8)]!;
+    const uploads = await Promise.all(photos.map((p, i) => upload(i % 2 ? a : b, tokenOf(i), p, false)));
     for (const s of uploads) assert.equal(s.up.status, 202, JSON.stringify(s.up.body));
     const scans = uploads.map((s) => s.id);
     const ids = scans.map((s) => `'${s}'`).join(',');
@@ -173,7 +175,7 @@ describe('the production image and the compose layout under podman', { timeout: 
     }, 180_000, 500);
     const [[maxAttempts]] = (await stack.sql(`select max(attempts) from scans where id in (${ids})`)) as [[string]];
     assert.ok(Number(maxAttempts) >= 2, `a scan the killed worker had started ran again (max attempts ${maxAttempts})`);
-    for (const id of scans) assert.equal((await call(a, 'GET', `/api/v1/scan/${id}/results`, { token })).status, 200);
+    for (const [i, id] of scans.entries()) assert.equal((await call(a, 'GET', `/api/v1/scan/${id}/results`, { token: tokenOf(i) })).status, 200);
   });
 
   test('down: the containers, volumes and network of the project are gone', { timeout: 240_000 }, async () => {
