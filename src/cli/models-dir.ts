@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FolderError } from '../boot/folders.ts';
-
-/** The registry's file name (src/engine/models/registry.ts reads DIR/manifest.json). */
-const MANIFEST = 'manifest.json';
+import { MANIFEST_FILE as MANIFEST } from '../engine/api.ts';
 
 /** Throws FolderError unless `dir` is a folder holding a manifest; nothing to check when undefined. */
 export function checkModelsDir(dir: string | undefined): void {

@@ -124,7 +124,7 @@ export interface Analyzer {
 export { ERROR_CODES, SkinsightError, isSkinsightError, isErrorCode, toErrorInfo, type ErrorCode } from './errors.ts';
 export * from './result/schema.ts';
 export { resultText, splitGeometryOf, type AnalysisText, type ResultTextOptions } from './result/text.ts';
-export { MODEL_TASKS, type ModelTask } from './models/manifest.ts';
+export { MANIFEST_FILE, MODEL_TASKS, type ModelTask } from './models/manifest.ts';
 export { sniffImageFormat, type ImageFormat } from './decode/sniff.ts';
 export { stripImageMetadata } from './decode/metadata.ts';
 export { minimalDetectableChange } from './scores/uncertainty.ts';

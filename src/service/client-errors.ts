@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, type ErrorCode } from '../contract/errors.ts';
 import { errorBody, handleError } from './http-errors.ts';
-import { setSecurityHeaders } from './security-headers.ts';
+import { API_CACHE_CONTROL, SECURITY_HEADERS, setSecurityHeaders } from './security-headers.ts';
 
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   setSecurityHeaders(request, reply);
@@ -43,7 +43,8 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n' +
+        Object.entries({ ...SECURITY_HEADERS, 'cache-control': API_CACHE_CONTROL }).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+        'Connection: close\r\n\r\n' +
         body,
     );
   }

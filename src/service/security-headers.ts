@@ -10,11 +10,14 @@ export function securityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
 }
 
+/** On every answer; API answers also get API_CACHE_CONTROL unless their route chose one. */
+export const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
+export const API_CACHE_CONTROL = 'no-store';
+
 /** The headers themselves, also for answers no hook sees (client-errors.ts). */
 export function setSecurityHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('referrer-policy', 'no-referrer');
-  if (isApiPath(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  reply.headers(SECURITY_HEADERS);
+  if (isApiPath(request) && !reply.hasHeader('cache-control')) reply.header('cache-control', API_CACHE_CONTROL);
 }
 
 /** Judged on the matched route, or on the decoded path (the router decodes `/%61pi/…` too). */

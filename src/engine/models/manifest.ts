@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { MODEL_SPEC } from './spec.ts';
 
+/** The registry's file in a models folder (registry.ts reads DIR/manifest.json). */
+export const MANIFEST_FILE = 'manifest.json';
+
 export type ModelTask = keyof typeof MODEL_SPEC.tasks;
 export const MODEL_TASKS = Object.keys(MODEL_SPEC.tasks) as [ModelTask, ...ModelTask[]];
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ModelStatus, RegistryEntryStatus } from '../api.ts';
 import { Classifier } from './classifier.ts';
 import type { SharedSession } from './shared-session.ts';
-import { Manifest, MODEL_TASKS, TASK_CLASSES, modelId, type ModelEntry, type ModelTask } from './manifest.ts';
+import { Manifest, MANIFEST_FILE, MODEL_TASKS, TASK_CLASSES, modelId, type ModelEntry, type ModelTask } from './manifest.ts';
 
 export interface LoadedModel {
   entry: ModelEntry;
@@ -52,7 +52,7 @@ export class ModelRegistry {
     let manifest: Manifest = { models: [] };
     let manifestProblem: string | undefined;
     try {
-      manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
+      manifest = Manifest.parse(JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')));
     } catch (error) {
       // Reasons reach API clients: name no server path.
       const code = (error as NodeJS.ErrnoException).code;
