@@ -135,3 +135,13 @@ test('crafted layouts: orientation as the decoder reads it, metadata between sca
     assert.ok(!has(after, SECRET), `${name}: camera gone`);
   }
 });
+
+test("the caller's bytes are never changed, also when they are a Buffer (whose slice shares memory)", async () => {
+  for (const format of ['jpeg', 'png', 'webp'] as const) {
+    const input = Buffer.from(await tagged(format, 6));
+    const copy = Buffer.from(input);
+    const after = await stripImageMetadata(input);
+    assert.deepEqual(input, copy, `${format}: input unchanged`);
+    assert.equal(await pixels(after), await pixels(new Uint8Array(copy)), `${format}: same pixels`);
+  }
+});

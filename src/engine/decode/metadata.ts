@@ -76,8 +76,8 @@ function keepJpegSegment(marker: number, data: Uint8Array): boolean {
  * Walks the whole file as libjpeg does (T.81 §B.1.1: a marker is 0xFF, any number of 0xFF fill
  * bytes, then its code; libjpeg's next_marker skips other stray bytes). After SOS comes
  * entropy-coded data, in which 0xFF is followed by 0x00 (stuffing) or a restart marker D0–D7;
- * any other marker ends it (a progressive file's next DHT/SOS, or EOI). Null when the walk meets
- * a length past the end (the file is then kept as it is).
+ * any other marker ends it (a progressive file's next DHT/SOS, or EOI). A segment length past the
+ * end stops the strip: the file is then kept as it is.
  */
 function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array {
   const parts: Uint8Array[] = [bytes.subarray(0, 2)];
@@ -187,11 +187,17 @@ function stripWebp(bytes: Uint8Array, orientation: number): Uint8Array {
   const vp8x = chunks.some((c) => c.type === 'VP8X');
   // An orientation needs the extended format's EXIF flag; a simple file that has one is left as it is.
   if (!vp8x && orientation !== 1) return bytes;
-  const parts: Uint8Array[] = [];
+  // Copies (a Buffer's slice would share, and change, the caller's bytes).
+  const riff = Uint8Array.from(bytes.subarray(0, 12)); // size rewritten below
+  const parts: Uint8Array[] = [riff];
   for (const c of chunks) {
     if (c.type === 'EXIF' || c.type === 'XMP ') continue;
-    const chunk = bytes.slice(c.start, c.end);
-    if (c.type === 'VP8X') chunk[8] = (chunk[8] & ~(VP8X_EXIF | VP8X_XMP)) | (orientation !== 1 ? VP8X_EXIF : 0);
+    if (c.type !== 'VP8X') {
+      parts.push(bytes.subarray(c.start, c.end));
+      continue;
+    }
+    const chunk = Uint8Array.from(bytes.subarray(c.start, c.end)); // the only chunk that changes: its flags
+    chunk[8] = (chunk[8] & ~(VP8X_EXIF | VP8X_XMP)) | (orientation !== 1 ? VP8X_EXIF : 0);
     parts.push(chunk);
   }
   // The EXIF chunk goes last (the container's chunk order: … image data, EXIF, XMP).
@@ -202,9 +208,7 @@ function stripWebp(bytes: Uint8Array, orientation: number): Uint8Array {
     new DataView(head.buffer).setUint32(4, tiff.length, true);
     parts.push(head, tiff);
   }
-  const body2 = concat(parts);
-  const riff = new Uint8Array(12);
-  riff.set(bytes.subarray(0, 12));
-  new DataView(riff.buffer).setUint32(4, 4 + body2.length, true);
-  return concat([riff, body2]);
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  new DataView(riff.buffer).setUint32(4, total - 8, true); // RIFF size: everything after it
+  return concat(parts);
 }
